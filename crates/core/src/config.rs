@@ -1,0 +1,1012 @@
+//! Loading and validating a config folder.
+//!
+//! A config folder holds five TOML files: `rasd.toml` ([`Settings`]), `sources.toml`
+//! (`[[source]]` tables, [`SourceConfig`]), `topics.toml` (`[[topic]]`, [`TopicConfig`]),
+//! `places.toml` (`[[place]]`, [`PlaceConfig`]) and `alerts.toml` (`[[rule]]`, [`AlertRule`]).
+//! [`Config::load`] reads them all and reports every problem it finds, each as a
+//! [`ConfigError`] naming the file, the line and what to write instead. Unknown keys are
+//! errors (a misspelt key would otherwise be silently ignored).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+use crate::duration::Interval;
+use crate::error::{Error, Result};
+use crate::model::Lang;
+
+/// One problem in one config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file, as given to the loader.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// The whole configuration of one Rasd instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The folder the files were read from.
+    pub dir: PathBuf,
+    /// `rasd.toml`.
+    pub settings: Settings,
+    /// `sources.toml`, enabled and disabled alike.
+    pub sources: Vec<SourceConfig>,
+    /// `topics.toml`.
+    pub topics: Vec<TopicConfig>,
+    /// `places.toml`.
+    pub places: Vec<PlaceConfig>,
+    /// `alerts.toml`.
+    pub alerts: Vec<AlertRule>,
+}
+
+/// `rasd.toml`: where data lives, the server, schedules, fetching and mail.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The data folder (SQLite file and search index). Relative paths are taken from the
+    /// current directory. `--data-dir` overrides it.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The time zone days are counted in, as an IANA name.
+    #[serde(default = "default_timezone", deserialize_with = "de_timezone")]
+    pub timezone: String,
+    /// The web server.
+    #[serde(default)]
+    pub server: ServerSettings,
+    /// When things run.
+    #[serde(default)]
+    pub schedule: ScheduleSettings,
+    /// How sources are fetched.
+    #[serde(default)]
+    pub fetch: FetchSettings,
+    /// Outgoing mail.
+    #[serde(default)]
+    pub mail: MailSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: default_data_dir(),
+            timezone: default_timezone(),
+            server: ServerSettings::default(),
+            schedule: ScheduleSettings::default(),
+            fetch: FetchSettings::default(),
+            mail: MailSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The configured time zone.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Asia::Amman)
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("index")
+}
+
+fn default_timezone() -> String {
+    "Asia/Amman".to_string()
+}
+
+fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.parse::<chrono_tz::Tz>() {
+        Ok(_) => Ok(s),
+        Err(_) => Err(serde::de::Error::custom(format!(
+            "unknown time zone {s:?}: write an IANA zone name, such as \"Asia/Amman\""
+        ))),
+    }
+}
+
+/// `[server]` in `rasd.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address the web server listens on, such as `"127.0.0.1:8080"`.
+    #[serde(default = "default_listen", deserialize_with = "de_socket_addr")]
+    pub listen: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_string()
+}
+
+fn de_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.parse::<std::net::SocketAddr>() {
+        Ok(_) => Ok(s),
+        Err(_) => Err(serde::de::Error::custom(format!(
+            "invalid listen address {s:?}: write an IP address and a port, such as \"127.0.0.1:8080\""
+        ))),
+    }
+}
+
+/// `[schedule]` in `rasd.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    /// When the daily digest is written, as a cron line with seconds
+    /// (`sec min hour day month weekday`), in the configured time zone.
+    #[serde(default = "default_digest_cron", deserialize_with = "de_cron")]
+    pub digest: String,
+    /// How often a source is polled when it does not say.
+    #[serde(default = "default_interval")]
+    pub default_interval: Interval,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            digest: default_digest_cron(),
+            default_interval: default_interval(),
+        }
+    }
+}
+
+fn default_digest_cron() -> String {
+    "0 0 7 * * *".to_string()
+}
+
+fn default_interval() -> Interval {
+    Interval::from_secs(15 * 60)
+}
+
+fn de_cron<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    let ok = fields.len() == 6
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ",-*/?".contains(c))
+        });
+    if ok {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "invalid schedule {s:?}: write six cron fields (second minute hour day month weekday), \
+             such as \"0 0 7 * * *\" for 07:00 every day"
+        )))
+    }
+}
+
+/// `[fetch]` in `rasd.toml`: how Rasd behaves towards the sites it reads.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSettings {
+    /// The User-Agent sent with every request; the contact is appended.
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// How site owners can reach the operator (an e-mail address or URL).
+    #[serde(default = "default_contact")]
+    pub contact: String,
+    /// Give up on a request after this long.
+    #[serde(default = "default_timeout")]
+    pub timeout: Interval,
+    /// Refuse response bodies larger than this many bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: u64,
+    /// Follow at most this many redirects.
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: u32,
+    /// How many sources are fetched at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            user_agent: default_user_agent(),
+            contact: default_contact(),
+            timeout: default_timeout(),
+            max_body_bytes: default_max_body(),
+            max_redirects: default_max_redirects(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+fn default_user_agent() -> String {
+    format!("Rasd/{}", env!("CARGO_PKG_VERSION"))
+}
+fn default_contact() -> String {
+    "media-office@example.jo".to_string()
+}
+fn default_timeout() -> Interval {
+    Interval::from_secs(30)
+}
+fn default_max_body() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_max_redirects() -> u32 {
+    5
+}
+fn default_concurrency() -> u32 {
+    4
+}
+
+/// `[mail]` in `rasd.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// Send mail at all.
+    #[serde(default)]
+    pub enabled: bool,
+    /// SMTP server host.
+    #[serde(default)]
+    pub smtp_host: String,
+    /// SMTP server port.
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// Sender address.
+    #[serde(default)]
+    pub from: String,
+    /// Digest recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+/// The kind of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// An RSS, Atom, RDF or JSON feed.
+    Feed,
+    /// A JSON export of a public comment form: an array of
+    /// `{"reference", "submitted_at", "text", "governorate", "lang"}`.
+    FormExport,
+}
+
+impl SourceKind {
+    /// The name written in `sources.toml`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::FormExport => "form_export",
+        }
+    }
+}
+
+/// When to fetch an entry's linked page for its full text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FullText {
+    /// Only when the entry carries just a short summary.
+    #[default]
+    Auto,
+    /// For every entry.
+    Always,
+    /// Never: keep what the feed says.
+    Never,
+}
+
+/// One `[[source]]` in `sources.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Unique short id (letters, digits, `-` and `_`), used in the store and the index.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `feed` or `form_export`.
+    pub kind: SourceKind,
+    /// Where to fetch it: an `http://` or `https://` URL (or `file://` for a form export).
+    #[serde(deserialize_with = "de_url")]
+    pub url: String,
+    /// The language the source publishes in, as a hint: `ar` or `en`.
+    #[serde(default)]
+    pub lang: Option<Lang>,
+    /// How often to poll it; `[schedule] default_interval` when absent.
+    #[serde(default)]
+    pub interval: Option<Interval>,
+    /// When to fetch the linked page for the full text (feeds only).
+    #[serde(default)]
+    pub fetch_full_text: FullText,
+    /// Allow fetching from loopback and private addresses (only for local test servers).
+    #[serde(default)]
+    pub allow_private: bool,
+    /// Poll it at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if valid_id(&s) {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "invalid id {s:?}: use 1 to 64 ASCII letters, digits, '-' or '_', such as \"roya-news\""
+        )))
+    }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn de_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    match url::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(s),
+        Ok(u) if u.scheme() == "file" => Ok(s),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid URL {s:?}: write an absolute http:// or https:// address, \
+             such as \"https://example.jo/rss.xml\""
+        ))),
+    }
+}
+
+/// One `[[topic]]` in `topics.toml`: a security-incident topic and the rules that find it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    /// Stable id, such as `traffic_accident`.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Arabic display name.
+    pub name_ar: String,
+    /// English display name.
+    pub name_en: String,
+    /// What belongs here, for the people who edit the terms.
+    #[serde(default)]
+    pub description: String,
+    /// Words and phrases (Arabic or English) that indicate the topic. Matching ignores
+    /// diacritics, hamza forms, case and the clitics و ف ب ل ك ال.
+    pub terms: Vec<String>,
+    /// Words and phrases that veto the topic (a football "attack").
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// How many distinct terms must match; 1 when absent.
+    #[serde(default = "default_min_matches")]
+    pub min_matches: u32,
+}
+
+fn default_min_matches() -> u32 {
+    1
+}
+
+/// The kind of a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    /// One of Jordan's twelve governorates.
+    Governorate,
+    /// A city or town.
+    City,
+    /// A district, neighbourhood, camp or landmark.
+    District,
+}
+
+/// One `[[place]]` in `places.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceConfig {
+    /// Stable id, such as `irbid` or `ramtha`.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Governorate, city or district.
+    pub kind: PlaceKind,
+    /// The id of the governorate it lies in (a governorate names itself).
+    pub governorate: String,
+    /// Arabic name.
+    pub name_ar: String,
+    /// English name.
+    pub name_en: String,
+    /// Other spellings, in any language.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// One `[[rule]]` in `alerts.toml`: when leadership is alerted.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Stable id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// What the alert is called in messages.
+    pub name: String,
+    /// Topic ids that count (any of them); empty means any topic.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Governorate ids that count (any of them); empty means anywhere.
+    #[serde(default)]
+    pub places: Vec<String>,
+    /// Fire when at least this many matching items arrive within `window`.
+    #[serde(default = "default_min_items")]
+    pub min_items: u32,
+    /// The window items are counted in.
+    #[serde(default = "default_window")]
+    pub window: Interval,
+    /// Do not fire the same rule again within this time.
+    #[serde(default = "default_cooldown")]
+    pub cooldown: Interval,
+    /// Where to send it: `email` and/or `webhook`.
+    #[serde(default)]
+    pub channels: Vec<AlertChannel>,
+    /// The webhook to post to, when `webhook` is a channel.
+    #[serde(default, deserialize_with = "de_opt_url")]
+    pub webhook_url: Option<String>,
+}
+
+/// Where an alert goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertChannel {
+    /// Mail to the `[mail]` recipients.
+    Email,
+    /// POST JSON to `webhook_url`.
+    Webhook,
+}
+
+fn default_min_items() -> u32 {
+    1
+}
+fn default_window() -> Interval {
+    Interval::from_secs(3600)
+}
+fn default_cooldown() -> Interval {
+    Interval::from_secs(6 * 3600)
+}
+
+fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_url(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourcesFile {
+    #[serde(default)]
+    source: Vec<Spanned<SourceConfig>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicsFile {
+    #[serde(default)]
+    topic: Vec<Spanned<TopicConfig>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlacesFile {
+    #[serde(default)]
+    place: Vec<Spanned<PlaceConfig>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsFile {
+    #[serde(default)]
+    rule: Vec<Spanned<AlertRule>>,
+}
+
+/// The file names of a config folder.
+pub const FILES: [&str; 5] = [
+    "rasd.toml",
+    "sources.toml",
+    "topics.toml",
+    "places.toml",
+    "alerts.toml",
+];
+
+/// Collects problems while a folder is loaded.
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn push(&mut self, file: &Path, text: &str, span: Option<Range<usize>>, message: String) {
+        let line = span.map(|s| line_of(text, s.start));
+        self.0.push(ConfigError {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses one file, turning a TOML or schema error into a [`ConfigError`] with its line.
+fn parse<T: DeserializeOwned>(file: &Path, text: &str, problems: &mut Problems) -> Option<T> {
+    match toml::from_str::<T>(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(file, text, e.span(), explain(e.message()));
+            None
+        }
+    }
+}
+
+/// Adds a "did you mean" to serde's unknown-field message.
+fn explain(message: &str) -> String {
+    let message = message.trim().to_string();
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(field, c), *c))
+        .min()
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3));
+    match best {
+        Some((_, c)) => format!("{message}; did you mean `{c}`?"),
+        None if candidates.is_empty() => format!("{message}; remove it"),
+        None => format!("{message}; remove it or use one of the expected keys"),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Reports ids that appear twice, pointing at the second one and naming the first.
+fn check_unique<T>(
+    what: &str,
+    items: &[Spanned<T>],
+    id: impl Fn(&T) -> &str,
+    file: &Path,
+    text: &str,
+    problems: &mut Problems,
+) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for it in items {
+        let key = id(it.get_ref());
+        let line = line_of(text, it.span().start);
+        if let Some(first) = seen.get(key) {
+            problems.push(
+                file,
+                text,
+                Some(it.span()),
+                format!(
+                    "duplicate {what} id {key:?} (first defined at line {first}): give each {what} a unique id"
+                ),
+            );
+        } else {
+            seen.insert(key, line);
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the five files of `dir`. Every problem in every file is reported
+    /// at once, in [`Error::Config`].
+    pub fn load(dir: &Path) -> Result<Config> {
+        if !dir.is_dir() {
+            return Err(Error::Config(vec![ConfigError {
+                file: dir.to_path_buf(),
+                line: None,
+                message: "no such config folder: pass --config with a folder holding rasd.toml, \
+                          sources.toml, topics.toml, places.toml and alerts.toml"
+                    .to_string(),
+            }]));
+        }
+        let mut texts = Vec::new();
+        let mut problems = Problems(Vec::new());
+        for name in FILES {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => texts.push(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    problems.0.push(ConfigError {
+                        file: path,
+                        line: None,
+                        message: "file missing: copy it from the config/ folder shipped with Rasd"
+                            .to_string(),
+                    });
+                    texts.push(String::new());
+                }
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
+        if !problems.0.is_empty() {
+            return Err(Error::Config(problems.0));
+        }
+        Config::from_texts(dir, [&texts[0], &texts[1], &texts[2], &texts[3], &texts[4]])
+    }
+
+    /// Validates the five files' texts, given in the order of [`FILES`]; `dir` names them in
+    /// messages.
+    pub fn from_texts(dir: &Path, texts: [&str; 5]) -> Result<Config> {
+        let [rasd, sources, topics, places, alerts] = texts;
+        let path = |i: usize| dir.join(FILES[i]);
+        let mut p = Problems(Vec::new());
+
+        let settings = parse::<Settings>(&path(0), rasd, &mut p);
+        let sources_file = parse::<SourcesFile>(&path(1), sources, &mut p);
+        let topics_file = parse::<TopicsFile>(&path(2), topics, &mut p);
+        let places_file = parse::<PlacesFile>(&path(3), places, &mut p);
+        let alerts_file = parse::<AlertsFile>(&path(4), alerts, &mut p);
+
+        if let Some(f) = &sources_file {
+            check_unique("source", &f.source, |s| &s.id, &path(1), sources, &mut p);
+            for s in &f.source {
+                let src = s.get_ref();
+                if src.kind == SourceKind::Feed && src.url.starts_with("file:") {
+                    p.push(
+                        &path(1),
+                        sources,
+                        Some(s.span()),
+                        format!(
+                            "source {:?}: a feed must have an http:// or https:// url; \
+                             file:// is only for form_export sources",
+                            src.id
+                        ),
+                    );
+                }
+                if src.name.trim().is_empty() {
+                    p.push(
+                        &path(1),
+                        sources,
+                        Some(s.span()),
+                        format!(
+                            "source {:?} has an empty name: write its display name",
+                            src.id
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(f) = &topics_file {
+            check_unique("topic", &f.topic, |t| &t.id, &path(2), topics, &mut p);
+            for t in &f.topic {
+                let topic = t.get_ref();
+                if topic.terms.iter().all(|s| s.trim().is_empty()) {
+                    p.push(
+                        &path(2),
+                        topics,
+                        Some(t.span()),
+                        format!(
+                            "topic {:?} has no terms: list the words that indicate it, such as terms = [\"...\"]",
+                            topic.id
+                        ),
+                    );
+                }
+                if topic.min_matches == 0 {
+                    p.push(
+                        &path(2),
+                        topics,
+                        Some(t.span()),
+                        format!("topic {:?}: min_matches must be 1 or more", topic.id),
+                    );
+                }
+            }
+        }
+        let mut governorates: HashSet<String> = HashSet::new();
+        if let Some(f) = &places_file {
+            check_unique("place", &f.place, |pl| &pl.id, &path(3), places, &mut p);
+            for pl in &f.place {
+                if pl.get_ref().kind == PlaceKind::Governorate {
+                    governorates.insert(pl.get_ref().id.clone());
+                }
+            }
+            for pl in &f.place {
+                let place = pl.get_ref();
+                if !governorates.contains(&place.governorate) {
+                    p.push(
+                        &path(3),
+                        places,
+                        Some(pl.span()),
+                        format!(
+                            "place {:?} names governorate {:?}, which is not a place of kind \"governorate\": \
+                             write one of {}",
+                            place.id,
+                            place.governorate,
+                            sorted_list(&governorates)
+                        ),
+                    );
+                }
+                if place.kind == PlaceKind::Governorate && place.governorate != place.id {
+                    p.push(
+                        &path(3),
+                        places,
+                        Some(pl.span()),
+                        format!(
+                            "governorate {:?} must name itself: write governorate = {:?}",
+                            place.id, place.id
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(f) = &alerts_file {
+            check_unique("rule", &f.rule, |r| &r.id, &path(4), alerts, &mut p);
+            let topic_ids: HashSet<String> = topics_file
+                .as_ref()
+                .map(|t| t.topic.iter().map(|t| t.get_ref().id.clone()).collect())
+                .unwrap_or_default();
+            for r in &f.rule {
+                let rule = r.get_ref();
+                if topics_file.is_some() {
+                    for t in &rule.topics {
+                        if !topic_ids.contains(t) {
+                            p.push(
+                                &path(4),
+                                alerts,
+                                Some(r.span()),
+                                format!(
+                                    "rule {:?} names topic {t:?}, which topics.toml does not define: write one of {}",
+                                    rule.id,
+                                    sorted_list(&topic_ids)
+                                ),
+                            );
+                        }
+                    }
+                }
+                if places_file.is_some() {
+                    for g in &rule.places {
+                        if !governorates.contains(g) {
+                            p.push(
+                                &path(4),
+                                alerts,
+                                Some(r.span()),
+                                format!(
+                                    "rule {:?} names place {g:?}, which is not a governorate in places.toml: write one of {}",
+                                    rule.id,
+                                    sorted_list(&governorates)
+                                ),
+                            );
+                        }
+                    }
+                }
+                if rule.channels.contains(&AlertChannel::Webhook) && rule.webhook_url.is_none() {
+                    p.push(
+                        &path(4),
+                        alerts,
+                        Some(r.span()),
+                        format!(
+                            "rule {:?} sends to a webhook but has no webhook_url: add webhook_url = \"https://...\"",
+                            rule.id
+                        ),
+                    );
+                }
+                if rule.min_items == 0 {
+                    p.push(
+                        &path(4),
+                        alerts,
+                        Some(r.span()),
+                        format!("rule {:?}: min_items must be 1 or more", rule.id),
+                    );
+                }
+            }
+        }
+
+        if !p.0.is_empty() {
+            return Err(Error::Config(p.0));
+        }
+        let unspan = |v: Vec<Spanned<_>>| v.into_iter().map(Spanned::into_inner).collect();
+        Ok(Config {
+            dir: dir.to_path_buf(),
+            settings: settings.unwrap_or_default(),
+            sources: sources_file.map(|f| unspan(f.source)).unwrap_or_default(),
+            topics: topics_file
+                .map(|f| f.topic.into_iter().map(Spanned::into_inner).collect())
+                .unwrap_or_default(),
+            places: places_file
+                .map(|f| f.place.into_iter().map(Spanned::into_inner).collect())
+                .unwrap_or_default(),
+            alerts: alerts_file
+                .map(|f| f.rule.into_iter().map(Spanned::into_inner).collect())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The topic with this id.
+    pub fn topic(&self, id: &str) -> Option<&TopicConfig> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// The poll interval of a source.
+    pub fn interval_of(&self, source: &SourceConfig) -> Interval {
+        source
+            .interval
+            .unwrap_or(self.settings.schedule.default_interval)
+    }
+}
+
+fn sorted_list(set: &HashSet<String>) -> String {
+    let mut v: Vec<&String> = set.iter().collect();
+    v.sort();
+    v.iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOPICS: &str = r#"
+[[topic]]
+id = "theft"
+name_ar = "سرقة"
+name_en = "Theft"
+terms = ["سرقة", "theft"]
+"#;
+    const PLACES: &str = r#"
+[[place]]
+id = "zarqa"
+kind = "governorate"
+governorate = "zarqa"
+name_ar = "الزرقاء"
+name_en = "Zarqa"
+
+[[place]]
+id = "russeifa"
+kind = "city"
+governorate = "zarqa"
+name_ar = "الرصيفة"
+name_en = "Russeifa"
+"#;
+    const SOURCES: &str = r#"
+[[source]]
+id = "one"
+name = "One"
+kind = "feed"
+url = "https://example.jo/rss"
+"#;
+
+    fn load(rasd: &str, sources: &str, alerts: &str) -> Result<Config> {
+        Config::from_texts(Path::new("cfg"), [rasd, sources, TOPICS, PLACES, alerts])
+    }
+
+    fn errors(r: Result<Config>) -> Vec<ConfigError> {
+        match r {
+            Err(Error::Config(e)) => e,
+            other => panic!("expected config errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_folder_loads() {
+        let c = load("", SOURCES, "").unwrap();
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(
+            c.settings.schedule.default_interval,
+            Interval::from_secs(900)
+        );
+        assert_eq!(c.places.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_suggests() {
+        let text = "[[source]]\nid = \"one\"\nname = \"One\"\nkind = \"feed\"\nurl = \"https://e.jo/\"\nintervall = \"5m\"\n";
+        let e = errors(load("", text, ""));
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].file, Path::new("cfg/sources.toml"));
+        assert_eq!(e[0].line, Some(6));
+        assert!(
+            e[0].message.contains("did you mean `interval`"),
+            "{}",
+            e[0].message
+        );
+    }
+
+    #[test]
+    fn bad_url_and_interval_are_reported_with_lines() {
+        let text =
+            "[[source]]\nid = \"one\"\nname = \"One\"\nkind = \"feed\"\nurl = \"example.jo/rss\"\n";
+        let e = errors(load("", text, ""));
+        assert_eq!(e[0].line, Some(5));
+        assert!(
+            e[0].message.contains("such as \"https://"),
+            "{}",
+            e[0].message
+        );
+
+        let e = errors(load(
+            "[schedule]\ndefault_interval = \"5 minutes\"\n",
+            SOURCES,
+            "",
+        ));
+        assert_eq!(e[0].file, Path::new("cfg/rasd.toml"));
+        assert_eq!(e[0].line, Some(2));
+        assert!(e[0].message.contains("\"15m\""), "{}", e[0].message);
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_both() {
+        let text = format!("{SOURCES}\n{SOURCES}");
+        let e = errors(load("", &text, ""));
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].line, Some(9));
+        assert!(
+            e[0].message.contains("first defined at line 2"),
+            "{}",
+            e[0].message
+        );
+    }
+
+    #[test]
+    fn alert_rules_must_name_known_topics_and_governorates() {
+        let alerts =
+            "[[rule]]\nid = \"r\"\nname = \"R\"\ntopics = [\"thieft\"]\nplaces = [\"russeifa\"]\n";
+        let e = errors(load("", SOURCES, alerts));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].message.contains("\"theft\""));
+        assert!(e[1].message.contains("\"zarqa\""));
+    }
+
+    #[test]
+    fn problems_in_several_files_are_reported_together() {
+        let e = errors(load("bogus = 1\n", "[[source]]\nid = \"bad id\"\n", ""));
+        assert_eq!(e.len(), 2);
+        let shown = Error::Config(e).to_string();
+        assert!(shown.contains("cfg/rasd.toml:1:"), "{shown}");
+        assert!(shown.contains("cfg/sources.toml:2:"), "{shown}");
+    }
+
+    #[test]
+    fn bad_timezone_and_listen_address() {
+        let e = errors(load("timezone = \"Mars/Olympus\"\n", SOURCES, ""));
+        assert_eq!(e[0].line, Some(1));
+        assert!(e[0].message.contains("Asia/Amman"), "{e:?}");
+        let e = errors(load("[server]\nlisten = \"localhost\"\n", SOURCES, ""));
+        assert_eq!(e[0].line, Some(2));
+        assert!(e[0].message.contains("127.0.0.1:8080"), "{e:?}");
+    }
+}

@@ -1,0 +1,26 @@
+//! Rasd's core: the data model, configuration and text normalization shared by every crate.
+//!
+//! - [`model`]: [`Item`] (one article or public comment, with its [`Tags`]), [`Lang`],
+//!   [`FetchState`] and the stable id scheme ([`item_id_for_url`], [`canonical_url`]).
+//! - [`config`]: the five TOML files of a config folder ([`Config::load`]): `rasd.toml`
+//!   ([`Settings`]), `sources.toml` ([`SourceConfig`]), `topics.toml` ([`TopicConfig`]),
+//!   `alerts.toml` ([`AlertRule`]) and `places.toml` ([`PlaceConfig`]). Every error names the
+//!   file, the line and what to write instead ([`ConfigError`]).
+//! - [`text`]: Arabic and English normalization used alike by enrichment rules and search.
+//! - [`duration`]: the human interval format of the config files (`"15m"`, `"2h"`).
+//!
+//! Nothing here does I/O beyond reading config files.
+
+pub mod config;
+pub mod duration;
+pub mod error;
+pub mod model;
+pub mod text;
+
+pub use config::{
+    AlertRule, Config, ConfigError, FetchSettings, FullText, MailSettings, PlaceConfig, PlaceKind,
+    ScheduleSettings, ServerSettings, Settings, SourceConfig, SourceKind, TopicConfig,
+};
+pub use duration::Interval;
+pub use error::{Error, Result};
+pub use model::{FetchState, Item, ItemKind, Lang, Tags, canonical_url, item_id_for_url};

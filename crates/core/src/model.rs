@@ -1,0 +1,270 @@
+//! The data model: items and what enrichment adds to them, and per-source fetch state.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The language of an item, as far as Rasd cares.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Arabic, Modern Standard or dialect.
+    Ar,
+    /// English.
+    En,
+    /// Anything else, or not enough text to tell.
+    #[default]
+    Other,
+}
+
+impl Lang {
+    /// The short code used in config, the store and the index: `ar`, `en` or `other`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ar => "ar",
+            Lang::En => "en",
+            Lang::Other => "other",
+        }
+    }
+
+    /// Reads a short code; anything unknown is [`Lang::Other`].
+    pub fn from_code(code: &str) -> Lang {
+        match code {
+            "ar" => Lang::Ar,
+            "en" => Lang::En,
+            _ => Lang::Other,
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Where an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A published article or post (feeds, news sites).
+    #[default]
+    Article,
+    /// A message a member of the public sent through a form.
+    Comment,
+}
+
+impl ItemKind {
+    /// The code used in the store: `article` or `comment`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ItemKind::Article => "article",
+            ItemKind::Comment => "comment",
+        }
+    }
+
+    /// Reads a code written by [`ItemKind::code`]; anything unknown is an article.
+    pub fn from_code(code: &str) -> ItemKind {
+        if code == "comment" {
+            ItemKind::Comment
+        } else {
+            ItemKind::Article
+        }
+    }
+}
+
+/// What enrichment learned about an item.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Tags {
+    /// Detected language.
+    pub lang: Lang,
+    /// Topic ids from `topics.toml`, sorted, without duplicates.
+    pub topics: Vec<String>,
+    /// Governorate ids from `places.toml`, sorted, without duplicates.
+    pub places: Vec<String>,
+}
+
+/// One article or public comment. Its `id` is stable: the same article fetched twice, or from
+/// two feeds, has the same id, so every stage can be repeated safely.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable id: [`item_id_for_url`] of the canonical URL (or of the form reference).
+    pub id: String,
+    /// Article or comment.
+    pub kind: ItemKind,
+    /// The id of the source in `sources.toml`.
+    pub source: String,
+    /// Canonical link to the article (for comments, a `form:` reference URL).
+    pub url: String,
+    /// Headline (may be empty for comments).
+    pub title: String,
+    /// Main text, plain, paragraphs separated by blank lines.
+    pub body: String,
+    /// Author, if the source names one.
+    pub author: Option<String>,
+    /// When the source says it was published; `None` when the source gives no usable date.
+    pub published: Option<DateTime<Utc>>,
+    /// When Rasd first took it from the source.
+    pub fetched: DateTime<Utc>,
+    /// Enrichment results (default until enriched).
+    pub tags: Tags,
+}
+
+impl Item {
+    /// A new untagged item whose id derives from `url`.
+    pub fn new(source: &str, url: &str, title: &str, body: &str, fetched: DateTime<Utc>) -> Item {
+        let url = canonical_url(url);
+        Item {
+            id: item_id_for_url(&url),
+            kind: ItemKind::Article,
+            source: source.to_string(),
+            url,
+            title: title.to_string(),
+            body: body.to_string(),
+            author: None,
+            published: None,
+            fetched,
+            tags: Tags::default(),
+        }
+    }
+
+    /// The time the item is filed under: its published date, or when it was fetched.
+    pub fn when(&self) -> DateTime<Utc> {
+        self.published.unwrap_or(self.fetched)
+    }
+
+    /// Title and body together, for enrichment.
+    pub fn full_text(&self) -> String {
+        if self.title.is_empty() {
+            self.body.clone()
+        } else {
+            format!("{}\n\n{}", self.title, self.body)
+        }
+    }
+
+    /// A hash of what the item says (title and body), to tell a changed article from a repeat.
+    pub fn content_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.title.as_bytes());
+        h.update([0]);
+        h.update(self.body.as_bytes());
+        hex(&h.finalize()[..16])
+    }
+}
+
+/// What Rasd remembers about fetching one source, for conditional requests and health.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FetchState {
+    /// The source id.
+    pub source: String,
+    /// `ETag` of the last successful response.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last successful response.
+    pub last_modified: Option<String>,
+    /// When the source was last fetched successfully.
+    pub last_success: Option<DateTime<Utc>>,
+    /// When the last attempt failed, if it did.
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// What went wrong last time, if anything.
+    pub last_error: Option<String>,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+}
+
+/// The stable id of an item whose canonical URL is `url`: the first 16 bytes of its SHA-256,
+/// in hex.
+pub fn item_id_for_url(url: &str) -> String {
+    hex(&Sha256::digest(url.as_bytes())[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Tracking parameters dropped from URLs before hashing.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref", "ocid",
+];
+
+/// A first canonical form of a URL: scheme and host lower-cased (by the parser), the fragment
+/// and tracking parameters (`utm_*`, `fbclid`…) removed. Strings that are not absolute URLs
+/// are returned trimmed.
+pub fn canonical_url(raw: &str) -> String {
+    let raw = raw.trim();
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return raw.to_string();
+    };
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_url_drops_fragment_and_tracking() {
+        assert_eq!(
+            canonical_url("HTTPS://Example.JO/news/1?utm_source=x&id=5&fbclid=y#top"),
+            "https://example.jo/news/1?id=5"
+        );
+        assert_eq!(
+            canonical_url(" https://example.jo/a?utm_medium=m "),
+            "https://example.jo/a"
+        );
+    }
+
+    #[test]
+    fn same_article_same_id() {
+        let a = Item::new("s1", "https://example.jo/a#x", "t", "b", Utc::now());
+        let b = Item::new(
+            "s2",
+            "https://example.jo/a?utm_source=rss",
+            "t",
+            "b",
+            Utc::now(),
+        );
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.id.len(), 32);
+    }
+
+    #[test]
+    fn arabic_path_urls_are_stable() {
+        let a = canonical_url("https://example.jo/أخبار/1");
+        let b = canonical_url("https://example.jo/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/1");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn content_hash_changes_with_text() {
+        let a = Item::new("s", "https://e.jo/a", "t", "b", Utc::now());
+        let mut b = a.clone();
+        b.body.push('!');
+        assert_ne!(a.content_hash(), b.content_hash());
+    }
+}
