@@ -1,1 +1,371 @@
-fn main() {}
+//! `rasd`: the command line and the daemon. Wires the stages (see `pipeline`), the
+//! scheduler (see `daemon`) and the bundled demo (see `demo` and `demo_cmd`).
+
+mod daemon;
+mod demo;
+mod demo_cmd;
+mod pipeline;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use rasd_core::{Config, Lang};
+use rasd_search::{SearchIndex, SearchQuery};
+use rasd_store::Store;
+
+/// Rasd (رصد): collects news and public comments, tags them with security-incident topics
+/// and places, makes them searchable and writes a daily digest.
+#[derive(Debug, Parser)]
+#[command(name = "rasd", version, about, long_about = None)]
+struct Cli {
+    /// The config folder (rasd.toml, sources.toml, topics.toml, places.toml, alerts.toml).
+    #[arg(long, global = true, default_value = "config", value_name = "DIR")]
+    config: PathBuf,
+    /// The data folder (store and index); overrides `data_dir` in rasd.toml.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load and validate every file of a config folder.
+    CheckConfig {
+        /// The folder to check (default: --config).
+        dir: Option<PathBuf>,
+    },
+    /// Run the daemon: poll each source on its interval, write the digest on schedule, serve
+    /// the web UI. Stops cleanly on Ctrl-C or SIGTERM.
+    Run,
+    /// Serve the bundled sample on 127.0.0.1, run the whole pipeline on it, write the digest,
+    /// then serve the search page until Ctrl-C.
+    Demo {
+        /// Do one cycle and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Fetch every enabled source once, then exit.
+    Fetch,
+    /// Counts of items and sources.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the index.
+    Search {
+        /// The query; Arabic matches whatever the diacritics and hamza forms.
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// At most this many hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Only this language: ar, en or other.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Only this topic id.
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only this governorate id.
+        #[arg(long)]
+        place: Option<String>,
+        /// Only this source id.
+        #[arg(long)]
+        source: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the digest of a day: Markdown on stdout, HTML to a file.
+    Digest {
+        /// The day (YYYY-MM-DD, in the configured time zone); today by default.
+        #[arg(long)]
+        date: Option<String>,
+        /// Where to write the HTML (default: <data-dir>/digests/<date>.html).
+        #[arg(long, value_name = "FILE.html")]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Run | Command::Demo { .. } | Command::Fetch => "info",
+        _ => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(dir: &Path) -> anyhow::Result<Config> {
+    Config::load(dir).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The data folder: `--data-dir`, else `data_dir` from rasd.toml.
+fn data_dir(cli_dir: &Option<PathBuf>, config: &Config) -> PathBuf {
+    cli_dir
+        .clone()
+        .unwrap_or_else(|| config.settings.data_dir.clone())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::CheckConfig { dir } => {
+            let dir = dir.as_ref().unwrap_or(&cli.config);
+            let c = load_config(dir)?;
+            println!(
+                "{}: ok — {} sources ({} enabled), {} topics, {} places, {} alert rules",
+                dir.display(),
+                c.sources.len(),
+                c.sources.iter().filter(|s| s.enabled).count(),
+                c.topics.len(),
+                c.places.len(),
+                c.alerts.len()
+            );
+            Ok(())
+        }
+        Command::Run => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            runtime()?.block_on(daemon::run(config, &dir))
+        }
+        Command::Demo { once } => {
+            runtime()?.block_on(demo_cmd::run(&cli.config, cli.data_dir.as_deref(), *once))
+        }
+        Command::Fetch => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            runtime()?.block_on(async {
+                let p = pipeline::Pipeline::open(config.clone(), &dir)?;
+                let report = p.run_once(&config.sources).await?;
+                print_report(&report);
+                Ok(())
+            })
+        }
+        Command::Status { json } => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            let store = open_store_existing(&dir)?;
+            let status = store.status()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("data folder: {}", dir.display());
+                println!("items: {}  sources: {}", status.items, status.sources);
+                println!("by language: {}", join_counts(&status.by_lang));
+                println!("by topic:    {}", join_counts(&status.by_topic));
+                println!("by kind:     {}", join_counts(&status.by_kind));
+            }
+            Ok(())
+        }
+        Command::Search {
+            query,
+            limit,
+            lang,
+            topic,
+            place,
+            source,
+            json,
+        } => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            if !dir.join("search").exists() {
+                bail!(
+                    "no search index in {}: run `rasd demo`, `rasd fetch` or `rasd run` first",
+                    dir.display()
+                );
+            }
+            let index = SearchIndex::open_or_create(&dir.join("search"))?;
+            let lang = match lang.as_deref() {
+                None => None,
+                Some(code @ ("ar" | "en" | "other")) => Some(Lang::from_code(code)),
+                Some(other) => bail!("unknown --lang {other:?}: use ar, en or other"),
+            };
+            if *limit == 0 || *limit > 1000 {
+                bail!("--limit {limit} is out of range: use 1 to 1000");
+            }
+            let q = SearchQuery {
+                text: query.join(" "),
+                limit: *limit,
+                lang,
+                topics: topic.iter().cloned().collect(),
+                places: place.iter().cloned().collect(),
+                sources: source.iter().cloned().collect(),
+                ..SearchQuery::default()
+            };
+            let results = index.search(&q)?;
+            if *json {
+                let hits: Vec<serde_json::Value> = results
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        serde_json::json!({
+                            "id": h.id, "title": h.title, "url": h.url, "source": h.source,
+                            "lang": h.lang, "topics": h.topics, "places": h.places,
+                            "published": h.published, "score": h.score, "snippet": h.snippet,
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "total": results.total, "hits": hits })
+                    )?
+                );
+            } else {
+                println!("{} results", results.total);
+                for h in &results.hits {
+                    let when = h
+                        .published
+                        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default();
+                    println!(
+                        "\n{}\n  {} · {} · {} · [{}] [{}]\n  {}",
+                        h.title,
+                        h.source,
+                        when,
+                        h.lang,
+                        h.topics.join(", "),
+                        h.places.join(", "),
+                        h.url
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Digest { date, out } => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            let store = open_store_existing(&dir)?;
+            let date = parse_day(date.as_deref(), &config)?;
+            let path = out
+                .clone()
+                .unwrap_or_else(|| default_digest_path(&dir, date));
+            let md = write_digest(&store, &config, date, &path)?;
+            print!("{md}");
+            eprintln!("HTML digest written to {}", path.display());
+            Ok(())
+        }
+        Command::Reindex => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            let store = open_store_existing(&dir)?;
+            let index = match SearchIndex::open_or_create(&dir.join("search")) {
+                Ok(index) => index,
+                // An index from another version of Rasd: start it afresh from the store.
+                Err(rasd_search::Error::SchemaMismatch { .. }) => {
+                    SearchIndex::recreate(&dir.join("search"))?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let n = pipeline::reindex(&store, &index)?;
+            println!("reindexed {n} items into {}", dir.join("search").display());
+            Ok(())
+        }
+    }
+}
+
+/// Opens the store of a data folder that must already exist.
+fn open_store_existing(dir: &Path) -> anyhow::Result<Store> {
+    if !dir.join(rasd_store::DB_FILE).exists() {
+        bail!(
+            "no Rasd data in {}: run `rasd demo`, `rasd fetch` or `rasd run` first, or pass --data-dir",
+            dir.display()
+        );
+    }
+    Ok(Store::open(dir)?)
+}
+
+pub(crate) fn join_counts<V: std::fmt::Display>(
+    m: &std::collections::BTreeMap<String, V>,
+) -> String {
+    if m.is_empty() {
+        return "-".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Today in the configured zone, or the given YYYY-MM-DD.
+fn parse_day(s: Option<&str>, config: &Config) -> anyhow::Result<NaiveDate> {
+    match s {
+        None => Ok(Utc::now().with_timezone(&config.settings.tz()).date_naive()),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+            format!("invalid --date {s:?}: write it as YYYY-MM-DD, such as 2026-11-28")
+        }),
+    }
+}
+
+pub(crate) fn default_digest_path(data_dir: &Path, date: NaiveDate) -> PathBuf {
+    data_dir
+        .join("digests")
+        .join(format!("{}.html", date.format("%Y-%m-%d")))
+}
+
+/// Builds the digest of `date`, writes its HTML to `path` and returns its Markdown.
+pub(crate) fn write_digest(
+    store: &Store,
+    config: &Config,
+    date: NaiveDate,
+    path: &Path,
+) -> anyhow::Result<String> {
+    let digest = rasd_detect::build_digest(store, config, date)?;
+    rasd_deliver::write_file(path, &rasd_deliver::digest_html(&digest))?;
+    Ok(rasd_deliver::digest_markdown(&digest))
+}
+
+/// Prints what a pipeline run did.
+pub(crate) fn print_report(r: &pipeline::Report) {
+    println!(
+        "sources: {} fetched, {} not modified, {} failed",
+        r.sources, r.not_modified, r.failed
+    );
+    println!(
+        "items: {} received, {} new, {} updated, {} unchanged",
+        r.received, r.stored.inserted, r.stored.updated, r.stored.unchanged
+    );
+    if !r.problems.is_empty() {
+        println!(
+            "problems: {}",
+            r.problems
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for p in r.examples.iter().take(5) {
+            println!("  - {}: {}", p.source, p.message);
+        }
+    }
+    if r.sink_errors > 0 {
+        println!("storage errors: {} (see the log)", r.sink_errors);
+    }
+}

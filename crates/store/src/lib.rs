@@ -1,1 +1,21 @@
-//! placeholder
+//! Rasd's store: the SQLite database (WAL mode) that is the source of truth for everything
+//! Rasd has collected. The search index is derived from it and can be rebuilt from it.
+//!
+//! - [`Store`]: one connection behind a mutex, shareable in an `Arc` across tasks. Writes go
+//!   one batch per transaction ([`Store::upsert_items`], [`Store::commit_batch`]); every write
+//!   is idempotent by item id, so fetching twice never stores twice.
+//! - [`UpsertStats`]: what a batch did (inserted, updated, unchanged).
+//! - [`Status`]: counts for `rasd status` and the admin page (by language, topic, kind, source).
+//! - [`SourceRecord`]: a configured source as last recorded by [`Store::record_sources`].
+//! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
+//!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
+//!
+//! Items come from `rasd-core` ([`rasd_core::Item`], [`rasd_core::FetchState`]); times are
+//! stored as whole unix seconds UTC, so sub-second precision is dropped.
+
+mod error;
+pub mod schema;
+mod store;
+
+pub use error::{Error, Result};
+pub use store::{DB_FILE, SourceRecord, Status, Store, UpsertStats};

@@ -1,1 +1,246 @@
-//! placeholder
+//! Rasd's web server (axum): the analysts' search page, the JSON API and health checks.
+//!
+//! [`app`] builds the [`axum::Router`] from an [`AppState`] (the [`rasd_store::Store`], the
+//! [`rasd_search::SearchIndex`] and the [`rasd_core::Config`]); [`serve`] runs it until a
+//! shutdown future resolves. Routes:
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET /` | search page: query, filters by language, topic and governorate, results, facets |
+//! | `GET /api/search?q=&lang=&topic=&place=&source=&limit=&offset=` | the same as JSON |
+//! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
+//! | `GET /api/status` | counts of items by language, topic and kind |
+//! | `GET /healthz` | `ok` when the store and the index answer |
+//!
+//! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
+
+mod pages;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use rasd_core::{Config, Lang};
+use rasd_search::{SearchIndex, SearchQuery, SearchResults};
+use rasd_store::Store;
+use serde::Deserialize;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store (source of truth).
+    pub store: Arc<Store>,
+    /// The search index (read side).
+    pub index: Arc<SearchIndex>,
+    /// The loaded configuration.
+    pub config: Arc<Config>,
+}
+
+/// Errors a handler can return; each maps to a status and a message for the client.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The client sent something unusable; the message says what to send instead.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed inside Rasd; details go to the log, not to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The web crate's result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({ "error": message })),
+            )
+                .into_response(),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "Request failed.");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(serde_json::json!({ "error": "internal error; the server log has the details" })),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+fn search_error(e: rasd_search::Error) -> Error {
+    match e {
+        rasd_search::Error::Query { .. } => Error::BadRequest(e.to_string()),
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+/// The routes of the server.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(search_page))
+        .route("/api/search", get(api_search))
+        .route("/api/status", get(api_status))
+        .route("/digest", get(digest_page))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, finishing requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Query-string parameters of the search page and API.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    /// The query text.
+    #[serde(default)]
+    pub q: String,
+    /// `ar`, `en` or `other`.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// A topic id.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// A governorate id.
+    #[serde(default)]
+    pub place: Option<String>,
+    /// A source id.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Page size (1–100, default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl SearchParams {
+    /// Turns the parameters into a query, refusing values that cannot be right.
+    pub fn to_query(&self) -> Result<SearchQuery> {
+        let lang = match non_empty(&self.lang).as_deref() {
+            None => None,
+            Some(code @ ("ar" | "en" | "other")) => Some(Lang::from_code(code)),
+            Some(other) => {
+                return Err(Error::BadRequest(format!(
+                    "unknown lang {other:?}: use ar, en or other"
+                )));
+            }
+        };
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(Error::BadRequest(format!(
+                "limit {limit} is out of range: use 1 to 100"
+            )));
+        }
+        Ok(SearchQuery {
+            text: self.q.trim().to_string(),
+            limit,
+            offset: self.offset.unwrap_or(0).min(10_000),
+            lang,
+            topics: non_empty(&self.topic).into_iter().collect(),
+            places: non_empty(&self.place).into_iter().collect(),
+            sources: non_empty(&self.source).into_iter().collect(),
+            ..SearchQuery::default()
+        })
+    }
+}
+
+async fn run_search(state: &AppState, query: SearchQuery) -> Result<SearchResults> {
+    let index = state.index.clone();
+    tokio::task::spawn_blocking(move || index.search(&query))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(search_error)
+}
+
+async fn api_search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchResults>> {
+    let query = params.to_query()?;
+    Ok(Json(run_search(&state, query).await?))
+}
+
+async fn search_page(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Html<String> {
+    let outcome = match params.to_query() {
+        Ok(query) => run_search(&state, query).await,
+        Err(e) => Err(e),
+    };
+    Html(pages::search_page(&state.config, &params, &outcome))
+}
+
+#[derive(Debug, Deserialize)]
+struct DigestParams {
+    #[serde(default)]
+    date: Option<String>,
+}
+
+async fn digest_page(
+    State(state): State<AppState>,
+    Query(params): Query<DigestParams>,
+) -> Result<Html<String>> {
+    let tz = state.config.settings.tz();
+    let date = match non_empty(&params.date) {
+        None => Utc::now().with_timezone(&tz).date_naive(),
+        Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
+            Error::BadRequest(format!(
+                "invalid date {s:?}: write it as YYYY-MM-DD, such as 2026-11-28"
+            ))
+        })?,
+    };
+    let store = state.store.clone();
+    let config = state.config.clone();
+    let digest =
+        tokio::task::spawn_blocking(move || rasd_detect::build_digest(&store, &config, date))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Html(rasd_deliver::digest_html(&digest)))
+}
+
+async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::Status>> {
+    let store = state.store.clone();
+    let status = tokio::task::spawn_blocking(move || store.status())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Json(status))
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.status())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok("ok")
+}
+
+#[cfg(test)]
+mod tests;

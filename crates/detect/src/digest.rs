@@ -1,0 +1,446 @@
+//! The daily digest: the day's items by topic against the week before.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rasd_core::{Config, Item, ItemKind};
+use rasd_store::Store;
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// How many earlier days a topic's count is compared with.
+pub const BASELINE_DAYS: u64 = 7;
+/// At most this many items are listed under each topic.
+pub const ITEMS_PER_TOPIC: usize = 8;
+
+/// How a topic's count today compares with its recent average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trend {
+    /// Nothing in the previous week, several items today.
+    New,
+    /// At least twice its average and at least three items.
+    Rising,
+    /// Within the usual range.
+    Steady,
+    /// Less than half its average.
+    Falling,
+}
+
+impl Trend {
+    /// Classifies `count` against `baseline` (the average per day over the week before).
+    pub fn of(count: usize, baseline: f64) -> Trend {
+        let c = count as f64;
+        if baseline == 0.0 && count >= 3 {
+            Trend::New
+        } else if count >= 3 && c >= 2.0 * baseline.max(0.5) {
+            Trend::Rising
+        } else if baseline >= 1.0 && c < 0.5 * baseline {
+            Trend::Falling
+        } else {
+            Trend::Steady
+        }
+    }
+
+    /// True for the trends the digest puts first.
+    pub fn is_notable(self) -> bool {
+        matches!(self, Trend::New | Trend::Rising)
+    }
+}
+
+/// A governorate and how many items named it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceCount {
+    /// Governorate id.
+    pub id: String,
+    /// Arabic name.
+    pub name_ar: String,
+    /// English name.
+    pub name_en: String,
+    /// Items that day.
+    pub count: usize,
+}
+
+/// An item as listed in the digest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DigestItem {
+    /// Item id.
+    pub id: String,
+    /// Headline (for comments, the start of the text).
+    pub title: String,
+    /// Link to the article.
+    pub url: String,
+    /// Source id.
+    pub source: String,
+    /// Source display name.
+    pub source_name: String,
+    /// Language code.
+    pub lang: String,
+    /// When it was published (or fetched).
+    pub when: DateTime<Utc>,
+    /// Governorate ids.
+    pub places: Vec<String>,
+}
+
+/// One topic in the digest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicSummary {
+    /// Topic id.
+    pub id: String,
+    /// Arabic name.
+    pub name_ar: String,
+    /// English name.
+    pub name_en: String,
+    /// Items on the day.
+    pub count: usize,
+    /// Average items per day over the previous [`BASELINE_DAYS`] days.
+    pub baseline: f64,
+    /// The day's count against the baseline.
+    pub trend: Trend,
+    /// Distinct sources that carried the topic that day.
+    pub sources: usize,
+    /// Governorates named most, most first.
+    pub places: Vec<PlaceCount>,
+    /// The newest items, at most [`ITEMS_PER_TOPIC`].
+    pub items: Vec<DigestItem>,
+}
+
+/// The digest of one day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Digest {
+    /// The day, in `timezone`.
+    pub date: NaiveDate,
+    /// The time zone days are counted in.
+    pub timezone: String,
+    /// When the digest was built.
+    pub generated: DateTime<Utc>,
+    /// Items on the day.
+    pub total: usize,
+    /// Public comments among them.
+    pub comments: usize,
+    /// Items per language code.
+    pub by_lang: BTreeMap<String, usize>,
+    /// Governorates named that day, most first.
+    pub places: Vec<PlaceCount>,
+    /// Topics with items that day: notable trends first, then by count.
+    pub topics: Vec<TopicSummary>,
+    /// Items with no topic.
+    pub untagged: usize,
+    /// True when most items are Arabic, so the page reads right to left.
+    pub rtl: bool,
+}
+
+impl Digest {
+    /// Topics whose trend is notable (new or rising).
+    pub fn notable(&self) -> impl Iterator<Item = &TopicSummary> {
+        self.topics.iter().filter(|t| t.trend.is_notable())
+    }
+}
+
+/// The UTC instant at which local day `date` starts in `tz`.
+fn day_start(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>> {
+    let midnight = date
+        .and_hms_opt(0, 0, 0)
+        .ok_or(Error::Day(date, tz.to_string()))?;
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or(Error::Day(date, tz.to_string()))
+}
+
+/// Builds the digest of `date` (a day in the configured time zone) from the store.
+pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<Digest> {
+    let tz = config.settings.tz();
+    let first = date
+        .checked_sub_days(Days::new(BASELINE_DAYS))
+        .ok_or(Error::Day(date, tz.to_string()))?;
+    let next = date
+        .checked_add_days(Days::new(1))
+        .ok_or(Error::Day(date, tz.to_string()))?;
+    let items = store.items_between(day_start(first, tz)?, day_start(next, tz)?)?;
+    Ok(build_digest_from_items(&items, config, date, Utc::now()))
+}
+
+/// Builds the digest of `date` from `items`, which should cover that day and the
+/// [`BASELINE_DAYS`] before it (others are ignored).
+pub fn build_digest_from_items(
+    items: &[Item],
+    config: &Config,
+    date: NaiveDate,
+    generated: DateTime<Utc>,
+) -> Digest {
+    let tz = config.settings.tz();
+    let local_day = |item: &Item| item.when().with_timezone(&tz).date_naive();
+    let first = date
+        .checked_sub_days(Days::new(BASELINE_DAYS))
+        .unwrap_or(date);
+
+    let mut today: Vec<&Item> = Vec::new();
+    // topic -> count over the baseline days
+    let mut before: HashMap<&str, usize> = HashMap::new();
+    for item in items {
+        let day = local_day(item);
+        if day == date {
+            today.push(item);
+        } else if day >= first && day < date {
+            for t in &item.tags.topics {
+                *before.entry(t.as_str()).or_default() += 1;
+            }
+        }
+    }
+    today.sort_by(|a, b| b.when().cmp(&a.when()).then_with(|| a.id.cmp(&b.id)));
+
+    let source_name: HashMap<&str, &str> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    let place = |id: &str, count: usize| {
+        let p = config.places.iter().find(|p| p.id == id);
+        PlaceCount {
+            id: id.to_string(),
+            name_ar: p.map_or_else(|| id.to_string(), |p| p.name_ar.clone()),
+            name_en: p.map_or_else(|| id.to_string(), |p| p.name_en.clone()),
+            count,
+        }
+    };
+    let count_places = |items: &[&Item]| {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for i in items {
+            for p in &i.tags.places {
+                *counts.entry(p.as_str()).or_default() += 1;
+            }
+        }
+        let mut v: Vec<PlaceCount> = counts.into_iter().map(|(id, n)| place(id, n)).collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
+        v
+    };
+    let listed = |item: &Item| DigestItem {
+        id: item.id.clone(),
+        title: if item.title.trim().is_empty() {
+            item.body.chars().take(120).collect()
+        } else {
+            item.title.clone()
+        },
+        url: item.url.clone(),
+        source: item.source.clone(),
+        source_name: source_name
+            .get(item.source.as_str())
+            .unwrap_or(&item.source.as_str())
+            .to_string(),
+        lang: item.tags.lang.code().to_string(),
+        when: item.when(),
+        places: item.tags.places.clone(),
+    };
+
+    let mut by_topic: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
+    let mut by_lang: BTreeMap<String, usize> = BTreeMap::new();
+    let mut untagged = 0;
+    for item in &today {
+        *by_lang
+            .entry(item.tags.lang.code().to_string())
+            .or_default() += 1;
+        if item.tags.topics.is_empty() {
+            untagged += 1;
+        }
+        for t in &item.tags.topics {
+            by_topic.entry(t.as_str()).or_default().push(item);
+        }
+    }
+
+    let mut topics: Vec<TopicSummary> = by_topic
+        .into_iter()
+        .map(|(id, its)| {
+            let baseline = before.get(id).copied().unwrap_or(0) as f64 / BASELINE_DAYS as f64;
+            let topic = config.topic(id);
+            let mut sources: Vec<&str> = its.iter().map(|i| i.source.as_str()).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            TopicSummary {
+                id: id.to_string(),
+                name_ar: topic.map_or_else(|| id.to_string(), |t| t.name_ar.clone()),
+                name_en: topic.map_or_else(|| id.to_string(), |t| t.name_en.clone()),
+                count: its.len(),
+                baseline,
+                trend: Trend::of(its.len(), baseline),
+                sources: sources.len(),
+                places: count_places(&its),
+                items: its
+                    .iter()
+                    .take(ITEMS_PER_TOPIC)
+                    .map(|i| listed(i))
+                    .collect(),
+            }
+        })
+        .collect();
+    topics.sort_by(|a, b| {
+        b.trend
+            .is_notable()
+            .cmp(&a.trend.is_notable())
+            .then_with(|| b.count.cmp(&a.count))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+
+    let arabic = by_lang.get("ar").copied().unwrap_or(0);
+    Digest {
+        date,
+        timezone: tz.to_string(),
+        generated,
+        total: today.len(),
+        comments: today.iter().filter(|i| i.kind == ItemKind::Comment).count(),
+        by_lang,
+        places: count_places(&today),
+        topics,
+        untagged,
+        rtl: arabic * 2 >= today.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const TOPICS: &str = r#"
+[[topic]]
+id = "theft"
+name_ar = "السرقة"
+name_en = "Theft"
+terms = ["سرقة"]
+
+[[topic]]
+id = "traffic_accident"
+name_ar = "حوادث السير"
+name_en = "Traffic accidents"
+terms = ["حادث سير"]
+"#;
+    const PLACES: &str = r#"
+[[place]]
+id = "zarqa"
+kind = "governorate"
+governorate = "zarqa"
+name_ar = "الزرقاء"
+name_en = "Zarqa"
+"#;
+    const SOURCES: &str = r#"
+[[source]]
+id = "s1"
+name = "صوت الشمال"
+kind = "feed"
+url = "https://example.jo/rss"
+"#;
+
+    fn config() -> Config {
+        Config::from_texts(Path::new("cfg"), ["", SOURCES, TOPICS, PLACES, ""]).unwrap()
+    }
+
+    fn item(n: usize, when: &str, topics: &[&str], places: &[&str], lang: rasd_core::Lang) -> Item {
+        let when: DateTime<Utc> = when.parse().unwrap();
+        let mut i = Item::new(
+            "s1",
+            &format!("https://example.jo/{n}"),
+            &format!("خبر {n}"),
+            "نص",
+            when,
+        );
+        i.published = Some(when);
+        i.tags.lang = lang;
+        i.tags.topics = topics.iter().map(|s| s.to_string()).collect();
+        i.tags.places = places.iter().map(|s| s.to_string()).collect();
+        i
+    }
+
+    #[test]
+    fn trend_classification() {
+        assert_eq!(Trend::of(12, 0.3), Trend::Rising);
+        assert_eq!(Trend::of(4, 0.0), Trend::New);
+        assert_eq!(Trend::of(2, 0.0), Trend::Steady);
+        assert_eq!(Trend::of(3, 2.0), Trend::Steady);
+        assert_eq!(Trend::of(1, 4.0), Trend::Falling);
+    }
+
+    #[test]
+    fn a_burst_rises_against_its_week() {
+        use rasd_core::Lang::{Ar, En};
+        let mut items = Vec::new();
+        // One theft a day for the previous week, two accidents a day.
+        for d in 1..=7 {
+            let day = format!("2026-11-{:02}T09:00:00Z", 20 - d);
+            items.push(item(d * 10, &day, &["theft"], &[], Ar));
+            items.push(item(d * 10 + 1, &day, &["traffic_accident"], &[], Ar));
+            items.push(item(d * 10 + 2, &day, &["traffic_accident"], &[], En));
+        }
+        // The day: eight thefts in Zarqa, two accidents, one untagged English item.
+        for n in 0..8 {
+            items.push(item(
+                500 + n,
+                "2026-11-20T08:00:00Z",
+                &["theft"],
+                &["zarqa"],
+                Ar,
+            ));
+        }
+        items.push(item(
+            600,
+            "2026-11-20T10:00:00Z",
+            &["traffic_accident"],
+            &[],
+            Ar,
+        ));
+        items.push(item(
+            601,
+            "2026-11-20T11:00:00Z",
+            &["traffic_accident"],
+            &[],
+            Ar,
+        ));
+        items.push(item(602, "2026-11-20T12:00:00Z", &[], &[], En));
+        // Outside the window: ignored.
+        items.push(item(700, "2026-11-01T12:00:00Z", &["theft"], &[], Ar));
+
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        assert_eq!(d.total, 11);
+        assert_eq!(d.untagged, 1);
+        assert!(d.rtl);
+        assert_eq!(d.by_lang["ar"], 10);
+        let first = &d.topics[0];
+        assert_eq!(first.id, "theft");
+        assert_eq!(first.count, 8);
+        assert!((first.baseline - 1.0).abs() < 1e-9);
+        assert_eq!(first.trend, Trend::Rising);
+        assert_eq!(first.places[0].name_ar, "الزرقاء");
+        assert_eq!(first.items.len(), ITEMS_PER_TOPIC);
+        let acc = d
+            .topics
+            .iter()
+            .find(|t| t.id == "traffic_accident")
+            .unwrap();
+        assert_eq!(acc.trend, Trend::Steady);
+        assert_eq!(d.notable().count(), 1);
+        assert_eq!(first.items[0].source_name, "صوت الشمال");
+    }
+
+    #[test]
+    fn days_are_counted_in_amman_time() {
+        use rasd_core::Lang::Ar;
+        // 22:30 UTC on the 19th is 01:30 on the 20th in Amman (UTC+3).
+        let items = vec![item(1, "2026-11-19T22:30:00Z", &["theft"], &[], Ar)];
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        assert_eq!(d.total, 1);
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-19".parse().unwrap(), Utc::now());
+        assert_eq!(d.total, 0);
+    }
+
+    #[test]
+    fn an_empty_day_is_an_empty_digest() {
+        let d = build_digest_from_items(&[], &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        assert_eq!(d.total, 0);
+        assert!(d.topics.is_empty());
+    }
+}

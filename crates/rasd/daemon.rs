@@ -1,0 +1,209 @@
+//! `rasd run`: the long-running daemon.
+//!
+//! Each enabled source gets a repeating job in tokio-cron-scheduler that asks for a fetch
+//! every `interval`; a dispatcher fetches (a few sources at a time, never the same source
+//! twice at once) and feeds the pipeline stages; a cron job writes the daily digest; the web
+//! server answers analysts. Ctrl-C or SIGTERM stops the scheduler, lets fetches in flight
+//! finish and their items reach the store, then stops the web server.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use rasd_core::Config;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::pipeline::Pipeline;
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "Cannot listen for Ctrl-C.");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot listen for SIGTERM.");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// A shutdown signal that many tasks can wait on.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    /// A signal and the sender that fires it.
+    pub fn new() -> (watch::Sender<bool>, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        (tx, Shutdown(rx))
+    }
+
+    /// Resolves once shutdown has been requested.
+    pub async fn wait(mut self) {
+        let _ = self.0.wait_for(|&stop| stop).await;
+    }
+}
+
+/// Runs the daemon until Ctrl-C/SIGTERM.
+pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
+    let pipeline = Pipeline::open(config.clone(), data_dir)?;
+    let (stop_tx, shutdown) = Shutdown::new();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("Shutdown requested; finishing fetches in flight.");
+        let _ = stop_tx.send(true);
+    });
+
+    // The web server.
+    let listen = config.settings.server.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {listen}: change [server] listen in rasd.toml")
+        })?;
+    tracing::info!(address = %listen, "Web UI listening.");
+    let state = rasd_web::AppState {
+        store: pipeline.store.clone(),
+        index: pipeline.index.clone(),
+        config: config.clone(),
+    };
+    let web = tokio::spawn(rasd_web::serve(listener, state, shutdown.clone().wait()));
+
+    let report = poll_until(pipeline.clone(), data_dir, shutdown).await?;
+    crate::print_report(&report);
+    web.await
+        .context("web server task failed")?
+        .context("web server failed")?;
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+/// Polls sources on their schedules and writes digests until `shutdown`; returns what the
+/// stages did overall.
+pub async fn poll_until(
+    pipeline: Pipeline,
+    data_dir: &Path,
+    shutdown: Shutdown,
+) -> anyhow::Result<crate::pipeline::Report> {
+    let config = pipeline.config.clone();
+    let (outcomes_tx, stages) = pipeline.start_stages()?;
+    let (due_tx, mut due_rx) = mpsc::channel::<String>(256);
+
+    let mut sched = JobScheduler::new()
+        .await
+        .context("cannot start the scheduler")?;
+    for source in config.sources.iter().filter(|s| s.enabled) {
+        let every = config.interval_of(source).as_duration();
+        let id = source.id.clone();
+        let tx = due_tx.clone();
+        let job = Job::new_repeated_async(every, move |_, _| {
+            let tx = tx.clone();
+            let id = id.clone();
+            Box::pin(async move {
+                // A full queue means the source is already waiting: skipping is right.
+                let _ = tx.try_send(id);
+            })
+        })
+        .with_context(|| format!("cannot schedule source {}", source.id))?;
+        sched
+            .add(job)
+            .await
+            .context("cannot add a job to the scheduler")?;
+        // Everything is polled once at start.
+        let _ = due_tx.try_send(source.id.clone());
+    }
+    {
+        let store = pipeline.store.clone();
+        let config = config.clone();
+        let dir = data_dir.to_path_buf();
+        let cron = config.settings.schedule.digest.clone();
+        let tz = config.settings.tz();
+        let job = Job::new_async_tz(cron.as_str(), tz, move |_, _| {
+            let store = store.clone();
+            let config = config.clone();
+            let dir = dir.clone();
+            Box::pin(async move {
+                let date = Utc::now().with_timezone(&config.settings.tz()).date_naive();
+                let path = crate::default_digest_path(&dir, date);
+                let result = tokio::task::spawn_blocking(move || {
+                    crate::write_digest(&store, &config, date, &path).map(|_| path)
+                })
+                .await;
+                match result {
+                    Ok(Ok(path)) => tracing::info!(path = %path.display(), "Digest written."),
+                    Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "Digest failed."),
+                    Err(e) => tracing::error!(error = %e, "Digest task failed."),
+                }
+            })
+        })
+        .with_context(|| {
+            format!(
+                "cannot schedule the digest with {cron:?}: check [schedule] digest in rasd.toml"
+            )
+        })?;
+        sched.add(job).await.context("cannot add the digest job")?;
+    }
+    sched.start().await.context("cannot start the scheduler")?;
+    drop(due_tx);
+
+    // Dispatch: fetch due sources, a few at a time, never one source twice at once.
+    let limit = Arc::new(Semaphore::new(
+        config.settings.fetch.concurrency.max(1) as usize
+    ));
+    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut fetches = JoinSet::new();
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            Some(id) = due_rx.recv() => {
+                let Some(source) = config.sources.iter().find(|s| s.id == id).cloned() else { continue };
+                if !in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone()) {
+                    continue;
+                }
+                let (p, tx, limit, in_flight) = (pipeline.clone(), outcomes_tx.clone(), limit.clone(), in_flight.clone());
+                fetches.spawn(async move {
+                    let Ok(_permit) = limit.acquire_owned().await else { return };
+                    let state = p.state_of(&source.id);
+                    let outcome = p.fetcher.fetch_source(&source, &state).await;
+                    // Hand the items over before anything else: once sent, the stages
+                    // store them even if shutdown follows.
+                    if tx.send(outcome).await.is_err() {
+                        tracing::error!(source = %source.id, "Pipeline closed; batch not stored.");
+                    }
+                    in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&source.id);
+                });
+            }
+            Some(_) = fetches.join_next(), if !fetches.is_empty() => {}
+        }
+    }
+    if let Err(e) = sched.shutdown().await {
+        tracing::warn!(error = %e, "Scheduler did not stop cleanly.");
+    }
+    // Fetches in flight finish (each is bounded by the request timeout) and hand over
+    // their items; then the stages drain.
+    while fetches.join_next().await.is_some() {}
+    drop(outcomes_tx);
+    Ok(stages.await?)
+}

@@ -1,0 +1,883 @@
+//! [`SearchIndex`] (open, search) and [`IndexSink`] (the one writer).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rasd_core::Item;
+use serde::Serialize;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::error::LockError;
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
+use tantivy::query::Query;
+use tantivy::schema::{Field, Value};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    TantivyError, Term,
+};
+use tracing::{info, warn};
+
+use crate::facets::{Facets, FacetsCollector};
+use crate::query::{SearchQuery, compile};
+use crate::schema::{self, Fields, SCHEMA_TAG, from_tantivy, names};
+use crate::snippet::{MAX_SNIPPET_CHARS, SnippetTerms, snippet};
+use crate::{Error, Result, analyzer};
+
+/// Hits per page when [`SearchQuery::limit`] is 0.
+pub const DEFAULT_LIMIT: usize = 20;
+/// Most hits one search returns.
+pub const MAX_LIMIT: usize = 1000;
+/// Deepest page start served; past it a search returns counts and facets but no hits.
+const MAX_OFFSET: usize = 100_000;
+/// Memory the writer buffers before it flushes a segment.
+const WRITER_MEMORY_BYTES: usize = 64_000_000;
+
+/// The search index: open it once and clone it into every task that searches.
+#[derive(Clone)]
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    location: String,
+}
+
+impl fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("location", &self.location)
+            .field("num_docs", &self.num_docs())
+            .finish()
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// How many items match (all pages).
+    pub total: usize,
+    /// The hits of the page asked for.
+    pub hits: Vec<Hit>,
+    /// Counts over all matching items, not only this page.
+    pub facets: Facets,
+}
+
+/// One matching item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// The item id (the store's key).
+    pub id: String,
+    /// Headline.
+    pub title: String,
+    /// Link to the article.
+    pub url: String,
+    /// Source id.
+    pub source: String,
+    /// Language code: `ar`, `en` or `other`.
+    pub lang: String,
+    /// Topic ids.
+    pub topics: Vec<String>,
+    /// Place ids.
+    pub places: Vec<String>,
+    /// When the source says it was published; `None` when it gave no date.
+    pub published: Option<DateTime<Utc>>,
+    /// Relevance (BM25); 0 for a search without text.
+    pub score: f32,
+    /// Plain text around the best match in the body, at most 200 characters.
+    pub snippet: String,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` (normally `<data_dir>/search`), creating the folder and an
+    /// empty index when there is none. An index built by another schema version gives
+    /// [`Error::SchemaMismatch`]: rebuild it with [`SearchIndex::recreate`] (`rasd reindex`).
+    pub fn open_or_create(dir: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let location = dir.display().to_string();
+        if !dir.join("meta.json").exists() {
+            let index = Index::create_in_dir(dir, schema::build())?;
+            let search = SearchIndex::from_index(index, location)?;
+            search.writer()?.commit()?; // stamps the schema tag
+            info!(path = %dir.display(), "Created an empty search index.");
+            return Ok(search);
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| match e {
+            TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
+                path: dir.to_path_buf(),
+                found: format!("files tantivy cannot read: {why:?}"),
+            },
+            other => Error::Tantivy(other),
+        })?;
+        check_schema(&index, dir)?;
+        SearchIndex::from_index(index, location)
+    }
+
+    /// Deletes whatever index `dir` holds (whatever its schema) and creates an empty one:
+    /// the first step of `rasd reindex` when [`SearchIndex::open_or_create`] reports
+    /// [`Error::SchemaMismatch`]. Fails with [`Error::WriterBusy`] while another process
+    /// writes the index. Only tantivy's files are removed.
+    pub fn recreate(dir: &Path) -> Result<SearchIndex> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        {
+            let directory = MmapDirectory::open(dir).map_err(TantivyError::from)?;
+            let _lock = directory
+                .acquire_lock(&INDEX_WRITER_LOCK)
+                .map_err(|e| lock_error(e, dir.display().to_string()))?;
+            for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+                let path = entry.map_err(io(dir))?.path();
+                if is_index_file(&path) {
+                    std::fs::remove_file(&path).map_err(io(&path))?;
+                }
+            }
+        }
+        info!(path = %dir.display(), "Cleared the search index for a rebuild.");
+        SearchIndex::open_or_create(dir)
+    }
+
+    /// An empty index in memory, for tests and demos.
+    pub fn create_in_ram() -> Result<SearchIndex> {
+        SearchIndex::from_index(Index::create_in_ram(schema::build()), "memory".into())
+    }
+
+    fn from_index(index: Index, location: String) -> Result<SearchIndex> {
+        analyzer::register(index.tokenizers());
+        let fields = Fields::of(&index.schema()).ok_or_else(|| Error::SchemaMismatch {
+            path: PathBuf::from(&location),
+            found: "a schema without Rasd's fields".into(),
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            location,
+        })
+    }
+
+    /// The one writer. Fails with [`Error::WriterBusy`] while another [`IndexSink`] (in this
+    /// process or another) is alive.
+    pub fn writer(&self) -> Result<IndexSink> {
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .map_err(|e| match e {
+                TantivyError::LockFailure(lock, _) => lock_error(lock, self.location.clone()),
+                other => Error::Tantivy(other),
+            })?;
+        Ok(IndexSink {
+            writer,
+            reader: self.reader.clone(),
+            fields: self.fields,
+        })
+    }
+
+    /// How many items the index holds (as of the last reload).
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Makes the latest commit visible now (commits through [`IndexSink::commit`] already
+    /// are; commits from another process are picked up within a second anyway).
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Runs a search (see [`SearchQuery`] for the query language).
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
+        let compiled = compile(&self.index, &self.fields, q)?;
+        let searcher = self.reader.searcher();
+        let limit = match q.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        };
+        let deep = q.offset > MAX_OFFSET;
+        let (limit, offset) = if deep { (1, 0) } else { (limit, q.offset) };
+        let page = TopDocs::with_limit(limit).and_offset(offset);
+        let newest = (
+            SortByStaticFastValue::<tantivy::DateTime>::for_field(names::PUBLISHED),
+            Order::Desc,
+        );
+        let query = compiled.query.as_ref();
+        let (total, scored, facets) = if compiled.has_text {
+            let by_score = page.order_by((SortBySimilarityScore, newest));
+            let (total, top, facets) =
+                searcher.search(query, &(Count, by_score, FacetsCollector))?;
+            let scored: Vec<(f32, DocAddress)> = top
+                .into_iter()
+                .map(|((score, _), addr)| (score, addr))
+                .collect();
+            (total, scored, facets)
+        } else {
+            let by_date = page.order_by(newest);
+            let (total, top, facets) =
+                searcher.search(query, &(Count, by_date, FacetsCollector))?;
+            let scored = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
+            (total, scored, facets)
+        };
+        let mut hits = Vec::new();
+        if !deep {
+            let terms = self.snippet_terms(query);
+            for (score, addr) in scored {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                hits.push(self.hit(&doc, score, &terms));
+            }
+        }
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    /// The text-field terms of `query`, for snippets.
+    fn snippet_terms(&self, query: &dyn Query) -> SnippetTerms {
+        let mut terms = SnippetTerms::default();
+        let f = &self.fields;
+        query.query_terms(&mut |term: &Term, _| {
+            let value = term.value();
+            let Some(text) = value.as_str() else {
+                return;
+            };
+            let field = term.field();
+            if field == f.title || field == f.body {
+                terms.stemmed.insert(text.to_string());
+            } else if field == f.title_exact || field == f.body_exact {
+                terms.exact.insert(text.to_string());
+            }
+        });
+        terms
+    }
+
+    fn hit(&self, doc: &TantivyDocument, score: f32, terms: &SnippetTerms) -> Hit {
+        let f = &self.fields;
+        let text = |field: Field| -> String {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let all = |field: Field| -> Vec<String> {
+            doc.get_all(field)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        let dated = doc
+            .get_first(f.dated)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let published = doc
+            .get_first(f.published)
+            .and_then(|v| v.as_datetime())
+            .and_then(from_tantivy)
+            .filter(|_| dated);
+        Hit {
+            id: text(f.id),
+            title: text(f.title),
+            url: text(f.url),
+            source: text(f.source),
+            lang: text(f.lang),
+            topics: all(f.topics),
+            places: all(f.places),
+            published,
+            score,
+            snippet: snippet(&text(f.body), terms, MAX_SNIPPET_CHARS),
+        }
+    }
+
+    /// The searcher of the last reload, for callers that need tantivy directly.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+}
+
+/// Fails unless `index` was written by this schema version.
+fn check_schema(index: &Index, dir: &Path) -> Result<()> {
+    let mismatch = |found: String| Error::SchemaMismatch {
+        path: dir.to_path_buf(),
+        found,
+    };
+    if index.schema() != schema::build() {
+        return Err(mismatch("other fields".into()));
+    }
+    let payload = index.load_metas()?.payload;
+    match payload.as_deref() {
+        Some(SCHEMA_TAG) => Ok(()),
+        Some(other) => Err(mismatch(format!("tag {other}"))),
+        None => Err(mismatch("no schema tag".into())),
+    }
+}
+
+fn lock_error(e: LockError, location: String) -> Error {
+    match e {
+        LockError::LockBusy => Error::WriterBusy { location },
+        LockError::IoError(io) => Error::Io {
+            path: PathBuf::from(location),
+            source: std::io::Error::new(io.kind(), io.to_string()),
+        },
+    }
+}
+
+/// True for the files tantivy keeps in an index folder: `meta.json`, `.managed.json`,
+/// its lock files, and segment files named by a 32-hex-digit id.
+fn is_index_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if matches!(
+        name,
+        "meta.json" | ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock"
+    ) {
+        return true;
+    }
+    let stem = name.split('.').next().unwrap_or("");
+    path.is_file() && stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The one writer of the index, owned by the pipeline's index sink (or by `rasd reindex`).
+/// Changes become visible to searches at [`IndexSink::commit`].
+pub struct IndexSink {
+    writer: IndexWriter,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl fmt::Debug for IndexSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IndexSink").finish_non_exhaustive()
+    }
+}
+
+impl IndexSink {
+    /// Adds `items`, replacing any document with the same id (so indexing twice is
+    /// harmless). An item without an id is logged and skipped; the rest go on.
+    pub fn index_items(&mut self, items: &[Item]) -> Result<()> {
+        for item in items {
+            if item.id.trim().is_empty() {
+                warn!(source = %item.source, url = %item.url, reason = "no_id", "Item skipped by the index.");
+                continue;
+            }
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.id, &item.id));
+            self.writer.add_document(self.fields.document(item))?;
+        }
+        Ok(())
+    }
+
+    /// Removes the items with these ids (unknown ids are ignored).
+    pub fn delete_ids(&mut self, ids: &[String]) -> Result<()> {
+        for id in ids {
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        Ok(())
+    }
+
+    /// Removes every document (for a rebuild: delete, re-add, then commit, so searches see
+    /// the old index until the new one is complete).
+    pub fn delete_all(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes everything added or deleted so far durable and visible to searches.
+    pub fn commit(&mut self) -> Result<()> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(SCHEMA_TAG);
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Drops everything added or deleted since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use rasd_core::{ItemKind, Lang};
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap()
+    }
+
+    fn item(n: u32, title: &str, body: &str) -> Item {
+        let mut item = Item::new(
+            "petra",
+            &format!("https://example.jo/news/{n}"),
+            title,
+            body,
+            at(n),
+        );
+        item.published = Some(at(n));
+        item.tags.lang = Lang::Ar;
+        item
+    }
+
+    fn index_with(items: &[Item]) -> SearchIndex {
+        let index = SearchIndex::create_in_ram().unwrap();
+        let mut sink = index.writer().unwrap();
+        sink.index_items(items).unwrap();
+        sink.commit().unwrap();
+        index
+    }
+
+    fn search(index: &SearchIndex, text: &str) -> SearchResults {
+        index
+            .search(&SearchQuery {
+                text: text.into(),
+                ..SearchQuery::default()
+            })
+            .unwrap()
+    }
+
+    fn ids(results: &SearchResults) -> Vec<String> {
+        results.hits.iter().map(|h| h.id.clone()).collect()
+    }
+
+    fn security_items() -> Vec<Item> {
+        vec![
+            item(
+                1,
+                "مديرية الأمن العام تحذر",
+                "حذرت مديرية الأمن العام المواطنين من الاحتيال الإلكتروني.",
+            ),
+            item(
+                2,
+                "حادث سير في الزرقاء",
+                "أصيب ٣ أشخاص في حادث تصادم على الطريق، وقالت الشرطة إن التحقيق جار.",
+            ),
+            item(
+                3,
+                "ضبط مطلوب في إربد",
+                "ألقت الأجهزة الأمنية القبض على مطلوب بعد إطلاق النار في الهواء عام 2026.",
+            ),
+        ]
+    }
+
+    #[test]
+    fn arabic_spelling_variants_find_the_same_item() {
+        let items = security_items();
+        let index = index_with(&items);
+        for q in ["أمن", "امن", "الأمن", "الأَمْنُ", "الأمـــن", "بالأمن"]
+        {
+            let r = search(&index, q);
+            assert!(ids(&r).contains(&items[0].id), "{q} missed: {:?}", ids(&r));
+        }
+        // إطلاق with hamza and without.
+        assert_eq!(ids(&search(&index, "اطلاق")), [items[2].id.clone()]);
+        assert_eq!(ids(&search(&index, "إطلاق")), [items[2].id.clone()]);
+    }
+
+    #[test]
+    fn conjunction_and_article_clitics_meet() {
+        let items = security_items();
+        let index = index_with(&items);
+        // The text says الشرطة; the query والشرطة and فالشرطة, or the bare word.
+        for q in ["والشرطة", "فالشرطة", "شرطة", "للشرطة"] {
+            assert_eq!(ids(&search(&index, q)), [items[1].id.clone()], "{q}");
+        }
+    }
+
+    #[test]
+    fn bare_query_words_find_inflected_and_prefixed_forms() {
+        let a = item(1, "القبض على متهمين بسرقة سيارات", "تحقيق في السرقات");
+        let b = item(2, "الوزير يتابع قضايا الفساد", "ساد الهدوء");
+        let index = index_with(&[a.clone(), b.clone()]);
+        assert_eq!(ids(&search(&index, "سرقة سيارة")), [a.id]);
+        assert_eq!(ids(&search(&index, "وزير فساد")), [b.id]);
+        assert_eq!(search(&index, "فساد").total, 1);
+        assert_eq!(search(&index, "ساد").total, 1);
+    }
+
+    #[test]
+    fn arabic_indic_digits_match_ascii() {
+        let items = security_items();
+        let index = index_with(&items);
+        assert_eq!(ids(&search(&index, "٢٠٢٦")), [items[2].id.clone()]);
+        // And the other way round: the text has ٣, the query 3.
+        assert_eq!(ids(&search(&index, "3 حادث")), [items[1].id.clone()]);
+    }
+
+    #[test]
+    fn english_is_stemmed() {
+        let mut a = item(
+            1,
+            "Car thefts rise in Amman",
+            "Police arrested two suspects.",
+        );
+        a.tags.lang = Lang::En;
+        let index = index_with(&[a.clone(), item(2, "سرقة سيارة", "نص")]);
+        assert_eq!(ids(&search(&index, "theft")), [a.id.clone()]);
+        assert_eq!(ids(&search(&index, "ARREST suspect")), [a.id.clone()]);
+    }
+
+    #[test]
+    fn quoted_phrase_needs_the_words_together() {
+        let together = item(1, "خبر", "سمع إطلاق النار قرب المركز");
+        let apart = item(2, "خبر", "إطلاق سراح موقوف بعد إخماد النار");
+        let index = index_with(&[together.clone(), apart.clone()]);
+        assert_eq!(search(&index, "إطلاق نار").total, 2);
+        assert_eq!(
+            ids(&search(&index, "\"إطلاق نار\"")),
+            vec![together.id.clone()]
+        );
+        assert_eq!(ids(&search(&index, "\"اطلاق النار\"")), [together.id]);
+    }
+
+    #[test]
+    fn excluded_words_leave_items_out() {
+        let items = security_items();
+        let index = index_with(&items);
+        let r = search(&index, "الأمن -الاحتيال");
+        assert!(!ids(&r).contains(&items[0].id));
+        // Exclusions alone mean "everything but".
+        let r = search(&index, "-الاحتيال");
+        assert_eq!(r.total, 2);
+    }
+
+    #[test]
+    fn title_matches_rank_first_then_newest() {
+        let body_only = item(5, "خبر عاجل", "وقعت سرقة في السوق");
+        let in_title = item(1, "سرقة في السوق", "وقعت في السوق");
+        let index = index_with(&[body_only.clone(), in_title.clone()]);
+        assert_eq!(
+            ids(&search(&index, "سرقة")),
+            [in_title.id.clone(), body_only.id.clone()]
+        );
+    }
+
+    #[test]
+    fn filters_and_facets_count_all_matches() {
+        let mut items = Vec::new();
+        for n in 1..=6 {
+            let mut it = item(n, "سرقة سيارة", "سرقت سيارة من أمام منزل");
+            it.tags.topics = vec!["theft".into()];
+            it.tags.places = vec![if n % 2 == 0 { "amman" } else { "irbid" }.into()];
+            if n == 6 {
+                it.source = "roya".into();
+                it.tags.lang = Lang::En;
+                it.tags.topics.push("traffic".into());
+            }
+            items.push(it);
+        }
+        items.push(item(7, "طقس", "أجواء باردة"));
+        let index = index_with(&items);
+        let r = index
+            .search(&SearchQuery {
+                text: "سيارة".into(),
+                limit: 2,
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, 6);
+        assert_eq!(r.hits.len(), 2);
+        assert_eq!(r.facets.by_topic["theft"], 6);
+        assert_eq!(r.facets.by_topic["traffic"], 1);
+        assert_eq!(r.facets.by_place["amman"], 3);
+        assert_eq!(r.facets.by_place["irbid"], 3);
+        assert_eq!(r.facets.by_lang["ar"], 5);
+        assert_eq!(r.facets.by_source["roya"], 1);
+
+        let filtered = |q: SearchQuery| index.search(&q).unwrap();
+        let r = filtered(SearchQuery {
+            text: "سيارة".into(),
+            places: vec!["amman".into()],
+            ..SearchQuery::default()
+        });
+        assert_eq!(r.total, 3);
+        assert_eq!(r.facets.by_place.get("irbid"), None);
+        let r = filtered(SearchQuery {
+            places: vec!["amman".into(), "irbid".into()],
+            lang: Some(Lang::Ar),
+            ..SearchQuery::default()
+        });
+        assert_eq!(r.total, 5);
+        let r = filtered(SearchQuery {
+            sources: vec!["roya".into()],
+            topics: vec!["traffic".into(), "drugs".into()],
+            ..SearchQuery::default()
+        });
+        assert_eq!(ids(&r), [items[5].id.clone()]);
+        let r = filtered(SearchQuery {
+            kind: Some(ItemKind::Comment),
+            ..SearchQuery::default()
+        });
+        assert_eq!(r.total, 0);
+        let r = filtered(SearchQuery {
+            from: Some(at(2)),
+            to: Some(at(4)),
+            ..SearchQuery::default()
+        });
+        assert_eq!(ids(&r), [items[2].id.clone(), items[1].id.clone()]);
+    }
+
+    #[test]
+    fn empty_text_with_filter_lists_newest_first() {
+        let items = security_items();
+        let index = index_with(&items);
+        let r = index
+            .search(&SearchQuery {
+                lang: Some(Lang::Ar),
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(
+            ids(&r),
+            [
+                items[2].id.clone(),
+                items[1].id.clone(),
+                items[0].id.clone()
+            ]
+        );
+        assert!(r.hits.iter().all(|h| h.score == 0.0));
+    }
+
+    #[test]
+    fn total_limit_and_offset() {
+        let items: Vec<Item> = (1..=9).map(|n| item(n, "حادث سير", "حادث")).collect();
+        let index = index_with(&items);
+        let page = |offset| {
+            index
+                .search(&SearchQuery {
+                    text: "حادث".into(),
+                    limit: 4,
+                    offset,
+                    ..SearchQuery::default()
+                })
+                .unwrap()
+        };
+        let (first, last) = (page(0), page(8));
+        assert_eq!((first.total, first.hits.len()), (9, 4));
+        assert_eq!((last.total, last.hits.len()), (9, 1));
+        // Equal scores: newest first, so the last page holds the oldest item.
+        assert_eq!(first.hits[0].id, items[8].id);
+        assert_eq!(last.hits[0].id, items[0].id);
+        let deep = page(usize::MAX);
+        assert_eq!((deep.total, deep.hits.len()), (9, 0));
+    }
+
+    #[test]
+    fn indexing_the_same_id_twice_keeps_one_document() {
+        let mut first = item(1, "عنوان قديم", "نص");
+        let index = index_with(std::slice::from_ref(&first));
+        first.title = "عنوان جديد".into();
+        let mut sink = index.writer().unwrap();
+        sink.index_items(&[first.clone(), first.clone()]).unwrap();
+        sink.commit().unwrap();
+        assert_eq!(index.num_docs(), 1);
+        assert_eq!(search(&index, "جديد").hits[0].title, "عنوان جديد");
+        assert_eq!(search(&index, "قديم").total, 0);
+    }
+
+    #[test]
+    fn items_without_id_are_skipped_not_fatal() {
+        let mut bad = item(1, "سرقة", "نص");
+        bad.id = " ".into();
+        let good = item(2, "سرقة", "نص");
+        let index = index_with(&[bad, good]);
+        assert_eq!(index.num_docs(), 1);
+    }
+
+    #[test]
+    fn delete_all_and_delete_ids() {
+        let items = security_items();
+        let index = index_with(&items);
+        let mut sink = index.writer().unwrap();
+        sink.delete_ids(std::slice::from_ref(&items[0].id)).unwrap();
+        sink.commit().unwrap();
+        assert_eq!(index.num_docs(), 2);
+        sink.delete_all().unwrap();
+        sink.commit().unwrap();
+        assert_eq!(index.num_docs(), 0);
+        assert_eq!(search(&index, "").total, 0);
+    }
+
+    #[test]
+    fn bad_queries_are_errors_with_advice() {
+        let index = index_with(&security_items());
+        for (q, expect) in [
+            ("\"إطلاق نار", "not closed"),
+            ("(سرقة OR سطو", "no matching )"),
+            ("sorce:petra", "source"),
+        ] {
+            match index.search(&SearchQuery {
+                text: q.into(),
+                ..SearchQuery::default()
+            }) {
+                Err(Error::Query { query, message }) => {
+                    assert_eq!(query, q);
+                    assert!(message.contains(expect), "{q}: {message}");
+                }
+                other => panic!("{q}: expected a query error, got {other:?}"),
+            }
+        }
+        // Everyday punctuation is not an error.
+        for q in ["عاجل: حادث", "police's", "[عاجل] سير", "الساعة 10:30"] {
+            assert!(
+                index
+                    .search(&SearchQuery {
+                        text: q.into(),
+                        ..SearchQuery::default()
+                    })
+                    .is_ok(),
+                "{q}"
+            );
+        }
+        let reversed = SearchQuery {
+            from: Some(at(5)),
+            to: Some(at(1)),
+            ..SearchQuery::default()
+        };
+        assert!(matches!(index.search(&reversed), Err(Error::Query { .. })));
+    }
+
+    #[test]
+    fn field_queries_work() {
+        let mut a = item(1, "سرقة", "نص");
+        a.tags.topics = vec!["theft".into()];
+        let b = item(2, "سرقة", "نص");
+        let index = index_with(&[a.clone(), b]);
+        assert_eq!(ids(&search(&index, "سرقة topic:theft")), [a.id.clone()]);
+        assert_eq!(ids(&search(&index, "title:سرقة -topics:theft")).len(), 1);
+    }
+
+    #[test]
+    fn hits_carry_item_fields_and_a_snippet() {
+        let dated = item(1, "مديرية الأمن العام", "حذرت مديرية الأمن العام من الاحتيال");
+        let mut undated = item(2, "خبر", "الاحتيال عبر الهاتف");
+        undated.published = None;
+        undated.tags.places = vec!["amman".into()];
+        let index = index_with(&[dated.clone(), undated.clone()]);
+        let r = search(&index, "احتيال");
+        let hit = |id: &str| r.hits.iter().find(|h| h.id == id).unwrap();
+        assert_eq!(hit(&dated.id).published, Some(at(1)));
+        assert_eq!(hit(&undated.id).published, None);
+        assert_eq!(hit(&undated.id).places, ["amman"]);
+        assert_eq!(hit(&dated.id).url, "https://example.jo/news/1");
+        assert_eq!(hit(&dated.id).lang, "ar");
+        assert!(hit(&dated.id).snippet.contains("الاحتيال"));
+        assert!(hit(&dated.id).score > 0.0);
+    }
+
+    #[test]
+    fn open_or_create_twice_keeps_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        {
+            let index = SearchIndex::open_or_create(&path).unwrap();
+            let mut sink = index.writer().unwrap();
+            sink.index_items(&security_items()).unwrap();
+            sink.commit().unwrap();
+        }
+        let index = SearchIndex::open_or_create(&path).unwrap();
+        assert_eq!(index.num_docs(), 3);
+        assert_eq!(search(&index, "الزرقاء").total, 1);
+    }
+
+    #[test]
+    fn second_writer_is_refused() {
+        let index = SearchIndex::create_in_ram().unwrap();
+        let _sink = index.writer().unwrap();
+        assert!(matches!(index.writer(), Err(Error::WriterBusy { .. })));
+    }
+
+    #[test]
+    fn other_schema_is_a_mismatch_until_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        std::fs::create_dir_all(&path).unwrap();
+        let mut b = tantivy::schema::Schema::builder();
+        b.add_text_field("title", tantivy::schema::TEXT);
+        let old = Index::create_in_dir(&path, b.build()).unwrap();
+        let mut w: IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.commit().unwrap();
+        drop(w);
+        std::fs::write(path.join("notes.txt"), "kept").unwrap();
+        match SearchIndex::open_or_create(&path) {
+            Err(e @ Error::SchemaMismatch { .. }) => {
+                assert!(e.to_string().contains("rasd reindex"))
+            }
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+        let index = SearchIndex::recreate(&path).unwrap();
+        assert_eq!(index.num_docs(), 0);
+        assert!(path.join("notes.txt").exists());
+        drop(index);
+        assert!(SearchIndex::open_or_create(&path).is_ok());
+    }
+
+    #[test]
+    fn index_is_shareable_across_threads() {
+        fn is<T: Send + Sync + Clone>() {}
+        is::<SearchIndex>();
+        fn sink_is<T: Send>() {}
+        sink_is::<IndexSink>();
+    }
+
+    /// Indexes part of the shared Arabic news corpus when it is present.
+    #[test]
+    fn real_arabic_news_is_found() {
+        let path = Path::new("/work/shared/data/corpus/ar_news.jsonl.gz");
+        if !path.exists() {
+            eprintln!("skipped: {} is absent", path.display());
+            return;
+        }
+        let Ok(output) = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(path)
+            .output()
+        else {
+            eprintln!("skipped: gzip is not available");
+            return;
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut items = Vec::new();
+        for (n, line) in text.lines().take(2000).enumerate() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let get = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let mut it = item(1, &get("title"), &get("body"));
+            it.id = format!("corpus-{n}");
+            it.source = get("cat");
+            items.push(it);
+        }
+        assert!(items.len() > 1000);
+        let index = index_with(&items);
+        assert_eq!(index.num_docs() as usize, items.len());
+        for q in [
+            "الأسعار",
+            "وزارة الصحة",
+            "\"المملكة العربية السعودية\"",
+            "أمن",
+        ] {
+            let r = search(&index, q);
+            assert!(r.total > 0, "{q} found nothing");
+            assert!(r.hits[0].snippet.chars().count() <= MAX_SNIPPET_CHARS);
+        }
+        // Spelling variants meet on real text too.
+        assert_eq!(
+            search(&index, "الاسعار").total,
+            search(&index, "أسعار").total
+        );
+        assert_eq!(
+            search(&index, "والأسعار").total,
+            search(&index, "الأسعار").total
+        );
+    }
+}

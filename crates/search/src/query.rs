@@ -1,0 +1,458 @@
+//! [`SearchQuery`] and its translation into a tantivy query: the text through tantivy's
+//! query parser (with phrases moved to the exact fields), the filters as constant-score
+//! MUST clauses.
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use chrono::{DateTime, Utc};
+use rasd_core::{ItemKind, Lang};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError,
+    RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::query_grammar::{
+    self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf, UserInputLiteral,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Index, Term};
+
+use crate::schema::{Fields, names, to_tantivy};
+use crate::{Error, Result, analyzer};
+
+/// A search: text in the query language below, filters, and the page wanted.
+///
+/// # The query language (`text`)
+/// - Words separated by spaces must **all** appear, in the title or the body (conjunction
+///   by default: an analyst narrowing a search adds words). Words are matched after
+///   normalization and stemming, so `أمن`, `الأمن`, `والأمن` and `الأَمْن` are one word,
+///   and `thefts` finds `theft`. A match in the title counts double.
+/// - `"quoted words"` must appear as that phrase, in that unstemmed form (articles and
+///   و/ف/ب/ل/ك before them aside): `"إطلاق نار"` finds `إطلاق النار`.
+/// - `-word` or `-"a phrase"` leaves out items that contain it (alone, it means every item
+///   but those).
+/// - `a OR b` accepts either; `( )` group; `+word` is the same as `word`.
+/// - `field:value` looks in one field: `title`, `body`, `source`, `lang`, `kind`, `topics`
+///   (or `topic`), `places` (or `place`), `published:[2026-11-01T00:00:00Z TO *]`.
+///
+/// Empty text matches every item that passes the filters, newest first. With text, hits are
+/// ordered by score, then newest first.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// The words to look for (see above); empty for "everything".
+    pub text: String,
+    /// Hits per page; 0 means [`crate::DEFAULT_LIMIT`], more than [`crate::MAX_LIMIT`] is
+    /// cut to it.
+    pub limit: usize,
+    /// Hits to skip (for paging).
+    pub offset: usize,
+    /// Only items in this language.
+    pub lang: Option<Lang>,
+    /// Only items tagged with at least one of these topic ids (empty: no filter).
+    pub topics: Vec<String>,
+    /// Only items tagged with at least one of these place ids (empty: no filter).
+    pub places: Vec<String>,
+    /// Only items from one of these source ids (empty: no filter).
+    pub sources: Vec<String>,
+    /// Only articles, or only public comments.
+    pub kind: Option<ItemKind>,
+    /// Only items filed at or after this time (published, or fetched when undated).
+    pub from: Option<DateTime<Utc>>,
+    /// Only items filed strictly before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A query ready to run.
+pub(crate) struct Compiled {
+    /// Text and filters together.
+    pub query: Box<dyn Query>,
+    /// Whether there was text to score by.
+    pub has_text: bool,
+}
+
+/// Field names users may write before `:`, with the field they mean.
+const USER_FIELDS: &[(&str, &str)] = &[
+    ("title", names::TITLE),
+    ("body", names::BODY),
+    ("title_exact", names::TITLE_EXACT),
+    ("body_exact", names::BODY_EXACT),
+    ("source", names::SOURCE),
+    ("lang", names::LANG),
+    ("kind", names::KIND),
+    ("topics", names::TOPICS),
+    ("topic", names::TOPICS),
+    ("places", names::PLACES),
+    ("place", names::PLACES),
+    ("published", names::PUBLISHED),
+    ("id", names::ID),
+];
+
+const HOW_TO_WRITE: &str = "write words separated by spaces (all must appear), \"quoted words\" \
+     for an exact phrase, -word to leave a word out, OR between alternatives, and field:value \
+     to look in one field (title, body, source, lang, kind, topics, places, published)";
+
+/// Builds the tantivy query for `q`.
+pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result<Compiled> {
+    let text = q.text.trim();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let has_text = !text.is_empty();
+    if has_text {
+        clauses.push((Occur::Must, parse_text(index, fields, text)?));
+    }
+    for filter in filters(fields, q)? {
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+    }
+    let query: Box<dyn Query> = match clauses.len() {
+        0 => Box::new(AllQuery),
+        1 if has_text => clauses.remove(0).1,
+        _ => {
+            if !has_text {
+                clauses.insert(0, (Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+    };
+    Ok(Compiled { query, has_text })
+}
+
+/// The filter clauses of `q`.
+fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
+    let mut out: Vec<Box<dyn Query>> = Vec::new();
+    let term = |field, value: &str| Term::from_field_text(field, value);
+    if let Some(lang) = q.lang {
+        out.push(Box::new(TermQuery::new(
+            term(fields.lang, lang.code()),
+            IndexRecordOption::Basic,
+        )));
+    }
+    if let Some(kind) = q.kind {
+        out.push(Box::new(TermQuery::new(
+            term(fields.kind, kind.code()),
+            IndexRecordOption::Basic,
+        )));
+    }
+    for (field, values) in [
+        (fields.topics, &q.topics),
+        (fields.places, &q.places),
+        (fields.source, &q.sources),
+    ] {
+        let values: BTreeSet<&str> = values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !values.is_empty() {
+            out.push(Box::new(TermSetQuery::new(
+                values.into_iter().map(|v| term(field, v)),
+            )));
+        }
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from >= to
+    {
+        return Err(Error::Query {
+            query: q.text.clone(),
+            message: format!(
+                "the date range is empty: it starts at {from} and ends at {to}; the end must \
+                 come after the start (swap them?)"
+            ),
+        });
+    }
+    if q.from.is_some() || q.to.is_some() {
+        let bound =
+            |t: DateTime<Utc>| Term::from_field_date_for_search(fields.published, to_tantivy(t));
+        out.push(Box::new(RangeQuery::new(
+            q.from
+                .map_or(Bound::Unbounded, |t| Bound::Included(bound(t))),
+            q.to.map_or(Bound::Unbounded, |t| Bound::Excluded(bound(t))),
+        )));
+    }
+    Ok(out)
+}
+
+/// Parses the text part of a query.
+fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Query>> {
+    let cleaned = sanitize(text);
+    let ast = query_grammar::parse_query(&cleaned).map_err(|_| Error::Query {
+        query: text.to_string(),
+        message: diagnose_syntax(&cleaned),
+    })?;
+    let ast = rewrite(ast);
+    let parser = parser(index, fields);
+    match parser.build_query_from_user_input_ast(ast.clone()) {
+        Ok(query) => Ok(query),
+        Err(QueryParserError::AllButQueryForbidden) => {
+            // Only exclusions: everything except them.
+            parser
+                .build_query_from_user_input_ast(match_all_but(ast))
+                .map_err(|e| query_error(text, e))
+        }
+        Err(e) => Err(query_error(text, e)),
+    }
+}
+
+/// The query parser, with the query-time analyzers: all four text fields by default (so an exact-form match scores more
+/// than a stem-only one), titles boosted ×2, conjunction by default.
+fn parser(index: &Index, fields: &Fields) -> QueryParser {
+    let mut parser = QueryParser::new(
+        index.schema(),
+        vec![
+            fields.title,
+            fields.body,
+            fields.title_exact,
+            fields.body_exact,
+        ],
+        analyzer::query_tokenizers(),
+    );
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(fields.title, 2.0);
+    parser.set_field_boost(fields.title_exact, 2.0);
+    parser
+}
+
+/// Makes everyday text safe for the query grammar before it is parsed:
+/// - a `:` is a field separator only right after a lower-case ASCII name and before a
+///   value (`source:petra`); elsewhere (`عاجل: حريق`, `10:30`, `https://`) it is a space;
+/// - an apostrophe inside a word (`police's`) is escaped rather than opening a quote;
+/// - `[ ] { }` are spaces unless the text holds a range (` TO `); a `^` not followed by a
+///   number and a backquote are spaces.
+fn sanitize(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let has_range = text.contains(" TO ");
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        match c {
+            ':' => {
+                let name: String = chars[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_lowercase() || **c == '_')
+                    .collect();
+                let name_starts_word = i == name.len()
+                    || chars[i - name.len() - 1].is_whitespace()
+                    || matches!(chars[i - name.len() - 1], '(' | '-' | '+');
+                let value_follows = next.is_some_and(|n| !n.is_whitespace() && n != '/');
+                if !name.is_empty() && name_starts_word && value_follows {
+                    out.push(':');
+                } else {
+                    out.push(' ');
+                }
+            }
+            '\'' | '\u{2019}'
+                if prev.is_some_and(char::is_alphanumeric)
+                    && next.is_some_and(char::is_alphanumeric) =>
+            {
+                out.push('\\');
+                out.push('\'');
+            }
+            '[' | ']' | '{' | '}' if !has_range => out.push(' '),
+            '^' if !next.is_some_and(|n| n.is_ascii_digit()) => out.push(' '),
+            '`' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Moves quoted phrases to the exact fields and resolves field aliases.
+fn rewrite(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(children) => UserInputAst::Clause(
+            children
+                .into_iter()
+                .map(|(occur, child)| (occur, rewrite(child)))
+                .collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => UserInputAst::Boost(Box::new(rewrite(*inner)), boost),
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(literal) => rewrite_literal(literal),
+            UserInputLeaf::Range {
+                field,
+                lower,
+                upper,
+            } => UserInputLeaf::Range {
+                field: field.map(alias),
+                lower,
+                upper,
+            }
+            .into(),
+            UserInputLeaf::Set { field, elements } => UserInputLeaf::Set {
+                field: field.map(alias),
+                elements,
+            }
+            .into(),
+            other => other.into(),
+        },
+    }
+}
+
+fn alias(field: String) -> String {
+    USER_FIELDS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(field, |(_, real)| real.to_string())
+}
+
+fn rewrite_literal(mut literal: UserInputLiteral) -> UserInputAst {
+    literal.field_name = literal.field_name.map(alias);
+    if literal.delimiter == Delimiter::None {
+        return UserInputLeaf::Literal(literal).into();
+    }
+    let on = |field: &str| {
+        let mut l = literal.clone();
+        l.field_name = Some(field.to_string());
+        UserInputAst::from(UserInputLeaf::Literal(l))
+    };
+    match literal.field_name.as_deref() {
+        None => UserInputAst::Clause(vec![
+            (Some(AstOccur::Should), on(names::TITLE_EXACT)),
+            (Some(AstOccur::Should), on(names::BODY_EXACT)),
+        ]),
+        Some(names::TITLE) => on(names::TITLE_EXACT),
+        Some(names::BODY) => on(names::BODY_EXACT),
+        Some(_) => UserInputLeaf::Literal(literal).into(),
+    }
+}
+
+/// `-a -b` becomes `* -a -b`.
+fn match_all_but(ast: UserInputAst) -> UserInputAst {
+    let all: UserInputAst = UserInputLeaf::All.into();
+    match ast {
+        UserInputAst::Clause(mut children) => {
+            children.insert(0, (Some(AstOccur::Must), all));
+            UserInputAst::Clause(children)
+        }
+        other => UserInputAst::Clause(vec![(Some(AstOccur::Must), all), (None, other)]),
+    }
+}
+
+/// A message for text the grammar rejected, naming the likely cause.
+fn diagnose_syntax(text: &str) -> String {
+    let mut quotes = 0;
+    let mut depth: i32 = 0;
+    let mut unbalanced_close = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' => quotes += 1,
+            '(' if quotes % 2 == 0 => depth += 1,
+            ')' if quotes % 2 == 0 => {
+                depth -= 1;
+                if depth < 0 {
+                    unbalanced_close = true;
+                    depth = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+    let last_word = text.split_whitespace().last().unwrap_or("");
+    let first_word = text.split_whitespace().next().unwrap_or("");
+    let cause = if quotes % 2 == 1 {
+        "a double quote (\") is not closed: close it, as in \"إطلاق نار\", or remove it".to_string()
+    } else if depth > 0 {
+        "a ( has no matching ): close the group, as in (سرقة OR سطو) عمان".to_string()
+    } else if unbalanced_close {
+        "a ) has no matching (: remove it or open the group".to_string()
+    } else if ["AND", "OR", "NOT"].contains(&last_word) || ["AND", "OR"].contains(&first_word) {
+        "AND, OR and NOT need a word on each side, as in سرقة OR سطو".to_string()
+    } else if text.ends_with('\\') {
+        "the query ends with a backslash: remove it".to_string()
+    } else if text.contains('\'') {
+        "a single quote (') opens a phrase that is not closed: close it or remove it".to_string()
+    } else {
+        "the query could not be read".to_string()
+    };
+    format!("{cause}. In short: {HOW_TO_WRITE}.")
+}
+
+/// An [`Error::Query`] for what the query parser rejected.
+fn query_error(text: &str, e: QueryParserError) -> Error {
+    let fields = "title, body, source, lang, kind, topics, places, published";
+    let message = match e {
+        QueryParserError::FieldDoesNotExist(field) => format!(
+            "there is no field `{field}`; the fields you can name are {fields} (as in \
+             source:petra). To search for the word itself, leave out the colon"
+        ),
+        QueryParserError::FieldNotIndexed(field) => {
+            format!("the field `{field}` cannot be searched; use one of {fields}")
+        }
+        QueryParserError::DateFormatError(_) => "dates must be written in RFC 3339 form, as in \
+             published:[2026-11-01T00:00:00Z TO 2026-11-08T00:00:00Z]"
+            .to_string(),
+        QueryParserError::UnsupportedQuery(_) | QueryParserError::RangeMustNotHavePhrase => {
+            "a range needs a field and plain bounds, as in \
+             published:[2026-11-01T00:00:00Z TO *]"
+                .to_string()
+        }
+        QueryParserError::PhrasePrefixRequiresAtLeastTwoTerms { .. } => {
+            "a * after a phrase needs at least two words in the phrase, as in \"إطلاق نا\"*; \
+             for one word, leave out the *"
+                .to_string()
+        }
+        QueryParserError::ExpectedBool(_)
+        | QueryParserError::ExpectedInt(_)
+        | QueryParserError::ExpectedFloat(_) => {
+            format!("a value does not fit its field ({e}); {HOW_TO_WRITE}")
+        }
+        QueryParserError::AllButQueryForbidden => {
+            "the query only excludes words; add a word to look for, as in سرقة -سيارة".to_string()
+        }
+        other => format!("{other}; {HOW_TO_WRITE}"),
+    };
+    Error::Query {
+        query: text.to_string(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colons_outside_field_names_become_spaces() {
+        assert_eq!(sanitize("عاجل: حريق"), "عاجل  حريق");
+        assert_eq!(sanitize("source:petra"), "source:petra");
+        assert_eq!(sanitize("الساعة 10:30"), "الساعة 10 30");
+        assert_eq!(sanitize("https://petra.gov.jo"), "https //petra.gov.jo");
+        assert_eq!(sanitize("Jordan: police"), "Jordan  police");
+        assert_eq!(sanitize("-lang:en"), "-lang:en");
+    }
+
+    #[test]
+    fn apostrophes_inside_words_are_escaped() {
+        assert_eq!(sanitize("police's car"), "police\\'s car");
+        assert_eq!(sanitize("'قيد التحقيق'"), "'قيد التحقيق'");
+    }
+
+    #[test]
+    fn brackets_only_survive_in_ranges() {
+        assert_eq!(sanitize("[عاجل] حريق"), " عاجل  حريق");
+        assert!(sanitize("published:[2026-01-01T00:00:00Z TO *]").contains('['));
+    }
+
+    #[test]
+    fn quoted_phrases_move_to_exact_fields() {
+        let ast = rewrite(query_grammar::parse_query("\"إطلاق نار\" عمان").unwrap());
+        let dump = format!("{ast:?}");
+        assert!(dump.contains("title_exact"), "{dump}");
+        assert!(dump.contains("body_exact"), "{dump}");
+        let ast = rewrite(query_grammar::parse_query("topic:theft").unwrap());
+        assert!(format!("{ast:?}").contains("topics"));
+    }
+
+    #[test]
+    fn syntax_diagnosis_names_the_cause() {
+        assert!(diagnose_syntax("\"إطلاق نار").contains("not closed"));
+        assert!(diagnose_syntax("(سرقة OR سطو").contains("no matching )"));
+        assert!(diagnose_syntax("سرقة OR").contains("AND, OR and NOT"));
+    }
+}

@@ -1,0 +1,216 @@
+//! Plain-text snippets: the window of the body (at most [`MAX_SNIPPET_CHARS`] characters)
+//! that holds the most distinct query words.
+//!
+//! The body is analyzed with both analyzers (they cut the same words at the same offsets), and
+//! a word matches when its stemmed form is a query term of `title`/`body` or its exact form a
+//! query term of `title_exact`/`body_exact`. Tantivy's own snippet generator counts its limit
+//! in bytes, which would halve Arabic snippets; this one counts characters.
+
+use std::collections::HashSet;
+
+use crate::analyzer::{analyze, analyze_exact};
+
+/// Longest snippet, in characters, ellipses included.
+pub(crate) const MAX_SNIPPET_CHARS: usize = 200;
+/// How much text, in characters, to show before the first match of a window.
+const LEAD_CHARS: usize = 40;
+const ELLIPSIS: char = '…';
+
+/// The query terms a snippet looks for, per analyzer.
+#[derive(Debug, Default)]
+pub(crate) struct SnippetTerms {
+    /// Terms of the stemmed fields.
+    pub stemmed: HashSet<String>,
+    /// Terms of the exact fields.
+    pub exact: HashSet<String>,
+}
+
+impl SnippetTerms {
+    fn is_empty(&self) -> bool {
+        self.stemmed.is_empty() && self.exact.is_empty()
+    }
+}
+
+/// The snippet of `body` for `terms`: the best window, whitespace collapsed, with `…` where
+/// text was cut. With no match, the start of the body.
+pub(crate) fn snippet(body: &str, terms: &SnippetTerms, max_chars: usize) -> String {
+    let body = body.trim();
+    if body.chars().count() <= max_chars {
+        return collapse_whitespace(body);
+    }
+    let budget = max_chars.saturating_sub(2).max(1);
+    let matches = if terms.is_empty() {
+        Vec::new()
+    } else {
+        matches(body, terms)
+    };
+    let mut best: Option<(usize, usize, usize)> = None; // (score, start, end)
+    for &(from, _, _) in &matches {
+        let start = window_start(body, from);
+        let end = window_end(body, start, budget);
+        let distinct: HashSet<&str> = matches
+            .iter()
+            .filter(|(f, t, _)| *f >= start && *t <= end)
+            .map(|(_, _, term)| term.as_str())
+            .collect();
+        if best.is_none_or(|(score, _, _)| distinct.len() > score) {
+            best = Some((distinct.len(), start, end));
+        }
+    }
+    let (start, end) = match best {
+        Some((_, start, end)) => (start, end),
+        None => (0, window_end(body, 0, budget)),
+    };
+    let mut out = String::new();
+    if start > 0 {
+        out.push(ELLIPSIS);
+    }
+    out.push_str(&collapse_whitespace(&body[start..end]));
+    if end < body.len() {
+        out.push(ELLIPSIS);
+    }
+    out
+}
+
+/// Byte ranges of the words of `body` that match a query term, with the matched term.
+fn matches(body: &str, terms: &SnippetTerms) -> Vec<(usize, usize, String)> {
+    analyze(body)
+        .into_iter()
+        .zip(analyze_exact(body))
+        .filter_map(|(stem, exact)| {
+            let (from, to) = (stem.from, stem.to);
+            let hit = |word: crate::analyzer::Word, set: &HashSet<String>| {
+                [Some(word.text), word.alt]
+                    .into_iter()
+                    .flatten()
+                    .find(|form| set.contains(form))
+            };
+            hit(exact, &terms.exact)
+                .or_else(|| hit(stem, &terms.stemmed))
+                .map(|term| (from, to, term))
+        })
+        .collect()
+}
+
+/// Where a window showing a match at byte `from` starts: about [`LEAD_CHARS`] earlier, at
+/// the start of a word.
+fn window_start(body: &str, from: usize) -> usize {
+    let back = body[..from]
+        .char_indices()
+        .rev()
+        .take(LEAD_CHARS)
+        .last()
+        .map_or(from, |(i, _)| i);
+    if back == 0 {
+        return 0;
+    }
+    // Move forward to the next word start so the window does not open mid-word.
+    match body[back..from].find(char::is_whitespace) {
+        Some(ws) => {
+            let after = back + ws;
+            body[after..]
+                .char_indices()
+                .find(|(_, c)| !c.is_whitespace())
+                .map_or(from, |(i, _)| after + i)
+        }
+        None => back,
+    }
+}
+
+/// Where a window starting at `start` ends: `budget` characters later, cut back to the end of
+/// a word when that loses less than a quarter of the window.
+fn window_end(body: &str, start: usize, budget: usize) -> usize {
+    let end = body[start..]
+        .char_indices()
+        .nth(budget)
+        .map_or(body.len(), |(i, _)| start + i);
+    if end == body.len() {
+        return end;
+    }
+    match body[start..end].rfind(char::is_whitespace) {
+        Some(ws) if body[start..start + ws].chars().count() >= budget * 3 / 4 => start + ws,
+        _ => end,
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms_for(query: &str) -> SnippetTerms {
+        SnippetTerms {
+            stemmed: crate::analyzer::analyze_query(query).into_iter().collect(),
+            exact: HashSet::new(),
+        }
+    }
+
+    fn filler(words: usize) -> String {
+        vec!["كلام"; words].join(" ")
+    }
+
+    #[test]
+    fn window_holds_the_match_and_stays_short() {
+        let body = format!(
+            "{} وأعلنت مديرية الأمن العام ضبط كمية من المخدرات في الزرقاء {}",
+            filler(80),
+            filler(80)
+        );
+        let s = snippet(&body, &terms_for("مخدرات"), MAX_SNIPPET_CHARS);
+        assert!(s.contains("المخدرات"), "{s}");
+        assert!(
+            s.chars().count() <= MAX_SNIPPET_CHARS,
+            "{}",
+            s.chars().count()
+        );
+        assert!(s.starts_with(ELLIPSIS) && s.ends_with(ELLIPSIS));
+    }
+
+    #[test]
+    fn prefers_the_window_with_more_distinct_words() {
+        let body = format!("سرقة {} سرقة سيارة في إربد {}", filler(60), filler(60));
+        let s = snippet(&body, &terms_for("سرقة سيارة"), MAX_SNIPPET_CHARS);
+        assert!(s.contains("سيارة"), "{s}");
+    }
+
+    #[test]
+    fn second_forms_match() {
+        let body = format!("{} قام بسرقة سيارة {}", filler(70), filler(70));
+        assert!(snippet(&body, &terms_for("سرقة"), MAX_SNIPPET_CHARS).contains("بسرقة"));
+    }
+
+    #[test]
+    fn exact_terms_match_too() {
+        let body = format!("{} إطلاق النار {}", filler(70), filler(70));
+        let terms = SnippetTerms {
+            stemmed: HashSet::new(),
+            exact: analyze_exact("اطلاق نار")
+                .into_iter()
+                .map(|w| w.text)
+                .collect(),
+        };
+        assert!(snippet(&body, &terms, MAX_SNIPPET_CHARS).contains("إطلاق النار"));
+    }
+
+    #[test]
+    fn no_match_gives_the_start_and_short_bodies_are_whole() {
+        let body = format!("بداية الخبر {}", filler(100));
+        let s = snippet(&body, &terms_for("theft"), MAX_SNIPPET_CHARS);
+        assert!(s.starts_with("بداية الخبر"));
+        assert!(s.chars().count() <= MAX_SNIPPET_CHARS);
+        assert_eq!(
+            snippet("  خبر\n\nقصير  ", &terms_for("خبر"), MAX_SNIPPET_CHARS),
+            "خبر قصير"
+        );
+    }
+
+    #[test]
+    fn one_long_word_is_cut_on_a_char_boundary() {
+        let body = "ش".repeat(500);
+        let s = snippet(&body, &terms_for("ش"), 50);
+        assert_eq!(s.chars().count(), 49); // 48 letters and the closing ellipsis
+    }
+}

@@ -1,0 +1,63 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+/// Errors raised by the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The data folder could not be created.
+    #[error("cannot create the data folder {path}: {source}")]
+    CreateDir {
+        /// The folder Rasd tried to create.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The database file could not be opened or set up (missing permissions, not a database…).
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// A SQLite call failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A schema migration failed; the database is left at the previous version.
+    #[error("database migration to schema version {version} failed: {source}")]
+    Migration {
+        /// The schema version being applied.
+        version: u32,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer Rasd than this one.
+    #[error(
+        "the database has schema version {found}, but this Rasd only knows versions up to \
+         {supported}: upgrade Rasd to open it (or point it at another data folder)"
+    )]
+    SchemaTooNew {
+        /// The database's `user_version`.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: u32,
+    },
+    /// A stored row cannot be read back (bad timestamp, bad JSON…).
+    #[error("stored row {id:?} is corrupt: {message}")]
+    Corrupt {
+        /// The item id or source id of the row.
+        id: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A value could not be encoded as JSON for storage.
+    #[error("cannot encode a value as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The callback given to [`crate::Store::for_each_item`] failed; iteration stopped there.
+    #[error("item callback failed: {0}")]
+    Callback(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The store's result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,163 @@
+//! The schema as an ordered list of migrations. Migration `n` (1-based) brings a database
+//! from `PRAGMA user_version = n - 1` to `n`, in one transaction. Append new scripts to
+//! [`MIGRATIONS`]; never edit a released one.
+
+use rusqlite::{Connection, TransactionBehavior};
+use tracing::info;
+
+use crate::{Error, Result};
+
+/// The migration scripts, oldest first. The schema version of a database is the number of
+/// scripts applied to it.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: items (with a topic side table for fast counts), sources, fetch state.
+    r#"
+CREATE TABLE items (
+    id           TEXT PRIMARY KEY NOT NULL,
+    kind         TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    author       TEXT,
+    published    INTEGER,
+    fetched      INTEGER NOT NULL,
+    when_ts      INTEGER NOT NULL,
+    lang         TEXT NOT NULL,
+    topics       TEXT NOT NULL DEFAULT '[]',
+    places       TEXT NOT NULL DEFAULT '[]',
+    content_hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX items_when ON items (when_ts);
+CREATE INDEX items_source_when ON items (source, when_ts);
+CREATE INDEX items_lang ON items (lang);
+CREATE INDEX items_kind ON items (kind);
+
+CREATE TABLE item_topics (
+    item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    topic   TEXT NOT NULL,
+    PRIMARY KEY (item_id, topic)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX item_topics_topic ON item_topics (topic);
+
+CREATE TABLE sources (
+    id      TEXT PRIMARY KEY NOT NULL,
+    name    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    url     TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE fetch_state (
+    source               TEXT PRIMARY KEY NOT NULL,
+    etag                 TEXT,
+    last_modified        TEXT,
+    last_success         INTEGER,
+    last_error_at        INTEGER,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+) STRICT;
+"#,
+];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+/// The database's schema version (`PRAGMA user_version`).
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Applies the migrations `conn` lacks, each in its own immediate transaction (so two
+/// processes opening the same file at once do not both apply one). Refuses a database whose
+/// version is newer than [`latest_version`].
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    check_not_newer(current_version(conn)?)?;
+    for (index, script) in MIGRATIONS.iter().enumerate() {
+        let version = index as u32 + 1;
+        let failed = |source| Error::Migration { version, source };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let found = current_version(&tx)?;
+        check_not_newer(found)?;
+        if found >= i64::from(version) {
+            continue;
+        }
+        tx.execute_batch(script).map_err(failed)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        info!(version, "Database schema migrated.");
+    }
+    Ok(())
+}
+
+fn check_not_newer(found: i64) -> Result<()> {
+    if found > i64::from(latest_version()) {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: latest_version(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+                 AND name IN ('items', 'item_topics', 'sources', 'fetch_state')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn newer_version_is_refused_before_touching_anything() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(matches!(err, Error::SchemaTooNew { .. }), "{err}");
+        assert!(err.to_string().contains("upgrade Rasd"), "{err}");
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+
+    #[test]
+    fn failed_migration_leaves_version_unchanged() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A clashing table makes script 1 fail half way.
+        conn.execute_batch("CREATE TABLE sources (x INTEGER);")
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(matches!(err, Error::Migration { version: 1, .. }), "{err}");
+        assert_eq!(current_version(&conn).unwrap(), 0);
+        let items: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(items, 0, "the half-applied script was rolled back");
+    }
+}

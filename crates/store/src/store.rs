@@ -1,0 +1,1219 @@
+//! [`Store`]: the SQLite connection and every read and write Rasd makes on it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rasd_core::{FetchState, Item, ItemKind, Lang, SourceConfig, Tags};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::{Error, Result, schema};
+
+/// The database file's name inside the data folder.
+pub const DB_FILE: &str = "rasd.sqlite";
+
+/// How long a write waits for another connection's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many rows [`Store::for_each_item`] reads per page (the lock is released between pages).
+const PAGE: i64 = 256;
+
+/// The item columns, in the order [`RawItem::from_row`] reads them.
+const ITEM_COLS: &str =
+    "id, kind, source, url, title, body, author, published, fetched, lang, topics, places";
+
+/// Rasd's SQLite store. One connection behind a mutex: `Send + Sync`, share it in an `Arc`.
+/// Several `Store`s (or processes) may open the same file; WAL mode lets readers run beside
+/// the writer and `busy_timeout` makes writers wait for each other.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+/// What one batch of upserts did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertStats {
+    /// Items whose id was new.
+    pub inserted: usize,
+    /// Known items whose text or tags changed.
+    pub updated: usize,
+    /// Known items with the same text and tags (left alone).
+    pub unchanged: usize,
+}
+
+impl UpsertStats {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: UpsertStats) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
+    /// All items the batch held.
+    pub fn total(&self) -> usize {
+        self.inserted + self.updated + self.unchanged
+    }
+}
+
+/// Counts over the whole store, for `rasd status` and the admin page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Stored items.
+    pub items: u64,
+    /// Configured sources (recorded by [`Store::record_sources`] and not since removed).
+    pub sources: u64,
+    /// Items per language code (`ar`, `en`, `other`).
+    pub by_lang: BTreeMap<String, u64>,
+    /// Items per topic id (an item with two topics counts under both).
+    pub by_topic: BTreeMap<String, u64>,
+    /// Items per item kind (`article`, `comment`).
+    pub by_kind: BTreeMap<String, u64>,
+    /// Items per source id (including removed sources whose items remain).
+    pub by_source: BTreeMap<String, u64>,
+    /// The earliest `when` (published, else fetched) of any item.
+    pub oldest: Option<DateTime<Utc>>,
+    /// The latest `when` of any item.
+    pub newest: Option<DateTime<Utc>>,
+}
+
+/// A source as last recorded from the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRecord {
+    /// The source id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `feed` or `form_export`.
+    pub kind: String,
+    /// Where it is fetched from.
+    pub url: String,
+    /// Whether it is polled.
+    pub enabled: bool,
+    /// No longer in the config (its items stay).
+    pub removed: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<data_dir>/rasd.sqlite`, creating `data_dir`; sets WAL
+    /// mode, a 5 s busy timeout, `synchronous = NORMAL` and foreign keys; runs migrations.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::CreateDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let open_err = |source| Error::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            warn!(path = %path.display(), journal_mode = %mode, "WAL mode unavailable; readers may block the writer.");
+        }
+        schema::migrate(&mut conn)?;
+        info!(path = %path.display(), version = schema::latest_version(), "Store opened.");
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: Some(path),
+        })
+    }
+
+    /// An empty store in memory, for tests and demos.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: None,
+        })
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Inserts or updates `items` in one transaction, idempotent by id. A new id is inserted.
+    /// A known id whose content hash and tags are unchanged is left alone. Otherwise its
+    /// title, body, url, tags and author are updated, keeping the first `fetched`, the first
+    /// `kind` and `source`, and keeping an existing `published` (and `author`) when the new
+    /// one is `None`. Topic and place lists are stored sorted and de-duplicated.
+    pub fn upsert_items(&self, items: &[Item]) -> Result<UpsertStats> {
+        self.commit_batch(items, &[])
+    }
+
+    /// [`Store::upsert_items`] plus saving fetch states, in one transaction: a source's etag
+    /// is never saved without the items fetched with it. On error nothing is written.
+    pub fn commit_batch(&self, items: &[Item], states: &[FetchState]) -> Result<UpsertStats> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let stats = upsert_in(&tx, items)?;
+        for state in states {
+            save_state_in(&tx, state)?;
+        }
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// The item with this id, if stored. A stored row that cannot be read back is
+    /// [`Error::Corrupt`].
+    pub fn get_item(&self, id: &str) -> Result<Option<Item>> {
+        let conn = self.lock();
+        let raw = conn
+            .prepare_cached(&format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"))?
+            .query_row([id], |r| RawItem::from_row(r, 0))
+            .optional()?;
+        raw.map(RawItem::into_item).transpose()
+    }
+
+    /// The stored items among `ids`, in the order of `ids`; unknown ids and corrupt rows
+    /// (logged) are skipped.
+    pub fn get_items(&self, ids: &[String]) -> Result<Vec<Item>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(raw) = stmt
+                .query_row([id], |r| RawItem::from_row(r, 0))
+                .optional()?
+                && let Some(item) = readable(raw)
+            {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items whose `when()` (published, else fetched) is in `[from, to)`, oldest first (ties
+    /// in insertion order). Corrupt rows are logged and skipped.
+    pub fn items_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Item>> {
+        // Stored times are whole seconds, so `when >= from` is `when_ts >= ceil(from)` and
+        // `when < to` is `when_ts < ceil(to)`.
+        let (lo, hi) = (ceil_secs(from), ceil_secs(to));
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ITEM_COLS} FROM items WHERE when_ts >= ?1 AND when_ts < ?2 \
+             ORDER BY when_ts, rowid"
+        ))?;
+        let raws = stmt
+            .query_map([lo, hi], |r| RawItem::from_row(r, 0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(raws.into_iter().filter_map(readable).collect())
+    }
+
+    /// Streams every item, in insertion order, to `f` (for rebuilding the search index)
+    /// without loading them all: rows are read a page at a time and the lock is released
+    /// before `f` runs, so writers are not held up and `f` may use the store. Corrupt rows
+    /// are logged and skipped. Returns how many items `f` accepted; stops at `f`'s first
+    /// error, returned as [`Error::Callback`].
+    pub fn for_each_item<F, E>(&self, mut f: F) -> Result<u64>
+    where
+        F: FnMut(Item) -> std::result::Result<(), E>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut after = i64::MIN;
+        let mut count = 0u64;
+        loop {
+            let page = {
+                let conn = self.lock();
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT rowid, {ITEM_COLS} FROM items WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+                ))?;
+                stmt.query_map([after, PAGE], |r| {
+                    Ok((r.get::<_, i64>(0)?, RawItem::from_row(r, 1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let Some(&(last, _)) = page.last() else {
+                return Ok(count);
+            };
+            after = last;
+            for (_, raw) in page {
+                if let Some(item) = readable(raw) {
+                    f(item).map_err(|e| Error::Callback(e.into()))?;
+                    count += 1;
+                }
+            }
+        }
+    }
+
+    /// Counts by language, topic, kind and source, from one snapshot. Each count is one scan
+    /// of a covering index; oldest and newest are index look-ups.
+    pub fn status(&self) -> Result<Status> {
+        let mut conn = self.lock();
+        // One read transaction, so the counts agree with each other under concurrent writers.
+        let conn = conn.transaction()?;
+        let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        let grouped = |sql: &str| -> Result<BTreeMap<String, u64>> {
+            let mut stmt = conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut map = BTreeMap::new();
+            for row in rows {
+                let (key, n) = row?;
+                map.insert(key, u64::try_from(n).unwrap_or(0));
+            }
+            Ok(map)
+        };
+        let (oldest, newest): (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT (SELECT MIN(when_ts) FROM items), (SELECT MAX(when_ts) FROM items)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Status {
+            items: u64::try_from(one("SELECT COUNT(*) FROM items")?).unwrap_or(0),
+            sources: u64::try_from(one("SELECT COUNT(*) FROM sources WHERE removed = 0")?)
+                .unwrap_or(0),
+            by_lang: grouped("SELECT lang, COUNT(*) FROM items GROUP BY lang")?,
+            by_topic: grouped("SELECT topic, COUNT(*) FROM item_topics GROUP BY topic")?,
+            by_kind: grouped("SELECT kind, COUNT(*) FROM items GROUP BY kind")?,
+            by_source: grouped("SELECT source, COUNT(*) FROM items GROUP BY source")?,
+            oldest: oldest.and_then(|s| DateTime::from_timestamp(s, 0)),
+            newest: newest.and_then(|s| DateTime::from_timestamp(s, 0)),
+        })
+    }
+
+    /// Remembers the configured sources: replaces the rows for these ids (marking them not
+    /// removed) and marks every other recorded source as removed. Removed rows are kept,
+    /// as their items stay.
+    pub fn record_sources(&self, sources: &[SourceConfig]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE sources SET removed = 1", [])?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO sources (id, name, kind, url, enabled, removed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
+                 url = excluded.url, enabled = excluded.enabled, removed = 0",
+            )?;
+            for s in sources {
+                stmt.execute(params![s.id, s.name, s.kind.code(), s.url, s.enabled])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every recorded source, removed ones included, by id.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, kind, url, enabled, removed FROM sources ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                url: r.get(3)?,
+                enabled: r.get(4)?,
+                removed: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The fetch state of one source, if any was saved.
+    pub fn fetch_state(&self, source: &str) -> Result<Option<FetchState>> {
+        let conn = self.lock();
+        let raw = conn
+            .prepare_cached(&format!(
+                "SELECT {STATE_COLS} FROM fetch_state WHERE source = ?1"
+            ))?
+            .query_row([source], RawState::from_row)
+            .optional()?;
+        raw.map(RawState::into_state).transpose()
+    }
+
+    /// Every saved fetch state, by source id. A corrupt row is [`Error::Corrupt`].
+    pub fn fetch_states(&self) -> Result<Vec<FetchState>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {STATE_COLS} FROM fetch_state ORDER BY source"
+        ))?;
+        let raws = stmt
+            .query_map([], RawState::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raws.into_iter().map(RawState::into_state).collect()
+    }
+
+    /// Saves (replacing) one source's fetch state.
+    pub fn save_fetch_state(&self, state: &FetchState) -> Result<()> {
+        let conn = self.lock();
+        save_state_in(&conn, state)
+    }
+
+    /// The connection; a panic in another thread while holding it leaves it usable (an open
+    /// transaction is rolled back when dropped), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Per-connection settings (journal mode is set only for files, in [`Store::open`]).
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// Whole seconds at or after `t`.
+fn ceil_secs(t: DateTime<Utc>) -> i64 {
+    let s = t.timestamp();
+    if t.timestamp_subsec_nanos() > 0 {
+        s + 1
+    } else {
+        s
+    }
+}
+
+/// A sorted, de-duplicated copy of a tag list.
+fn sorted_unique(list: &[String]) -> Vec<String> {
+    let mut v = list.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<UpsertStats> {
+    let mut stats = UpsertStats::default();
+    let mut find =
+        tx.prepare_cached("SELECT content_hash, lang, topics, places FROM items WHERE id = ?1")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
+         when_ts, lang, topics, places, content_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
+    // stored value.
+    let mut update = tx.prepare_cached(
+        "UPDATE items SET url = ?2, title = ?3, body = ?4, author = COALESCE(?5, author), \
+         published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
+         lang = ?7, topics = ?8, places = ?9, content_hash = ?10 WHERE id = ?1",
+    )?;
+    let mut clear_topics = tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?;
+    let mut add_topic =
+        tx.prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
+
+    for item in items {
+        let topics = sorted_unique(&item.tags.topics);
+        let topics_json = serde_json::to_string(&topics)?;
+        let places_json = serde_json::to_string(&sorted_unique(&item.tags.places))?;
+        let hash = item.content_hash();
+        let lang = item.tags.lang.code();
+        let published = item.published.map(|t| t.timestamp());
+
+        let existing: Option<(String, String, String, String)> = find
+            .query_row([&item.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        match existing {
+            None => {
+                insert.execute(params![
+                    item.id,
+                    item.kind.code(),
+                    item.source,
+                    item.url,
+                    item.title,
+                    item.body,
+                    item.author,
+                    published,
+                    item.fetched.timestamp(),
+                    item.when().timestamp(),
+                    lang,
+                    topics_json,
+                    places_json,
+                    hash,
+                ])?;
+                stats.inserted += 1;
+            }
+            Some((old_hash, old_lang, old_topics, old_places))
+                if old_hash == hash
+                    && old_lang == lang
+                    && old_topics == topics_json
+                    && old_places == places_json =>
+            {
+                stats.unchanged += 1;
+                continue;
+            }
+            Some(_) => {
+                update.execute(params![
+                    item.id,
+                    item.url,
+                    item.title,
+                    item.body,
+                    item.author,
+                    published,
+                    lang,
+                    topics_json,
+                    places_json,
+                    hash,
+                ])?;
+                clear_topics.execute([&item.id])?;
+                stats.updated += 1;
+            }
+        }
+        for topic in &topics {
+            add_topic.execute(params![item.id, topic])?;
+        }
+    }
+    Ok(stats)
+}
+
+/// An item row as stored, before its values are checked.
+struct RawItem {
+    id: String,
+    kind: String,
+    source: String,
+    url: String,
+    title: String,
+    body: String,
+    author: Option<String>,
+    published: Option<i64>,
+    fetched: i64,
+    lang: String,
+    topics: String,
+    places: String,
+}
+
+impl RawItem {
+    /// Reads [`ITEM_COLS`] starting at column `at`.
+    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RawItem> {
+        Ok(RawItem {
+            id: r.get(at)?,
+            kind: r.get(at + 1)?,
+            source: r.get(at + 2)?,
+            url: r.get(at + 3)?,
+            title: r.get(at + 4)?,
+            body: r.get(at + 5)?,
+            author: r.get(at + 6)?,
+            published: r.get(at + 7)?,
+            fetched: r.get(at + 8)?,
+            lang: r.get(at + 9)?,
+            topics: r.get(at + 10)?,
+            places: r.get(at + 11)?,
+        })
+    }
+
+    fn into_item(self) -> Result<Item> {
+        let id = self.id;
+        let corrupt = |message: String| Error::Corrupt {
+            id: id.clone(),
+            message,
+        };
+        let time = |field: &str, secs: i64| {
+            DateTime::from_timestamp(secs, 0)
+                .ok_or_else(|| corrupt(format!("{field} {secs} is not a valid unix time")))
+        };
+        let list = |field: &str, json: &str| {
+            serde_json::from_str::<Vec<String>>(json)
+                .map_err(|e| corrupt(format!("{field} is not a JSON list of strings: {e}")))
+        };
+        let published = self.published.map(|s| time("published", s)).transpose()?;
+        let fetched = time("fetched", self.fetched)?;
+        let topics = list("topics", &self.topics)?;
+        let places = list("places", &self.places)?;
+        Ok(Item {
+            id,
+            kind: ItemKind::from_code(&self.kind),
+            source: self.source,
+            url: self.url,
+            title: self.title,
+            body: self.body,
+            author: self.author,
+            published,
+            fetched,
+            tags: Tags {
+                lang: Lang::from_code(&self.lang),
+                topics,
+                places,
+            },
+        })
+    }
+}
+
+/// Converts a row, logging and dropping it when corrupt.
+fn readable(raw: RawItem) -> Option<Item> {
+    match raw.into_item() {
+        Ok(item) => Some(item),
+        Err(e) => {
+            warn!(error = %e, reason = "corrupt_row", "Stored item skipped.");
+            None
+        }
+    }
+}
+
+/// The fetch-state columns, in the order [`RawState::from_row`] reads them.
+const STATE_COLS: &str =
+    "source, etag, last_modified, last_success, last_error_at, last_error, consecutive_failures";
+
+/// A fetch-state row as stored.
+struct RawState {
+    source: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    last_success: Option<i64>,
+    last_error_at: Option<i64>,
+    last_error: Option<String>,
+    consecutive_failures: i64,
+}
+
+impl RawState {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawState> {
+        Ok(RawState {
+            source: r.get(0)?,
+            etag: r.get(1)?,
+            last_modified: r.get(2)?,
+            last_success: r.get(3)?,
+            last_error_at: r.get(4)?,
+            last_error: r.get(5)?,
+            consecutive_failures: r.get(6)?,
+        })
+    }
+
+    fn into_state(self) -> Result<FetchState> {
+        let source = self.source;
+        let corrupt = |message: String| Error::Corrupt {
+            id: source.clone(),
+            message,
+        };
+        let time = |field: &str, secs: Option<i64>| {
+            secs.map(|s| {
+                DateTime::from_timestamp(s, 0)
+                    .ok_or_else(|| corrupt(format!("{field} {s} is not a valid unix time")))
+            })
+            .transpose()
+        };
+        let last_success = time("last_success", self.last_success)?;
+        let last_error_at = time("last_error_at", self.last_error_at)?;
+        let consecutive_failures = u32::try_from(self.consecutive_failures).map_err(|_| {
+            corrupt(format!(
+                "consecutive_failures {} is out of range",
+                self.consecutive_failures
+            ))
+        })?;
+        Ok(FetchState {
+            source,
+            etag: self.etag,
+            last_modified: self.last_modified,
+            last_success,
+            last_error_at,
+            last_error: self.last_error,
+            consecutive_failures,
+        })
+    }
+}
+
+fn save_state_in(conn: &Connection, s: &FetchState) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO fetch_state (source, etag, last_modified, last_success, last_error_at, \
+         last_error, consecutive_failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (source) DO UPDATE SET etag = excluded.etag, \
+         last_modified = excluded.last_modified, last_success = excluded.last_success, \
+         last_error_at = excluded.last_error_at, last_error = excluded.last_error, \
+         consecutive_failures = excluded.consecutive_failures",
+    )?
+    .execute(params![
+        s.source,
+        s.etag,
+        s.last_modified,
+        s.last_success.map(|t| t.timestamp()),
+        s.last_error_at.map(|t| t.timestamp()),
+        s.last_error,
+        i64::from(s.consecutive_failures),
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use rasd_core::{FullText, SourceKind};
+
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).unwrap()
+    }
+
+    /// An Arabic item with a published date and tags.
+    fn item(n: u32, published: Option<i64>) -> Item {
+        let mut it = Item::new(
+            "roya-news",
+            &format!("https://example.jo/اخبار/{n}"),
+            &format!("ضبط مطلوب رقم {n} في عمّان"),
+            "أعلنت مديرية الأمن العام القبض على مطلوب.",
+            at(1_780_000_000 + i64::from(n)),
+        );
+        it.published = published.map(at);
+        it.tags = Tags {
+            lang: Lang::Ar,
+            topics: vec!["arrest".into()],
+            places: vec!["amman".into()],
+        };
+        it
+    }
+
+    fn source(id: &str, enabled: bool) -> SourceConfig {
+        SourceConfig {
+            id: id.into(),
+            name: format!("مصدر {id}"),
+            kind: SourceKind::Feed,
+            url: format!("https://{id}.example.jo/rss"),
+            lang: Some(Lang::Ar),
+            interval: None,
+            fetch_full_text: FullText::Auto,
+            allow_private: false,
+            enabled,
+        }
+    }
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Store>();
+        check::<Arc<Store>>();
+    }
+
+    #[test]
+    fn reupserting_same_items_changes_nothing() {
+        let store = Store::open_in_memory().unwrap();
+        let items: Vec<Item> = (0..5).map(|n| item(n, Some(1_790_000_000))).collect();
+        let first = store.upsert_items(&items).unwrap();
+        assert_eq!(
+            first,
+            UpsertStats {
+                inserted: 5,
+                updated: 0,
+                unchanged: 0
+            }
+        );
+        let second = store.upsert_items(&items).unwrap();
+        assert_eq!(
+            second,
+            UpsertStats {
+                inserted: 0,
+                updated: 0,
+                unchanged: 5
+            }
+        );
+        assert_eq!(store.status().unwrap().items, 5);
+        assert_eq!(store.status().unwrap().by_topic["arrest"], 5);
+    }
+
+    #[test]
+    fn changed_body_is_updated_and_keeps_first_fetched() {
+        let store = Store::open_in_memory().unwrap();
+        let original = item(1, None);
+        store.upsert_items(std::slice::from_ref(&original)).unwrap();
+
+        let mut changed = original.clone();
+        changed.body = "تحديث: تم تحويل المطلوب إلى القضاء.".into();
+        changed.fetched = at(1_799_999_999);
+        changed.source = "other-source".into();
+        let stats = store.upsert_items(&[changed.clone()]).unwrap();
+        assert_eq!(
+            stats,
+            UpsertStats {
+                inserted: 0,
+                updated: 1,
+                unchanged: 0
+            }
+        );
+
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(got.body, changed.body);
+        assert_eq!(got.fetched, original.fetched, "first fetched kept");
+        assert_eq!(got.source, original.source, "first source kept");
+    }
+
+    #[test]
+    fn changed_tags_are_updated_and_topic_counts_follow() {
+        let store = Store::open_in_memory().unwrap();
+        let original = item(1, None);
+        store.upsert_items(std::slice::from_ref(&original)).unwrap();
+        let mut retagged = original.clone();
+        retagged.tags.topics = vec!["traffic".into(), "drugs".into(), "traffic".into()];
+        let stats = store.upsert_items(&[retagged]).unwrap();
+        assert_eq!(stats.updated, 1);
+
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(
+            got.tags.topics,
+            vec!["drugs", "traffic"],
+            "sorted, de-duplicated"
+        );
+        let status = store.status().unwrap();
+        assert_eq!(
+            status.by_topic.get("arrest"),
+            None,
+            "old topic rows removed"
+        );
+        assert_eq!(status.by_topic["traffic"], 1);
+        assert_eq!(status.by_topic["drugs"], 1);
+    }
+
+    #[test]
+    fn published_is_kept_when_new_one_is_none() {
+        let store = Store::open_in_memory().unwrap();
+        let mut original = item(1, Some(1_790_000_000));
+        original.author = Some("محمد الخطيب".into());
+        store.upsert_items(std::slice::from_ref(&original)).unwrap();
+
+        let mut refetched = original.clone();
+        refetched.published = None;
+        refetched.author = None;
+        refetched.title.push_str(" (محدث)");
+        assert_eq!(store.upsert_items(&[refetched]).unwrap().updated, 1);
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(got.published, Some(at(1_790_000_000)));
+        assert_eq!(got.author.as_deref(), Some("محمد الخطيب"));
+        // `when` still follows the kept date.
+        let found = store
+            .items_between(at(1_790_000_000), at(1_790_000_001))
+            .unwrap();
+        assert_eq!(found.len(), 1);
+
+        // A new date replaces the old one, and moves `when` with it.
+        let mut redated = got.clone();
+        redated.published = Some(at(1_795_000_000));
+        redated.body.push_str(" تفاصيل إضافية.");
+        store.upsert_items(&[redated]).unwrap();
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(got.published, Some(at(1_795_000_000)));
+        assert!(
+            store
+                .items_between(at(1_790_000_000), at(1_790_000_001))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .items_between(at(1_795_000_000), at(1_795_000_001))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn arabic_text_round_trips_exactly() {
+        let store = Store::open_in_memory().unwrap();
+        let mut it = item(7, Some(1_790_000_000));
+        // Harakat, tatweel, a bidi mark, Arabic-Indic digits, a zero-width joiner and an emoji.
+        it.title = "الأمْنُ العـــام: ضبط ٣ مطلوبين\u{200F} في الزرقاء 🚓".into();
+        it.body = "فقرة أولى.\n\nفقرة ثانية — مع «اقتباس» و\u{200D}وصلة.".into();
+        it.author = Some("مراسل رؤيا".into());
+        it.tags.places = vec!["zarqa".into()];
+        store.upsert_items(std::slice::from_ref(&it)).unwrap();
+        let got = store.get_item(&it.id).unwrap().unwrap();
+        assert_eq!(got, it);
+    }
+
+    #[test]
+    fn missing_item_is_none() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.get_item("no-such-id").unwrap(), None);
+    }
+
+    #[test]
+    fn get_items_keeps_requested_order_and_skips_unknown() {
+        let store = Store::open_in_memory().unwrap();
+        let items: Vec<Item> = (0..3).map(|n| item(n, None)).collect();
+        store.upsert_items(&items).unwrap();
+        let ids = vec![items[2].id.clone(), "unknown".into(), items[0].id.clone()];
+        let got = store.get_items(&ids).unwrap();
+        assert_eq!(got, vec![items[2].clone(), items[0].clone()]);
+    }
+
+    #[test]
+    fn items_between_includes_from_and_excludes_to() {
+        let store = Store::open_in_memory().unwrap();
+        let before = item(1, Some(999));
+        let on_from = item(2, Some(1_000));
+        let inside = item(3, Some(1_500));
+        let on_to = item(4, Some(2_000));
+        // No published date: filed under `fetched`.
+        let mut undated = item(5, None);
+        undated.fetched = at(1_200);
+        store
+            .upsert_items(&[
+                on_to.clone(),
+                inside.clone(),
+                before,
+                undated.clone(),
+                on_from.clone(),
+            ])
+            .unwrap();
+
+        let got = store.items_between(at(1_000), at(2_000)).unwrap();
+        let ids: Vec<&str> = got.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![&on_from.id, &undated.id, &inside.id],
+            "oldest first"
+        );
+
+        // Sub-second bounds: `when` = 1000 s is before 1000.5 s, and 2000 s is before 2000.5 s.
+        let half = |s: i64| at(s) + chrono::Duration::milliseconds(500);
+        let got = store.items_between(half(1_000), half(2_000)).unwrap();
+        let ids: Vec<&str> = got.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, vec![&undated.id, &inside.id, &on_to.id]);
+
+        assert!(
+            store
+                .items_between(at(2_000), at(1_000))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn status_counts_by_lang_topic_kind_and_source() {
+        let store = Store::open_in_memory().unwrap();
+        let a = item(1, None);
+        let mut b = item(2, None);
+        b.tags.topics = vec!["arrest".into(), "traffic".into()];
+        let mut c = item(3, Some(5_000));
+        c.tags = Tags {
+            lang: Lang::En,
+            topics: vec!["traffic".into()],
+            places: vec![],
+        };
+        c.source = "jordan-times".into();
+        let mut d = item(4, None);
+        d.kind = ItemKind::Comment;
+        d.source = "form".into();
+        d.tags = Tags::default();
+        store.upsert_items(&[a, b, c, d]).unwrap();
+        store
+            .record_sources(&[source("roya-news", true), source("jordan-times", false)])
+            .unwrap();
+
+        let s = store.status().unwrap();
+        assert_eq!(s.items, 4);
+        assert_eq!(s.sources, 2);
+        assert_eq!(s.by_lang["ar"], 2);
+        assert_eq!(s.by_lang["en"], 1);
+        assert_eq!(s.by_lang["other"], 1);
+        assert_eq!(s.by_topic["arrest"], 2);
+        assert_eq!(s.by_topic["traffic"], 2);
+        assert_eq!(s.by_topic.len(), 2);
+        assert_eq!(s.by_kind["article"], 3);
+        assert_eq!(s.by_kind["comment"], 1);
+        assert_eq!(s.by_source["roya-news"], 2);
+        assert_eq!(s.by_source["jordan-times"], 1);
+        assert_eq!(s.by_source["form"], 1);
+        assert_eq!(s.oldest, Some(at(5_000)));
+        assert_eq!(s.newest, Some(at(1_780_000_004)));
+    }
+
+    #[test]
+    fn empty_status_is_zero() {
+        let s = Store::open_in_memory().unwrap().status().unwrap();
+        assert_eq!(s, Status::default());
+    }
+
+    #[test]
+    fn record_sources_marks_missing_ones_removed() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .record_sources(&[source("roya-news", true), source("petra", true)])
+            .unwrap();
+        let mut renamed = source("roya-news", false);
+        renamed.name = "رؤيا الإخبارية".into();
+        store.record_sources(&[renamed]).unwrap();
+
+        let rows = store.sources().unwrap();
+        assert_eq!(rows.len(), 2, "removed sources are kept");
+        assert_eq!(rows[0].id, "petra");
+        assert!(rows[0].removed);
+        assert_eq!(rows[1].name, "رؤيا الإخبارية");
+        assert!(!rows[1].enabled && !rows[1].removed);
+        assert_eq!(store.status().unwrap().sources, 1);
+
+        // Adding it back un-removes it.
+        store.record_sources(&[source("petra", true)]).unwrap();
+        assert_eq!(store.status().unwrap().sources, 1);
+        assert!(!store.sources().unwrap()[0].removed);
+    }
+
+    #[test]
+    fn fetch_state_round_trips() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.fetch_state("roya-news").unwrap(), None);
+        let ok = FetchState {
+            source: "roya-news".into(),
+            etag: Some("\"abc-123\"".into()),
+            last_modified: Some("Sun, 22 Nov 2026 08:30:00 GMT".into()),
+            last_success: Some(at(1_790_000_000)),
+            last_error_at: None,
+            last_error: None,
+            consecutive_failures: 0,
+        };
+        store.save_fetch_state(&ok).unwrap();
+        assert_eq!(store.fetch_state("roya-news").unwrap(), Some(ok.clone()));
+
+        let failing = FetchState {
+            last_error_at: Some(at(1_790_000_600)),
+            last_error: Some("HTTP 503: الخدمة غير متاحة".into()),
+            consecutive_failures: 3,
+            ..ok.clone()
+        };
+        store.save_fetch_state(&failing).unwrap();
+        let other = FetchState {
+            source: "petra".into(),
+            ..FetchState::default()
+        };
+        store.save_fetch_state(&other).unwrap();
+        assert_eq!(store.fetch_states().unwrap(), vec![other, failing]);
+    }
+
+    #[test]
+    fn commit_batch_lands_items_and_states_together() {
+        let store = Store::open_in_memory().unwrap();
+        let items = vec![item(1, None), item(2, None)];
+        let state = FetchState {
+            source: "roya-news".into(),
+            etag: Some("W/\"v2\"".into()),
+            ..FetchState::default()
+        };
+        let stats = store
+            .commit_batch(&items, std::slice::from_ref(&state))
+            .unwrap();
+        assert_eq!(stats.inserted, 2);
+        assert_eq!(store.fetch_state("roya-news").unwrap(), Some(state));
+        assert!(store.get_item(&items[1].id).unwrap().is_some());
+    }
+
+    #[test]
+    fn commit_batch_failing_state_rolls_items_back() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .lock()
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON fetch_state \
+                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'state write refused'); END;",
+            )
+            .unwrap();
+        let items = vec![item(1, None), item(2, None)];
+        let good = FetchState {
+            source: "roya-news".into(),
+            etag: Some("\"e1\"".into()),
+            ..FetchState::default()
+        };
+        let bad = FetchState {
+            source: "boom".into(),
+            ..FetchState::default()
+        };
+        let err = store.commit_batch(&items, &[good, bad]).unwrap_err();
+        assert!(err.to_string().contains("state write refused"), "{err}");
+        assert_eq!(store.get_item(&items[0].id).unwrap(), None);
+        assert_eq!(store.fetch_state("roya-news").unwrap(), None);
+        assert_eq!(store.status().unwrap().items, 0);
+        assert!(store.status().unwrap().by_topic.is_empty());
+        // The store is still usable afterwards.
+        assert_eq!(store.upsert_items(&items).unwrap().inserted, 2);
+    }
+
+    #[test]
+    fn for_each_item_streams_all_in_insertion_order() {
+        let store = Store::open_in_memory().unwrap();
+        let n = (PAGE as u32) * 2 + 17;
+        // Inserted in an order unrelated to id and date.
+        let items: Vec<Item> = (0..n).rev().map(|i| item(i, None)).collect();
+        for chunk in items.chunks(100) {
+            store.upsert_items(chunk).unwrap();
+        }
+        let mut seen = Vec::new();
+        let count = store
+            .for_each_item(|it| {
+                seen.push(it.id);
+                Ok::<(), std::io::Error>(())
+            })
+            .unwrap();
+        assert_eq!(count, u64::from(n));
+        let expected: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn for_each_item_stops_at_first_error_and_may_use_the_store() {
+        let store = Store::open_in_memory().unwrap();
+        let items: Vec<Item> = (0..10).map(|i| item(i, None)).collect();
+        store.upsert_items(&items).unwrap();
+        let mut calls = 0;
+        let err = store
+            .for_each_item(|it| {
+                calls += 1;
+                // The lock is not held while the callback runs.
+                assert!(store.get_item(&it.id).unwrap().is_some());
+                if calls == 4 {
+                    Err("index full")
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert_eq!(calls, 4);
+        assert!(matches!(err, Error::Callback(_)));
+        assert!(err.to_string().contains("index full"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_row_is_reported_or_skipped() {
+        let store = Store::open_in_memory().unwrap();
+        let good = item(1, Some(1_000));
+        let bad = item(2, Some(1_001));
+        store.upsert_items(&[good.clone(), bad.clone()]).unwrap();
+        store
+            .lock()
+            .execute(
+                "UPDATE items SET topics = 'not json' WHERE id = ?1",
+                [&bad.id],
+            )
+            .unwrap();
+
+        let err = store.get_item(&bad.id).unwrap_err();
+        assert!(
+            matches!(&err, Error::Corrupt { id, .. } if *id == bad.id),
+            "{err}"
+        );
+        let got = store.items_between(at(0), at(2_000)).unwrap();
+        assert_eq!(got, vec![good.clone()]);
+        let count = store
+            .for_each_item(|_| Ok::<(), std::io::Error>(()))
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+
+    #[test]
+    fn file_store_reopens_with_data_and_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("nested").join("data");
+        let it = item(1, Some(1_790_000_000));
+        {
+            let store = Store::open(&data).unwrap();
+            assert_eq!(store.path(), Some(data.join(DB_FILE).as_path()));
+            store.upsert_items(std::slice::from_ref(&it)).unwrap();
+            store
+                .save_fetch_state(&FetchState {
+                    source: "roya-news".into(),
+                    etag: Some("\"x\"".into()),
+                    ..FetchState::default()
+                })
+                .unwrap();
+        }
+        let store = Store::open(&data).unwrap();
+        assert_eq!(store.get_item(&it.id).unwrap(), Some(it));
+        assert_eq!(
+            store
+                .fetch_state("roya-news")
+                .unwrap()
+                .unwrap()
+                .etag
+                .as_deref(),
+            Some("\"x\"")
+        );
+        let conn = store.lock();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 1, "NORMAL");
+    }
+
+    #[test]
+    fn two_stores_on_one_file_see_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::open(dir.path()).unwrap();
+        let reader = Store::open(dir.path()).unwrap();
+        let it = item(1, None);
+        writer.upsert_items(std::slice::from_ref(&it)).unwrap();
+        assert_eq!(reader.get_item(&it.id).unwrap(), Some(it));
+    }
+
+    #[test]
+    fn future_schema_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("upgrade Rasd") && msg.contains("99"), "{msg}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(DB_FILE),
+            "هذا ليس ملف قاعدة بيانات، this is not a database either, padded to a page. "
+                .repeat(20),
+        )
+        .unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains(DB_FILE), "{err}");
+    }
+
+    #[test]
+    fn data_dir_that_is_a_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let err = Store::open(&file).unwrap_err();
+        assert!(matches!(err, Error::CreateDir { .. }), "{err}");
+    }
+
+    #[test]
+    fn upsert_stats_add_sums() {
+        let mut a = UpsertStats {
+            inserted: 1,
+            updated: 2,
+            unchanged: 3,
+        };
+        a.add(UpsertStats {
+            inserted: 10,
+            updated: 20,
+            unchanged: 30,
+        });
+        assert_eq!(
+            a,
+            UpsertStats {
+                inserted: 11,
+                updated: 22,
+                unchanged: 33
+            }
+        );
+        assert_eq!(a.total(), 66);
+    }
+}

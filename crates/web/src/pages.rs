@@ -1,0 +1,270 @@
+//! The HTML of the search page. Arabic first: the page reads right to left, labels are
+//! bilingual, every title and snippet carries `dir="auto"`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use rasd_core::Config;
+use rasd_deliver::escape;
+use rasd_search::SearchResults;
+
+use crate::{Error, SearchParams};
+
+const STYLE: &str = "body{font-family:'Noto Naskh Arabic','Segoe UI',Tahoma,Arial,sans-serif;\
+margin:0;color:#1d232a;line-height:1.55}header{background:#0d3b66;color:#fff;padding:.6rem 1rem}\
+header a{color:#fff}main{display:flex;gap:1.5rem;padding:1rem;max-width:72rem;margin:auto}\
+aside{min-width:13rem}form.q{display:flex;gap:.5rem;flex-wrap:wrap;margin-bottom:1rem}\
+input[type=search]{flex:1;min-width:16rem;font-size:1.05rem;padding:.35rem .5rem}\
+select,button{font-size:.95rem;padding:.3rem}.hit{margin:0 0 1rem}.hit h3{margin:0;font-size:1.05rem}\
+.meta{color:#5b6570;font-size:.85rem}.tag{background:#e8eef3;border-radius:.6rem;padding:0 .45rem;\
+margin-inline-end:.25rem;font-size:.8rem}.error{background:#fde2e1;color:#9b1c1c;padding:.5rem .8rem}\
+aside h4{margin:.8rem 0 .2rem}aside ul{list-style:none;padding:0;margin:0}a{color:#0b5cad}";
+
+fn options(selected: Option<&str>, items: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (value, label) in items {
+        let sel = if selected == Some(value.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<option value=\"{}\"{sel}>{}</option>",
+            escape(value),
+            escape(label)
+        );
+    }
+    s
+}
+
+fn link(params: &SearchParams, key: &str, value: &str) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![("q", params.q.clone())];
+    let mut set = |k: &'static str, v: &Option<String>| {
+        if k == key {
+            pairs.push((k, value.to_string()));
+        } else if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            pairs.push((k, v.clone()));
+        }
+    };
+    set("lang", &params.lang);
+    set("topic", &params.topic);
+    set("place", &params.place);
+    set("source", &params.source);
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    format!("/?{}", query.join("&"))
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+fn facet_list(
+    out: &mut String,
+    title: &str,
+    key: &str,
+    counts: &BTreeMap<String, u64>,
+    label: impl Fn(&str) -> String,
+    params: &SearchParams,
+) {
+    if counts.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<h4>{title}</h4><ul>");
+    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (k, n) in v.into_iter().take(12) {
+        let _ = write!(
+            out,
+            "<li><a href=\"{}\">{}</a> <span class=\"meta\">{n}</span></li>",
+            escape(&link(params, key, k)),
+            escape(&label(k))
+        );
+    }
+    out.push_str("</ul>");
+}
+
+/// The whole search page for `params` and the outcome of running them.
+pub(crate) fn search_page(
+    config: &Config,
+    params: &SearchParams,
+    outcome: &Result<SearchResults, Error>,
+) -> String {
+    let topic_name = |id: &str| {
+        config
+            .topic(id)
+            .map_or_else(|| id.to_string(), |t| t.name_ar.clone())
+    };
+    let place_name = |id: &str| {
+        config
+            .places
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_string(), |p| p.name_ar.clone())
+    };
+    let source_name = |id: &str| {
+        config
+            .sources
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    };
+    let lang_name = |code: &str| match code {
+        "ar" => "العربية".to_string(),
+        "en" => "English".to_string(),
+        _ => "أخرى / other".to_string(),
+    };
+
+    let mut h = String::with_capacity(32 * 1024);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>رصد — بحث · Rasd search</title><style>{STYLE}</style></head>\n<body>\n\
+         <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · <a href=\"/digest\">الملخص اليومي / Digest</a></header>\n<main>\n"
+    );
+
+    // Facets.
+    h.push_str("<aside>");
+    if let Ok(results) = outcome {
+        facet_list(
+            &mut h,
+            "الموضوع / Topic",
+            "topic",
+            &results.facets.by_topic,
+            topic_name,
+            params,
+        );
+        facet_list(
+            &mut h,
+            "المحافظة / Governorate",
+            "place",
+            &results.facets.by_place,
+            place_name,
+            params,
+        );
+        facet_list(
+            &mut h,
+            "اللغة / Language",
+            "lang",
+            &results.facets.by_lang,
+            lang_name,
+            params,
+        );
+        facet_list(
+            &mut h,
+            "المصدر / Source",
+            "source",
+            &results.facets.by_source,
+            source_name,
+            params,
+        );
+    }
+    h.push_str("</aside>\n<section style=\"flex:1\">");
+
+    // The form.
+    let topics: Vec<(String, String)> =
+        std::iter::once((String::new(), "كل المواضيع / all topics".into()))
+            .chain(
+                config
+                    .topics
+                    .iter()
+                    .map(|t| (t.id.clone(), format!("{} / {}", t.name_ar, t.name_en))),
+            )
+            .collect();
+    let govs: Vec<(String, String)> = std::iter::once((String::new(), "كل المحافظات / all".into()))
+        .chain(
+            config
+                .places
+                .iter()
+                .filter(|p| p.kind == rasd_core::PlaceKind::Governorate)
+                .map(|p| (p.id.clone(), format!("{} / {}", p.name_ar, p.name_en))),
+        )
+        .collect();
+    let langs: Vec<(String, String)> = vec![
+        (String::new(), "كل اللغات / all".into()),
+        ("ar".into(), "العربية".into()),
+        ("en".into(), "English".into()),
+    ];
+    let _ = write!(
+        h,
+        "<form class=\"q\" method=\"get\" action=\"/\">\
+         <input type=\"search\" name=\"q\" dir=\"auto\" value=\"{}\" placeholder=\"ابحث… / search…\" autofocus>\
+         <select name=\"topic\">{}</select><select name=\"place\">{}</select><select name=\"lang\">{}</select>\
+         <button type=\"submit\">بحث</button></form>",
+        escape(&params.q),
+        options(params.topic.as_deref(), &topics),
+        options(params.place.as_deref(), &govs),
+        options(params.lang.as_deref(), &langs),
+    );
+
+    match outcome {
+        Err(e) => {
+            let _ = write!(
+                h,
+                "<p class=\"error\" dir=\"auto\">{}</p>",
+                escape(&e.to_string())
+            );
+        }
+        Ok(results) => {
+            let _ = write!(h, "<p class=\"meta\">{} نتيجة / results</p>", results.total);
+            for hit in &results.hits {
+                let title = if hit.title.is_empty() {
+                    "(بلا عنوان / untitled)"
+                } else {
+                    hit.title.as_str()
+                };
+                let title_html =
+                    if hit.url.starts_with("http://") || hit.url.starts_with("https://") {
+                        format!(
+                            "<a href=\"{}\" dir=\"auto\">{}</a>",
+                            escape(&hit.url),
+                            escape(title)
+                        )
+                    } else {
+                        format!("<span dir=\"auto\">{}</span>", escape(title))
+                    };
+                let when = hit
+                    .published
+                    .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default();
+                let _ = write!(
+                    h,
+                    "<div class=\"hit\"><h3>{title_html}</h3><div class=\"meta\">{} · <span dir=\"ltr\">{}</span></div>\
+                     <p dir=\"auto\">{}</p><div>",
+                    escape(&source_name(&hit.source)),
+                    escape(&when),
+                    escape(&hit.snippet)
+                );
+                for t in &hit.topics {
+                    let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&topic_name(t)));
+                }
+                for p in &hit.places {
+                    let _ = write!(
+                        h,
+                        "<span class=\"tag\">📍 {}</span>",
+                        escape(&place_name(p))
+                    );
+                }
+                h.push_str("</div></div>\n");
+            }
+        }
+    }
+    h.push_str("</section>\n</main>\n</body>\n</html>\n");
+    h
+}

@@ -1,0 +1,71 @@
+//! `rasd check-config`: the shipped config loads; broken ones are refused with the file,
+//! the line and a fix.
+
+use super::util::{copy_config, rasd, rasd_ok, shipped_config, stderr, stdout};
+
+#[test]
+fn shipped_config_is_valid() {
+    let out = rasd_ok(&["check-config", shipped_config().to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("ok"), "{text}");
+    assert!(text.contains("18 topics"), "{text}");
+}
+
+#[test]
+fn unknown_key_is_refused_with_file_line_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_config(&shipped_config(), dir.path());
+    let path = dir.path().join("sources.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[[source]]\nid = \"broken\"\nname = \"Broken\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n");
+    let bad_line = text.lines().count();
+    std::fs::write(&path, text).unwrap();
+
+    let out = rasd()
+        .args(["check-config", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("sources.toml:{bad_line}:")), "{err}");
+    assert!(err.contains("did you mean `interval`"), "{err}");
+}
+
+#[test]
+fn bad_values_and_duplicates_are_all_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_config(&shipped_config(), dir.path());
+    std::fs::write(
+        dir.path().join("rasd.toml"),
+        "[schedule]\ndefault_interval = \"every 5 minutes\"\n",
+    )
+    .unwrap();
+    let path = dir.path().join("alerts.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[[rule]]\nid = \"serious-incident\"\nname = \"Again\"\n");
+    std::fs::write(&path, text).unwrap();
+
+    let out = rasd()
+        .args(["--config", dir.path().to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a broken config must stop start-up");
+    let err = stderr(&out);
+    assert!(err.contains("rasd.toml:2:"), "{err}");
+    assert!(err.contains("\"15m\""), "{err}");
+    assert!(err.contains("alerts.toml:"), "{err}");
+    assert!(
+        err.contains("duplicate rule id \"serious-incident\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_config_folder_says_what_to_pass() {
+    let out = rasd()
+        .args(["--config", "/nonexistent/rasd-config", "status"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--config"), "{}", stderr(&out));
+}

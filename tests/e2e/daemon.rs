@@ -1,0 +1,159 @@
+//! `rasd run`: polls a loopback feed, stores what it gets, and stops cleanly on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::util::{copy_config, rasd, rasd_ok, shipped_config, stdout};
+
+/// Serves `body` as an RSS feed to every request, on a thread, until the process ends.
+fn serve_feed(body: String) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body.as_bytes());
+        }
+    });
+    addr
+}
+
+fn feed() -> String {
+    let mut items = String::new();
+    for (n, (title, text)) in [
+        (
+            "ضبط مطلوب بقضايا سرقة في إربد",
+            "ألقت الأجهزة الأمنية القبض على مطلوب بقضايا سرقة في محافظة إربد.",
+        ),
+        (
+            "حريق منزل في الزرقاء دون إصابات",
+            "تعاملت كوادر الدفاع المدني مع حريق شب في منزل بمدينة الزرقاء.",
+        ),
+        (
+            "Traffic accident on the Desert Highway injures three",
+            "Three people were injured when two vehicles collided near Qatraneh.",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        items.push_str(&format!(
+            "<item><title>{title}</title><link>http://feed.example/{n}</link><guid>http://feed.example/{n}</guid>\
+             <pubDate>Sat, 28 Nov 2026 08:0{n}:00 +0300</pubDate><description>{text}</description></item>"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>اختبار</title><link>http://feed.example/</link><description>x</description>{items}</channel></rss>"
+    )
+}
+
+fn items_in(config: &str, data: &str) -> u64 {
+    let out = rasd()
+        .args(["--config", config, "--data-dir", data, "status", "--json"])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return 0;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["items"].as_u64().unwrap_or(0)
+}
+
+#[cfg(unix)]
+#[test]
+fn run_polls_stores_and_stops_on_sigterm() {
+    let addr = serve_feed(feed());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    copy_config(&shipped_config(), &cfg);
+    std::fs::write(
+        cfg.join("rasd.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cfg.join("sources.toml"),
+        format!(
+            "[[source]]\nid = \"local\"\nname = \"Local\"\nkind = \"feed\"\nurl = \"http://{addr}/feed.xml\"\n\
+             interval = \"1h\"\nfetch_full_text = \"never\"\nallow_private = true\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+
+    let mut child = rasd()
+        .args(["--config", cfg_s, "--data-dir", data_s, "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while items_in(cfg_s, data_s) < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon stored nothing within 90 s"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the daemon exited early"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not stop within 60 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status {status}");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains("3 received"), "{out}");
+
+    // What it stored is searchable, tagged and stays after the stop.
+    let out = rasd_ok(&[
+        "--config",
+        cfg_s,
+        "--data-dir",
+        data_s,
+        "search",
+        "--json",
+        "اربد",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["hits"][0]["places"][0], "irbid");
+    assert!(
+        v["hits"][0]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "theft"),
+        "{v}"
+    );
+}
