@@ -59,7 +59,9 @@ enum Command {
     },
     /// Search the index.
     Search {
-        /// The query; Arabic matches whatever the diacritics and hamza forms.
+        /// The query: all words must appear (Arabic matches whatever the diacritics and hamza
+        /// forms); "quotes" for a phrase; -word excludes (put `--` before a query that starts
+        /// with -).
         #[arg(required = true, num_args = 1..)]
         query: Vec<String>,
         /// At most this many hits.
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

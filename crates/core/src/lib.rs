@@ -15,6 +15,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod model;
+pub mod shared_data;
 pub mod text;
 
 pub use config::{

@@ -832,11 +832,10 @@ mod tests {
     /// Indexes part of the shared Arabic news corpus when it is present.
     #[test]
     fn real_arabic_news_is_found() {
-        let path = Path::new("/work/shared/data/corpus/ar_news.jsonl.gz");
-        if !path.exists() {
-            eprintln!("skipped: {} is absent", path.display());
+        let Some(path) = rasd_core::shared_data::shared_data("corpus/ar_news.jsonl.gz") else {
+            eprintln!("skipped: the shared corpus is absent");
             return;
-        }
+        };
         let Ok(output) = std::process::Command::new("gzip")
             .arg("-dc")
             .arg(path)

@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | `GET /` | search page: query, filters by language, topic and governorate, results, facets |
 //! | `GET /api/search?q=&lang=&topic=&place=&source=&limit=&offset=` | the same as JSON |
+//! | `GET /item/{id}` | one item as stored: text, tags, link to the original |
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | `ok` when the store and the index answer |
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -89,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(search_page))
         .route("/api/search", get(api_search))
         .route("/api/status", get(api_status))
+        .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
         .route("/healthz", get(healthz))
         .with_state(state)
@@ -193,6 +195,23 @@ async fn search_page(
         Err(e) => Err(e),
     };
     Html(pages::search_page(&state.config, &params, &outcome))
+}
+
+async fn item_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::BadRequest(format!(
+            "invalid item id {id:?}: ids are hexadecimal, as in search results"
+        )));
+    }
+    let store = state.store.clone();
+    let item = tokio::task::spawn_blocking(move || store.get_item(&id))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(match item {
+        Some(item) => Html(pages::item_page(&state.config, &item)).into_response(),
+        None => (StatusCode::NOT_FOUND, Html(pages::not_found_page())).into_response(),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,14 +130,8 @@ pub(crate) fn search_page(
         _ => "أخرى / other".to_string(),
     };
 
-    let mut h = String::with_capacity(32 * 1024);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>رصد — بحث · Rasd search</title><style>{STYLE}</style></head>\n<body>\n\
-         <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · <a href=\"/digest\">الملخص اليومي / Digest</a></header>\n<main>\n"
-    );
+    let mut h = page_head("رصد — بحث · Rasd search", "ar", "rtl");
+    h.push_str("<main>\n");
 
     // Facets.
     h.push_str("<aside>");
@@ -229,16 +223,18 @@ pub(crate) fn search_page(
                 } else {
                     hit.title.as_str()
                 };
-                let title_html =
-                    if hit.url.starts_with("http://") || hit.url.starts_with("https://") {
-                        format!(
-                            "<a href=\"{}\" dir=\"auto\">{}</a>",
-                            escape(&hit.url),
-                            escape(title)
-                        )
-                    } else {
-                        format!("<span dir=\"auto\">{}</span>", escape(title))
-                    };
+                let mut title_html = format!(
+                    "<a href=\"/item/{}\" dir=\"auto\">{}</a>",
+                    escape(&hit.id),
+                    escape(title)
+                );
+                if is_web_link(&hit.url) {
+                    let _ = write!(
+                        title_html,
+                        " <a class=\"meta\" href=\"{}\" rel=\"noopener noreferrer\">↗ المصدر</a>",
+                        escape(&hit.url)
+                    );
+                }
                 let when = hit
                     .published
                     .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
@@ -266,5 +262,95 @@ pub(crate) fn search_page(
         }
     }
     h.push_str("</section>\n</main>\n</body>\n</html>\n");
+    h
+}
+
+fn is_web_link(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+fn page_head(title: &str, lang: &str, dir: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head>\n<body>\n\
+         <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · \
+         <a href=\"/digest\">الملخص اليومي / Digest</a></header>\n",
+        escape(title)
+    )
+}
+
+/// One stored item: headline, where and when, tags, the text, the link to the original.
+pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
+    let (lang, dir) = if item.tags.lang == rasd_core::Lang::En {
+        ("en", "ltr")
+    } else {
+        ("ar", "rtl")
+    };
+    let title = if item.title.trim().is_empty() {
+        "(بلا عنوان / untitled)"
+    } else {
+        item.title.as_str()
+    };
+    let source = config
+        .sources
+        .iter()
+        .find(|s| s.id == item.source)
+        .map_or(item.source.as_str(), |s| s.name.as_str());
+    let mut h = page_head(title, lang, dir);
+    let _ = write!(
+        h,
+        "<main><article style=\"max-width:46rem\"><h1 dir=\"auto\">{}</h1><p class=\"meta\">{} · <span dir=\"ltr\">{}</span>",
+        escape(title),
+        escape(source),
+        escape(&item.when().format("%Y-%m-%d %H:%M UTC").to_string())
+    );
+    if let Some(author) = &item.author {
+        let _ = write!(h, " · {}", escape(author));
+    }
+    h.push_str("</p><div>");
+    for t in &item.tags.topics {
+        let name = config.topic(t).map_or(t.as_str(), |t| t.name_ar.as_str());
+        let _ = write!(
+            h,
+            "<a class=\"tag\" href=\"/?topic={}\">{}</a>",
+            urlencode(t),
+            escape(name)
+        );
+    }
+    for p in &item.tags.places {
+        let name = config
+            .places
+            .iter()
+            .find(|x| &x.id == p)
+            .map_or(p.as_str(), |x| x.name_ar.as_str());
+        let _ = write!(
+            h,
+            "<a class=\"tag\" href=\"/?place={}\">📍 {}</a>",
+            urlencode(p),
+            escape(name)
+        );
+    }
+    h.push_str("</div>");
+    for para in item.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        let _ = write!(h, "<p dir=\"auto\">{}</p>", escape(para.trim()));
+    }
+    if is_web_link(&item.url) {
+        let _ = write!(
+            h,
+            "<p><a href=\"{}\" rel=\"noopener noreferrer\">↗ المصدر الأصلي / original</a></p>",
+            escape(&item.url)
+        );
+    }
+    h.push_str("</article></main>\n</body>\n</html>\n");
+    h
+}
+
+/// The page for an unknown item.
+pub(crate) fn not_found_page() -> String {
+    let mut h = page_head("غير موجود / not found", "ar", "rtl");
+    h.push_str(
+        "<main><p>لا توجد مادة بهذا المعرف. / No item has this id.</p></main>\n</body>\n</html>\n",
+    );
     h
 }

@@ -116,3 +116,25 @@ async fn health_status_and_digest_answer() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("السرقة"), "{body}");
 }
+
+#[tokio::test]
+async fn item_page_shows_the_stored_text_and_tags() {
+    let id = rasd_core::item_id_for_url("https://example.jo/1");
+    let (status, body) = get(&format!("/item/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(body.contains("ضبطت الشرطة مشتبهاً بسرقة مركبة."));
+    assert!(body.contains("href=\"/?topic=theft\""));
+    assert!(body.contains("href=\"https://example.jo/1\""));
+    let (status, _) = get("/item/0000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get("/item/..%2Fetc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn search_hits_link_to_the_item_page() {
+    let id = rasd_core::item_id_for_url("https://example.jo/1");
+    let (_, body) = get("/?topic=theft").await;
+    assert!(body.contains(&format!("href=\"/item/{id}\"")), "{body}");
+}

@@ -1,0 +1,215 @@
+//! `rasd demo --once` end to end: the bundled sample through the whole pipeline, then the
+//! CLI contract on what it stored.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::util::{rasd_ok, shipped_config, stdout};
+
+/// An Arabic headline of the sample (see `crates/rasd/demo/mod.rs`).
+const KNOWN_AR_TITLE: &str = "الأمن العام يطلق حملة «عودة آمنة» لحماية طلبة المدارس على طرق إربد";
+/// An English headline of the sample.
+const KNOWN_EN_TITLE: &str = "Community police open a listening office for residents in Madaba";
+
+/// One demo folder shared by the tests: two runs, with the status after each.
+struct DemoRun {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    config: String,
+    first: String,
+    second: String,
+    status_first: Value,
+    status_second: Value,
+    /// The day the demo wrote its digest for.
+    date: String,
+}
+
+impl DemoRun {
+    fn args<'a>(&'a self, rest: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec![
+            "--config",
+            self.config(),
+            "--data-dir",
+            self.data.to_str().unwrap(),
+        ];
+        v.extend_from_slice(rest);
+        v
+    }
+
+    /// The config folder the demo wrote for itself.
+    fn config(&self) -> &str {
+        &self.config
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&stdout(&rasd_ok(&self.args(&["status", "--json"])))).unwrap()
+    }
+
+    fn search(&self, query: &str) -> Value {
+        serde_json::from_str(&stdout(&rasd_ok(
+            &self.args(&["search", "--json", "--limit", "5", "--", query]),
+        )))
+        .unwrap()
+    }
+}
+
+fn demo() -> &'static DemoRun {
+    static RUN: OnceLock<DemoRun> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let config = shipped_config();
+        let run = |data: &PathBuf| {
+            stdout(&rasd_ok(&[
+                "--config",
+                config.to_str().unwrap(),
+                "demo",
+                "--once",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ]))
+        };
+        let first = run(&data);
+        let date = first
+            .lines()
+            .find_map(|l| l.strip_prefix("digest of "))
+            .and_then(|rest| rest.split(':').next())
+            .expect("the demo names its digest day")
+            .to_string();
+        let mut demo = DemoRun {
+            _dir: dir,
+            config: data.join("config").to_str().unwrap().to_string(),
+            data,
+            first,
+            second: String::new(),
+            status_first: Value::Null,
+            status_second: Value::Null,
+            date,
+        };
+        demo.status_first = demo.status();
+        demo.second = run(&demo.data);
+        demo.status_second = demo.status();
+        demo
+    })
+}
+
+#[test]
+fn demo_reports_what_it_did_and_where_to_look() {
+    let d = demo();
+    assert!(d.first.contains("sources: 11 fetched"), "{}", d.first);
+    assert!(d.first.contains("by language: ar "), "{}", d.first);
+    assert!(d.first.contains("by topic:"), "{}", d.first);
+    assert!(d.first.contains("where to look:"), "{}", d.first);
+    let digest = d.data.join("digests").join(format!("{}.html", d.date));
+    assert!(digest.exists(), "{} missing", digest.display());
+}
+
+#[test]
+fn status_counts_the_sample() {
+    let s = &demo().status_first;
+    let items = s["items"].as_u64().unwrap();
+    assert!(items >= 300, "{s}");
+    assert_eq!(s["sources"], 11, "{s}");
+    let (ar, en) = (
+        s["by_lang"]["ar"].as_u64().unwrap(),
+        s["by_lang"]["en"].as_u64().unwrap(),
+    );
+    assert!(ar > en && en * 100 >= items * 15, "{s}");
+    assert!(s["by_kind"]["comment"].as_u64().unwrap() >= 8, "{s}");
+    assert!(s["by_topic"]["theft"].as_u64().unwrap() >= 12, "{s}");
+    assert!(s["by_topic"].as_object().unwrap().len() >= 15, "{s}");
+}
+
+#[test]
+fn a_second_run_stores_nothing_twice() {
+    let d = demo();
+    assert!(d.second.contains(", 0 new,"), "{}", d.second);
+    assert_eq!(d.status_first["items"], d.status_second["items"]);
+    assert_eq!(d.status_first["by_topic"], d.status_second["by_topic"]);
+    // The index holds each item once too.
+    let all = demo().search("-zzzznotaword");
+    assert_eq!(
+        all["total"], d.status_second["items"],
+        "index and store disagree"
+    );
+}
+
+#[test]
+fn arabic_search_ignores_hamza_forms_and_diacritics() {
+    // آمنة written امنة, إربد written اربد, حملة with harakat, يطلق with a damma.
+    for query in [
+        "حَمْلَة عودة امنة اربد",
+        "الامن العام يُطلق حملة",
+        "\"عودة آمنة\"",
+    ] {
+        let v = demo().search(query);
+        let titles: Vec<&str> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap())
+            .collect();
+        assert!(titles.contains(&KNOWN_AR_TITLE), "{query}: {titles:?}");
+    }
+}
+
+#[test]
+fn english_search_finds_the_known_item_and_returns_the_contract() {
+    let v = demo().search("listening offices Madaba");
+    let hit = &v["hits"][0];
+    assert_eq!(hit["title"], KNOWN_EN_TITLE, "{v}");
+    assert_eq!(hit["lang"], "en");
+    for key in [
+        "id",
+        "title",
+        "url",
+        "source",
+        "lang",
+        "topics",
+        "places",
+        "published",
+    ] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert!(v["total"].as_u64().unwrap() >= 1);
+    assert!(
+        hit["places"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "madaba"),
+        "{hit}"
+    );
+}
+
+#[test]
+fn digest_names_the_burst_topic() {
+    let d = demo();
+    let out_dir = tempfile::tempdir().unwrap();
+    let html_path = out_dir.path().join("digest.html");
+    let md = stdout(&rasd_ok(&d.args(&[
+        "digest",
+        "--date",
+        &d.date,
+        "--out",
+        html_path.to_str().unwrap(),
+    ])));
+    let stands_out = md
+        .split("## ")
+        .find(|s| s.contains("What stands out"))
+        .expect("a 'what stands out' section");
+    let line = stands_out
+        .lines()
+        .find(|l| l.contains("(Theft"))
+        .unwrap_or_else(|| panic!("theft not flagged:\n{md}"));
+    assert!(
+        line.contains("في ارتفاع") || line.contains("جديد"),
+        "{line}"
+    );
+    assert!(line.contains("الزرقاء"), "{line}");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(html.contains("id=\"topic-theft\""));
+}
