@@ -1,4 +1,5 @@
 mod config;
 mod daemon;
 mod demo;
+mod fetch;
 mod util;

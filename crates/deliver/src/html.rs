@@ -137,11 +137,11 @@ pub fn digest_html(digest: &Digest) -> String {
             });
             let _ = write!(
                 h,
-                "<li><strong>{}</strong> <span class=\"badge {}\">{}</span> <span class=\"ltr\">{}</span>{}</li>",
+                "<li><strong>{}</strong> <span class=\"badge {}\">{}</span> {}{}</li>",
                 topic_name(t, rtl),
                 trend_class(t.trend),
                 if rtl { ar } else { en },
-                escape(&comparison(t)),
+                escape(&comparison(t, rtl)),
                 place.unwrap_or_default()
             );
         }
@@ -210,14 +210,14 @@ pub fn digest_html(digest: &Digest) -> String {
         let _ = write!(
             h,
             "<div class=\"topic\" id=\"topic-{}\"><h3>{} <span class=\"badge {}\">{}</span></h3>\
-             <p class=\"meta\"><span class=\"ltr\">{}</span> · {}</p><ul>",
+             <p class=\"meta\">{} · {}</p><ul>",
             escape(&t.id),
             topic_name(t, rtl),
             trend_class(t.trend),
             if rtl { ar } else { en },
-            escape(&comparison(t)),
+            escape(&comparison(t, rtl)),
             if rtl {
-                format!("{} مصدر", t.sources)
+                format!("المصادر: {}", t.sources)
             } else {
                 format!("{} sources", t.sources)
             }
@@ -266,7 +266,7 @@ mod tests {
         assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
         assert!(html.contains("السرقة"));
         assert!(html.contains("class=\"badge rising\""));
-        assert!(html.contains("12 vs 1.0/day"));
+        assert!(html.contains("12 مقابل 1.0 يومياً"));
         assert!(html.contains("أغلبها في الزرقاء"));
     }
 

@@ -51,9 +51,14 @@ pub(crate) fn trend_label(t: Trend) -> (&'static str, &'static str) {
     }
 }
 
-/// "12 vs 1.3/day", the comparison line shared by both renderings.
-pub(crate) fn comparison(t: &TopicSummary) -> String {
-    format!("{} vs {:.1}/day", t.count, t.baseline)
+/// The day's count against the daily average before it: "12 vs 1.3/day", or in Arabic
+/// "12 مقابل 1.3 يومياً".
+pub(crate) fn comparison(t: &TopicSummary, arabic: bool) -> String {
+    if arabic {
+        format!("{} مقابل {:.1} يومياً", t.count, t.baseline)
+    } else {
+        format!("{} vs {:.1}/day", t.count, t.baseline)
+    }
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn digest_markdown(digest: &Digest) -> String {
             "- **{}** [{}]: {}{}",
             name(&t.name_ar, &t.name_en),
             if rtl { ar } else { en },
-            comparison(t),
+            comparison(t, false),
             place.unwrap_or_default()
         );
     }
@@ -90,7 +90,7 @@ pub fn digest_markdown(digest: &Digest) -> String {
             m,
             "### {} — {} [{}], {} sources\n",
             name(&t.name_ar, &t.name_en),
-            comparison(t),
+            comparison(t, false),
             if rtl { ar } else { en },
             t.sources
         );

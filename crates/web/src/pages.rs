@@ -251,11 +251,7 @@ pub(crate) fn search_page(
                     let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&topic_name(t)));
                 }
                 for p in &hit.places {
-                    let _ = write!(
-                        h,
-                        "<span class=\"tag\">📍 {}</span>",
-                        escape(&place_name(p))
-                    );
+                    let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&place_name(p)));
                 }
                 h.push_str("</div></div>\n");
             }
@@ -326,7 +322,7 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
             .map_or(p.as_str(), |x| x.name_ar.as_str());
         let _ = write!(
             h,
-            "<a class=\"tag\" href=\"/?place={}\">📍 {}</a>",
+            "<a class=\"tag\" href=\"/?place={}\">{}</a>",
             urlencode(p),
             escape(name)
         );

@@ -1,0 +1,192 @@
+//! `rasd fetch` over a batch of sources where most are broken: each broken one is reported
+//! with its name and reason, the good ones are stored, nothing accepted is lost.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use super::util::{copy_config, rasd, rasd_ok, shipped_config, stdout};
+
+/// A loopback server answering each path with a fixed (status, content type, body).
+fn serve(routes: HashMap<&'static str, (u16, &'static str, Vec<u8>)>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, ctype, body) = routes.get(path.as_str()).cloned().unwrap_or((
+                404,
+                "text/plain",
+                b"not found".to_vec(),
+            ));
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    addr
+}
+
+fn rss(items: &[(&str, &str, &str)], encoding: &str) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"{encoding}\"?><rss version=\"2.0\"><channel><title>t</title><link>http://x.example/</link><description>d</description>"
+    );
+    for (link, title, date) in items {
+        out.push_str("<item>");
+        if !link.is_empty() {
+            out.push_str(&format!("<link>{link}</link>"));
+        }
+        out.push_str(&format!(
+            "<title>{title}</title><description>{title}. نص الخبر كاملاً.</description>"
+        ));
+        if !date.is_empty() {
+            out.push_str(&format!("<pubDate>{date}</pubDate>"));
+        }
+        out.push_str("</item>");
+    }
+    out.push_str("</channel></rss>");
+    out
+}
+
+#[test]
+fn broken_sources_are_reported_and_the_rest_is_stored() {
+    let good = rss(
+        &[
+            (
+                "http://x.example/1",
+                "حادث سير على طريق المطار",
+                "Sat, 28 Nov 2026 08:00:00 +0300",
+            ),
+            (
+                "",
+                "خبر بلا رابط عن حريق في السلط",
+                "Sat, 28 Nov 2026 09:00:00 +0300",
+            ),
+            ("http://x.example/3", "خبر بلا تاريخ عن مشاجرة في الرمثا", ""),
+        ],
+        "utf-8",
+    );
+    let legacy = rss(
+        &[(
+            "http://y.example/1",
+            "القبض على سارق مركبة في الزرقاء",
+            "Sat, 28 Nov 2026 10:00:00 +0300",
+        )],
+        "windows-1256",
+    );
+    let (arabic_1256, _, _) = encoding_rs::WINDOWS_1256.encode(&legacy);
+    let routes = HashMap::from([
+        ("/good.xml", (200, "application/rss+xml", good.into_bytes())),
+        (
+            "/cp1256.xml",
+            (
+                200,
+                "application/rss+xml; charset=windows-1256",
+                arabic_1256.into_owned(),
+            ),
+        ),
+        (
+            "/page.html",
+            (
+                200,
+                "text/html",
+                b"<html><body><p>not a feed</p></body></html>".to_vec(),
+            ),
+        ),
+        (
+            "/huge.xml",
+            (200, "application/rss+xml", vec![b' '; 400_000]),
+        ),
+    ]);
+    let addr = serve(routes);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    copy_config(&shipped_config(), &cfg);
+    std::fs::write(
+        cfg.join("rasd.toml"),
+        "[fetch]\nmax_body_bytes = 100000\ntimeout = \"10s\"\n",
+    )
+    .unwrap();
+    let mut sources = String::new();
+    for (id, path) in [
+        ("good", "good.xml"),
+        ("legacy", "cp1256.xml"),
+        ("gone", "gone.xml"),
+        ("webpage", "page.html"),
+        ("huge", "huge.xml"),
+    ] {
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{id}\"\nname = \"{id}\"\nkind = \"feed\"\nurl = \"http://{addr}/{path}\"\nfetch_full_text = \"never\"\nallow_private = true\n\n"
+        ));
+    }
+    std::fs::write(cfg.join("sources.toml"), sources).unwrap();
+    let data = dir.path().join("data");
+    let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+
+    let out = rasd()
+        .args(["--config", cfg_s, "--data-dir", data_s, "fetch"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("sources: 5 fetched"), "{text}");
+    assert!(text.contains("3 failed"), "{text}");
+    assert!(text.contains("4 new"), "{text}");
+    for reason in [
+        "http_status 1",
+        "not_a_feed 1",
+        "too_large 1",
+        "no_link 1",
+        "no_date 1",
+    ] {
+        assert!(text.contains(reason), "missing {reason}: {text}");
+    }
+    for source in ["gone:", "webpage:", "huge:"] {
+        assert!(
+            text.contains(source),
+            "the report should name {source}\n{text}"
+        );
+    }
+
+    // The windows-1256 feed arrived as Arabic, tagged and placed.
+    let out = rasd_ok(&[
+        "--config",
+        cfg_s,
+        "--data-dir",
+        data_s,
+        "search",
+        "--json",
+        "سارق مركبة",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        v["hits"][0]["title"], "القبض على سارق مركبة في الزرقاء",
+        "{v}"
+    );
+    assert_eq!(v["hits"][0]["places"][0], "zarqa");
+    // The undated entry is kept, with no invented date.
+    let out = rasd_ok(&[
+        "--config",
+        cfg_s,
+        "--data-dir",
+        data_s,
+        "search",
+        "--json",
+        "مشاجرة الرمثا",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert!(v["hits"][0]["published"].is_null(), "{v}");
+}
