@@ -1,31 +1,11 @@
 //! `rasd run`: polls a loopback feed, stores what it gets, and stops cleanly on SIGTERM.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::collections::HashMap;
+use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::util::{copy_config, rasd, rasd_ok, shipped_config, stdout};
-
-/// Serves `body` as an RSS feed to every request, on a thread, until the process ends.
-fn serve_feed(body: String) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(body.as_bytes());
-        }
-    });
-    addr
-}
+use super::util::{copy_config, rasd, search_json, serve, shipped_config};
 
 fn feed() -> String {
     let mut items = String::new();
@@ -71,7 +51,14 @@ fn items_in(config: &str, data: &str) -> u64 {
 #[cfg(unix)]
 #[test]
 fn run_polls_stores_and_stops_on_sigterm() {
-    let addr = serve_feed(feed());
+    let addr = serve(HashMap::from([(
+        "/feed.xml",
+        (
+            200,
+            "application/rss+xml; charset=utf-8",
+            feed().into_bytes(),
+        ),
+    )]));
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
     copy_config(&shipped_config(), &cfg);
@@ -136,16 +123,7 @@ fn run_polls_stores_and_stops_on_sigterm() {
     assert!(out.contains("3 received"), "{out}");
 
     // What it stored is searchable, tagged and stays after the stop.
-    let out = rasd_ok(&[
-        "--config",
-        cfg_s,
-        "--data-dir",
-        data_s,
-        "search",
-        "--json",
-        "اربد",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = search_json(cfg_s, data_s, "اربد");
     assert_eq!(v["total"], 1, "{v}");
     assert_eq!(v["hits"][0]["places"][0], "irbid");
     assert!(

@@ -2,37 +2,8 @@
 //! with its name and reason, the good ones are stored, nothing accepted is lost.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 
-use super::util::{copy_config, rasd, rasd_ok, shipped_config, stdout};
-
-/// A loopback server answering each path with a fixed (status, content type, body).
-fn serve(routes: HashMap<&'static str, (u16, &'static str, Vec<u8>)>) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (status, ctype, body) = routes.get(path.as_str()).cloned().unwrap_or((
-                404,
-                "text/plain",
-                b"not found".to_vec(),
-            ));
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(&body);
-        }
-    });
-    addr
-}
+use super::util::{copy_config, rasd, search_json, serve, shipped_config, stdout};
 
 fn rss(items: &[(&str, &str, &str)], encoding: &str) -> String {
     let mut out = format!(
@@ -161,32 +132,14 @@ fn broken_sources_are_reported_and_the_rest_is_stored() {
     }
 
     // The windows-1256 feed arrived as Arabic, tagged and placed.
-    let out = rasd_ok(&[
-        "--config",
-        cfg_s,
-        "--data-dir",
-        data_s,
-        "search",
-        "--json",
-        "سارق مركبة",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = search_json(cfg_s, data_s, "سارق مركبة");
     assert_eq!(
         v["hits"][0]["title"], "القبض على سارق مركبة في الزرقاء",
         "{v}"
     );
     assert_eq!(v["hits"][0]["places"][0], "zarqa");
     // The undated entry is kept, with no invented date.
-    let out = rasd_ok(&[
-        "--config",
-        cfg_s,
-        "--data-dir",
-        data_s,
-        "search",
-        "--json",
-        "مشاجرة الرمثا",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = search_json(cfg_s, data_s, "مشاجرة الرمثا");
     assert_eq!(v["total"], 1, "{v}");
     assert!(v["hits"][0]["published"].is_null(), "{v}");
 }

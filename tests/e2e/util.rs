@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests.
 
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -50,4 +53,50 @@ pub fn copy_config(from: &Path, to: &Path) {
     ] {
         std::fs::copy(from.join(name), to.join(name)).unwrap();
     }
+}
+
+/// A response of [`serve`]: status, content type, body.
+pub type Route = (u16, &'static str, Vec<u8>);
+
+/// A loopback HTTP server on a thread, answering each path with its fixed response (404 for
+/// others), until the test process ends.
+pub fn serve(routes: HashMap<&'static str, Route>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, ctype, body) = routes.get(path.as_str()).cloned().unwrap_or((
+                404,
+                "text/plain",
+                b"not found".to_vec(),
+            ));
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    addr
+}
+
+/// `rasd --config CFG --data-dir DATA search --json -- QUERY`, parsed.
+pub fn search_json(config: &str, data: &str, query: &str) -> serde_json::Value {
+    let out = rasd_ok(&[
+        "--config",
+        config,
+        "--data-dir",
+        data,
+        "search",
+        "--json",
+        "--",
+        query,
+    ]);
+    serde_json::from_str(&stdout(&out)).expect("search --json prints JSON")
 }

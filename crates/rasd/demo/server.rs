@@ -418,18 +418,7 @@ pub(super) fn encode(charset: Charset, text: String) -> Vec<u8> {
 
 /// Escapes text for XML and HTML, in content and in attribute values.
 pub(super) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    rasd_deliver::escape(s)
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
