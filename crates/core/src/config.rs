@@ -162,6 +162,12 @@ pub struct ScheduleSettings {
     /// How often a source is polled when it does not say.
     #[serde(default = "default_interval")]
     pub default_interval: Interval,
+    /// Sources that publish often are polled more often, but never more often than this.
+    #[serde(default = "default_min_interval")]
+    pub min_interval: Interval,
+    /// Sources that publish rarely are polled less often, but at least this often.
+    #[serde(default = "default_max_interval")]
+    pub max_interval: Interval,
 }
 
 impl Default for ScheduleSettings {
@@ -169,6 +175,8 @@ impl Default for ScheduleSettings {
         ScheduleSettings {
             digest: default_digest_cron(),
             default_interval: default_interval(),
+            min_interval: default_min_interval(),
+            max_interval: default_max_interval(),
         }
     }
 }
@@ -179,6 +187,14 @@ fn default_digest_cron() -> String {
 
 fn default_interval() -> Interval {
     Interval::from_secs(15 * 60)
+}
+
+fn default_min_interval() -> Interval {
+    Interval::from_secs(5 * 60)
+}
+
+fn default_max_interval() -> Interval {
+    Interval::from_secs(6 * 3600)
 }
 
 fn de_cron<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -221,6 +237,22 @@ pub struct FetchSettings {
     /// How many sources are fetched at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
+    /// Give up connecting after this long (at most `timeout`).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Interval,
+    /// At most this many requests to one host at the same time.
+    #[serde(default = "default_per_host_concurrency")]
+    pub per_host_concurrency: u32,
+    /// At least this long between two requests to one host (a site's robots.txt
+    /// `Crawl-delay` can make it longer).
+    #[serde(default = "default_per_host_delay")]
+    pub per_host_delay: Interval,
+    /// Honour robots.txt (keep this on for sites you do not run).
+    #[serde(default = "default_true")]
+    pub respect_robots: bool,
+    /// A failing source waits longer after each failure, up to this long.
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff: Interval,
 }
 
 impl Default for FetchSettings {
@@ -232,6 +264,11 @@ impl Default for FetchSettings {
             max_body_bytes: default_max_body(),
             max_redirects: default_max_redirects(),
             concurrency: default_concurrency(),
+            connect_timeout: default_connect_timeout(),
+            per_host_concurrency: default_per_host_concurrency(),
+            per_host_delay: default_per_host_delay(),
+            respect_robots: true,
+            max_backoff: default_max_backoff(),
         }
     }
 }
@@ -253,6 +290,18 @@ fn default_max_redirects() -> u32 {
 }
 fn default_concurrency() -> u32 {
     4
+}
+fn default_connect_timeout() -> Interval {
+    Interval::from_secs(10)
+}
+fn default_per_host_concurrency() -> u32 {
+    2
+}
+fn default_per_host_delay() -> Interval {
+    Interval::from_secs(1)
+}
+fn default_max_backoff() -> Interval {
+    Interval::from_secs(6 * 3600)
 }
 
 /// `[mail]` in `rasd.toml`.
@@ -286,6 +335,9 @@ fn default_smtp_port() -> u16 {
 pub enum SourceKind {
     /// An RSS, Atom, RDF or JSON feed.
     Feed,
+    /// A news site without a (usable) feed: article links are discovered on its section
+    /// pages and in its sitemaps, then each article page is fetched and extracted.
+    Site,
     /// A JSON export of a public comment form: an array of
     /// `{"reference", "submitted_at", "text", "governorate", "lang"}`.
     FormExport,
@@ -296,6 +348,7 @@ impl SourceKind {
     pub fn code(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
+            SourceKind::Site => "site",
             SourceKind::FormExport => "form_export",
         }
     }
@@ -343,10 +396,45 @@ pub struct SourceConfig {
     /// Poll it at all.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Sites: more section pages to look for article links on, besides `url`.
+    #[serde(default, deserialize_with = "de_urls")]
+    pub sections: Vec<String>,
+    /// Sites: a regular expression that article URLs match, such as `"/news/\\d+"`.
+    #[serde(default, deserialize_with = "de_opt_regex")]
+    pub link_pattern: Option<String>,
+    /// Sites: a CSS selector for the article links on section pages, such as
+    /// `"h3.title a"`.
+    #[serde(default)]
+    pub link_selector: Option<String>,
+    /// Sites: a sitemap or news sitemap to read article links from.
+    #[serde(default, deserialize_with = "de_opt_url")]
+    pub sitemap: Option<String>,
 }
 
 fn default_true() -> bool {
     true
+}
+
+impl SourceConfig {
+    /// A source with every optional key at its default, for code and tests that build one
+    /// without a file.
+    pub fn new(id: &str, name: &str, kind: SourceKind, url: &str) -> SourceConfig {
+        SourceConfig {
+            id: id.to_string(),
+            name: name.to_string(),
+            kind,
+            url: url.to_string(),
+            lang: None,
+            interval: None,
+            fetch_full_text: FullText::Auto,
+            allow_private: false,
+            enabled: true,
+            sections: Vec::new(),
+            link_pattern: None,
+            link_selector: None,
+            sitemap: None,
+        }
+    }
 }
 
 fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -494,6 +582,38 @@ fn default_cooldown() -> Interval {
 
 fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     de_url(d).map(Some)
+}
+
+fn de_urls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = Vec::<String>::deserialize(d)?;
+    for s in &v {
+        match url::Url::parse(s.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "invalid URL {s:?}: write an absolute http:// or https:// address, \
+                     such as \"https://example.jo/local-news\""
+                )));
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn de_opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match regex::Regex::new(&s) {
+        Ok(_) => Ok(Some(s)),
+        Err(e) => Err(serde::de::Error::custom(format!(
+            "invalid link_pattern {s:?} ({}): write a regular expression that article URLs \
+             match, such as \"/news/[0-9]+\"",
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("syntax error")
+                .trim()
+        ))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -681,6 +801,19 @@ impl Config {
         let places_file = parse::<PlacesFile>(&path(3), places, &mut p);
         let alerts_file = parse::<AlertsFile>(&path(4), alerts, &mut p);
 
+        if let Some(st) = &settings
+            && st.schedule.min_interval > st.schedule.max_interval
+        {
+            p.push(
+                &path(0),
+                rasd,
+                None,
+                format!(
+                    "[schedule] min_interval ({}) is longer than max_interval ({}): make min_interval the shorter one",
+                    st.schedule.min_interval, st.schedule.max_interval
+                ),
+            );
+        }
         if let Some(f) = &sources_file {
             check_unique("source", &f.source, |s| &s.id, &path(1), sources, &mut p);
             for s in &f.source {
@@ -693,6 +826,22 @@ impl Config {
                         format!(
                             "source {:?}: a feed must have an http:// or https:// url; \
                              file:// is only for form_export sources",
+                            src.id
+                        ),
+                    );
+                }
+                let site_only = !src.sections.is_empty()
+                    || src.link_pattern.is_some()
+                    || src.link_selector.is_some()
+                    || src.sitemap.is_some();
+                if src.kind != SourceKind::Site && site_only {
+                    p.push(
+                        &path(1),
+                        sources,
+                        Some(s.span()),
+                        format!(
+                            "source {:?}: sections, link_pattern, link_selector and sitemap are for \
+                             kind = \"site\"; remove them or change the kind",
                             src.id
                         ),
                     );
@@ -998,6 +1147,43 @@ url = "https://example.jo/rss"
         let shown = Error::Config(e).to_string();
         assert!(shown.contains("cfg/rasd.toml:1:"), "{shown}");
         assert!(shown.contains("cfg/sources.toml:2:"), "{shown}");
+    }
+
+    #[test]
+    fn site_sources_take_link_rules() {
+        let text = "[[source]]\nid = \"site\"\nname = \"موقع\"\nkind = \"site\"\nurl = \"https://example.jo/\"\n\
+                    sections = [\"https://example.jo/local\"]\nlink_pattern = \"/news/[0-9]+\"\nlink_selector = \"h3 a\"\n\
+                    sitemap = \"https://example.jo/sitemap.xml\"\n";
+        let c = load("", text, "").unwrap();
+        assert_eq!(c.sources[0].kind, SourceKind::Site);
+        assert_eq!(c.sources[0].link_pattern.as_deref(), Some("/news/[0-9]+"));
+
+        let bad = "[[source]]\nid = \"site\"\nname = \"S\"\nkind = \"site\"\nurl = \"https://example.jo/\"\nlink_pattern = \"/news/(\"\n";
+        let e = errors(load("", bad, ""));
+        assert_eq!(e[0].line, Some(6), "{e:?}");
+        assert!(e[0].message.contains("regular expression"), "{e:?}");
+
+        let feed = "[[source]]\nid = \"f\"\nname = \"F\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nlink_selector = \"a\"\n";
+        let e = errors(load("", feed, ""));
+        assert!(e[0].message.contains("kind = \"site\""), "{e:?}");
+    }
+
+    #[test]
+    fn schedule_bounds_must_be_ordered() {
+        let e = errors(load(
+            "[schedule]\nmin_interval = \"2h\"\nmax_interval = \"1h\"\n",
+            SOURCES,
+            "",
+        ));
+        assert!(e[0].message.contains("min_interval"), "{e:?}");
+        let c = load(
+            "[fetch]\nper_host_delay = \"3s\"\nrespect_robots = false\n",
+            SOURCES,
+            "",
+        )
+        .unwrap();
+        assert_eq!(c.settings.fetch.per_host_delay, Interval::from_secs(3));
+        assert!(!c.settings.fetch.respect_robots);
     }
 
     #[test]

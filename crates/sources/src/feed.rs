@@ -557,15 +557,13 @@ mod tests {
 
     fn source() -> SourceConfig {
         SourceConfig {
-            id: "test-src".into(),
-            name: "Test".into(),
-            kind: SourceKind::Feed,
-            url: "https://news.example.jo/rss.xml".into(),
-            lang: None,
-            interval: None,
             fetch_full_text: FullText::Never,
-            allow_private: false,
-            enabled: true,
+            ..SourceConfig::new(
+                "test-src",
+                "Test",
+                SourceKind::Feed,
+                "https://news.example.jo/rss.xml",
+            )
         }
     }
 

@@ -350,6 +350,10 @@ impl Fetcher {
                 now,
             ),
             SourceKind::FormExport => parse_form_export(source, &fetched.body, now),
+            SourceKind::Site => Err(Error::NotAFeed {
+                url: source.url.clone(),
+                message: "site sources are not read yet".to_string(),
+            }),
         };
         let (mut items, mut problems) = match parsed {
             Ok(p) => p,

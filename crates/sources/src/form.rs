@@ -161,15 +161,13 @@ mod tests {
 
     fn source() -> SourceConfig {
         SourceConfig {
-            id: "public-form".into(),
-            name: "Form".into(),
-            kind: SourceKind::FormExport,
-            url: "file:///tmp/export.json".into(),
-            lang: None,
-            interval: None,
             fetch_full_text: FullText::Never,
-            allow_private: false,
-            enabled: true,
+            ..SourceConfig::new(
+                "public-form",
+                "Form",
+                SourceKind::FormExport,
+                "file:///tmp/export.json",
+            )
         }
     }
 

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use futures_util::stream;
-use rasd_core::{FetchSettings, FetchState, FullText, Interval, SourceConfig, SourceKind};
+use rasd_core::{FetchSettings, FetchState, Interval, SourceConfig, SourceKind};
 use rasd_sources::{Fetcher, SourceOutcome};
 
 const CAP: u64 = 64 * 1024;
@@ -162,15 +162,8 @@ fn settings() -> FetchSettings {
 
 fn source(url: &str, allow_private: bool) -> SourceConfig {
     SourceConfig {
-        id: "local-news".into(),
-        name: "Local".into(),
-        kind: SourceKind::Feed,
-        url: url.into(),
-        lang: None,
-        interval: None,
-        fetch_full_text: FullText::Auto,
         allow_private,
-        enabled: true,
+        ..SourceConfig::new("local-news", "Local", SourceKind::Feed, url)
     }
 }
 

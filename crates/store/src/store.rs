@@ -643,7 +643,7 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::TimeZone;
-    use rasd_core::{FullText, SourceKind};
+    use rasd_core::SourceKind;
 
     use super::*;
 
@@ -671,15 +671,14 @@ mod tests {
 
     fn source(id: &str, enabled: bool) -> SourceConfig {
         SourceConfig {
-            id: id.into(),
-            name: format!("مصدر {id}"),
-            kind: SourceKind::Feed,
-            url: format!("https://{id}.example.jo/rss"),
             lang: Some(Lang::Ar),
-            interval: None,
-            fetch_full_text: FullText::Auto,
-            allow_private: false,
             enabled,
+            ..SourceConfig::new(
+                id,
+                &format!("مصدر {id}"),
+                SourceKind::Feed,
+                &format!("https://{id}.example.jo/rss"),
+            )
         }
     }
 
