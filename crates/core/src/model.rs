@@ -100,6 +100,10 @@ pub struct Item {
     pub source: String,
     /// Canonical link to the article (for comments, a `form:` reference URL).
     pub url: String,
+    /// The feed's own id for the entry (RSS `guid`, Atom `id`), when it gives one: a second
+    /// key that recognises the same article published under another URL.
+    #[serde(default)]
+    pub guid: Option<String>,
     /// Headline (may be empty for comments).
     pub title: String,
     /// Main text, plain, paragraphs separated by blank lines.
@@ -123,6 +127,7 @@ impl Item {
             kind: ItemKind::Article,
             source: source.to_string(),
             url,
+            guid: None,
             title: title.to_string(),
             body: body.to_string(),
             author: None,

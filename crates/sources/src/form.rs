@@ -145,6 +145,7 @@ fn record_to_item(
         kind: ItemKind::Comment,
         source: source.id.clone(),
         url,
+        guid: None,
         title: String::new(),
         body,
         author: None,

@@ -531,6 +531,8 @@ impl RawItem {
             kind: ItemKind::from_code(&self.kind),
             source: self.source,
             url: self.url,
+            // Not stored yet: recognising an article by its GUID comes with the dedup keys.
+            guid: None,
             title: self.title,
             body: self.body,
             author: self.author,
