@@ -206,17 +206,25 @@ mod tests {
                 }
             }
         }
-        for (t, (tp, fp, fn_)) in &counts {
-            println!("{t:20} tp {tp:3} fp {fp:3} fn {fn_:3}");
+        let f1 =
+            |(tp, fp, fn_): (u32, u32, u32)| 2.0 * f64::from(tp) / f64::from(2 * tp + fp + fn_);
+        for (t, &(tp, fp, fn_)) in &counts {
+            println!(
+                "{t:20} tp {tp:3} fp {fp:3} fn {fn_:3}  F1 {:.3}",
+                f1((tp, fp, fn_))
+            );
         }
         for m in &misses {
             println!("{m}");
         }
-        let (tp, fp, fn_) = counts
+        let total = counts
             .values()
             .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
-        let f1 = 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64;
-        println!("micro F1 {f1:.3}");
-        assert!(f1 >= 0.75, "micro F1 {f1:.3} on the sample");
+        let micro = f1(total);
+        println!("micro F1 {micro:.3}");
+        assert!(micro >= 0.97, "micro F1 {micro:.3} on the sample");
+        for (t, &c) in &counts {
+            assert!(f1(c) >= 0.85, "{t}: F1 {:.3} on the sample", f1(c));
+        }
     }
 }

@@ -313,6 +313,17 @@ pub(crate) struct Analyzed {
     pub(crate) topic: Vec<[u32; 2]>,
     /// Place-form ids.
     pub(crate) place: Vec<[u32; 2]>,
+    /// The positions that are barriers (the same in both streams), ascending.
+    pub(crate) barriers: Vec<usize>,
+}
+
+impl Analyzed {
+    /// True when a barrier lies at a position in `from..to`: the two ends are in different
+    /// clauses.
+    pub(crate) fn barrier_between(&self, from: usize, to: usize) -> bool {
+        let first = self.barriers.partition_point(|&b| b < from);
+        self.barriers.get(first).is_some_and(|&b| b < to)
+    }
 }
 
 impl Analyzed {
@@ -323,6 +334,7 @@ impl Analyzed {
             let normalized = normalize_for_matching(part);
             for word in words(&normalized) {
                 let Some(raw) = word else {
+                    out.barriers.push(out.topic.len());
                     out.topic.push([NONE, NONE]);
                     out.place.push([NONE, NONE]);
                     continue;
@@ -408,6 +420,10 @@ mod tests {
         let text = Analyzed::new(&v, &["وقع حادث. سير", "حادث سير"]);
         let ids: Vec<u32> = text.topic.iter().map(|p| p[0]).collect();
         assert_eq!(ids, [NONE, a, NONE, b, NONE, a, b, NONE]);
+        // "وقع" is a word no rule uses, not a barrier.
+        assert_eq!(text.barriers, [2, 4, 7]);
+        assert!(text.barrier_between(1, 3) && !text.barrier_between(5, 7));
+        assert!(!text.barrier_between(0, 2) && text.barrier_between(0, 3));
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! Topic rules compiled from `topics.toml`, and the [`TopicMatch`] they explain themselves
 //! with.
 //!
-//! A topic is assigned when at least `min_matches` of its distinct terms occur in the text and
-//! none of its `exclude` terms does. Terms that normalize to the same tokens count once.
+//! A topic is assigned when at least `min_matches` of its distinct terms occur in the text,
+//! none of its `exclude` terms does and none of the topics its exclude list names
+//! (`"topic:<id>"`) is assigned. Terms that normalize to the same tokens count once.
+//!
+//! A term is a phrase (its words together, in order, in one clause) or a proximity term
+//! `A ... B` (also written `A … B`): phrase `A`, then phrase `B` starting at most [`NEAR_GAP`]
+//! words after `A` ends, in the same clause; more parts chain the same way.
 
 use rasd_core::TopicConfig;
 use tracing::warn;
@@ -11,6 +16,12 @@ use crate::phrase::PhraseSet;
 use crate::tokens::{Analyzed, Mode, Vocab, term_tokens};
 use crate::{Error, Result};
 
+/// The most words allowed between two consecutive parts of a proximity term (`A ... B`).
+pub const NEAR_GAP: usize = 6;
+
+/// The prefix of an exclude entry that names another topic: `"topic:homicide"`.
+pub const TOPIC_REF: &str = "topic:";
+
 /// Why one topic did or did not match a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicMatch {
@@ -18,9 +29,10 @@ pub struct TopicMatch {
     pub topic: String,
     /// The terms found, as written in `topics.toml`, in file order.
     pub terms: Vec<String>,
-    /// The exclude terms found, which veto the topic.
+    /// The exclude terms found, and the `topic:<id>` entries whose topic is assigned; they
+    /// veto the topic.
     pub excluded_by: Vec<String>,
-    /// True when the topic is assigned: enough distinct terms and no exclude term.
+    /// True when the topic is assigned: enough distinct terms and no veto.
     pub assigned: bool,
 }
 
@@ -31,14 +43,31 @@ struct Topic {
     min_matches: usize,
     terms: Vec<String>,
     excludes: Vec<String>,
+    /// Topics whose assignment vetoes this one: (topic index, index in `excludes`).
+    refs: Vec<(usize, u32)>,
 }
 
-/// Who owns a sequence: a topic's term (by index in its `terms`) or its exclude term.
+/// Who owns a rule: a topic's term (by index in its `terms`) or its exclude term.
 #[derive(Debug, Clone, Copy)]
 struct Owner {
     topic: u32,
     exclude: bool,
     index: u32,
+}
+
+/// What a term compiles to: one phrase (a sequence of the [`PhraseSet`]) or a proximity rule
+/// (an index into `TopicRules::near`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    Phrase(u32),
+    Near(u32),
+}
+
+/// A proximity term: its parts, as sequences of the [`PhraseSet`], and who owns it.
+#[derive(Debug, Clone)]
+struct Near {
+    parts: Box<[u32]>,
+    owners: Vec<Owner>,
 }
 
 /// All topics' terms in one [`PhraseSet`].
@@ -47,6 +76,17 @@ pub(crate) struct TopicRules {
     topics: Vec<Topic>,
     set: PhraseSet,
     owners: Vec<Vec<Owner>>,
+    near: Vec<Near>,
+    /// Topic indexes, each after the topics its `topic:` excludes name.
+    order: Vec<usize>,
+}
+
+/// Splits a term into the parts of a proximity term (one part for a plain phrase).
+fn split_parts(term: &str) -> Vec<&str> {
+    term.split("...")
+        .flat_map(|p| p.split('…'))
+        .map(str::trim)
+        .collect()
 }
 
 impl TopicRules {
@@ -55,43 +95,57 @@ impl TopicRules {
         let mut rules = TopicRules::default();
         for (t, cfg) in configs.iter().enumerate() {
             let topic = u32::try_from(t).unwrap_or(u32::MAX);
-            let mut own: Vec<(u32, bool)> = Vec::new();
+            let mut own: Vec<(Rule, bool)> = Vec::new();
             let mut distinct_terms = 0usize;
+            let mut refs = Vec::new();
             let lists = [(&cfg.terms, false), (&cfg.exclude, true)];
             for (list, exclude) in lists {
                 for (i, term) in list.iter().enumerate() {
-                    let words = term_tokens(term, Mode::Topic);
-                    if words.is_empty() {
-                        return Err(Error::EmptyTopicTerm {
-                            topic: cfg.id.clone(),
-                            term: term.clone(),
-                        });
+                    let index = u32::try_from(i).unwrap_or(u32::MAX);
+                    if let Some(other) = term.trim().strip_prefix(TOPIC_REF) {
+                        if !exclude {
+                            return Err(bad_ref(cfg, term, "a topic can only be named in exclude"));
+                        }
+                        let other = other.trim();
+                        if other == cfg.id {
+                            return Err(bad_ref(cfg, term, "a topic cannot exclude itself"));
+                        }
+                        let Some(u) = configs.iter().position(|c| c.id == other) else {
+                            return Err(bad_ref(cfg, term, "no topic has this id"));
+                        };
+                        refs.push((u, index));
+                        continue;
                     }
-                    let ids: Vec<u32> = words.iter().map(|w| vocab.intern(w)).collect();
-                    let seq = rules.set.insert(&ids);
-                    if own.contains(&(seq, exclude)) {
+                    let rule = rules.compile(cfg, term, vocab)?;
+                    if own.contains(&(rule, exclude)) {
                         // The same words as an earlier term of this topic: counts once.
                         continue;
                     }
-                    if own.contains(&(seq, !exclude)) {
+                    if own.contains(&(rule, !exclude)) {
                         warn!(
                             topic = %cfg.id,
                             term = %term,
                             "Term is both a term and an exclude term of the topic; the exclude wins."
                         );
                     }
-                    own.push((seq, exclude));
+                    own.push((rule, exclude));
                     if !exclude {
                         distinct_terms += 1;
                     }
-                    if rules.owners.len() <= seq as usize {
-                        rules.owners.resize(seq as usize + 1, Vec::new());
-                    }
-                    rules.owners[seq as usize].push(Owner {
+                    let owner = Owner {
                         topic,
                         exclude,
-                        index: u32::try_from(i).unwrap_or(u32::MAX),
-                    });
+                        index,
+                    };
+                    match rule {
+                        Rule::Phrase(seq) => {
+                            if rules.owners.len() <= seq as usize {
+                                rules.owners.resize(seq as usize + 1, Vec::new());
+                            }
+                            rules.owners[seq as usize].push(owner);
+                        }
+                        Rule::Near(n) => rules.near[n as usize].owners.push(owner),
+                    }
                 }
             }
             let min_matches = usize::try_from(cfg.min_matches.max(1)).unwrap_or(usize::MAX);
@@ -107,9 +161,91 @@ impl TopicRules {
                 min_matches,
                 terms: cfg.terms.clone(),
                 excludes: cfg.exclude.clone(),
+                refs,
             });
         }
+        rules.order = rules.evaluation_order(configs)?;
         Ok(rules)
+    }
+
+    /// Compiles one term of `cfg` into a phrase or a proximity rule.
+    fn compile(&mut self, cfg: &TopicConfig, term: &str, vocab: &mut Vocab) -> Result<Rule> {
+        let parts = split_parts(term);
+        let mut seqs = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let words = term_tokens(part, Mode::Topic);
+            if words.is_empty() {
+                return Err(if parts.len() == 1 {
+                    Error::EmptyTopicTerm {
+                        topic: cfg.id.clone(),
+                        term: term.to_string(),
+                    }
+                } else {
+                    Error::BadProximityTerm {
+                        topic: cfg.id.clone(),
+                        term: term.to_string(),
+                    }
+                });
+            }
+            let ids: Vec<u32> = words.iter().map(|w| vocab.intern(w)).collect();
+            seqs.push(self.set.insert(&ids));
+        }
+        if let [seq] = seqs[..] {
+            return Ok(Rule::Phrase(seq));
+        }
+        if let Some(n) = self.near.iter().position(|n| *n.parts == seqs[..]) {
+            return Ok(Rule::Near(u32::try_from(n).unwrap_or(u32::MAX)));
+        }
+        self.near.push(Near {
+            parts: seqs.into(),
+            owners: Vec::new(),
+        });
+        Ok(Rule::Near(
+            u32::try_from(self.near.len() - 1).unwrap_or(u32::MAX),
+        ))
+    }
+
+    /// The topics in an order where each comes after the topics it names in `exclude`; a
+    /// cycle of such names is an error.
+    fn evaluation_order(&self, configs: &[TopicConfig]) -> Result<Vec<usize>> {
+        // 0: not visited, 1: on the current path, 2: done.
+        fn visit(
+            t: usize,
+            topics: &[Topic],
+            configs: &[TopicConfig],
+            state: &mut [u8],
+            order: &mut Vec<usize>,
+        ) -> Result<()> {
+            match state[t] {
+                2 => return Ok(()),
+                1 => {
+                    let cfg = &configs[t];
+                    let entry = topics[t]
+                        .refs
+                        .first()
+                        .map_or(TOPIC_REF, |&(_, i)| cfg.exclude[i as usize].as_str());
+                    return Err(bad_ref(
+                        cfg,
+                        entry,
+                        "topics exclude each other in a cycle: remove one of these entries",
+                    ));
+                }
+                _ => {}
+            }
+            state[t] = 1;
+            for &(u, _) in &topics[t].refs {
+                visit(u, topics, configs, state, order)?;
+            }
+            state[t] = 2;
+            order.push(t);
+            Ok(())
+        }
+        let mut state = vec![0u8; self.topics.len()];
+        let mut order = Vec::with_capacity(self.topics.len());
+        for t in 0..self.topics.len() {
+            visit(t, &self.topics, configs, &mut state, &mut order)?;
+        }
+        Ok(order)
     }
 
     /// How many topics there are.
@@ -117,35 +253,89 @@ impl TopicRules {
         self.topics.len()
     }
 
-    /// Distinct term sequences found in `text`, sorted.
-    fn hits(&self, text: &Analyzed) -> Vec<u32> {
+    /// Calls `visit` with the owners of every distinct rule found in `text`.
+    fn scan(&self, text: &Analyzed, mut visit: impl FnMut(&Owner)) {
         let mut found = Vec::new();
         self.set.find(&text.topic, &mut found);
-        let mut hits: Vec<u32> = found.into_iter().map(|(_, seq)| seq).collect();
-        hits.sort_unstable();
-        hits.dedup();
-        hits
+        let mut seqs: Vec<u32> = found.iter().map(|&(_, seq)| seq).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        for &seq in &seqs {
+            if let Some(owners) = self.owners.get(seq as usize) {
+                owners.iter().for_each(&mut visit);
+            }
+        }
+        for near in &self.near {
+            if near.parts.iter().all(|p| seqs.binary_search(p).is_ok())
+                && self.near_found(&near.parts, &found, text)
+            {
+                near.owners.iter().for_each(&mut visit);
+            }
+        }
+    }
+
+    /// True when the parts of a proximity term occur in order in `found` (start positions
+    /// and sequences, in text order), each within [`NEAR_GAP`] words of the previous one and
+    /// in its clause.
+    fn near_found(&self, parts: &[u32], found: &[(usize, u32)], text: &Analyzed) -> bool {
+        let Some((&first, rest)) = parts.split_first() else {
+            return false;
+        };
+        let len = self.set.seq_len(first);
+        found
+            .iter()
+            .filter(|&&(_, seq)| seq == first)
+            .any(|&(pos, _)| self.chain(rest, pos + len, found, text))
+    }
+
+    /// True when `parts` follow one another from position `from` on (see `near_found`).
+    fn chain(&self, parts: &[u32], from: usize, found: &[(usize, u32)], text: &Analyzed) -> bool {
+        let Some((&next, rest)) = parts.split_first() else {
+            return true;
+        };
+        let len = self.set.seq_len(next);
+        found
+            .iter()
+            .filter(|&&(pos, seq)| {
+                seq == next
+                    && pos >= from
+                    && pos - from <= NEAR_GAP
+                    && !text.barrier_between(from, pos)
+            })
+            .any(|&(pos, _)| self.chain(rest, pos + len, found, text))
+    }
+
+    /// Which topics are assigned, given each topic's count of distinct terms found and
+    /// whether an exclude term was found.
+    fn decide(&self, counts: &[usize], vetoed: &[bool]) -> Vec<bool> {
+        let mut assigned = vec![false; self.topics.len()];
+        for &t in &self.order {
+            let topic = &self.topics[t];
+            assigned[t] = !vetoed[t]
+                && counts[t] >= topic.min_matches
+                && !topic.refs.iter().any(|&(u, _)| assigned[u]);
+        }
+        assigned
     }
 
     /// The ids of the topics assigned to `text`, sorted, without duplicates.
     pub(crate) fn classify(&self, text: &Analyzed) -> Vec<String> {
         let mut counts = vec![0usize; self.topics.len()];
         let mut vetoed = vec![false; self.topics.len()];
-        for seq in self.hits(text) {
-            for o in &self.owners[seq as usize] {
-                if o.exclude {
-                    vetoed[o.topic as usize] = true;
-                } else {
-                    counts[o.topic as usize] += 1;
-                }
+        self.scan(text, |o| {
+            if o.exclude {
+                vetoed[o.topic as usize] = true;
+            } else {
+                counts[o.topic as usize] += 1;
             }
-        }
+        });
+        let assigned = self.decide(&counts, &vetoed);
         let mut ids: Vec<String> = self
             .topics
             .iter()
-            .enumerate()
-            .filter(|(t, topic)| !vetoed[*t] && counts[*t] >= topic.min_matches)
-            .map(|(_, topic)| topic.id.clone())
+            .zip(assigned)
+            .filter(|(_, a)| *a)
+            .map(|(topic, _)| topic.id.clone())
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -156,26 +346,38 @@ impl TopicRules {
     pub(crate) fn explain(&self, text: &Analyzed) -> Vec<TopicMatch> {
         let mut found: Vec<(Vec<u32>, Vec<u32>)> =
             vec![(Vec::new(), Vec::new()); self.topics.len()];
-        for seq in self.hits(text) {
-            for o in &self.owners[seq as usize] {
-                let (terms, excludes) = &mut found[o.topic as usize];
-                if o.exclude {
-                    excludes.push(o.index);
-                } else {
-                    terms.push(o.index);
+        self.scan(text, |o| {
+            let (terms, excludes) = &mut found[o.topic as usize];
+            if o.exclude {
+                excludes.push(o.index);
+            } else {
+                terms.push(o.index);
+            }
+        });
+        let counts: Vec<usize> = found.iter().map(|(t, _)| t.len()).collect();
+        let vetoed: Vec<bool> = found.iter().map(|(_, e)| !e.is_empty()).collect();
+        let assigned = self.decide(&counts, &vetoed);
+        for (t, topic) in self.topics.iter().enumerate() {
+            if found[t].0.is_empty() {
+                continue;
+            }
+            for &(u, index) in &topic.refs {
+                if assigned[u] {
+                    found[t].1.push(index);
                 }
             }
         }
         let mut out: Vec<TopicMatch> = found
             .into_iter()
             .zip(&self.topics)
-            .filter(|((terms, excludes), _)| !terms.is_empty() || !excludes.is_empty())
-            .map(|((mut terms, mut excludes), topic)| {
+            .zip(assigned)
+            .filter(|(((terms, excludes), _), _)| !terms.is_empty() || !excludes.is_empty())
+            .map(|(((mut terms, mut excludes), topic), assigned)| {
                 terms.sort_unstable();
                 excludes.sort_unstable();
                 TopicMatch {
                     topic: topic.id.clone(),
-                    assigned: excludes.is_empty() && terms.len() >= topic.min_matches,
+                    assigned,
                     terms: terms
                         .iter()
                         .map(|&i| topic.terms[i as usize].clone())
@@ -189,6 +391,15 @@ impl TopicRules {
             .collect();
         out.sort_by(|a, b| a.topic.cmp(&b.topic));
         out
+    }
+}
+
+/// A [`Error::BadTopicRef`] for `entry` of topic `cfg`.
+fn bad_ref(cfg: &TopicConfig, entry: &str, reason: &str) -> Error {
+    Error::BadTopicRef {
+        topic: cfg.id.clone(),
+        entry: entry.to_string(),
+        reason: reason.to_string(),
     }
 }
 
@@ -251,6 +462,98 @@ mod tests {
         let err =
             TopicRules::new(&[topic("t", &["حريق", "الحريق"], &[], 2)], &mut vocab).unwrap_err();
         assert!(matches!(err, Error::UnreachableMinMatches { terms: 1, .. }));
+    }
+
+    #[test]
+    fn proximity_terms_need_order_nearness_and_one_clause() {
+        let (r, v) = rules(&[topic("c", &["شكاوى ... مركز أمني"], &[], 1)]);
+        for hit in [
+            "شكاوى من طول الانتظار في مركز أمني",
+            "شكاوى مركز أمني",
+            "وشكاوى المراجعين في المركز الأمني بالحي",
+        ] {
+            assert_eq!(r.classify(&Analyzed::new(&v, &[hit])), ["c"], "{hit}");
+        }
+        for miss in [
+            // Wrong order.
+            "مركز أمني جديد يستقبل الشكاوى",
+            // Another clause.
+            "شكاوى من الانتظار، وزيارة إلى مركز أمني",
+            // Too far apart: seven words between.
+            "شكاوى كثيرة جدا من الناس عن الانتظار الطويل في مركز أمني",
+        ] {
+            assert!(r.classify(&Analyzed::new(&v, &[miss])).is_empty(), "{miss}");
+        }
+        // Title and body.
+        assert!(
+            r.classify(&Analyzed::new(&v, &["شكاوى", "مركز أمني"]))
+                .is_empty()
+        );
+        let why = r.explain(&Analyzed::new(&v, &["شكاوى من مركز أمني"]));
+        assert_eq!(why[0].terms, ["شكاوى ... مركز أمني"]);
+    }
+
+    #[test]
+    fn proximity_terms_chain_and_share_parts_with_phrases() {
+        let (r, v) = rules(&[topic(
+            "m",
+            &[
+                "reported … missing",
+                "missing",
+                "left home ... and ... not return",
+            ],
+            &[],
+            2,
+        )]);
+        let two = Analyzed::new(&v, &["Family reported the boy missing"]);
+        assert_eq!(r.classify(&two), ["m"]);
+        let one = Analyzed::new(&v, &["Missing documents"]);
+        assert!(r.classify(&one).is_empty());
+        let chain = Analyzed::new(
+            &v,
+            &["He left home at dawn and did not return, police missing"],
+        );
+        assert_eq!(r.explain(&chain)[0].terms.len(), 2);
+        let broken = Analyzed::new(&v, &["He left home. And did not return; missing"]);
+        assert_eq!(r.explain(&broken)[0].terms, ["missing"]);
+    }
+
+    #[test]
+    fn a_named_topic_vetoes_when_assigned() {
+        let (r, v) = rules(&[
+            topic("violence", &["مشاجرة", "stabbed"], &["topic:homicide"], 1),
+            topic("homicide", &["جريمة قتل", "stabbed to death"], &[], 1),
+        ]);
+        let fight = Analyzed::new(&v, &["مشاجرة في الحي"]);
+        assert_eq!(r.classify(&fight), ["violence"]);
+        let killing = Analyzed::new(&v, &["جريمة قتل إثر مشاجرة"]);
+        assert_eq!(r.classify(&killing), ["homicide"]);
+        let en = Analyzed::new(&v, &["Man stabbed to death"]);
+        assert_eq!(r.classify(&en), ["homicide"]);
+        let why = r.explain(&killing);
+        let violence = why.iter().find(|m| m.topic == "violence").unwrap();
+        assert!(!violence.assigned);
+        assert_eq!(violence.excluded_by, ["topic:homicide"]);
+    }
+
+    #[test]
+    fn bad_topic_references_are_errors() {
+        let mut vocab = Vocab::default();
+        let unknown = TopicRules::new(&[topic("a", &["x"], &["topic:b"], 1)], &mut vocab);
+        assert!(matches!(unknown, Err(Error::BadTopicRef { .. })));
+        let in_terms = TopicRules::new(&[topic("a", &["topic:a"], &[], 1)], &mut vocab);
+        assert!(matches!(in_terms, Err(Error::BadTopicRef { .. })));
+        let cycle = TopicRules::new(
+            &[
+                topic("a", &["x"], &["topic:b"], 1),
+                topic("b", &["y"], &["topic:a"], 1),
+            ],
+            &mut vocab,
+        );
+        let err = cycle.unwrap_err();
+        assert!(err.to_string().contains("cycle"), "{err}");
+        let empty_side = TopicRules::new(&[topic("a", &["شكاوى ... "], &[], 1)], &mut vocab);
+        assert!(matches!(empty_side, Err(Error::BadProximityTerm { .. })));
     }
 
     #[test]
