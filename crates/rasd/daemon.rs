@@ -1,10 +1,13 @@
 //! `rasd run`: the long-running daemon.
 //!
-//! Each enabled source gets a repeating job in tokio-cron-scheduler that asks for a fetch
-//! every `interval`; a dispatcher fetches (a few sources at a time, never the same source
-//! twice at once) and feeds the pipeline stages; a cron job writes the daily digest; the web
-//! server answers analysts. Ctrl-C or SIGTERM stops the scheduler, lets fetches in flight
-//! finish and their items reach the store, then stops the web server.
+//! Every source has a next-due time in the store: after a poll it is set from how often the
+//! source publishes (clamped to `[schedule] min_interval..max_interval`), or later after a
+//! failure (exponential backoff) or a `Retry-After`. A tokio-cron-scheduler ticker hands the
+//! due sources to a dispatcher, which fetches a few at a time (never one source twice at
+//! once; the fetcher keeps per-host limits and robots.txt) and feeds the pipeline stages; a
+//! cron job writes the daily digest; the web server answers analysts. Ctrl-C or SIGTERM
+//! stops the scheduler, lets fetches in flight finish and their items reach the store, then
+//! stops the web server.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -64,6 +67,38 @@ impl Shutdown {
     }
 }
 
+/// How often the ticker looks for due sources.
+const TICK: std::time::Duration = std::time::Duration::from_secs(15);
+/// A source handed over for fetching is not handed over again for this long, unless the
+/// poll finishes first and sets its real next-due time.
+const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Sends the ids of due sources to the dispatcher, leasing each so the next tick does not
+/// send it again while it is being fetched.
+async fn hand_over_due(store: &Arc<rasd_store::Store>, tx: &mpsc::Sender<String>) {
+    let store = store.clone();
+    let due = tokio::task::spawn_blocking(move || {
+        let now = Utc::now();
+        let due = store.due_sources(now)?;
+        for id in &due {
+            store.set_next_due(id, now + LEASE)?;
+        }
+        Ok::<_, rasd_store::Error>(due)
+    })
+    .await;
+    match due {
+        Ok(Ok(ids)) => {
+            for id in ids {
+                // A full queue means the dispatcher is busy; the lease expires and the
+                // source comes round again.
+                let _ = tx.try_send(id);
+            }
+        }
+        Ok(Err(e)) => tracing::error!(error = %e, "Cannot read which sources are due."),
+        Err(e) => tracing::error!(error = %e, "Due-sources task failed."),
+    }
+}
+
 /// Runs the daemon until Ctrl-C/SIGTERM.
 pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
     let pipeline = Pipeline::open(config.clone(), data_dir)?;
@@ -112,26 +147,24 @@ pub async fn poll_until(
     let mut sched = JobScheduler::new()
         .await
         .context("cannot start the scheduler")?;
-    for source in config.sources.iter().filter(|s| s.enabled) {
-        let every = config.interval_of(source).as_duration();
-        let id = source.id.clone();
+    // Each source has its own next-due time in the store (from how often it publishes,
+    // clamped to [schedule] min_interval..max_interval, or later after failures and
+    // Retry-After). A ticker hands over the sources that are due.
+    let tick = {
+        let store = pipeline.store.clone();
         let tx = due_tx.clone();
-        let job = Job::new_repeated_async(every, move |_, _| {
-            let tx = tx.clone();
-            let id = id.clone();
-            Box::pin(async move {
-                // A full queue means the source is already waiting: skipping is right.
-                let _ = tx.try_send(id);
-            })
+        Job::new_repeated_async(TICK, move |_, _| {
+            let (store, tx) = (store.clone(), tx.clone());
+            Box::pin(async move { hand_over_due(&store, &tx).await })
         })
-        .with_context(|| format!("cannot schedule source {}", source.id))?;
-        sched
-            .add(job)
-            .await
-            .context("cannot add a job to the scheduler")?;
-        // Everything is polled once at start.
-        let _ = due_tx.try_send(source.id.clone());
-    }
+        .context("cannot schedule the poll ticker")?
+    };
+    sched
+        .add(tick)
+        .await
+        .context("cannot add the poll ticker")?;
+    // Everything due (never-fetched sources included) goes at start.
+    hand_over_due(&pipeline.store, &due_tx).await;
     {
         let store = pipeline.store.clone();
         let config = config.clone();

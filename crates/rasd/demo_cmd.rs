@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use rasd_core::Config;
+use rasd_core::{Config, FetchSettings, Interval};
 use rasd_sources::Fetcher;
 
 use crate::daemon::{Shutdown, shutdown_signal};
@@ -49,7 +49,15 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     let config = Arc::new(Config::load(&cfg_dir).map_err(|e| anyhow::anyhow!("demo config: {e}"))?);
 
     let mut pipeline = Pipeline::open(config.clone(), &dir)?;
-    pipeline.fetcher = Fetcher::with_resolved(&config.settings.fetch, &[(DEMO_HOST, server.addr)])?;
+    // Every demo outlet is one host on loopback: the per-host politeness meant for real
+    // sites would only make the demo wait.
+    let fetch = FetchSettings {
+        per_host_delay: Interval(std::time::Duration::ZERO),
+        per_host_concurrency: 16,
+        ..config.settings.fetch.clone()
+    };
+    pipeline.fetcher = Fetcher::with_resolved(&fetch, &[(DEMO_HOST, server.addr)])?
+        .with_default_interval(config.settings.schedule.default_interval);
     println!(
         "Rasd demo: {} outlets and a public form served on http://{} ({})",
         sample.outlets.len(),

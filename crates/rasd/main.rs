@@ -5,6 +5,7 @@ mod daemon;
 mod demo;
 mod demo_cmd;
 mod pipeline;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -94,6 +95,86 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// The configured sources and their health; import or export OPML.
+    Sources {
+        #[command(subcommand)]
+        action: Option<SourcesAction>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse a feed (a file or a URL) and show what Rasd reads in it.
+    Feed {
+        /// A file path or an http(s) URL.
+        target: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Extract the article from a saved page.
+    Extract {
+        /// The page (any charset).
+        file: PathBuf,
+        /// The page's address (resolves relative links, hints the charset).
+        #[arg(long)]
+        url: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a component against gold data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
+    /// Time a component on the shared benchmark data.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SourcesAction {
+    /// Add the feeds of an OPML file to sources.toml.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+    },
+    /// Print the configured sources as OPML.
+    Export,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalWhat {
+    /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
+    Extraction {
+        /// Folder of pages (ID.html or ID.html.gz).
+        #[arg(long)]
+        pages: PathBuf,
+        /// JSON {ID: {"articleBody": text, "url": url}}.
+        #[arg(long)]
+        truth: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWhat {
+    /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
+    Feeds {
+        /// The folder.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Extraction speed and score (default: the shared benchmark).
+    Extraction {
+        /// Folder of pages.
+        #[arg(long)]
+        pages: Option<PathBuf>,
+        /// The truth file.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -275,6 +356,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("HTML digest written to {}", path.display());
             Ok(())
         }
+        Command::Sources { action, json } => {
+            let config = load_config(&cli.config)?;
+            match action {
+                None => {
+                    let dir = data_dir(&cli.data_dir, &config);
+                    let store = Store::open(&dir)?;
+                    tools::sources_list(&store, &config, *json)
+                }
+                Some(SourcesAction::Import { file }) => tools::sources_import(file, &config),
+                Some(SourcesAction::Export) => {
+                    tools::sources_export(&config);
+                    Ok(())
+                }
+            }
+        }
+        Command::Feed { target, json } => {
+            let config = load_config(&cli.config)?;
+            runtime()?.block_on(tools::feed(target, *json, &config))
+        }
+        Command::Extract { file, url, json } => tools::extract(file, url.as_deref(), *json),
+        Command::Eval {
+            what: EvalWhat::Extraction { pages, truth },
+        } => tools::eval_extraction(pages, truth),
+        Command::Bench { what } => match what {
+            BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Extraction { pages, truth } => {
+                tools::bench_extraction(pages.as_deref(), truth.as_deref())
+            }
+        },
         Command::Reindex => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);

@@ -139,7 +139,9 @@ impl Pipeline {
             enrich_stage(fetched_rx, tagged_tx, &enricher, &hints)
         });
         let store = self.store.clone();
-        let sink = tokio::task::spawn_blocking(move || sink_stage(tagged_rx, &store, writer));
+        let config = self.config.clone();
+        let sink =
+            tokio::task::spawn_blocking(move || sink_stage(tagged_rx, &store, writer, &config));
         let done = tokio::spawn(async move {
             if let Err(e) = enrich.await {
                 tracing::error!(error = %e, "Enrich stage stopped abnormally.");
@@ -196,6 +198,7 @@ fn sink_stage(
     mut rx: mpsc::Receiver<SourceOutcome>,
     store: &Store,
     mut writer: IndexSink,
+    config: &Config,
 ) -> Report {
     let mut report = Report::default();
     while let Some(outcome) = rx.blocking_recv() {
@@ -208,16 +211,20 @@ fn sink_stage(
         if outcome.state.last_error.is_some() && outcome.items.is_empty() && !outcome.not_modified {
             report.failed += 1;
         }
-        match store.commit_batch(&outcome.items, std::slice::from_ref(&outcome.state)) {
-            Ok(stats) => {
-                report.stored.add(stats);
+        let changed = match store
+            .commit_batch_detailed(&outcome.items, std::slice::from_ref(&outcome.state))
+        {
+            Ok(committed) => {
+                report.stored.add(committed.stats);
                 tracing::info!(
                     source = %outcome.source,
                     items = outcome.items.len(),
-                    inserted = stats.inserted,
-                    updated = stats.updated,
+                    inserted = committed.stats.inserted,
+                    updated = committed.stats.updated,
+                    duplicates = committed.duplicates.len(),
                     "Source batch stored."
                 );
+                committed.changed
             }
             Err(e) => {
                 // Nothing of this batch was saved, fetch state included: the next poll
@@ -226,20 +233,50 @@ fn sink_stage(
                 tracing::error!(source = %outcome.source, error = %e, "Cannot store batch; it will be fetched again.");
                 continue;
             }
-        }
-        if outcome.items.is_empty() {
+        };
+        schedule_next_poll(store, config, &outcome);
+        if changed.is_empty() {
             continue;
         }
-        if let Err(e) = writer
-            .index_items(&outcome.items)
-            .and_then(|()| writer.commit())
-        {
+        // Index what the store now holds under the stored ids (a duplicate is indexed under
+        // the id of the copy that was kept).
+        let indexed = store
+            .get_items(&changed)
+            .map_err(|e| e.to_string())
+            .and_then(|items| {
+                writer
+                    .index_items(&items)
+                    .and_then(|()| writer.commit())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = indexed {
             // The store has the items; `rasd reindex` rebuilds the index from it.
             report.sink_errors += 1;
             tracing::error!(source = %outcome.source, error = %e, "Cannot index batch; run `rasd reindex`.");
         }
     }
     report
+}
+
+/// Records when the source of `outcome` is due again: at its `retry_at` after a failure or
+/// a `Retry-After`, else after an interval that follows how often it publishes.
+fn schedule_next_poll(store: &Store, config: &Config, outcome: &SourceOutcome) {
+    let configured = config
+        .sources
+        .iter()
+        .find(|s| s.id == outcome.source)
+        .and_then(|s| s.interval);
+    let per_day = store.items_per_day(&outcome.source).unwrap_or(0.0);
+    let due = rasd_sources::next_due(
+        outcome.retry_at,
+        chrono::Utc::now(),
+        per_day,
+        configured,
+        &config.settings.schedule,
+    );
+    if let Err(e) = store.set_next_due(&outcome.source, due) {
+        tracing::warn!(source = %outcome.source, error = %e, "Cannot record the next poll time.");
+    }
 }
 
 /// Rebuilds the index from the store; returns how many items were indexed.

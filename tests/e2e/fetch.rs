@@ -143,3 +143,90 @@ fn broken_sources_are_reported_and_the_rest_is_stored() {
     assert_eq!(v["total"], 1, "{v}");
     assert!(v["hits"][0]["published"].is_null(), "{v}");
 }
+
+fn article_page(title: &str, body: &str) -> Vec<u8> {
+    format!(
+        "<!DOCTYPE html><html lang=\"ar\" dir=\"rtl\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta property=\"article:published_time\" content=\"2026-11-28T09:00:00+03:00\"></head><body>\
+         <nav><a href=\"/\">الرئيسية</a> <a href=\"/tag/local\">محليات</a></nav>\
+         <article><h1>{title}</h1><p>{body}</p><p>وأكد مصدر أمني أن التحقيقات مستمرة لمعرفة ملابسات الحادثة كاملة.</p></article>\
+         <aside class=\"related\"><a href=\"/news/999-other\">خبر ذو صلة</a></aside><footer>جميع الحقوق محفوظة</footer></body></html>"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_site_without_a_feed_is_read_from_its_section_page() {
+    let front = "<html><body><h2>آخر الأخبار</h2>\
+        <a href=\"/news/101-fire-salt\">حريق في السلط</a>\
+        <a href=\"/news/102-theft-zarqa\">سرقة في الزرقاء</a>\
+        <a href=\"/tag/local\">محليات</a><a href=\"/about\">من نحن</a></body></html>";
+    let addr = serve(HashMap::from([
+        (
+            "/",
+            (200, "text/html; charset=utf-8", front.as_bytes().to_vec()),
+        ),
+        (
+            "/news/101-fire-salt",
+            (
+                200,
+                "text/html; charset=utf-8",
+                article_page(
+                    "إخماد حريق منزل في السلط",
+                    "أخمدت كوادر الدفاع المدني حريقاً شب في منزل بمدينة السلط دون إصابات.",
+                ),
+            ),
+        ),
+        (
+            "/news/102-theft-zarqa",
+            (
+                200,
+                "text/html; charset=utf-8",
+                article_page(
+                    "القبض على لصوص محال في الزرقاء",
+                    "ألقت الشرطة القبض على ثلاثة أشخاص بتهمة سرقة محال تجارية في الزرقاء.",
+                ),
+            ),
+        ),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    copy_config(&shipped_config(), &cfg);
+    std::fs::write(cfg.join("rasd.toml"), "[fetch]\nper_host_delay = \"1s\"\n").unwrap();
+    std::fs::write(
+        cfg.join("sources.toml"),
+        format!(
+            "[[source]]\nid = \"local-site\"\nname = \"موقع محلي\"\nkind = \"site\"\nurl = \"http://{addr}/\"\n\
+             link_pattern = \"/news/[0-9]+\"\nallow_private = true\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+    let out = rasd()
+        .args(["--config", cfg_s, "--data-dir", data_s, "fetch"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("2 new"), "{text}");
+
+    let v = search_json(cfg_s, data_s, "حريق السلط");
+    assert_eq!(v["total"], 1, "{v}");
+    let hit = &v["hits"][0];
+    assert_eq!(hit["title"], "إخماد حريق منزل في السلط");
+    assert_eq!(hit["places"][0], "balqa");
+    assert!(
+        hit["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "fire_rescue"),
+        "{hit}"
+    );
+    // The related-articles box is not part of the article.
+    assert!(
+        !hit["snippet"].as_str().unwrap().contains("خبر ذو صلة"),
+        "{hit}"
+    );
+}

@@ -181,6 +181,10 @@ fn zone_word(w: &str) -> Option<i32> {
         "mdt" => -6,
         "pst" => -8,
         "pdt" => -7,
+        "wet" => 0,
+        "west" | "cet" | "met" | "bst" => 1,
+        "cest" | "mest" | "eet" => 2,
+        "eest" | "msk" => 3,
         _ => return None,
     };
     Some(h * 3600)
@@ -194,6 +198,8 @@ struct Parts {
     time: Option<(u32, u32, u32, u32)>,
     time_end: usize,
     offset: Option<i32>,
+    /// The offset came from `GMT`/`UTC`, which a `+3` may still follow (`GMT+3`).
+    offset_is_utc_word: bool,
     pm: Option<bool>,
 }
 
@@ -318,9 +324,12 @@ fn parse_loose(s: &str) -> Option<DateTime<Utc>> {
                 }
                 loose.push((*v, *n));
             }
-            Tok::P('+' | '-') if p.time.is_some() && p.offset.is_none() => {
+            Tok::P('+' | '-')
+                if p.time.is_some() && (p.offset.is_none() || p.offset_is_utc_word) =>
+            {
                 if let Some((off, used)) = offset_at(&toks, i) {
                     p.offset = Some(off);
+                    p.offset_is_utc_word = false;
                     i += used;
                     continue;
                 }
@@ -354,6 +363,7 @@ fn parse_loose(s: &str) -> Option<DateTime<Utc>> {
                     && let Some(off) = zone_word(w)
                 {
                     p.offset = Some(off);
+                    p.offset_is_utc_word = matches!(w.as_str(), "gmt" | "utc" | "ut" | "z");
                 }
             }
         }
@@ -466,6 +476,31 @@ mod tests {
         );
         assert_eq!(
             parse_date("22 Nov 2026 11:30 UTC"),
+            Some(utc("2026-11-22T11:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn missing_or_named_zones() {
+        // RFC 822 without a zone: Amman time (UTC+3 all year since 2022).
+        assert_eq!(
+            parse_date("Sun, 22 Nov 2026 11:30:00"),
+            Some(utc("2026-11-22T08:30:00Z"))
+        );
+        assert_eq!(
+            parse_date("2026-11-22 11:30 GMT+3"),
+            Some(utc("2026-11-22T08:30:00Z"))
+        );
+        assert_eq!(
+            parse_date("22/11/2026 11:30 UTC+03:00"),
+            Some(utc("2026-11-22T08:30:00Z"))
+        );
+        assert_eq!(
+            parse_date("Sun, 22 Nov 2026 11:30:00 EET"),
+            Some(utc("2026-11-22T09:30:00Z"))
+        );
+        assert_eq!(
+            parse_date("الأحد، 22 تشرين الثاني 2026 11:30:00 GMT"),
             Some(utc("2026-11-22T11:30:00Z"))
         );
     }

@@ -3,7 +3,10 @@
 //! The order: a byte-order mark wins; bytes that are valid UTF-8 stay UTF-8 (legacy text is
 //! almost never valid UTF-8 by accident); otherwise the charset the response declares (the
 //! `Content-Type` header, then `<meta charset>` or the XML prolog) is used, ignoring
-//! declarations of UTF-8 that the bytes disprove; with no usable declaration, text that is
+//! declarations of UTF-8 that the bytes disprove, and a declared charset the bytes are not
+//! (they do not decode cleanly, or a declared Western charset turns most letters into
+//! accented Latin: Arabic windows-1256 labelled ISO-8859-1), where detection decides instead;
+//! with no usable declaration, text that is
 //! overwhelmingly UTF-8 with a few damaged bytes is decoded as UTF-8, and anything else is
 //! guessed with chardetng, hinted by the URL's top-level domain (`.jo` favours windows-1256).
 
@@ -18,23 +21,23 @@ const SNIFF_BYTES: usize = 4096;
 /// Decodes `bytes` to text (see the module docs). The BOM is removed. `content_type` is the
 /// HTTP header, `url` gives the top-level-domain hint for detection.
 pub fn decode_text(bytes: &[u8], content_type: Option<&str>, url: Option<&str>) -> String {
-    decode(bytes, content_type, url).0
+    decode(bytes, content_type, url).0.into_owned()
 }
 
 /// Decodes `bytes` and tells which encoding was used (its WHATWG name, or `UTF-32BE` /
-/// `UTF-32LE`, which encoding_rs does not cover).
-pub(crate) fn decode(
-    bytes: &[u8],
+/// `UTF-32LE`, which encoding_rs does not cover). Valid UTF-8 is borrowed, not copied.
+pub(crate) fn decode<'a>(
+    bytes: &'a [u8],
     content_type: Option<&str>,
     url: Option<&str>,
-) -> (String, &'static str) {
+) -> (Cow<'a, str>, &'static str) {
     if let Some((big_endian, skip)) = sniff_utf32(bytes) {
         let name = if big_endian { "UTF-32BE" } else { "UTF-32LE" };
-        return (decode_utf32(&bytes[skip..], big_endian), name);
+        return (Cow::Owned(decode_utf32(&bytes[skip..], big_endian)), name);
     }
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return (text.into_owned(), enc.name());
+        return (text, enc.name());
     }
     // An XML document without a BOM still starts with "<?" in its encoding.
     let utf16 = match bytes {
@@ -44,23 +47,66 @@ pub(crate) fn decode(
     };
     if let Some(enc) = utf16 {
         let (text, _) = enc.decode_without_bom_handling(bytes);
-        return (text.into_owned(), enc.name());
+        return (text, enc.name());
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return (s.to_string(), UTF_8.name());
+        return (Cow::Borrowed(s), UTF_8.name());
     }
-    let header = content_type.and_then(charset_from_content_type);
+    let header_label = content_type.and_then(charset_label);
+    let doc_label = sniff_declared_label(bytes);
+    if [header_label, doc_label]
+        .into_iter()
+        .flatten()
+        .any(is_ibm855)
+    {
+        // IBM855 (DOS Cyrillic) is not in the WHATWG set encoding_rs implements.
+        return (Cow::Owned(decode_ibm855(bytes)), "IBM855");
+    }
+    let header = header_label.and_then(encoding_for_label);
     // A document cannot declare UTF-16 in ASCII-compatible bytes; treat that like UTF-8.
-    let in_doc = sniff_declared(bytes).map(|e| e.output_encoding());
-    let declared_utf8 = header == Some(UTF_8) || in_doc == Some(UTF_8);
+    let in_doc = doc_label
+        .and_then(encoding_for_label)
+        .map(|e| e.output_encoding());
     let legacy = [header, in_doc].into_iter().flatten().find(|e| *e != UTF_8);
     let enc = match legacy {
-        Some(enc) => enc,
-        None if declared_utf8 || mostly_utf8(bytes) => UTF_8,
+        Some(enc) => {
+            let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+            if !had_errors && !looks_misdeclared(enc, &text) {
+                return (text, enc.name());
+            }
+            // Declared wrongly: the bytes are not that encoding, or read as Latin they
+            // are mojibake. Trust what detection says, unless it agrees.
+            let guess = detect(bytes, url);
+            if guess == enc || guess == UTF_8 {
+                return (text, enc.name());
+            }
+            guess
+        }
+        // A UTF-8 declaration the bytes disprove counts for nothing: only damaged UTF-8
+        // (mostly valid) is read as UTF-8.
+        None if mostly_utf8(bytes) => UTF_8,
         None => detect(bytes, url),
     };
     let (text, _) = enc.decode_without_bom_handling(bytes);
-    (text.into_owned(), enc.name())
+    (text, enc.name())
+}
+
+/// True when text decoded with a declared Western single-byte encoding looks like another
+/// script read wrongly: most of its letters are accented Latin ones (real French, German or
+/// Hungarian text has far more plain ASCII letters than accented ones).
+fn looks_misdeclared(enc: &'static Encoding, text: &str) -> bool {
+    if enc != encoding_rs::WINDOWS_1252 && enc != encoding_rs::ISO_8859_15 {
+        return false;
+    }
+    let (mut ascii, mut high) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            ascii += 1;
+        } else if ('\u{C0}'..='\u{FF}').contains(&c) {
+            high += 1;
+        }
+    }
+    high > 40 && high * 2 > ascii
 }
 
 /// UTF-32 by its BOM or by a leading `<` (whether big-endian, and the BOM length).
@@ -89,31 +135,77 @@ fn decode_utf32(bytes: &[u8], big_endian: bool) -> String {
         .collect()
 }
 
-/// Decodes feed bytes to UTF-8 text whose XML prolog, if any, says `UTF-8`, so that an XML
-/// parser reading it cannot decode it a second time with the original legacy charset.
-pub(crate) fn feed_text(bytes: &[u8], content_type: Option<&str>, url: &str) -> String {
-    let (text, _) = decode(bytes, content_type, Some(url));
-    match rewrite_prolog_encoding(&text) {
-        Cow::Borrowed(_) => text,
-        Cow::Owned(t) => t,
-    }
+/// The encoding named by the `charset` parameter of a `Content-Type` value.
+#[cfg(test)]
+fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding> {
+    charset_label(content_type).and_then(encoding_for_label)
 }
 
-/// The encoding named by the `charset` parameter of a `Content-Type` value.
-pub(crate) fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding> {
+/// The `charset` parameter of a `Content-Type` value.
+fn charset_label(content_type: &str) -> Option<&[u8]> {
     content_type.split(';').skip(1).find_map(|param| {
         let (k, v) = param.split_once('=')?;
-        if k.trim().eq_ignore_ascii_case("charset") {
-            Encoding::for_label(v.trim().trim_matches(['"', '\'']).as_bytes())
-        } else {
-            None
-        }
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).as_bytes())
     })
 }
 
-/// The encoding declared inside the document: an XML prolog's `encoding="…"`, or a
+/// The encoding a charset label names: the WHATWG labels, plus the Mac Cyrillic names
+/// feeds were written with (`MacCyrillic`, `mac-cyrillic`, `cp10007`).
+fn encoding_for_label(label: &[u8]) -> Option<&'static Encoding> {
+    let l = label.trim_ascii();
+    let mac_cyrillic = [
+        &b"maccyrillic"[..],
+        b"mac-cyrillic",
+        b"cp10007",
+        b"x-mac-cyrillic",
+    ];
+    if mac_cyrillic.iter().any(|m| m.eq_ignore_ascii_case(l)) {
+        return Some(encoding_rs::X_MAC_CYRILLIC);
+    }
+    Encoding::for_label(l)
+}
+
+/// True for the labels of IBM855.
+fn is_ibm855(label: &[u8]) -> bool {
+    let l = label.trim_ascii();
+    [&b"ibm855"[..], b"cp855", b"855", b"csibm855"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(l))
+}
+
+/// IBM855's characters for bytes 0x80 to 0xFF.
+const IBM855_HIGH: [u16; 128] = [
+    0x0452, 0x0402, 0x0453, 0x0403, 0x0451, 0x0401, 0x0454, 0x0404, 0x0455, 0x0405, 0x0456, 0x0406,
+    0x0457, 0x0407, 0x0458, 0x0408, 0x0459, 0x0409, 0x045A, 0x040A, 0x045B, 0x040B, 0x045C, 0x040C,
+    0x045E, 0x040E, 0x045F, 0x040F, 0x044E, 0x042E, 0x044A, 0x042A, 0x0430, 0x0410, 0x0431, 0x0411,
+    0x0446, 0x0426, 0x0434, 0x0414, 0x0435, 0x0415, 0x0444, 0x0424, 0x0433, 0x0413, 0x00AB, 0x00BB,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x0445, 0x0425, 0x0438, 0x0418, 0x2563, 0x2551, 0x2557,
+    0x255D, 0x0439, 0x0419, 0x2510, 0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x043A, 0x041A,
+    0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x00A4, 0x043B, 0x041B, 0x043C, 0x041C,
+    0x043D, 0x041D, 0x043E, 0x041E, 0x043F, 0x2518, 0x250C, 0x2588, 0x2584, 0x041F, 0x044F, 0x2580,
+    0x042F, 0x0440, 0x0420, 0x0441, 0x0421, 0x0442, 0x0422, 0x0443, 0x0423, 0x0436, 0x0416, 0x0432,
+    0x0412, 0x044C, 0x042C, 0x2116, 0x00AD, 0x044B, 0x042B, 0x0437, 0x0417, 0x0448, 0x0428, 0x044D,
+    0x042D, 0x0449, 0x0429, 0x0447, 0x0427, 0x00A7, 0x25A0, 0x00A0,
+];
+
+fn decode_ibm855(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b < 0x80 {
+                char::from(b)
+            } else {
+                char::from_u32(u32::from(IBM855_HIGH[usize::from(b - 0x80)])).unwrap_or('\u{FFFD}')
+            }
+        })
+        .collect()
+}
+
+/// The charset label declared inside the document: an XML prolog's `encoding="…"`, or a
 /// `<meta charset="…">` / `<meta http-equiv content="…; charset=…">`, in the first bytes.
-pub(crate) fn sniff_declared(bytes: &[u8]) -> Option<&'static Encoding> {
+fn sniff_declared_label(bytes: &[u8]) -> Option<&[u8]> {
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
     // XML prolog.
@@ -123,7 +215,7 @@ pub(crate) fn sniff_declared(bytes: &[u8]) -> Option<&'static Encoding> {
         if let Some(p) = find(&lower[start..end], b"encoding") {
             let at = start + p + b"encoding".len();
             if let Some(label) = attr_value(&head[at..end]) {
-                return Encoding::for_label(label);
+                return Some(label);
             }
         }
     }
@@ -138,9 +230,9 @@ pub(crate) fn sniff_declared(bytes: &[u8]) -> Option<&'static Encoding> {
         if let Some(c) = find(&lower[tag_start..tag_end], b"charset") {
             let at = tag_start + c + b"charset".len();
             if let Some(label) = attr_value(&head[at..tag_end])
-                && let Some(enc) = Encoding::for_label(label)
+                && encoding_for_label(label).is_some()
             {
-                return Some(enc);
+                return Some(label);
             }
         }
         from = tag_end;
@@ -228,40 +320,6 @@ pub(crate) fn tld_hint(url: &str) -> Option<String> {
     ok.then(|| tld.to_string())
 }
 
-/// Replaces the value of `encoding="…"` in a leading XML prolog with `UTF-8`.
-fn rewrite_prolog_encoding(text: &str) -> Cow<'_, str> {
-    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    let offset = text.len() - trimmed.len();
-    if !trimmed.starts_with("<?xml") {
-        return Cow::Borrowed(text);
-    }
-    let Some(end) = trimmed.find("?>") else {
-        return Cow::Borrowed(text);
-    };
-    let prolog = &trimmed[..end];
-    let Some(p) = prolog.find("encoding") else {
-        return Cow::Borrowed(text);
-    };
-    let after = &prolog[p + "encoding".len()..];
-    let Some(q) = after.find(['"', '\'']) else {
-        return Cow::Borrowed(text);
-    };
-    let quote = after.as_bytes()[q] as char;
-    let Some(len) = after[q + 1..].find(quote) else {
-        return Cow::Borrowed(text);
-    };
-    let value_start = offset + p + "encoding".len() + q + 1;
-    let value_end = value_start + len;
-    if text[value_start..value_end].eq_ignore_ascii_case("utf-8") {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[offset..value_start]);
-    out.push_str("UTF-8");
-    out.push_str(&text[value_end..]);
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +372,20 @@ mod tests {
     }
 
     #[test]
+    fn windows_1256_declared_as_utf8() {
+        let html =
+            format!("<html><head><meta charset=\"utf-8\"></head><body>{ARABIC}</body></html>");
+        let (bytes, _, _) = WINDOWS_1256.encode(&html);
+        let (text, enc) = decode(
+            &bytes,
+            Some("text/html; charset=UTF-8"),
+            Some("https://x.jo/"),
+        );
+        assert_eq!(enc, "windows-1256");
+        assert!(text.contains(ARABIC));
+    }
+
+    #[test]
     fn undeclared_windows_1256_is_detected_with_jo_hint() {
         let (bytes, _, _) = WINDOWS_1256.encode(ARABIC);
         let (text, enc) = decode(&bytes, None, Some("https://news.example.jo/a/1"));
@@ -343,26 +415,13 @@ mod tests {
         let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>أمن</rss>";
         let be: Vec<u8> = doc.encode_utf16().flat_map(u16::to_be_bytes).collect();
         let le: Vec<u8> = doc.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        assert_eq!(decode(&be, None, None), (doc.to_string(), "UTF-16BE"));
-        assert_eq!(decode(&le, None, None), (doc.to_string(), "UTF-16LE"));
+        assert_eq!(decode(&be, None, None), (Cow::Borrowed(doc), "UTF-16BE"));
+        assert_eq!(decode(&le, None, None), (Cow::Borrowed(doc), "UTF-16LE"));
         let mut be32 = vec![0, 0, 0xFE, 0xFF];
         be32.extend(doc.chars().flat_map(|c| (c as u32).to_be_bytes()));
-        assert_eq!(decode(&be32, None, None), (doc.to_string(), "UTF-32BE"));
+        assert_eq!(decode(&be32, None, None), (Cow::Borrowed(doc), "UTF-32BE"));
         let le32: Vec<u8> = doc.chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
-        assert_eq!(decode(&le32, None, None), (doc.to_string(), "UTF-32LE"));
-    }
-
-    #[test]
-    fn prolog_is_rewritten_after_decoding() {
-        let doc = "<?xml version=\"1.0\" encoding='ISO-8859-6'?>\n<rss/>";
-        assert_eq!(
-            rewrite_prolog_encoding(doc),
-            "<?xml version=\"1.0\" encoding='UTF-8'?>\n<rss/>"
-        );
-        assert!(matches!(
-            rewrite_prolog_encoding("<?xml version=\"1.0\"?><rss/>"),
-            Cow::Borrowed(_)
-        ));
+        assert_eq!(decode(&le32, None, None), (Cow::Borrowed(doc), "UTF-32LE"));
     }
 
     /// The shared real snippets, when present: undeclared windows-1256 and ISO-8859-6.

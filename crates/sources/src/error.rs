@@ -71,6 +71,44 @@ pub enum Error {
         /// What failed, with its cause chain.
         message: String,
     },
+    /// The site's robots.txt disallows the URL for Rasd.
+    #[error(
+        "{url}: the site's robots.txt disallows it for Rasd (rule `Disallow: {rule}` in {robots}); \
+         it is not fetched. Ask the site for permission, or drop the source"
+    )]
+    RobotsDisallowed {
+        /// The URL that was not fetched.
+        url: String,
+        /// The robots.txt it was checked against.
+        robots: String,
+        /// The pattern of the `Disallow` rule that matched.
+        rule: String,
+    },
+    /// The site's robots.txt could not be read (5xx, timeout…), so nothing on the site is
+    /// fetched until it can be (RFC 9309).
+    #[error(
+        "{url}: not fetched because {robots} could not be read ({message}); \
+         Rasd treats the whole site as disallowed until it can, and tries again later"
+    )]
+    RobotsUnavailable {
+        /// The URL that was not fetched.
+        url: String,
+        /// The robots.txt that failed.
+        robots: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The server redirected more often than `[fetch] max_redirects` allows (or in a loop).
+    #[error(
+        "{url}: more than {limit} redirects (a redirect loop?); check the URL in a browser, \
+         or raise `[fetch] max_redirects` in rasd.toml if the site really needs more"
+    )]
+    TooManyRedirects {
+        /// The URL requested.
+        url: String,
+        /// The configured limit.
+        limit: u32,
+    },
     /// A local file (a `file://` form export) could not be read.
     #[error("cannot read {}: {source}", .path.display())]
     File {
@@ -116,6 +154,9 @@ impl Error {
             Error::Status { .. } => "http_status",
             Error::Http { .. } => "http",
             Error::File { .. } => "file",
+            Error::RobotsDisallowed { .. } => "robots_disallowed",
+            Error::RobotsUnavailable { .. } => "robots_unavailable",
+            Error::TooManyRedirects { .. } => "too_many_redirects",
             Error::NotAFeed { .. } => "not_a_feed",
             Error::BadExport { .. } => "bad_export",
         }
@@ -135,7 +176,8 @@ pub struct Problem {
     pub url: Option<String>,
     /// A short snake_case label for counters: `http_status`, `timeout`, `too_large`,
     /// `not_a_feed`, `no_link`, `no_date`, `page_fetch`, `bad_record`, `blocked_address`,
-    /// `empty_entry`, `bad_export`, `http`, `file`, `bad_url`.
+    /// `empty_entry`, `bad_export`, `http`, `file`, `bad_url`, `robots_disallowed`,
+    /// `robots_unavailable`, `too_many_redirects`.
     pub reason: &'static str,
     /// What was wrong, for a person.
     pub message: String,

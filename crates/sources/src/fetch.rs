@@ -1,17 +1,24 @@
 //! Fetching: the HTTP client ([`Fetcher`]), one GET with a streamed size cap
 //! ([`Fetcher::get`]), and one whole source poll ([`Fetcher::fetch_source`]).
 //!
-//! Seams for the production version: `get` is the one place requests go out (robots.txt,
-//! per-host rate limits and backoff belong in front of it); `fetch_source` returns the new
-//! [`FetchState`] and the problems, and leaves scheduling to the caller.
+//! `get` is the one place requests go out, and every request passes the same gates in this
+//! order: the address guard (loopback and private addresses, unless allowed), the site's
+//! robots.txt (when `[fetch] respect_robots`; fetched once per site and cached), then the
+//! per-host limits (requests in flight and the delay between starts, a longer `Crawl-delay`
+//! winning). `fetch_source` returns the new [`FetchState`], the problems and, after a
+//! failure, when to try again (`retry_at`: the server's `Retry-After`, else exponential
+//! backoff with jitter); the caller schedules.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
-use rasd_core::{FetchSettings, FetchState, FullText, Item, SourceConfig, SourceKind};
+use rasd_core::{
+    FetchSettings, FetchState, FullText, Interval, Item, ScheduleSettings, SourceConfig, SourceKind,
+};
 use reqwest::header::{
     CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
 };
@@ -23,7 +30,10 @@ use crate::error::{Error, Problem, Result};
 use crate::extract::{Extracted, extract_article};
 use crate::feed::{is_article_link, parse_feed};
 use crate::form::parse_form_export;
-use crate::guard::{BlockedAddr, GuardedResolver, blocked_literal};
+use crate::guard::{BlockedAddr, GuardedResolver, allow_private_for, blocked_literal};
+use crate::hosts::{HostLimits, host_key};
+use crate::robots::{Access, ROBOTS_MAX_BYTES, RobotsCache, Verdict, site_of};
+use crate::schedule::{MAX_RETRY_AFTER, backoff, jitter_seed, retry_after};
 
 /// How many linked pages of one source are fetched at once for their full text.
 pub const PAGE_CONCURRENCY: usize = 4;
@@ -32,10 +42,8 @@ pub const PAGE_CONCURRENCY: usize = 4;
 /// fetched.
 pub const SHORT_TEXT_CHARS: usize = 400;
 
-/// The longest connect timeout, whatever `[fetch] timeout` says.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The HTTP client Rasd fetches with. Cheap to clone (the connection pools are shared).
+/// The HTTP client Rasd fetches with. Cheap to clone: the connection pools, the robots.txt
+/// cache and the per-host limits are shared by every clone.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     /// For ordinary sources: the address guard is on.
@@ -44,6 +52,13 @@ pub struct Fetcher {
     open: reqwest::Client,
     max_body: u64,
     timeout: Duration,
+    max_redirects: u32,
+    max_backoff: Duration,
+    /// The backoff base of sources without an `interval`.
+    default_interval: Duration,
+    hosts: Arc<HostLimits>,
+    /// `None` when `[fetch] respect_robots = false`.
+    robots: Option<Arc<RobotsCache>>,
 }
 
 /// One HTTP response (or a local file), with its body read in full.
@@ -76,6 +91,11 @@ pub struct SourceOutcome {
     pub not_modified: bool,
     /// What went wrong, source-level and per entry.
     pub problems: Vec<Problem>,
+    /// Set when the poll failed: do not poll the source before this time. From the server's
+    /// `Retry-After` (429, 503…) when it sent one, else exponential backoff: the source's
+    /// interval doubled for each failure in a row after the first, ±20% jitter, at most
+    /// `[fetch] max_backoff`. `None` after a success or a 304.
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// Too many redirects, raised by the redirect policy.
@@ -84,20 +104,18 @@ struct TooManyRedirects(usize);
 
 impl std::fmt::Display for TooManyRedirects {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "more than {} redirects; raise `[fetch] max_redirects` in rasd.toml if the site needs more",
-            self.0
-        )
+        write!(f, "more than {} redirects", self.0)
     }
 }
 
 impl std::error::Error for TooManyRedirects {}
 
 impl Fetcher {
-    /// A client per the `[fetch]` settings: rustls, gzip/brotli/deflate, a connect timeout
-    /// (the total timeout, at most 10 s) and the total timeout, the redirect limit, and the
-    /// User-Agent `"<user_agent> (+<contact>)"`.
+    /// A client per the `[fetch]` settings: rustls, gzip/brotli/deflate, `connect_timeout`
+    /// (at most `timeout`) and the total `timeout`, the redirect limit, the User-Agent
+    /// `"<user_agent> (+<contact>)"`, robots.txt when `respect_robots`, and the per-host
+    /// limits. Backoff starts from `[schedule] default_interval`'s default for sources
+    /// without an `interval`; see [`Fetcher::with_default_interval`].
     pub fn new(settings: &FetchSettings) -> Result<Fetcher> {
         Fetcher::with_resolved(settings, &[])
     }
@@ -112,6 +130,7 @@ impl Fetcher {
     ) -> Result<Fetcher> {
         let user_agent = format!("{} (+{})", settings.user_agent, settings.contact);
         let timeout = settings.timeout.as_duration();
+        let connect_timeout = settings.connect_timeout.as_duration().min(timeout);
         let max_redirects = settings.max_redirects as usize;
         let build = |guard: bool| {
             let policy = Policy::custom(move |attempt: Attempt<'_>| {
@@ -126,7 +145,7 @@ impl Fetcher {
             });
             let mut builder = reqwest::Client::builder()
                 .user_agent(user_agent.clone())
-                .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+                .connect_timeout(connect_timeout)
                 .timeout(timeout)
                 .redirect(policy)
                 .gzip(true)
@@ -146,7 +165,24 @@ impl Fetcher {
             open: build(false)?,
             max_body: settings.max_body_bytes,
             timeout,
+            max_redirects: settings.max_redirects,
+            max_backoff: settings.max_backoff.as_duration(),
+            default_interval: ScheduleSettings::default().default_interval.as_duration(),
+            hosts: Arc::new(HostLimits::new(
+                settings.per_host_concurrency,
+                settings.per_host_delay.as_duration(),
+            )),
+            robots: settings
+                .respect_robots
+                .then(|| Arc::new(RobotsCache::default())),
         })
+    }
+
+    /// Sets the backoff base of sources without an `interval`: pass
+    /// `[schedule] default_interval`.
+    pub fn with_default_interval(mut self, interval: Interval) -> Fetcher {
+        self.default_interval = interval.as_duration();
+        self
     }
 
     /// GETs `url`. The body is streamed and the request aborted as soon as it passes
@@ -154,6 +190,10 @@ impl Fetcher {
     /// Last-Modified are sent and a 304 comes back as `Ok` with `status == 304` and an empty
     /// body; any other status outside 2xx is [`Error::Status`]. Unless `allow_private`,
     /// loopback, private and link-local addresses are refused ([`Error::BlockedAddress`]).
+    /// With `respect_robots`, a URL the site's robots.txt disallows for `Rasd` is
+    /// [`Error::RobotsDisallowed`] (and [`Error::RobotsUnavailable`] while the robots.txt
+    /// answers 5xx or not at all); nothing is requested then. Waits for the per-host limits
+    /// before sending.
     pub async fn get(
         &self,
         url: &str,
@@ -182,6 +222,10 @@ impl Fetcher {
         } else {
             &self.guarded
         };
+        let key = host_key(&parsed);
+        self.check_robots(url, &parsed, client, &key).await?;
+        // Held until the body is read: the request counts against its host until then.
+        let _permit = self.hosts.acquire(&key).await;
         let mut request = client.get(parsed);
         if let Some(state) = conditional {
             if let Some(etag) = &state.etag {
@@ -240,6 +284,93 @@ impl Fetcher {
         Ok(fetched)
     }
 
+    /// Checks `parsed` against its site's robots.txt (fetching it when not cached) and
+    /// applies the site's `Crawl-delay`. Does nothing when robots.txt is not respected.
+    async fn check_robots(
+        &self,
+        url: &str,
+        parsed: &url::Url,
+        client: &reqwest::Client,
+        key: &str,
+    ) -> Result<()> {
+        let Some(cache) = &self.robots else {
+            return Ok(());
+        };
+        if parsed.path() == "/robots.txt" {
+            return Ok(());
+        }
+        let (site, robots) = site_of(parsed);
+        let rules = cache
+            .rules_for(&site, || self.fetch_robots(&robots, client, key))
+            .await
+            .map_err(|e| match e {
+                Error::BlockedAddress { host, addr, .. } => Error::BlockedAddress {
+                    url: url.to_string(),
+                    host,
+                    addr,
+                },
+                other => other,
+            })?;
+        self.hosts.set_crawl_delay(key, rules.crawl_delay());
+        match rules.check(parsed) {
+            Verdict::Allowed => Ok(()),
+            Verdict::Disallowed(rule) => Err(Error::RobotsDisallowed {
+                url: url.to_string(),
+                robots,
+                rule,
+            }),
+            Verdict::Unreachable(message) => Err(Error::RobotsUnavailable {
+                url: url.to_string(),
+                robots,
+                message,
+            }),
+        }
+    }
+
+    /// Fetches a robots.txt (counted against its host like any request) and says what it
+    /// means. `Err` only when the site's address is refused by the guard.
+    async fn fetch_robots(
+        &self,
+        robots: &str,
+        client: &reqwest::Client,
+        key: &str,
+    ) -> Result<Access> {
+        let _permit = self.hosts.acquire(key).await;
+        let unreachable = |e: Error| match e {
+            e @ Error::BlockedAddress { .. } => Err(e),
+            // RFC 9309: a robots.txt not reached within the redirect limit may be read as
+            // missing.
+            Error::TooManyRedirects { .. } => Ok(Access::Unavailable),
+            other => Ok(Access::Unreachable(other.to_string())),
+        };
+        let mut response = match client.get(robots).send().await {
+            Ok(r) => r,
+            Err(e) => return unreachable(self.http_error(robots, &e)),
+        };
+        let status = response.status().as_u16();
+        if status == 429 || status >= 500 {
+            return Ok(Access::Unreachable(format!("HTTP {status}")));
+        }
+        if !(200..300).contains(&status) {
+            return Ok(Access::Unavailable);
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > ROBOTS_MAX_BYTES {
+                        // The parser reads only the first ROBOTS_MAX_BYTES anyway.
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return unreachable(self.http_error(robots, &e)),
+            }
+        }
+        Ok(Access::File(body))
+    }
+
     /// Maps a reqwest error to ours, finding our guard's and redirect policy's errors in its
     /// cause chain.
     fn http_error(&self, url: &str, err: &reqwest::Error) -> Error {
@@ -251,6 +382,12 @@ impl Fetcher {
                     url: url.to_string(),
                     host: b.host.clone(),
                     addr: b.addr.to_string(),
+                };
+            }
+            if c.downcast_ref::<TooManyRedirects>().is_some() {
+                return Error::TooManyRedirects {
+                    url: url.to_string(),
+                    limit: self.max_redirects,
                 };
             }
             let text = c.to_string();
@@ -308,8 +445,9 @@ impl Fetcher {
 
     /// Fetches one source once: a conditional GET (or a file read), parsing, and the linked
     /// pages' full text when the source asks for it. Never fails: problems are in
-    /// `problems`, and a source-level failure also in `state.last_error` and
-    /// `state.consecutive_failures`.
+    /// `problems`, and a source-level failure also in `state.last_error`,
+    /// `state.consecutive_failures` and `retry_at`. Linked pages may reach private addresses
+    /// only on the source's own hosts ([`crate::allow_private_for`]).
     pub async fn fetch_source(&self, source: &SourceConfig, state: &FetchState) -> SourceOutcome {
         let now = Utc::now();
         let mut out = SourceOutcome {
@@ -321,17 +459,21 @@ impl Fetcher {
             },
             not_modified: false,
             problems: Vec::new(),
+            retry_at: None,
         };
         let result = if source.url.starts_with("file:") {
             self.read_file(&source.url).await
         } else {
-            self.get(&source.url, source.allow_private, Some(state))
+            // A site's front page may not change while its sections and sitemaps do:
+            // site polls are never conditional.
+            let conditional = (source.kind != SourceKind::Site).then_some(state);
+            self.get(&source.url, source.allow_private, conditional)
                 .await
         };
         let fetched = match result {
             Ok(f) => f,
             Err(e) => {
-                fail(&mut out, &source.url, &e, now);
+                self.fail(&mut out, source, &e, now);
                 return out;
             }
         };
@@ -350,15 +492,12 @@ impl Fetcher {
                 now,
             ),
             SourceKind::FormExport => parse_form_export(source, &fetched.body, now),
-            SourceKind::Site => Err(Error::NotAFeed {
-                url: source.url.clone(),
-                message: "site sources are not read yet".to_string(),
-            }),
+            SourceKind::Site => crate::site::read_site(self, source, &fetched, now).await,
         };
         let (mut items, mut problems) = match parsed {
             Ok(p) => p,
             Err(e) => {
-                fail(&mut out, &source.url, &e, now);
+                self.fail(&mut out, source, &e, now);
                 return out;
             }
         };
@@ -394,9 +533,9 @@ impl Fetcher {
             })
             .map(|(i, it)| (i, it.url.clone()))
             .collect();
-        let results: Vec<(usize, String, Result<Extracted, String>)> = stream::iter(todo)
+        let results: Vec<(usize, String, Result<Extracted, PageError>)> = stream::iter(todo)
             .map(|(i, url)| async move {
-                let r = self.fetch_page(&url, source.allow_private).await;
+                let r = self.fetch_page(&url, allow_private_for(source, &url)).await;
                 (i, url, r)
             })
             .buffer_unordered(PAGE_CONCURRENCY)
@@ -405,6 +544,17 @@ impl Fetcher {
         for (i, url, result) in results {
             match result {
                 Ok(x) => merge_page(&mut items[i], x),
+                // Refusals by policy are counted under their own reason.
+                Err(PageError::Fetch(
+                    e @ (Error::BlockedAddress { .. }
+                    | Error::RobotsDisallowed { .. }
+                    | Error::RobotsUnavailable { .. }),
+                )) => problems.push(Problem::new(
+                    &source.id,
+                    Some(&url),
+                    e.reason(),
+                    format!("{e}; the feed's text is kept"),
+                )),
                 Err(why) => problems.push(Problem::new(
                     &source.id,
                     Some(&url),
@@ -416,15 +566,17 @@ impl Fetcher {
     }
 
     /// Fetches an article page and extracts it.
-    async fn fetch_page(&self, url: &str, allow_private: bool) -> Result<Extracted, String> {
+    async fn fetch_page(&self, url: &str, allow_private: bool) -> Result<Extracted, PageError> {
         let page = self
             .get(url, allow_private, None)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(PageError::Fetch)?;
         if let Some(ct) = &page.content_type {
             let ct = ct.to_ascii_lowercase();
             if !(ct.contains("html") || ct.starts_with("text/")) {
-                return Err(format!("the link is {ct}, not an HTML page"));
+                return Err(PageError::Other(format!(
+                    "the link is {ct}, not an HTML page"
+                )));
             }
         }
         let final_url = page.final_url.clone();
@@ -437,7 +589,70 @@ impl Fetcher {
             extract_article(&text, &final_url)
         })
         .await
-        .map_err(|e| format!("the extractor failed: {e}"))
+        .map_err(|e| PageError::Other(format!("the extractor failed: {e}")))
+    }
+
+    /// Records a source-level failure: the problem, the failure count, and `retry_at`.
+    fn fail(
+        &self,
+        out: &mut SourceOutcome,
+        source: &SourceConfig,
+        err: &Error,
+        now: DateTime<Utc>,
+    ) {
+        let problem = Problem::from_error(&out.source, Some(&source.url), err);
+        out.state.last_error = Some(problem.message.clone());
+        out.state.last_error_at = Some(now);
+        out.state.consecutive_failures = out.state.consecutive_failures.saturating_add(1);
+        out.problems.push(problem);
+        out.retry_at = Some(self.retry_at(source, err, out.state.consecutive_failures, now));
+    }
+
+    /// When to try a failed source again: the server's `Retry-After`, else backoff from the
+    /// source's interval.
+    fn retry_at(
+        &self,
+        source: &SourceConfig,
+        err: &Error,
+        failures: u32,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        if let Error::Status {
+            retry_after: Some(value),
+            ..
+        } = err
+            && let Some(at) = retry_after(value, now, MAX_RETRY_AFTER.max(self.max_backoff))
+        {
+            return at;
+        }
+        let base = source
+            .interval
+            .map_or(self.default_interval, Interval::as_duration);
+        let wait = backoff(
+            base,
+            failures,
+            self.max_backoff,
+            jitter_seed(&source.id, now),
+        );
+        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+    }
+}
+
+/// Why an article page gave no text.
+#[derive(Debug)]
+enum PageError {
+    /// The request failed or was refused.
+    Fetch(Error),
+    /// The page is not HTML, or the extractor failed.
+    Other(String),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Fetch(e) => e.fmt(f),
+            PageError::Other(s) => f.write_str(s),
+        }
     }
 }
 
@@ -496,14 +711,6 @@ fn succeed(state: &mut FetchState, fetched: &Fetched, now: DateTime<Utc>) {
     }
 }
 
-fn fail(out: &mut SourceOutcome, url: &str, err: &Error, now: DateTime<Utc>) {
-    let problem = Problem::from_error(&out.source, Some(url), err);
-    out.state.last_error = Some(problem.message.clone());
-    out.state.last_error_at = Some(now);
-    out.state.consecutive_failures = out.state.consecutive_failures.saturating_add(1);
-    out.problems.push(problem);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,6 +740,7 @@ mod tests {
                 text: "نص كامل أطول من الملخص".into(),
                 published: None,
                 author: Some("كاتب".into()),
+                ..Extracted::default()
             },
         );
         assert_eq!(item.body, "نص كامل أطول من الملخص");

@@ -7,14 +7,19 @@
 //! - host names are resolved by [`GuardedResolver`], which drops blocked addresses and fails
 //!   when none is left, so the connection can only go to an address that was checked.
 //!
-//! A later version can add an allow-list and per-source overrides here. When an HTTP proxy
-//! is configured in the environment, the proxy resolves names and this guard only sees
+//! A source with `allow_private = true` is trusted only for the hosts its own config names
+//! (its `url`, `sections` and `sitemap`): a link found in its feed or pages that points at
+//! another loopback or private host is still refused ([`allow_private_for`]). When an HTTP
+//! proxy is configured in the environment, the proxy resolves names and this guard only sees
 //! IP literals.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use rasd_core::SourceConfig;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::hosts::host_key;
 
 /// True for loopback, private, link-local, unspecified, shared (CGNAT), broadcast and
 /// multicast addresses, in IPv4 or IPv6 (including IPv4-mapped IPv6).
@@ -49,6 +54,25 @@ fn is_blocked_v6(ip: Ipv6Addr) -> bool {
         || ip.is_multicast()
         || ip.is_unique_local()
         || ip.is_unicast_link_local()
+}
+
+/// Whether `url`, met while reading `source` (a link in its feed, a page it links to), may
+/// go to a loopback or private address: only when the source sets `allow_private` and the
+/// URL's host and port are those of its `url`, one of its `sections` or its `sitemap`.
+/// Pass the result as `allow_private` to [`crate::Fetcher::get`].
+pub fn allow_private_for(source: &SourceConfig, url: &str) -> bool {
+    if !source.allow_private {
+        return false;
+    }
+    let Ok(target) = url::Url::parse(url.trim()) else {
+        return false;
+    };
+    let key = host_key(&target);
+    std::iter::once(&source.url)
+        .chain(&source.sections)
+        .chain(&source.sitemap)
+        .filter_map(|own| url::Url::parse(own.trim()).ok())
+        .any(|own| host_key(&own) == key)
 }
 
 /// The blocked IP a URL's literal host names, if it names one.
@@ -148,6 +172,33 @@ mod tests {
             None,
             "names are checked by the resolver"
         );
+    }
+
+    #[test]
+    fn private_links_only_on_the_sources_own_hosts() {
+        use rasd_core::SourceKind;
+        let mut src = SourceConfig::new(
+            "local",
+            "أخبار محلية",
+            SourceKind::Feed,
+            "http://127.0.0.1:8080/feed.xml",
+        );
+        let own = "http://127.0.0.1:8080/article/1";
+        assert!(!allow_private_for(&src, own), "allow_private is off");
+        src.allow_private = true;
+        assert!(allow_private_for(&src, own));
+        assert!(
+            !allow_private_for(&src, "http://127.0.0.1:6379/"),
+            "another port"
+        );
+        assert!(!allow_private_for(&src, "http://localhost:8080/article/1"));
+        assert!(!allow_private_for(
+            &src,
+            "http://169.254.169.254/latest/meta-data"
+        ));
+        assert!(!allow_private_for(&src, "not a url"));
+        src.sections = vec!["http://intranet.local/أخبار".into()];
+        assert!(allow_private_for(&src, "http://intranet.local/news/7"));
     }
 
     #[tokio::test]

@@ -1,37 +1,7 @@
-//! HTML to plain text: the block walker shared by feed content and the page extractor.
-//!
-//! Text is collected into blocks (a `<p>`, `<li>`, heading, cell…; `<br>` also ends one),
-//! whitespace collapsed, script/style/forms and other non-text elements skipped. Each block
-//! remembers how much of it was link text, so lists of links can be told from prose. With a
-//! [`Filter`] the walker also skips navigation, headers, footers, asides, figures and
-//! elements whose class or id says they are comments, related links, share buttons, ads…
-
-use scraper::{ElementRef, Html, Node};
-
-/// One block of text.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Block {
-    /// The text, whitespace collapsed.
-    pub text: String,
-    /// Non-space characters.
-    pub chars: usize,
-    /// Non-space characters inside links.
-    pub link_chars: usize,
-}
-
-impl Block {
-    /// Share of the block that is link text.
-    pub fn link_density(&self) -> f32 {
-        if self.chars == 0 {
-            0.0
-        } else {
-            self.link_chars as f32 / self.chars as f32
-        }
-    }
-}
-
-/// Elements nested deeper than this are ignored (a guard against pathological pages).
-pub(crate) const MAX_DEPTH: usize = 256;
+//! HTML to plain text, for feed content and form text: [`html_to_text`] reads markup in one
+//! pass without building a tree (blocks become paragraphs, whitespace is collapsed,
+//! scripts, styles and forms are dropped), and [`decode_entities`] reads character
+//! references, named and numeric, the way browsers do.
 
 /// Elements whose content is never text.
 pub(crate) fn is_skipped(name: &str) -> bool {
@@ -108,215 +78,6 @@ fn is_block(name: &str) -> bool {
     )
 }
 
-/// Elements that are page furniture whatever their class.
-fn is_boilerplate_tag(name: &str) -> bool {
-    matches!(
-        name,
-        "nav" | "header" | "footer" | "aside" | "menu" | "dialog" | "figure"
-    )
-}
-
-/// Class/id words that mark furniture; the first group wins even beside content words.
-const STRONG_NEGATIVE: &[&str] = &[
-    "comment",
-    "comments",
-    "commentlist",
-    "disqus",
-    "related",
-    "relatedposts",
-];
-const NEGATIVE: &[&str] = &[
-    "share",
-    "sharing",
-    "social",
-    "sidebar",
-    "widget",
-    "widgets",
-    "advert",
-    "advertisement",
-    "ads",
-    "ad",
-    "adv",
-    "sponsor",
-    "sponsored",
-    "promo",
-    "newsletter",
-    "subscribe",
-    "breadcrumb",
-    "breadcrumbs",
-    "nav",
-    "navbar",
-    "navigation",
-    "menu",
-    "footer",
-    "masthead",
-    "cookie",
-    "cookies",
-    "popup",
-    "modal",
-    "tags",
-    "trending",
-    "popular",
-    "mostread",
-    "latest",
-    "hidden",
-];
-const POSITIVE: &[&str] = &[
-    "article", "content", "main", "body", "story", "entry", "post", "text", "news",
-];
-/// Words that make a class name a state flag (`has-sidebar`), not a role.
-const MODIFIERS: &[&str] = &["has", "with", "no", "is", "show"];
-
-/// How much page furniture the walker skips.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Filter {
-    /// Only non-text elements (scripts, styles, forms…): feed content.
-    #[default]
-    Nothing,
-    /// Also furniture tags (`nav`, `header`, `footer`, `aside`…), hidden elements, and
-    /// classes/ids naming comments or related links.
-    Lenient,
-    /// Also classes/ids naming sidebars, widgets, share buttons, ads, menus…
-    Strict,
-}
-
-/// True when a class or id value names furniture; `strict` adds the weaker signs.
-fn names_furniture(value: &str, strict: bool) -> bool {
-    value.split_whitespace().any(|name| {
-        let lower = name.to_ascii_lowercase();
-        let words: Vec<&str> = lower
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        if words.first().is_some_and(|w| MODIFIERS.contains(w)) {
-            return false;
-        }
-        let strong = words.iter().any(|w| STRONG_NEGATIVE.contains(w));
-        let negative = words.iter().any(|w| NEGATIVE.contains(w));
-        let positive = words.iter().any(|w| POSITIVE.contains(w));
-        strong || (strict && negative && !positive)
-    })
-}
-
-/// True when, under `filter`, this element is skipped with everything inside it.
-pub(crate) fn is_furniture(el: &scraper::node::Element, filter: Filter) -> bool {
-    if filter == Filter::Nothing {
-        return false;
-    }
-    let name = el.name();
-    if is_boilerplate_tag(name) {
-        return true;
-    }
-    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
-        return true;
-    }
-    if let Some(role) = el.attr("role")
-        && matches!(
-            role,
-            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "dialog"
-        )
-    {
-        return true;
-    }
-    if matches!(name, "html" | "body" | "main" | "article") {
-        return false;
-    }
-    let strict = filter == Filter::Strict;
-    el.attr("class").is_some_and(|v| names_furniture(v, strict))
-        || el.attr("id").is_some_and(|v| names_furniture(v, strict))
-}
-
-/// Collects blocks from a subtree.
-#[derive(Debug, Default)]
-pub(crate) struct Walker {
-    blocks: Vec<Block>,
-    cur: Block,
-    space: bool,
-    filter: Filter,
-    depth: usize,
-}
-
-impl Walker {
-    /// A walker that skips what `filter` says.
-    pub fn new(filter: Filter) -> Walker {
-        Walker {
-            filter,
-            ..Walker::default()
-        }
-    }
-
-    fn push_text(&mut self, text: &str, in_link: bool) {
-        for c in text.chars() {
-            if c.is_whitespace() {
-                self.space = true;
-                continue;
-            }
-            if self.space && !self.cur.text.is_empty() {
-                self.cur.text.push(' ');
-            }
-            self.space = false;
-            self.cur.text.push(c);
-            self.cur.chars += 1;
-            if in_link {
-                self.cur.link_chars += 1;
-            }
-        }
-    }
-
-    fn flush(&mut self) {
-        self.space = false;
-        if !self.cur.text.is_empty() {
-            self.blocks.push(std::mem::take(&mut self.cur));
-        } else {
-            self.cur = Block::default();
-        }
-    }
-
-    /// Walks the children of `el`.
-    pub fn walk(&mut self, el: ElementRef<'_>, in_link: bool) {
-        if self.depth > MAX_DEPTH {
-            return;
-        }
-        self.depth += 1;
-        for child in el.children() {
-            match child.value() {
-                Node::Text(t) => self.push_text(t, in_link),
-                Node::Element(e) => {
-                    let name = e.name();
-                    if is_skipped(name) || is_furniture(e, self.filter) {
-                        continue;
-                    }
-                    if name == "br" {
-                        self.flush();
-                        continue;
-                    }
-                    let Some(child_el) = ElementRef::wrap(child) else {
-                        continue;
-                    };
-                    let block = is_block(name);
-                    if block {
-                        self.flush();
-                    }
-                    self.walk(child_el, in_link || name == "a");
-                    if block {
-                        self.flush();
-                    } else if name == "img" {
-                        self.space = true;
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.depth -= 1;
-    }
-
-    /// The blocks collected so far.
-    pub fn finish(mut self) -> Vec<Block> {
-        self.flush();
-        self.blocks
-    }
-}
-
 /// True when `s` holds markup or character references worth parsing as HTML.
 pub(crate) fn looks_like_html(s: &str) -> bool {
     let b = s.as_bytes();
@@ -331,35 +92,570 @@ pub(crate) fn looks_like_html(s: &str) -> bool {
 }
 
 /// HTML (a fragment or a document) to plain text paragraphs separated by blank lines.
+///
+/// A single pass over the markup, without building a tree (feeds call this for every entry,
+/// so it must be fast): blocks (`<p>`, `<li>`, headings, cells…, and `<br>`) become
+/// paragraphs, whitespace is collapsed, character references are decoded, and scripts,
+/// styles, forms and other non-text elements are dropped with their content.
 pub fn html_to_text(html: &str) -> String {
-    let doc = Html::parse_fragment(html);
-    let mut w = Walker::new(Filter::Nothing);
-    w.walk(doc.root_element(), false);
-    join_blocks(&w.finish())
+    let mut sink = TextSink::with_capacity(html.len());
+    let b = html.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let Some(lt) = memchr(b'<', &b[i..]) else {
+            sink.push_encoded(&html[i..]);
+            break;
+        };
+        sink.push_encoded(&html[i..i + lt]);
+        i += lt;
+        i = sink.tag(html, i);
+    }
+    sink.out
+}
+
+/// The position of the first `needle` in `hay`.
+pub(crate) fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == needle)
+}
+
+/// Finds `</name` (ASCII case-insensitive) in `b` from `from`; returns where it starts.
+fn find_end_tag(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut i = from;
+    while let Some(p) = memchr(b'<', &b[i..]) {
+        let at = i + p;
+        if b.get(at + 1) == Some(&b'/')
+            && b.len() >= at + 2 + name.len()
+            && b[at + 2..at + 2 + name.len()].eq_ignore_ascii_case(name)
+            && !b
+                .get(at + 2 + name.len())
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// Where the tag that opens at `start` (`<`) ends: one past its `>`, quotes respected. A
+/// tag whose quotes never close ends at its first `>`; `None` when there is no `>` at all.
+pub(crate) fn tag_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut quote = 0u8;
+    let mut i = start + 1;
+    while i < b.len() {
+        let c = b[i];
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+        } else if c == b'"' || c == b'\'' {
+            // Only a quote that opens an attribute value counts (`a="…"`), not an
+            // apostrophe in a broken tag.
+            let before = b[start..i].iter().rev().find(|c| !c.is_ascii_whitespace());
+            if before == Some(&b'=') {
+                quote = c;
+            }
+        } else if c == b'>' {
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+    // Unbalanced quotes: fall back to the first '>'.
+    memchr(b'>', &b[start..]).map(|p| start + p + 1)
+}
+
+/// A tag name lower-cased into a small buffer (names longer than the buffer are no element
+/// Rasd treats specially, so they come back empty).
+fn lower_name(name: &[u8]) -> ([u8; 12], usize) {
+    let mut buf = [0u8; 12];
+    if name.len() > buf.len() {
+        return (buf, 0);
+    }
+    for (d, s) in buf.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    (buf, name.len())
+}
+
+/// Void elements: they have no end tag.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
+/// Plain text being built from markup: paragraphs separated by blank lines, whitespace
+/// collapsed.
+struct TextSink {
+    out: String,
+    /// The current paragraph has text.
+    in_block: bool,
+    /// Whitespace was seen since the last character.
+    space: bool,
+    /// A paragraph ended since the last character.
+    broken: bool,
+}
+
+impl TextSink {
+    fn with_capacity(n: usize) -> TextSink {
+        TextSink {
+            out: String::with_capacity(n.min(1 << 16)),
+            in_block: false,
+            space: false,
+            broken: false,
+        }
+    }
+
+    /// Appends text: words are copied whole, whitespace between them becomes one space.
+    fn push_str(&mut self, s: &str) {
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut word = None;
+        while i < b.len() {
+            let start = i;
+            while i < b.len() && !MAY_BE_SPACE[usize::from(b[i])] {
+                i += 1;
+            }
+            if i > start {
+                word.get_or_insert(start);
+            }
+            if i == b.len() {
+                break;
+            }
+            let w = whitespace_len(b, i);
+            if w == 0 {
+                word.get_or_insert(i);
+                i += 1;
+                continue;
+            }
+            if let Some(start) = word.take() {
+                self.push_word(&s[start..i]);
+            }
+            self.space = true;
+            i += w;
+        }
+        if let Some(start) = word {
+            self.push_word(&s[start..]);
+        }
+    }
+
+    fn push_word(&mut self, word: &str) {
+        if self.broken && !self.out.is_empty() {
+            self.out.push_str("\n\n");
+        } else if self.space && self.in_block {
+            self.out.push(' ');
+        }
+        self.broken = false;
+        self.space = false;
+        self.in_block = true;
+        self.out.push_str(word);
+    }
+
+    fn push_encoded(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        decode_entities_with(s, |piece| self.push_str(piece));
+    }
+
+    fn flush(&mut self) {
+        if self.in_block {
+            self.broken = true;
+        }
+        self.in_block = false;
+        self.space = false;
+    }
+
+    /// Handles the markup at `i` (a `<`) and returns where the text goes on.
+    fn tag(&mut self, html: &str, i: usize) -> usize {
+        let b = html.as_bytes();
+        let rest = &b[i..];
+        if rest.starts_with(b"<!--") {
+            return find(b, i + 4, b"-->").map_or(b.len(), |p| p + 3);
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            let end = find(b, i + 9, b"]]>").unwrap_or(b.len());
+            self.push_str(&html[i + 9..end]);
+            return (end + 3).min(b.len());
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_start = i + 1 + usize::from(closing);
+        let starts_name = b.get(name_start).is_some_and(u8::is_ascii_alphabetic);
+        if !starts_name {
+            if matches!(rest.get(1), Some(b'!' | b'?')) || closing {
+                return tag_end(b, i).unwrap_or(b.len());
+            }
+            self.push_str("<");
+            return i + 1;
+        }
+        let Some(end) = tag_end(b, i) else {
+            // A tag cut off by the end of the text.
+            return b.len();
+        };
+        let name_len = b[name_start..end]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b':'))
+            .unwrap_or(end - name_start);
+        let (buf, len) = lower_name(&b[name_start..name_start + name_len]);
+        let name = std::str::from_utf8(&buf[..len]).unwrap_or("");
+        if closing {
+            if is_block(name) {
+                self.flush();
+            }
+            return end;
+        }
+        if is_skipped(name) {
+            let self_closed = b[..end].ends_with(b"/>");
+            if is_void(name) || self_closed {
+                return end;
+            }
+            // Drop the element and its content, unless it is never closed.
+            return match find_end_tag(b, end, name.as_bytes()) {
+                Some(p) => tag_end(b, p).unwrap_or(b.len()),
+                None => end,
+            };
+        }
+        if name == "br" || is_block(name) {
+            self.flush();
+        } else if name == "img" {
+            self.space = true;
+        }
+        end
+    }
+}
+
+/// Bytes that are, or may start, a whitespace character (Unicode `White_Space`): ASCII
+/// whitespace and the lead bytes of the few others (U+0085, U+00A0, U+1680, U+2000–U+200A,
+/// U+2028, U+2029, U+202F, U+205F, U+3000).
+const MAY_BE_SPACE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(
+            i as u8,
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xC2 | 0xE1 | 0xE2 | 0xE3
+        );
+        i += 1;
+    }
+    t
+};
+
+/// The length in bytes of the whitespace character at `b[i]`, or 0. Most text (Arabic
+/// included) never starts one, so it is passed over without decoding.
+fn whitespace_len(b: &[u8], i: usize) -> usize {
+    let next = |k: usize| b.get(i + k).copied().unwrap_or(0);
+    match b[i] {
+        b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => 1,
+        0xC2 if matches!(next(1), 0x85 | 0xA0) => 2,
+        0xE1 if next(1) == 0x9A && next(2) == 0x80 => 3,
+        0xE2 if next(1) == 0x80 && matches!(next(2), 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) => 3,
+        0xE2 if next(1) == 0x81 && next(2) == 0x9F => 3,
+        0xE3 if next(1) == 0x80 && next(2) == 0x80 => 3,
+        _ => 0,
+    }
+}
+
+/// The position of `needle` in `b` from `from`.
+pub(crate) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from >= b.len() {
+        return None;
+    }
+    let first = needle[0];
+    let mut i = from;
+    while let Some(p) = memchr(first, &b[i..]) {
+        let at = i + p;
+        if b[at..].starts_with(needle) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// Decodes the character references in `s` (HTML's named ones that matter in news text,
+/// and numeric ones) into `out`. Unknown names are kept as written.
+pub(crate) fn decode_entities_into(s: &str, out: &mut String) {
+    decode_entities_with(s, |piece| out.push_str(piece));
+}
+
+/// `s` with its character references decoded (borrowed when it has none).
+pub(crate) fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    decode_entities_into(s, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Calls `f` with the pieces of `s` with character references decoded.
+fn decode_entities_with(s: &str, mut f: impl FnMut(&str)) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(p) = memchr(b'&', &b[i..]) {
+        let amp = i + p;
+        if amp > i {
+            f(&s[i..amp]);
+        }
+        match char_ref(&s[amp + 1..]) {
+            Some((c, used)) => {
+                let mut buf = [0u8; 4];
+                f(c.encode_utf8(&mut buf));
+                i = amp + 1 + used;
+            }
+            None => {
+                f("&");
+                i = amp + 1;
+            }
+        }
+    }
+    if i < b.len() {
+        f(&s[i..]);
+    }
+}
+
+/// Reads a character reference after its `&`: the character and how many bytes it took.
+fn char_ref(s: &str) -> Option<(char, usize)> {
+    let b = s.as_bytes();
+    if b.first() == Some(&b'#') {
+        let (hex, start) = match b.get(1) {
+            Some(b'x' | b'X') => (true, 2),
+            _ => (false, 1),
+        };
+        let digits = b[start..]
+            .iter()
+            .take(8)
+            .take_while(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let v = u32::from_str_radix(&s[start..start + digits], if hex { 16 } else { 10 }).ok()?;
+        let mut used = start + digits;
+        if b.get(used) == Some(&b';') {
+            used += 1;
+        }
+        return Some((numeric_char(v), used));
+    }
+    let len = b
+        .iter()
+        .take(32)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if len == 0 {
+        return None;
+    }
+    let name = &s[..len];
+    if b.get(len) == Some(&b';') {
+        return named_entity(name).map(|c| (c, len + 1));
+    }
+    // A few references are commonly written without their semicolon.
+    match name {
+        "amp" | "lt" | "gt" | "quot" | "nbsp" | "copy" | "reg" => {
+            named_entity(name).map(|c| (c, len))
+        }
+        _ => None,
+    }
+}
+
+/// A numeric character reference's character, as browsers read it: C1 controls are the
+/// windows-1252 characters people meant, and impossible values are U+FFFD.
+fn numeric_char(v: u32) -> char {
+    const C1: [u16; 32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+        0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ];
+    let v = if (0x80..0xA0).contains(&v) {
+        u32::from(C1[(v - 0x80) as usize])
+    } else {
+        v
+    };
+    match v {
+        0 => '\u{FFFD}',
+        _ => char::from_u32(v).unwrap_or('\u{FFFD}'),
+    }
+}
+
+/// ISO-8859-1's named characters, U+00A0 to U+00FF, in order.
+const LATIN1_NAMES: [&str; 96] = [
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
+];
+
+/// Greek letters' names, from U+0391 (capitals) and U+03B1 (small); U+03A2 has no name.
+const GREEK_NAMES: [&str; 25] = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigmaf", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega",
+];
+
+/// The character a named reference stands for (the XML five, Latin-1, Greek, and the
+/// punctuation, symbols and bidi marks found in news text).
+fn named_entity(name: &str) -> Option<char> {
+    let v: u32 = match name {
+        "amp" | "AMP" => 38,
+        "lt" | "LT" => 60,
+        "gt" | "GT" => 62,
+        "quot" | "QUOT" => 34,
+        "apos" => 39,
+        "OElig" => 338,
+        "oelig" => 339,
+        "Scaron" => 352,
+        "scaron" => 353,
+        "Yuml" => 376,
+        "fnof" => 402,
+        "circ" => 710,
+        "tilde" => 732,
+        "ensp" => 8194,
+        "emsp" => 8195,
+        "thinsp" => 8201,
+        "zwnj" => 8204,
+        "zwj" => 8205,
+        "lrm" => 8206,
+        "rlm" => 8207,
+        "ndash" => 8211,
+        "mdash" => 8212,
+        "horbar" => 8213,
+        "lsquo" => 8216,
+        "rsquo" => 8217,
+        "sbquo" => 8218,
+        "ldquo" => 8220,
+        "rdquo" => 8221,
+        "bdquo" => 8222,
+        "dagger" => 8224,
+        "Dagger" => 8225,
+        "bull" => 8226,
+        "hellip" => 8230,
+        "permil" => 8240,
+        "prime" => 8242,
+        "Prime" => 8243,
+        "lsaquo" => 8249,
+        "rsaquo" => 8250,
+        "oline" => 8254,
+        "frasl" => 8260,
+        "euro" => 8364,
+        "image" => 8465,
+        "weierp" => 8472,
+        "real" => 8476,
+        "trade" | "TRADE" => 8482,
+        "alefsym" => 8501,
+        "larr" => 8592,
+        "uarr" => 8593,
+        "rarr" => 8594,
+        "darr" => 8595,
+        "harr" => 8596,
+        "lArr" => 8656,
+        "rArr" => 8658,
+        "hArr" => 8660,
+        "forall" => 8704,
+        "part" => 8706,
+        "exist" => 8707,
+        "empty" => 8709,
+        "nabla" => 8711,
+        "isin" => 8712,
+        "notin" => 8713,
+        "ni" => 8715,
+        "prod" => 8719,
+        "sum" => 8721,
+        "minus" => 8722,
+        "lowast" => 8727,
+        "radic" => 8730,
+        "prop" => 8733,
+        "infin" => 8734,
+        "ang" => 8736,
+        "and" => 8743,
+        "or" => 8744,
+        "cap" => 8745,
+        "cup" => 8746,
+        "int" => 8747,
+        "there4" => 8756,
+        "sim" => 8764,
+        "cong" => 8773,
+        "asymp" => 8776,
+        "ne" => 8800,
+        "equiv" => 8801,
+        "le" => 8804,
+        "ge" => 8805,
+        "sub" => 8834,
+        "sup" => 8835,
+        "nsub" => 8836,
+        "sube" => 8838,
+        "supe" => 8839,
+        "oplus" => 8853,
+        "otimes" => 8855,
+        "perp" => 8869,
+        "sdot" => 8901,
+        "loz" => 9674,
+        "spades" => 9824,
+        "clubs" => 9827,
+        "hearts" => 9829,
+        "diams" => 9830,
+        "thetasym" => 977,
+        "upsih" => 978,
+        "piv" => 982,
+        "check" | "checkmark" => 10003,
+        "star" => 9734,
+        "starf" => 9733,
+        "NewLine" => 10,
+        "Tab" => 9,
+        _ => {
+            if let Some(i) = LATIN1_NAMES.iter().position(|n| *n == name) {
+                0xA0 + i as u32
+            } else {
+                let lower = name.to_ascii_lowercase();
+                let i = GREEK_NAMES.iter().position(|n| *n == lower)? as u32;
+                let capital = name.as_bytes()[0].is_ascii_uppercase();
+                if capital && lower == "sigmaf" {
+                    return None;
+                }
+                if capital { 0x391u32 } else { 0x3B1 }.checked_add(i)?
+            }
+        }
+    };
+    char::from_u32(v)
 }
 
 /// Plain text with its paragraphs kept (blank-line separated) and whitespace collapsed.
 pub(crate) fn plain_text(s: &str) -> String {
-    let mut paragraphs = Vec::new();
-    let mut cur = String::new();
+    let mut sink = TextSink::with_capacity(s.len());
     for line in s.lines() {
         if line.trim().is_empty() {
-            if !cur.is_empty() {
-                paragraphs.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        for word in line.split_whitespace() {
-            if !cur.is_empty() {
-                cur.push(' ');
-            }
-            cur.push_str(word);
+            sink.flush();
+        } else {
+            sink.space = true;
+            sink.push_str(line);
         }
     }
-    if !cur.is_empty() {
-        paragraphs.push(cur);
-    }
-    paragraphs.join("\n\n")
+    sink.out
 }
 
 /// Text that may be HTML or plain, as plain paragraphs.
@@ -377,15 +673,6 @@ pub(crate) fn one_line(s: &str, is_html: bool) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Joins blocks as paragraphs.
-pub(crate) fn join_blocks(blocks: &[Block]) -> String {
-    blocks
-        .iter()
-        .map(|b| b.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 #[cfg(test)]
@@ -422,33 +709,60 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow() {
-        let html = format!("{}نص{}", "<div>".repeat(5000), "</div>".repeat(5000));
-        // Text beyond the depth limit is dropped, not a crash.
-        let _ = html_to_text(&html);
+        let html = format!("{}نص{}", "<div>".repeat(50_000), "</div>".repeat(50_000));
+        assert_eq!(html_to_text(&html), "نص");
         assert_eq!(html_to_text("<div><div><p>نص</p></div></div>"), "نص");
     }
 
     #[test]
-    fn furniture_names() {
-        assert!(names_furniture("related-news", false));
-        assert!(names_furniture("post-comments", false));
-        assert!(names_furniture("share-buttons", true));
-        assert!(!names_furniture("share-buttons", false));
-        assert!(!names_furniture("content has-sidebar", true));
-        assert!(!names_furniture("entry-content", true));
-        assert!(!names_furniture("article-body", true));
-        assert!(!names_furniture("header-title-download", true));
+    fn unicode_whitespace_is_one_space() {
+        for c in (0..=0x3000u32).filter_map(char::from_u32) {
+            let text = format!("أ{c}ب");
+            let want = if c.is_whitespace() {
+                "أ ب".to_string()
+            } else {
+                text.clone()
+            };
+            if c == '<' || c == '&' {
+                continue;
+            }
+            assert_eq!(html_to_text(&text), want, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
-    fn link_density_counts_link_text() {
-        let doc =
-            Html::parse_fragment("<p><a href=/a>خبر</a> <a href=/b>آخر</a></p><p>نص عادي</p>");
-        let mut w = Walker::new(Filter::Strict);
-        w.walk(doc.root_element(), false);
-        let blocks = w.finish();
-        assert_eq!(blocks.len(), 2);
-        assert!(blocks[0].link_density() > 0.99);
-        assert_eq!(blocks[1].link_density(), 0.0);
+    fn entities_named_numeric_and_broken() {
+        assert_eq!(
+            decode_entities("&laquo;الأمن&raquo;&nbsp;&#1575;&#x644; &#150; &eacute; &Omega;"),
+            "«الأمن»\u{a0}ال – é Ω"
+        );
+        // Unknown or unterminated references stay as written; a bare & is kept.
+        assert_eq!(
+            decode_entities("AT&T &bogus; &amp x &#; &"),
+            "AT&T &bogus; & x &#; &"
+        );
+        assert_eq!(
+            decode_entities("&#0;&#xD800;&#99999999;"),
+            "\u{fffd}\u{fffd}\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn markup_traps() {
+        // Unclosed script is kept out only when it is closed; comments and CDATA; attributes
+        // with '>' inside quotes; a lone '<'.
+        assert_eq!(
+            html_to_text(
+                "<p title=\"a > b\">نص</p><!-- <p>لا</p> --><script>if (a<b) x()</script>بعد"
+            ),
+            "نص\n\nبعد"
+        );
+        assert_eq!(html_to_text("x <iframe src=y> z"), "x z");
+        assert_eq!(html_to_text("<![CDATA[أ]]> &lt;b&gt; 3 < 4"), "أ <b> 3 < 4");
+        assert_eq!(
+            html_to_text("<ul><li>أ</li><li>ب<br/>ج</li></ul><img src=x>د"),
+            "أ\n\nب\n\nج\n\nد"
+        );
+        assert_eq!(html_to_text("<p>cut <b"), "cut");
     }
 }

@@ -6,34 +6,60 @@
 //!   networks, and a body size cap enforced while streaming). [`Fetcher::fetch_source`] polls
 //!   one [`rasd_core::SourceConfig`] with a conditional GET and returns a [`SourceOutcome`]:
 //!   the items, the new [`rasd_core::FetchState`] and the [`Problem`]s met on the way.
-//! - [`parse_feed`] reads RSS 0.9x/1.0/2.0, Atom and JSON Feed bytes (via feed-rs), decoding
-//!   legacy charsets first ([`decode_text`]) and reading non-RFC dates ([`parse_date`]).
-//! - [`extract_article`] finds the main text, title, date and author of an article page
-//!   ([`Extracted`]); `fetch_source` uses it for entries that carry only a summary.
+//!   Every request passes robots.txt (cached per site, token [`ROBOTS_AGENT`]) and per-host
+//!   limits (requests in flight, delay between starts, `Crawl-delay`) shared by all clones;
+//!   a failed poll carries `retry_at` (`Retry-After`, else backoff with jitter).
+//! - [`schedule`]: when to poll next ([`next_interval`] from the publishing rate, clamped;
+//!   [`next_due`]).
+//! - [`parse_feed`] reads RSS 0.9x/1.0/2.0, RDF, Atom and JSON Feed bytes with our own
+//!   forgiving reader (damaged feeds keep what can be read), decoding legacy charsets first
+//!   ([`decode_text`]) and reading non-RFC dates ([`parse_date`]); [`feed_report`] describes
+//!   a feed for a person; [`bench_feeds`] times parsing.
+//! - [`read_site`] polls a news site without a feed: [`discover_links`] on its section pages
+//!   and sitemaps, then [`fetch_articles`].
+//! - [`parse_opml`], [`to_opml`] and [`sources_toml_entries`] import and export source lists.
+//! - [`extract_article`] finds the main text, title, date, author, lead image, language and
+//!   canonical URL of an article page ([`Extracted`]) with its own fast HTML parser;
+//!   `fetch_source` uses it for entries that carry only a summary. [`eval`] scores it
+//!   against hand-checked text ([`eval::eval_extraction`]).
 //! - [`parse_form_export`] imports a public comment form's JSON export as comment items.
 //!
 //! Nothing here panics or fails a batch on bad input: a bad entry, record or page is a
 //! [`Problem`] (logged at WARN when made, with a short `reason` to count by), and the rest go
 //! on. Errors that stop one source are [`Error`]s.
 
+mod bench;
 mod dates;
 mod encoding;
 mod error;
+pub mod eval;
 mod extract;
 mod feed;
 mod fetch;
 mod form;
 mod guard;
+mod hosts;
 mod html;
+mod opml;
+mod robots;
+pub mod schedule;
+mod site;
+mod sitemap;
 
+pub use bench::{BenchResult, bench_feeds, bench_files};
 pub use dates::{NAIVE_TZ, parse_date};
 pub use encoding::decode_text;
 pub use error::{Error, Problem, Result};
 pub use extract::{Extracted, extract_article};
-pub use feed::{is_article_link, parse_feed};
+pub use feed::{EntryReport, FeedReport, feed_report, is_article_link, parse_feed};
 pub use fetch::{
     Fetched, Fetcher, PAGE_CONCURRENCY, SHORT_TEXT_CHARS, SourceOutcome, needs_full_text,
 };
 pub use form::parse_form_export;
-pub use guard::is_blocked_ip;
+pub use guard::{allow_private_for, is_blocked_ip};
 pub use html::html_to_text;
+pub use opml::{merge_sources, parse_opml, sources_toml_entries, to_opml};
+pub use robots::AGENT as ROBOTS_AGENT;
+pub use schedule::{next_due, next_interval};
+pub use site::{MAX_LINKS_PER_POLL, discover_links, fetch_articles, read_site};
+pub use sitemap::MAX_SITEMAP_BYTES;

@@ -1,5 +1,8 @@
 //! Fetching against real loopback servers: conditional GET, HTTP errors, the body cap, the
-//! timeout, full-text pages, the address guard and file imports.
+//! timeout, full-text pages, the address guard, file imports, robots.txt, per-host limits,
+//! Retry-After and backoff, redirect loops and slow bodies. A middleware logs every request
+//! the server receives (path and time) and how many are in flight, so the tests assert what
+//! reached the server, not only what the client reports.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,11 +11,13 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use chrono::Utc;
 use futures_util::stream;
 use rasd_core::{FetchSettings, FetchState, Interval, SourceConfig, SourceKind};
 use rasd_sources::{Fetcher, SourceOutcome};
@@ -30,6 +35,42 @@ struct App {
     feed_hits: Arc<AtomicUsize>,
     /// The last User-Agent seen.
     user_agent: Arc<Mutex<Option<String>>>,
+    /// Every request received: its path and when it arrived.
+    log: Arc<Mutex<Vec<(String, Instant)>>>,
+    /// Requests being handled now, and the most at once.
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    /// What `/robots.txt` answers: a status and a body.
+    robots: Arc<Mutex<(u16, String)>>,
+}
+
+impl App {
+    /// When each request for `path` arrived, in order.
+    fn hits(&self, path: &str) -> Vec<Instant> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    fn set_robots(&self, status: u16, body: &str) {
+        *self.robots.lock().unwrap() = (status, body.to_string());
+    }
+}
+
+async fn spy(State(app): State<App>, req: Request, next: Next) -> Response {
+    app.log
+        .lock()
+        .unwrap()
+        .push((req.uri().path().to_string(), Instant::now()));
+    let now = app.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    app.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = next.run(req).await;
+    app.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
 }
 
 struct Server {
@@ -46,14 +87,27 @@ async fn serve() -> Server {
         long_hits: Arc::default(),
         feed_hits: Arc::default(),
         user_agent: Arc::default(),
+        log: Arc::default(),
+        in_flight: Arc::default(),
+        max_in_flight: Arc::default(),
+        robots: Arc::new(Mutex::new((404, String::new()))),
     };
     let router = Router::new()
         .route("/feed.xml", get(feed))
+        .route("/private/feed.xml", get(feed))
+        .route("/links-elsewhere.xml", get(links_elsewhere))
         .route("/article/1", get(article))
         .route("/article/long", get(long_article))
         .route("/endless", get(endless))
         .route("/declared-big", get(declared_big))
         .route("/slow", get(slow))
+        .route("/drip", get(drip))
+        .route("/busy", get(busy))
+        .route("/limited", get(limited))
+        .route("/unavailable", get(unavailable))
+        .route("/loop", get(redirect_loop))
+        .route("/robots.txt", get(robots))
+        .layer(middleware::from_fn_with_state(app.clone(), spy))
         .with_state(app.clone());
     tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
@@ -150,12 +204,72 @@ async fn slow() -> Response {
     "too late".into_response()
 }
 
+/// A body that trickles one byte every 300 ms and never ends on its own.
+async fn drip() -> Response {
+    let chunks = stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Some((Ok::<_, Infallible>(Bytes::from_static(b" ")), ()))
+    });
+    (
+        [(header::CONTENT_TYPE, "application/rss+xml")],
+        Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
+/// Takes a while, so requests overlap.
+async fn busy() -> Response {
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    "ok".into_response()
+}
+
+async fn limited() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "120")],
+        "تم تجاوز الحد",
+    )
+        .into_response()
+}
+
+async fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "الخدمة غير متاحة").into_response()
+}
+
+async fn redirect_loop() -> Redirect {
+    Redirect::temporary("/loop")
+}
+
+async fn robots(State(app): State<App>) -> Response {
+    let (status, body) = app.robots.lock().unwrap().clone();
+    (StatusCode::from_u16(status).unwrap(), body).into_response()
+}
+
+/// A feed whose entries link to this same server under other host names: `localhost`
+/// instead of `127.0.0.1`, and another port.
+async fn links_elsewhere(State(app): State<App>) -> Response {
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>روابط</title><link>{base}/</link><description>d</description>
+<item><title>رابط باسم آخر</title><link>http://localhost:{port}/article/1</link>
+  <description>ملخص قصير</description><pubDate>Sun, 22 Nov 2026 09:00:00 +0300</pubDate></item>
+<item><title>رابط إلى منفذ آخر</title><link>http://127.0.0.1:1/admin</link>
+  <description>ملخص قصير آخر</description><pubDate>Sun, 22 Nov 2026 10:00:00 +0300</pubDate></item>
+</channel></rss>"#,
+        base = app.base
+    );
+    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+}
+
 fn settings() -> FetchSettings {
     FetchSettings {
         user_agent: "RasdTest/1".into(),
         contact: "ops@example.jo".into(),
         timeout: Interval(Duration::from_secs(2)),
         max_body_bytes: CAP,
+        // The tests that need a delay set one.
+        per_host_delay: Interval(Duration::ZERO),
         ..FetchSettings::default()
     }
 }
@@ -361,4 +475,268 @@ async fn form_export_from_a_file() {
     std::fs::write(&path, vec![b' '; CAP as usize + 10]).unwrap();
     let out = fetcher.fetch_source(&src, &FetchState::default()).await;
     assert_eq!(reasons(&out), ["too_large"]);
+}
+
+/// Seconds from now until `at` (negative when past).
+fn secs_until(at: chrono::DateTime<Utc>) -> i64 {
+    (at - Utc::now()).num_seconds()
+}
+
+#[tokio::test]
+async fn robots_disallowed_path_is_never_requested() {
+    let server = serve().await;
+    server.app.set_robots(
+        200,
+        "User-agent: *\nDisallow: /\n\n# Rasd may read the feeds, not the private area.\n\
+         User-agent: Rasd\nDisallow: /private/\n",
+    );
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let private = format!("{}/private/feed.xml", server.base);
+    let out = fetcher
+        .fetch_source(&source(&private, true), &FetchState::default())
+        .await;
+    assert!(out.items.is_empty());
+    assert_eq!(reasons(&out), ["robots_disallowed"]);
+    let msg = &out.problems[0].message;
+    assert!(msg.contains(&private), "names the URL: {msg}");
+    assert!(msg.contains("Disallow: /private/"), "names the rule: {msg}");
+    assert_eq!(out.state.consecutive_failures, 1);
+    assert!(out.retry_at.is_some());
+    assert!(
+        server.app.hits("/private/feed.xml").is_empty(),
+        "never requested"
+    );
+
+    // The Rasd group allows the rest; robots.txt was fetched once for both.
+    let ok = fetch_with(&fetcher, &format!("{}/feed.xml", server.base)).await;
+    assert_eq!(ok.items.len(), 3, "{:?}", ok.problems);
+    assert!(ok.retry_at.is_none());
+    assert_eq!(server.app.hits("/robots.txt").len(), 1);
+
+    // Article pages are checked too.
+    let article_hits = server.app.hits("/article/1").len();
+    assert_eq!(article_hits, 1, "fetched for its full text");
+    server
+        .app
+        .set_robots(200, "User-agent: rasd\nDisallow: /article/\n");
+    let fresh = Fetcher::new(&settings()).unwrap();
+    let out = fetch_with(&fresh, &format!("{}/feed.xml", server.base)).await;
+    assert_eq!(out.items.len(), 3);
+    assert_eq!(reasons(&out), ["robots_disallowed", "robots_disallowed"]);
+    assert_eq!(server.app.hits("/article/1").len(), article_hits);
+    assert_eq!(
+        out.state.consecutive_failures, 0,
+        "a page is not the source"
+    );
+}
+
+#[tokio::test]
+async fn robots_server_error_disallows_the_site_for_now() {
+    let server = serve().await;
+    server.app.set_robots(503, "");
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let out = fetch_with(&fetcher, &format!("{}/feed.xml", server.base)).await;
+    assert_eq!(reasons(&out), ["robots_unavailable"]);
+    assert!(out.problems[0].message.contains("robots.txt"));
+    assert!(server.app.hits("/feed.xml").is_empty());
+
+    // With robots.txt not respected, the same fetch goes through.
+    let mut relaxed = settings();
+    relaxed.respect_robots = false;
+    let out = fetch_with(
+        &Fetcher::new(&relaxed).unwrap(),
+        &format!("{}/feed.xml", server.base),
+    )
+    .await;
+    assert_eq!(out.items.len(), 3);
+    assert_eq!(server.app.hits("/robots.txt").len(), 1);
+}
+
+#[tokio::test]
+async fn crawl_delay_spaces_requests_to_a_host() {
+    let server = serve().await;
+    server
+        .app
+        .set_robots(200, "User-agent: *\nCrawl-delay: 1\nDisallow: /nothing\n");
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let url = format!("{}/article/1", server.base);
+    let gets = (0..3).map(|_| {
+        let (f, u) = (fetcher.clone(), url.clone());
+        tokio::spawn(async move { f.get(&u, true, None).await.map(|r| r.status) })
+    });
+    for g in gets.collect::<Vec<_>>() {
+        assert_eq!(g.await.unwrap().unwrap(), 200);
+    }
+    let hits = server.app.hits("/article/1");
+    assert_eq!(hits.len(), 3);
+    for pair in hits.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(900), "gap {gap:?}");
+    }
+    assert_eq!(server.app.hits("/robots.txt").len(), 1);
+}
+
+#[tokio::test]
+async fn per_host_concurrency_is_never_exceeded() {
+    let server = serve().await;
+    let mut s = settings();
+    s.per_host_concurrency = 2;
+    let fetcher = Fetcher::new(&s).unwrap();
+    let url = format!("{}/busy", server.base);
+    let gets: Vec<_> = (0..6)
+        .map(|_| {
+            let (f, u) = (fetcher.clone(), url.clone());
+            tokio::spawn(async move { f.get(&u, true, None).await.map(|r| r.status) })
+        })
+        .collect();
+    for g in gets {
+        assert_eq!(g.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(server.app.hits("/busy").len(), 6);
+    assert_eq!(
+        server.app.max_in_flight.load(Ordering::SeqCst),
+        2,
+        "two at a time, never more"
+    );
+}
+
+#[tokio::test]
+async fn different_hosts_are_not_serialized() {
+    let server = serve().await;
+    let mut s = settings();
+    s.per_host_concurrency = 1;
+    s.per_host_delay = Interval(Duration::from_secs(30));
+    // A robots.txt request would count against each host and delay the next by 30 s.
+    s.respect_robots = false;
+    let fetcher = Fetcher::new(&s).unwrap();
+    let port = server.base.rsplit(':').next().unwrap();
+    // One server under two host names: two hosts to the fetcher.
+    let urls = [
+        format!("{}/busy", server.base),
+        format!("http://localhost:{port}/busy"),
+    ];
+    let started = Instant::now();
+    let gets: Vec<_> = urls
+        .into_iter()
+        .map(|u| {
+            let f = fetcher.clone();
+            tokio::spawn(async move { f.get(&u, true, None).await.map(|r| r.status) })
+        })
+        .collect();
+    for g in gets {
+        assert_eq!(g.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(server.app.max_in_flight.load(Ordering::SeqCst), 2);
+    assert!(started.elapsed() < Duration::from_secs(10), "no 30 s wait");
+}
+
+#[tokio::test]
+async fn rate_limited_with_retry_after() {
+    let server = serve().await;
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let out = fetch_with(&fetcher, &format!("{}/limited", server.base)).await;
+    assert!(out.items.is_empty());
+    assert_eq!(reasons(&out), ["http_status"]);
+    assert!(out.problems[0].message.contains("429"));
+    let wait = secs_until(out.retry_at.expect("retry_at is set"));
+    assert!((115..=121).contains(&wait), "Retry-After 120 gave {wait}s");
+}
+
+#[tokio::test]
+async fn repeated_503_doubles_the_backoff() {
+    let server = serve().await;
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let mut src = source(&format!("{}/unavailable", server.base), true);
+    src.interval = Some(Interval::from_secs(1000));
+    let first = fetcher.fetch_source(&src, &FetchState::default()).await;
+    assert_eq!(first.state.consecutive_failures, 1);
+    let w1 = secs_until(first.retry_at.unwrap());
+    assert!((790..=1200).contains(&w1), "first backoff {w1}s");
+    let second = fetcher.fetch_source(&src, &first.state).await;
+    assert_eq!(second.state.consecutive_failures, 2);
+    let w2 = secs_until(second.retry_at.unwrap());
+    assert!((1590..=2400).contains(&w2), "second backoff {w2}s");
+
+    // Capped by max_backoff.
+    let mut s = settings();
+    s.max_backoff = Interval::from_secs(1500);
+    let capped = Fetcher::new(&s).unwrap();
+    let many = FetchState {
+        consecutive_failures: 9,
+        ..FetchState::default()
+    };
+    let out = capped.fetch_source(&src, &many).await;
+    assert!(secs_until(out.retry_at.unwrap()) <= 1500);
+    assert_eq!(server.app.hits("/unavailable").len(), 3);
+}
+
+#[tokio::test]
+async fn redirect_loop_is_a_clear_problem() {
+    let server = serve().await;
+    let out = fetch(&format!("{}/loop", server.base)).await;
+    assert_eq!(reasons(&out), ["too_many_redirects"]);
+    let msg = &out.problems[0].message;
+    assert!(msg.contains("more than 5 redirects"), "{msg}");
+    assert!(msg.contains("[fetch] max_redirects"), "{msg}");
+    let hits = server.app.hits("/loop").len();
+    assert!((1..=6).contains(&hits), "{hits} requests");
+}
+
+#[tokio::test]
+async fn dripping_body_times_out_within_bounds() {
+    let server = serve().await;
+    let started = Instant::now();
+    let out = fetch(&format!("{}/drip", server.base)).await;
+    assert_eq!(reasons(&out), ["timeout"], "{:?}", out.problems);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert!(out.retry_at.is_some());
+}
+
+#[tokio::test]
+async fn private_links_in_a_feed_are_blocked() {
+    let server = serve().await;
+    let fetcher = Fetcher::new(&settings()).unwrap();
+
+    // A feed read from a file, by a source without allow_private, links to loopback.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.xml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>ملف</title><link>https://example.jo/</link><description>d</description>
+<item><title>ضبط مطلوبين</title><link>{}/article/1</link><description>ملخص</description>
+  <pubDate>Sun, 22 Nov 2026 09:00:00 +0300</pubDate></item>
+</channel></rss>"#,
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = fetcher
+        .fetch_source(
+            &source(&format!("file://{}", path.display()), false),
+            &FetchState::default(),
+        )
+        .await;
+    assert_eq!(out.items.len(), 1, "the entry is kept with its summary");
+    assert_eq!(reasons(&out), ["blocked_address"]);
+    assert!(out.problems[0].message.contains("allow_private"));
+
+    // A trusted local source is trusted for its own host only: links to other names and
+    // ports of loopback are refused.
+    let out = fetch_with(&fetcher, &format!("{}/links-elsewhere.xml", server.base)).await;
+    assert_eq!(out.items.len(), 2);
+    assert_eq!(reasons(&out), ["blocked_address", "blocked_address"]);
+    assert!(server.app.hits("/article/1").is_empty(), "never requested");
+    assert!(server.app.hits("/admin").is_empty());
+}
+
+async fn fetch_with(fetcher: &Fetcher, url: &str) -> SourceOutcome {
+    fetcher
+        .fetch_source(&source(url, true), &FetchState::default())
+        .await
 }

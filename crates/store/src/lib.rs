@@ -7,6 +7,12 @@
 //! - [`UpsertStats`]: what a batch did (inserted, updated, unchanged).
 //! - [`Status`]: counts for `rasd status` and the admin page (by language, topic, kind, source).
 //! - [`SourceRecord`]: a configured source as last recorded by [`Store::record_sources`].
+//! - [`SourceHealth`]: per-source health and schedule ([`Store::source_health`]): last
+//!   success and error, failures in a row, publishing rate, `next_due`, and a `flagged`
+//!   mark for sources that need a person. [`Store::due_sources`] and
+//!   [`Store::set_next_due`] drive the scheduler.
+//! - De-duplication on upsert: an unknown id is matched by GUID (same source), then by
+//!   content hash (any source) before it is inserted ([`Committed`], [`Duplicate`]).
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
 //!
@@ -18,4 +24,7 @@ pub mod schema;
 mod store;
 
 pub use error::{Error, Result};
-pub use store::{DB_FILE, SourceRecord, Status, Store, UpsertStats};
+pub use store::{
+    Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
+    FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, UpsertStats,
+};

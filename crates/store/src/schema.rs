@@ -59,6 +59,17 @@ CREATE TABLE fetch_state (
     consecutive_failures INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 "#,
+    // 2: de-duplication keys (the feed's GUID per source, the content hash across sources)
+    // and per-source health and scheduling.
+    r#"
+ALTER TABLE items ADD COLUMN guid TEXT;
+CREATE INDEX items_source_guid ON items (source, guid);
+CREATE INDEX items_content_hash ON items (content_hash);
+
+ALTER TABLE fetch_state ADD COLUMN failing_since INTEGER;
+ALTER TABLE fetch_state ADD COLUMN next_due INTEGER;
+ALTER TABLE fetch_state ADD COLUMN items_per_day REAL NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -126,6 +137,47 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn version_1_database_upgrades_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO items (id, kind, source, url, title, body, fetched, when_ts, lang, content_hash) \
+             VALUES ('a1', 'article', 'roya-news', 'https://roya.tv/1', 'عنوان', 'نص', 10, 10, 'ar', 'h1'); \
+             INSERT INTO fetch_state (source, etag, consecutive_failures) VALUES ('roya-news', '\"e\"', 2);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), 2);
+        let (title, guid): (String, Option<String>) = conn
+            .query_row("SELECT title, guid FROM items WHERE id = 'a1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((title.as_str(), guid), ("عنوان", None));
+        let (etag, failures, due, rate): (String, i64, Option<i64>, f64) = conn
+            .query_row(
+                "SELECT etag, consecutive_failures, next_due, items_per_day FROM fetch_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (etag.as_str(), failures, due, rate),
+            ("\"e\"", 2, None, 0.0)
+        );
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+                 AND name IN ('items_source_guid', 'items_content_hash')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 2);
     }
 
     #[test]

@@ -24,7 +24,20 @@ const PAGE: i64 = 256;
 
 /// The item columns, in the order [`RawItem::from_row`] reads them.
 const ITEM_COLS: &str =
-    "id, kind, source, url, title, body, author, published, fetched, lang, topics, places";
+    "id, kind, source, url, title, body, author, published, fetched, lang, topics, places, guid";
+
+/// An article whose title and body together are at least this many characters is
+/// recognised by its content hash when it arrives under another URL.
+pub const DEDUP_MIN_CHARS: usize = 200;
+
+/// A source is flagged after this many failures in a row…
+pub const FLAG_AFTER_FAILURES: u32 = 5;
+
+/// …or when it is failing and has not succeeded for this long.
+pub const FLAG_AFTER_SILENCE: chrono::TimeDelta = chrono::TimeDelta::days(3);
+
+/// The window of published times the publishing rate is estimated from.
+pub const RATE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(14);
 
 /// Rasd's SQLite store. One connection behind a mutex: `Send + Sync`, share it in an `Arc`.
 /// Several `Store`s (or processes) may open the same file; WAL mode lets readers run beside
@@ -79,6 +92,75 @@ pub struct Status {
     pub oldest: Option<DateTime<Utc>>,
     /// The latest `when` of any item.
     pub newest: Option<DateTime<Utc>>,
+}
+
+/// What one committed batch did, item by item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Committed {
+    /// The counts ([`Store::commit_batch`] returns only these).
+    pub stats: UpsertStats,
+    /// The stored ids of the items inserted or updated, in batch order: what the search
+    /// index must (re)index. An item recognised as a stored one by GUID appears under the
+    /// stored id.
+    pub changed: Vec<String>,
+    /// Incoming items recognised as stored ones under another id.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// An incoming item that turned out to be a stored one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Duplicate {
+    /// The incoming item's id (from its URL).
+    pub id: String,
+    /// The stored item it is.
+    pub stored_id: String,
+    /// How it was recognised.
+    pub by: DedupKey,
+}
+
+/// How an incoming item was recognised as a stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DedupKey {
+    /// The same source gave the same GUID under another URL: the stored item is updated
+    /// (its URL follows the new one).
+    Guid,
+    /// The same title and text (at least [`DEDUP_MIN_CHARS`]) from any source: the stored
+    /// item is left as it is.
+    Content,
+}
+
+/// One configured source's health and schedule, for `rasd sources` and the admin page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceHealth {
+    /// The source id.
+    pub source: String,
+    /// Display name.
+    pub name: String,
+    /// `feed`, `site` or `form_export`.
+    pub kind: String,
+    /// Where it is fetched from.
+    pub url: String,
+    /// Whether it is polled.
+    pub enabled: bool,
+    /// The last successful poll (a 304 counts).
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last failed poll.
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// What went wrong then; cleared by a success.
+    pub last_error: Option<String>,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+    /// When the current run of failures started; `None` while it succeeds.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When it should be polled next; `None` means now (never scheduled).
+    pub next_due: Option<DateTime<Utc>>,
+    /// Items it publishes per day, estimated from the published times of its items in the
+    /// last 14 days at its last success; 0 when unknown.
+    pub items_per_day: f64,
+    /// Needs a person: [`FLAG_AFTER_FAILURES`] failures in a row, or failing with no success
+    /// for [`FLAG_AFTER_SILENCE`].
+    pub flagged: bool,
 }
 
 /// A source as last recorded from the config.
@@ -152,17 +234,39 @@ impl Store {
         self.commit_batch(items, &[])
     }
 
-    /// [`Store::upsert_items`] plus saving fetch states, in one transaction: a source's etag
-    /// is never saved without the items fetched with it. On error nothing is written.
+    /// [`Store::upsert_items`] plus saving fetch states and source health, in one
+    /// transaction: a source's etag is never saved without the items fetched with it. On
+    /// error nothing is written. See [`Store::commit_batch_detailed`].
     pub fn commit_batch(&self, items: &[Item], states: &[FetchState]) -> Result<UpsertStats> {
+        self.commit_batch_detailed(items, states).map(|c| c.stats)
+    }
+
+    /// Like [`Store::commit_batch`], and says which stored items changed and which incoming
+    /// ones were duplicates.
+    ///
+    /// De-duplication: an item whose id is unknown is first looked up by its `guid` among
+    /// its source's items (the article moved to another URL: the stored item is compared
+    /// and updated as if the id had matched, URL included), then, for articles whose title
+    /// and body both have text and together reach [`DEDUP_MIN_CHARS`] characters, by content
+    /// hash among all articles (the same article from another feed or URL: left alone and
+    /// counted unchanged). A stored item without a GUID takes the incoming one's.
+    ///
+    /// Health: for each state, the failure run's start is kept (`failing_since`) and, after
+    /// a success, the publishing rate is re-estimated from the source's items published in
+    /// the 14 days before `last_success`.
+    pub fn commit_batch_detailed(
+        &self,
+        items: &[Item],
+        states: &[FetchState],
+    ) -> Result<Committed> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let stats = upsert_in(&tx, items)?;
+        let committed = upsert_in(&tx, items)?;
         for state in states {
             save_state_in(&tx, state)?;
         }
         tx.commit()?;
-        Ok(stats)
+        Ok(committed)
     }
 
     /// The item with this id, if stored. A stored row that cannot be read back is
@@ -348,10 +452,89 @@ impl Store {
         raws.into_iter().map(RawState::into_state).collect()
     }
 
-    /// Saves (replacing) one source's fetch state.
+    /// Saves (replacing) one source's fetch state, and its health as
+    /// [`Store::commit_batch`] does.
     pub fn save_fetch_state(&self, state: &FetchState) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        save_state_in(&tx, state)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every configured (not removed) source with its health, by id, including sources
+    /// never fetched; `flagged` is judged as of now.
+    pub fn source_health(&self) -> Result<Vec<SourceHealth>> {
+        self.source_health_at(Utc::now())
+    }
+
+    /// [`Store::source_health`] with `flagged` judged as of `now`.
+    pub fn source_health_at(&self, now: DateTime<Utc>) -> Result<Vec<SourceHealth>> {
         let conn = self.lock();
-        save_state_in(&conn, state)
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.name, s.kind, s.url, s.enabled, f.last_success, f.last_error_at, \
+             f.last_error, COALESCE(f.consecutive_failures, 0), f.failing_since, f.next_due, \
+             COALESCE(f.items_per_day, 0) \
+             FROM sources s LEFT JOIN fetch_state f ON f.source = s.id \
+             WHERE s.removed = 0 ORDER BY s.id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RawHealth {
+                    source: r.get(0)?,
+                    name: r.get(1)?,
+                    kind: r.get(2)?,
+                    url: r.get(3)?,
+                    enabled: r.get(4)?,
+                    last_success: r.get(5)?,
+                    last_error_at: r.get(6)?,
+                    last_error: r.get(7)?,
+                    consecutive_failures: r.get(8)?,
+                    failing_since: r.get(9)?,
+                    next_due: r.get(10)?,
+                    items_per_day: r.get(11)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|raw| raw.into_health(now)).collect()
+    }
+
+    /// The publishing rate estimated at the source's last success (0 when unknown).
+    pub fn items_per_day(&self, source: &str) -> Result<f64> {
+        let conn = self.lock();
+        let rate: Option<f64> = conn
+            .prepare_cached("SELECT items_per_day FROM fetch_state WHERE source = ?1")?
+            .query_row([source], |r| r.get(0))
+            .optional()?;
+        Ok(rate.unwrap_or(0.0))
+    }
+
+    /// Schedules the source's next poll (whole seconds; the source need not have been
+    /// fetched yet).
+    pub fn set_next_due(&self, source: &str, at: DateTime<Utc>) -> Result<()> {
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT INTO fetch_state (source, next_due) VALUES (?1, ?2) \
+             ON CONFLICT (source) DO UPDATE SET next_due = excluded.next_due",
+        )?
+        .execute(params![source, at.timestamp()])?;
+        Ok(())
+    }
+
+    /// The enabled, configured sources due at `now` (never scheduled, or `next_due` not
+    /// after `now`), the longest overdue first.
+    pub fn due_sources(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id FROM sources s LEFT JOIN fetch_state f ON f.source = s.id \
+             WHERE s.removed = 0 AND s.enabled = 1 \
+             AND (f.next_due IS NULL OR f.next_due <= ?1) \
+             ORDER BY COALESCE(f.next_due, 0), s.id",
+        )?;
+        let ids = stmt
+            .query_map([now.timestamp()], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
     }
 
     /// The connection; a panic in another thread while holding it leaves it usable (an open
@@ -387,22 +570,51 @@ fn sorted_unique(list: &[String]) -> Vec<String> {
     v
 }
 
-fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<UpsertStats> {
-    let mut stats = UpsertStats::default();
-    let mut find =
-        tx.prepare_cached("SELECT content_hash, lang, topics, places FROM items WHERE id = ?1")?;
+/// Whether an item may be recognised by its content hash: an article with a title and a
+/// body that together reach [`DEDUP_MIN_CHARS`] characters.
+fn content_dedupable(item: &Item) -> bool {
+    item.kind == ItemKind::Article
+        && !item.title.trim().is_empty()
+        && !item.body.trim().is_empty()
+        && item.title.chars().count() + item.body.chars().count() >= DEDUP_MIN_CHARS
+}
+
+/// A stored row's fields that decide between unchanged and updated.
+struct Stored {
+    hash: String,
+    lang: String,
+    topics: String,
+    places: String,
+    url: String,
+    guid: Option<String>,
+}
+
+fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
+    let mut out = Committed::default();
+    let mut find = tx.prepare_cached(
+        "SELECT content_hash, lang, topics, places, url, guid FROM items WHERE id = ?1",
+    )?;
+    let mut find_guid = tx.prepare_cached(
+        "SELECT id FROM items WHERE source = ?1 AND guid = ?2 ORDER BY rowid LIMIT 1",
+    )?;
+    let mut find_hash = tx.prepare_cached(
+        "SELECT id FROM items WHERE content_hash = ?1 AND kind = 'article' ORDER BY rowid LIMIT 1",
+    )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
-         when_ts, lang, topics, places, content_hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         when_ts, lang, topics, places, content_hash, guid) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
     // stored value.
     let mut update = tx.prepare_cached(
         "UPDATE items SET url = ?2, title = ?3, body = ?4, author = COALESCE(?5, author), \
          published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
-         lang = ?7, topics = ?8, places = ?9, content_hash = ?10 WHERE id = ?1",
+         lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid) \
+         WHERE id = ?1",
     )?;
+    let mut set_guid =
+        tx.prepare_cached("UPDATE items SET guid = ?2 WHERE id = ?1 AND guid IS NULL")?;
     let mut clear_topics = tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?;
     let mut add_topic =
         tx.prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
@@ -414,16 +626,57 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<UpsertStats> {
         let hash = item.content_hash();
         let lang = item.tags.lang.code();
         let published = item.published.map(|t| t.timestamp());
+        let guid = item
+            .guid
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty());
 
-        let existing: Option<(String, String, String, String)> = find
-            .query_row([&item.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        let read = |r: &Row<'_>| {
+            Ok(Stored {
+                hash: r.get(0)?,
+                lang: r.get(1)?,
+                topics: r.get(2)?,
+                places: r.get(3)?,
+                url: r.get(4)?,
+                guid: r.get(5)?,
             })
-            .optional()?;
+        };
+        let mut id = item.id.clone();
+        let mut existing = find.query_row([&id], read).optional()?;
+        if existing.is_none() {
+            let by_guid: Option<String> = match guid {
+                Some(g) => find_guid
+                    .query_row(params![item.source, g], |r| r.get(0))
+                    .optional()?,
+                None => None,
+            };
+            if let Some(stored_id) = by_guid {
+                out.duplicates.push(Duplicate {
+                    id: item.id.clone(),
+                    stored_id: stored_id.clone(),
+                    by: DedupKey::Guid,
+                });
+                existing = find.query_row([&stored_id], read).optional()?;
+                id = stored_id;
+            } else if content_dedupable(item)
+                && let Some(stored_id) = find_hash
+                    .query_row([&hash], |r| r.get::<_, String>(0))
+                    .optional()?
+            {
+                out.duplicates.push(Duplicate {
+                    id: item.id.clone(),
+                    stored_id,
+                    by: DedupKey::Content,
+                });
+                out.stats.unchanged += 1;
+                continue;
+            }
+        }
         match existing {
             None => {
                 insert.execute(params![
-                    item.id,
+                    id,
                     item.kind.code(),
                     item.source,
                     item.url,
@@ -437,21 +690,29 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<UpsertStats> {
                     topics_json,
                     places_json,
                     hash,
+                    guid,
                 ])?;
-                stats.inserted += 1;
+                out.stats.inserted += 1;
             }
-            Some((old_hash, old_lang, old_topics, old_places))
-                if old_hash == hash
-                    && old_lang == lang
-                    && old_topics == topics_json
-                    && old_places == places_json =>
+            Some(old)
+                if old.hash == hash
+                    && old.lang == lang
+                    && old.topics == topics_json
+                    && old.places == places_json
+                    && old.url == item.url =>
             {
-                stats.unchanged += 1;
+                if old.guid.is_none()
+                    && let Some(g) = guid
+                {
+                    // Rows stored before GUIDs were kept learn theirs.
+                    set_guid.execute(params![id, g])?;
+                }
+                out.stats.unchanged += 1;
                 continue;
             }
             Some(_) => {
                 update.execute(params![
-                    item.id,
+                    id,
                     item.url,
                     item.title,
                     item.body,
@@ -461,16 +722,18 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<UpsertStats> {
                     topics_json,
                     places_json,
                     hash,
+                    guid,
                 ])?;
-                clear_topics.execute([&item.id])?;
-                stats.updated += 1;
+                clear_topics.execute([&id])?;
+                out.stats.updated += 1;
             }
         }
         for topic in &topics {
-            add_topic.execute(params![item.id, topic])?;
+            add_topic.execute(params![id, topic])?;
         }
+        out.changed.push(id);
     }
-    Ok(stats)
+    Ok(out)
 }
 
 /// An item row as stored, before its values are checked.
@@ -487,6 +750,7 @@ struct RawItem {
     lang: String,
     topics: String,
     places: String,
+    guid: Option<String>,
 }
 
 impl RawItem {
@@ -505,6 +769,7 @@ impl RawItem {
             lang: r.get(at + 9)?,
             topics: r.get(at + 10)?,
             places: r.get(at + 11)?,
+            guid: r.get(at + 12)?,
         })
     }
 
@@ -531,8 +796,7 @@ impl RawItem {
             kind: ItemKind::from_code(&self.kind),
             source: self.source,
             url: self.url,
-            // Not stored yet: recognising an article by its GUID comes with the dedup keys.
-            guid: None,
+            guid: self.guid,
             title: self.title,
             body: self.body,
             author: self.author,
@@ -619,14 +883,22 @@ impl RawState {
     }
 }
 
-fn save_state_in(conn: &Connection, s: &FetchState) -> Result<()> {
-    conn.prepare_cached(
+/// Saves a fetch state and the health that follows from it: the start of the current run
+/// of failures, and after a success the publishing rate.
+fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
+    let failing_since = (s.consecutive_failures > 0)
+        .then_some(s.last_error_at)
+        .flatten()
+        .map(|t| t.timestamp());
+    tx.prepare_cached(
         "INSERT INTO fetch_state (source, etag, last_modified, last_success, last_error_at, \
-         last_error, consecutive_failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         last_error, consecutive_failures, failing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
          ON CONFLICT (source) DO UPDATE SET etag = excluded.etag, \
          last_modified = excluded.last_modified, last_success = excluded.last_success, \
          last_error_at = excluded.last_error_at, last_error = excluded.last_error, \
-         consecutive_failures = excluded.consecutive_failures",
+         consecutive_failures = excluded.consecutive_failures, \
+         failing_since = CASE WHEN excluded.consecutive_failures = 0 THEN NULL \
+         ELSE COALESCE(fetch_state.failing_since, excluded.failing_since) END",
     )?
     .execute(params![
         s.source,
@@ -636,8 +908,99 @@ fn save_state_in(conn: &Connection, s: &FetchState) -> Result<()> {
         s.last_error_at.map(|t| t.timestamp()),
         s.last_error,
         i64::from(s.consecutive_failures),
+        failing_since,
     ])?;
+    if s.consecutive_failures == 0
+        && let Some(at) = s.last_success
+    {
+        let rate = publishing_rate(tx, &s.source, at)?;
+        tx.prepare_cached("UPDATE fetch_state SET items_per_day = ?2 WHERE source = ?1")?
+            .execute(params![s.source, rate])?;
+    }
     Ok(())
+}
+
+/// Items per day `source` published in the [`RATE_WINDOW`] before `at`: the count divided
+/// by the days from the oldest of them to `at` (at least one day). Items without a published
+/// date do not count; neither do those dated more than an hour after `at`.
+fn publishing_rate(tx: &Transaction<'_>, source: &str, at: DateTime<Utc>) -> Result<f64> {
+    let end = at.timestamp();
+    let start = (at - RATE_WINDOW).timestamp();
+    let (count, oldest): (i64, Option<i64>) = tx
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(when_ts) FROM items WHERE source = ?1 \
+             AND when_ts > ?2 AND when_ts <= ?3 AND published IS NOT NULL",
+        )?
+        .query_row(params![source, start, end + 3600], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let Some(oldest) = oldest else {
+        return Ok(0.0);
+    };
+    let days = ((end - oldest) as f64 / 86_400.0).max(1.0);
+    Ok(count as f64 / days)
+}
+
+/// A health row as stored.
+struct RawHealth {
+    source: String,
+    name: String,
+    kind: String,
+    url: String,
+    enabled: bool,
+    last_success: Option<i64>,
+    last_error_at: Option<i64>,
+    last_error: Option<String>,
+    consecutive_failures: i64,
+    failing_since: Option<i64>,
+    next_due: Option<i64>,
+    items_per_day: f64,
+}
+
+impl RawHealth {
+    fn into_health(self, now: DateTime<Utc>) -> Result<SourceHealth> {
+        let source = self.source;
+        let corrupt = |message: String| Error::Corrupt {
+            id: source.clone(),
+            message,
+        };
+        let time = |field: &str, secs: Option<i64>| {
+            secs.map(|s| {
+                DateTime::from_timestamp(s, 0)
+                    .ok_or_else(|| corrupt(format!("{field} {s} is not a valid unix time")))
+            })
+            .transpose()
+        };
+        let last_success = time("last_success", self.last_success)?;
+        let last_error_at = time("last_error_at", self.last_error_at)?;
+        let failing_since = time("failing_since", self.failing_since)?;
+        let next_due = time("next_due", self.next_due)?;
+        let consecutive_failures = u32::try_from(self.consecutive_failures).map_err(|_| {
+            corrupt(format!(
+                "consecutive_failures {} is out of range",
+                self.consecutive_failures
+            ))
+        })?;
+        let silent_since = last_success.or(failing_since);
+        let flagged = consecutive_failures >= FLAG_AFTER_FAILURES
+            || (consecutive_failures > 0
+                && silent_since.is_some_and(|t| now - t >= FLAG_AFTER_SILENCE));
+        Ok(SourceHealth {
+            source,
+            name: self.name,
+            kind: self.kind,
+            url: self.url,
+            enabled: self.enabled,
+            last_success,
+            last_error_at,
+            last_error: self.last_error,
+            consecutive_failures,
+            failing_since,
+            next_due,
+            items_per_day: self.items_per_day,
+            flagged,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1193,6 +1556,356 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let err = Store::open(&file).unwrap_err();
         assert!(matches!(err, Error::CreateDir { .. }), "{err}");
+    }
+
+    /// A long Arabic article (over [`DEDUP_MIN_CHARS`]) as a source publishes it.
+    fn article(source: &str, url: &str) -> Item {
+        let mut it = Item::new(
+            source,
+            url,
+            "مديرية الأمن العام تطلق خطة مرورية لفصل الشتاء",
+            "أعلنت مديرية الأمن العام عن خطة مرورية شاملة لفصل الشتاء تتضمن نشر دوريات إضافية \
+             على الطرق الخارجية، وتكثيف الرقابة على السرعات في المناطق المرتفعة، والتنسيق مع \
+             الدفاع المدني للتعامل مع أي طارئ، ودعت السائقين إلى تخفيف السرعة.",
+            at(1_790_000_000),
+        );
+        it.published = Some(at(1_789_990_000));
+        it.tags.lang = Lang::Ar;
+        it
+    }
+
+    #[test]
+    fn same_article_from_two_feeds_is_stored_once() {
+        let store = Store::open_in_memory().unwrap();
+        let a = article("roya-news", "https://royanews.tv/news/1");
+        let b = article("petra", "https://petra.gov.jo/Include/InnerPage.jsp?ID=77");
+        assert_ne!(a.id, b.id);
+        let first = store
+            .commit_batch_detailed(std::slice::from_ref(&a), &[])
+            .unwrap();
+        assert_eq!(first.stats.inserted, 1);
+        assert_eq!(first.changed, vec![a.id.clone()]);
+
+        let second = store
+            .commit_batch_detailed(std::slice::from_ref(&b), &[])
+            .unwrap();
+        assert_eq!(
+            second.stats,
+            UpsertStats {
+                inserted: 0,
+                updated: 0,
+                unchanged: 1
+            }
+        );
+        assert!(second.changed.is_empty(), "nothing to reindex");
+        assert_eq!(
+            second.duplicates,
+            vec![Duplicate {
+                id: b.id.clone(),
+                stored_id: a.id.clone(),
+                by: DedupKey::Content
+            }]
+        );
+        assert_eq!(store.get_item(&b.id).unwrap(), None);
+        let kept = store.get_item(&a.id).unwrap().unwrap();
+        assert_eq!(kept.source, "roya-news", "the first one stands");
+        assert_eq!(store.status().unwrap().items, 1);
+
+        // In one batch too.
+        let store = Store::open_in_memory().unwrap();
+        let stats = store.upsert_items(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!((stats.inserted, stats.unchanged), (1, 1));
+    }
+
+    #[test]
+    fn short_texts_and_comments_are_not_merged_by_content() {
+        let store = Store::open_in_memory().unwrap();
+        // Short: the same one-line news flash from two outlets may be two reports.
+        let mut a = item(1, None);
+        let mut b = item(2, None);
+        b.title = a.title.clone();
+        b.body = a.body.clone();
+        assert_eq!(a.content_hash(), b.content_hash());
+        // Two people may send the same long comment: both are kept.
+        let mut c = article("public-form", "form:public-form/F-1");
+        c.kind = ItemKind::Comment;
+        let mut d = article("public-form", "form:public-form/F-2");
+        d.kind = ItemKind::Comment;
+        a.source = "roya-news".into();
+        let stats = store.upsert_items(&[a, b, c, d]).unwrap();
+        assert_eq!(stats.inserted, 4);
+    }
+
+    #[test]
+    fn same_guid_under_a_new_url_updates_the_stored_item() {
+        let store = Store::open_in_memory().unwrap();
+        let mut old = article("alghad", "https://alghad.com/articles/123-خطة-الشتاء");
+        old.guid = Some("alghad-123".into());
+        store.upsert_items(std::slice::from_ref(&old)).unwrap();
+
+        let mut moved = old.clone();
+        moved.url = "https://alghad.com/news/2026/11/خطة-الشتاء".into();
+        moved.id = rasd_core::item_id_for_url(&moved.url);
+        let got = store
+            .commit_batch_detailed(std::slice::from_ref(&moved), &[])
+            .unwrap();
+        assert_eq!(
+            got.stats,
+            UpsertStats {
+                inserted: 0,
+                updated: 1,
+                unchanged: 0
+            }
+        );
+        assert_eq!(got.changed, vec![old.id.clone()], "under the stored id");
+        assert_eq!(got.duplicates[0].by, DedupKey::Guid);
+        assert_eq!(store.get_item(&moved.id).unwrap(), None);
+        let stored = store.get_item(&old.id).unwrap().unwrap();
+        assert_eq!(stored.url, moved.url, "the URL follows the move");
+        assert_eq!(stored.guid.as_deref(), Some("alghad-123"));
+
+        // Seen again under the new URL: unchanged.
+        let again = store.upsert_items(std::slice::from_ref(&moved)).unwrap();
+        assert_eq!(again.unchanged, 1);
+        assert_eq!(store.status().unwrap().items, 1);
+
+        // The same GUID from another source is another item (GUIDs are per feed); its text
+        // differs, so the content hash does not match either.
+        let mut other = article("petra", "https://petra.gov.jo/x");
+        other.guid = Some("alghad-123".into());
+        other.body.push_str(" وأكدت الوكالة ذلك.");
+        assert_eq!(store.upsert_items(&[other]).unwrap().inserted, 1);
+    }
+
+    #[test]
+    fn items_stored_without_a_guid_learn_it() {
+        let store = Store::open_in_memory().unwrap();
+        let mut it = item(3, Some(1_790_000_000));
+        store.upsert_items(std::slice::from_ref(&it)).unwrap();
+        it.guid = Some("https://example.jo/?p=3".into());
+        assert_eq!(
+            store
+                .upsert_items(std::slice::from_ref(&it))
+                .unwrap()
+                .unchanged,
+            1
+        );
+        assert_eq!(store.get_item(&it.id).unwrap().unwrap().guid, it.guid);
+        // So a later move is recognised.
+        let mut moved = it.clone();
+        moved.url = "https://example.jo/اخبار/3-جديد".into();
+        moved.id = rasd_core::item_id_for_url(&moved.url);
+        assert_eq!(store.upsert_items(&[moved]).unwrap().updated, 1);
+        assert_eq!(store.status().unwrap().items, 1);
+    }
+
+    fn ok_state(source: &str, when: DateTime<Utc>) -> FetchState {
+        FetchState {
+            source: source.into(),
+            last_success: Some(when),
+            ..FetchState::default()
+        }
+    }
+
+    fn failed_state(prev: &FetchState, when: DateTime<Utc>) -> FetchState {
+        FetchState {
+            last_error_at: Some(when),
+            last_error: Some("HTTP 503: الخدمة غير متاحة".into()),
+            consecutive_failures: prev.consecutive_failures + 1,
+            ..prev.clone()
+        }
+    }
+
+    #[test]
+    fn health_lists_every_configured_source() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .record_sources(&[
+                source("roya-news", true),
+                source("petra", true),
+                source("ammon", false),
+                source("gone", true),
+            ])
+            .unwrap();
+        store
+            .record_sources(&[
+                source("roya-news", true),
+                source("petra", true),
+                source("ammon", false),
+            ])
+            .unwrap();
+        let t = at(1_790_000_000);
+        let day = chrono::TimeDelta::days(1);
+
+        // roya-news: four dated items in the last 14 days, one older, one undated.
+        let mut items = Vec::new();
+        for (n, days_ago) in [(1, 1), (2, 2), (3, 3), (4, 4), (5, 20)] {
+            let mut it = item(n, None);
+            it.published = Some(t - day * days_ago);
+            items.push(it);
+        }
+        items.push(item(6, None));
+        store
+            .commit_batch(&items, &[ok_state("roya-news", t)])
+            .unwrap();
+
+        // petra: five failures in a row.
+        let mut petra = ok_state("petra", t - day * 2);
+        store.save_fetch_state(&petra).unwrap();
+        for k in 1..=5 {
+            petra = failed_state(&petra, t - day * 2 + chrono::TimeDelta::hours(k));
+            let now = t - day * 2 + chrono::TimeDelta::hours(k);
+            let h = store.source_health_at(now).unwrap();
+            let p = h.iter().find(|h| h.source == "petra");
+            assert!(p.is_some_and(|p| !p.flagged), "not yet flagged");
+            store
+                .commit_batch(&[], std::slice::from_ref(&petra))
+                .unwrap();
+        }
+
+        let health = store.source_health_at(t).unwrap();
+        let ids: Vec<&str> = health.iter().map(|h| h.source.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["ammon", "petra", "roya-news"],
+            "removed sources are left out"
+        );
+
+        let roya = &health[2];
+        assert_eq!(roya.name, "مصدر roya-news");
+        assert!(
+            (roya.items_per_day - 1.0).abs() < 1e-9,
+            "{}",
+            roya.items_per_day
+        );
+        assert_eq!(roya.last_success, Some(t));
+        assert!(!roya.flagged);
+        assert_eq!(
+            store.items_per_day("roya-news").unwrap(),
+            roya.items_per_day
+        );
+
+        let p = &health[1];
+        assert_eq!(p.consecutive_failures, 5);
+        assert!(p.flagged);
+        assert_eq!(
+            p.failing_since,
+            Some(t - day * 2 + chrono::TimeDelta::hours(1)),
+            "the run's first failure"
+        );
+        assert!(p.last_error.as_deref().unwrap().contains("503"));
+
+        let never = &health[0];
+        assert!(!never.enabled);
+        assert_eq!(never.last_success, None);
+        assert_eq!(never.consecutive_failures, 0);
+        assert_eq!(never.items_per_day, 0.0);
+        assert!(!never.flagged);
+
+        // A success clears the run and the flag.
+        let back = FetchState {
+            last_success: Some(t),
+            last_error: None,
+            consecutive_failures: 0,
+            ..petra
+        };
+        store.commit_batch(&[], &[back]).unwrap();
+        let p = store.source_health_at(t).unwrap().remove(1);
+        assert!(!p.flagged);
+        assert_eq!(p.failing_since, None);
+        assert_eq!(store.items_per_day("nobody").unwrap(), 0.0);
+    }
+
+    #[test]
+    fn one_failure_after_three_silent_days_is_flagged() {
+        let store = Store::open_in_memory().unwrap();
+        store.record_sources(&[source("alrai", true)]).unwrap();
+        let t = at(1_790_000_000);
+        let ok = ok_state("alrai", t - chrono::TimeDelta::days(3));
+        store.save_fetch_state(&ok).unwrap();
+        store.save_fetch_state(&failed_state(&ok, t)).unwrap();
+        let h = store.source_health_at(t).unwrap().remove(0);
+        assert_eq!(h.consecutive_failures, 1);
+        assert!(h.flagged);
+        // Quiet but succeeding is fine.
+        store.save_fetch_state(&ok).unwrap();
+        assert!(!store.source_health_at(t).unwrap()[0].flagged);
+    }
+
+    #[test]
+    fn due_sources_follow_next_due() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .record_sources(&[
+                source("a-never", true),
+                source("b-later", true),
+                source("c-overdue", true),
+                source("d-off", false),
+            ])
+            .unwrap();
+        let now = at(1_790_000_000);
+        store
+            .set_next_due("b-later", now + chrono::TimeDelta::minutes(10))
+            .unwrap();
+        store
+            .set_next_due("c-overdue", now - chrono::TimeDelta::minutes(10))
+            .unwrap();
+        assert_eq!(store.due_sources(now).unwrap(), ["a-never", "c-overdue"]);
+        let later = now + chrono::TimeDelta::minutes(10);
+        assert_eq!(
+            store.due_sources(later).unwrap(),
+            ["a-never", "c-overdue", "b-later"],
+            "longest overdue first"
+        );
+        // Saving a fetch state keeps the schedule.
+        store.save_fetch_state(&ok_state("b-later", now)).unwrap();
+        assert_eq!(store.due_sources(now).unwrap(), ["a-never", "c-overdue"]);
+        let h = store.source_health_at(now).unwrap();
+        assert_eq!(h[1].next_due, Some(later));
+        // A removed source is never due.
+        store.record_sources(&[source("c-overdue", true)]).unwrap();
+        assert_eq!(store.due_sources(later).unwrap(), ["c-overdue"]);
+    }
+
+    #[test]
+    fn version_1_file_upgrades_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
+                 when_ts, lang, topics, places, content_hash) VALUES ('v1item', 'article', \
+                 'roya-news', 'https://royanews.tv/news/9', 'حادث سير على الطريق الصحراوي', \
+                 'وقع حادث سير.', NULL, 1789990000, 1790000000, 1789990000, 'ar', \
+                 '[\"traffic\"]', '[]', 'h'); \
+                 INSERT INTO item_topics VALUES ('v1item', 'traffic'); \
+                 INSERT INTO sources VALUES ('roya-news', 'رؤيا', 'feed', 'https://royanews.tv/rss', 1, 0); \
+                 INSERT INTO fetch_state (source, etag, last_success, consecutive_failures) \
+                 VALUES ('roya-news', '\"v9\"', 1790000000, 0);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let it = store.get_item("v1item").unwrap().unwrap();
+        assert_eq!(it.title, "حادث سير على الطريق الصحراوي");
+        assert_eq!(it.guid, None);
+        assert_eq!(it.tags.topics, ["traffic"]);
+        assert_eq!(
+            store
+                .fetch_state("roya-news")
+                .unwrap()
+                .unwrap()
+                .etag
+                .as_deref(),
+            Some("\"v9\"")
+        );
+        let h = store.source_health().unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].last_success, Some(at(1_790_000_000)));
+        assert_eq!(h[0].next_due, None);
+        assert_eq!(store.due_sources(Utc::now()).unwrap(), ["roya-news"]);
     }
 
     #[test]

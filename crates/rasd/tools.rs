@@ -1,0 +1,219 @@
+//! The inspection and measuring commands: `rasd feed`, `rasd extract`, `rasd eval`,
+//! `rasd bench` and `rasd sources`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use rasd_core::Config;
+use rasd_store::Store;
+
+/// Reads a file, or GETs a URL (through the fetcher, with robots.txt and the size cap).
+async fn read_target(target: &str, config: &Config) -> anyhow::Result<Vec<u8>> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        let fetcher = rasd_sources::Fetcher::new(&config.settings.fetch)?;
+        let fetched = fetcher.get(target, false, None).await?;
+        Ok(fetched.body.to_vec())
+    } else {
+        std::fs::read(target).with_context(|| format!("cannot read {target}"))
+    }
+}
+
+/// `rasd feed FILE_OR_URL [--json]`.
+pub async fn feed(target: &str, json: bool, config: &Config) -> anyhow::Result<()> {
+    let bytes = read_target(target, config).await?;
+    let report = rasd_sources::feed_report(&bytes, target)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} feed, {}",
+        target,
+        if report.format.is_empty() {
+            "unrecognised"
+        } else {
+            &report.format
+        },
+        report.encoding
+    );
+    if let Some(t) = &report.title {
+        println!("title: {t}");
+    }
+    println!("{} entries, {} items", report.entries.len(), report.items);
+    for e in &report.entries {
+        let when = e
+            .published
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_else(|| "(no date)".into());
+        println!(
+            "- {}\n  {} · {}",
+            if e.title.is_empty() {
+                "(untitled)"
+            } else {
+                e.title.as_str()
+            },
+            e.link.as_deref().unwrap_or("(no link)"),
+            when
+        );
+    }
+    for p in &report.problems {
+        println!("problem [{}]: {}", p.reason, p.message);
+    }
+    Ok(())
+}
+
+/// `rasd extract FILE.html [--url URL] [--json]`.
+pub fn extract(file: &Path, url: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let html = rasd_sources::decode_text(&bytes, None, url);
+    let url = url.unwrap_or("http://localhost/");
+    let e = rasd_sources::extract_article(&html, url);
+    if json {
+        let v = serde_json::json!({
+            "title": e.title, "text": e.text, "published": e.published, "author": e.author,
+            "lead_image": e.lead_image, "lang": e.lang, "canonical": e.canonical,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        if let Some(t) = &e.title {
+            println!("{t}\n");
+        }
+        println!("{}", e.text);
+    }
+    Ok(())
+}
+
+/// `rasd eval extraction --pages DIR --truth FILE.json`.
+pub fn eval_extraction(pages: &Path, truth: &Path) -> anyhow::Result<()> {
+    let s = rasd_sources::eval::eval_extraction(pages, truth)?;
+    println!("pages={} seconds={:.3}", s.pages, s.seconds);
+    println!(
+        "precision={:.4} recall={:.4} f1={:.4} pages_per_s={:.1}",
+        s.precision, s.recall, s.f1, s.pages_per_s
+    );
+    Ok(())
+}
+
+/// The shared data folder's `rel`, or a clear error naming the flag to pass.
+fn shared_or(rel: &str, flag: &str) -> anyhow::Result<PathBuf> {
+    rasd_core::shared_data::shared_data(rel).with_context(|| {
+        format!("no {rel} in the shared data folder: pass {flag} (or set RASD_SHARED_DATA)")
+    })
+}
+
+/// `rasd bench feeds [--dir DIR]`.
+pub fn bench_feeds(dir: Option<&Path>) -> anyhow::Result<()> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => shared_or("feeds", "--dir")?,
+    };
+    let r = rasd_sources::bench_feeds(&dir);
+    println!(
+        "files={} parsed={} entries={} seconds={:.3} feeds_per_s={:.0}",
+        r.files, r.parsed, r.entries, r.seconds, r.feeds_per_s
+    );
+    Ok(())
+}
+
+/// `rasd bench extraction [--pages DIR --truth FILE]`.
+pub fn bench_extraction(pages: Option<&Path>, truth: Option<&Path>) -> anyhow::Result<()> {
+    let (pages, truth) = match (pages, truth) {
+        (Some(p), Some(t)) => (p.to_path_buf(), t.to_path_buf()),
+        (None, None) => {
+            let dir = shared_or("extraction", "--pages and --truth")?;
+            (dir.join("pages"), dir.join("ground-truth.json"))
+        }
+        _ => bail!("pass both --pages and --truth, or neither (to use the shared benchmark)"),
+    };
+    eval_extraction(&pages, &truth)
+}
+
+/// `rasd sources [--json]`: each configured source's health.
+pub fn sources_list(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
+    store.record_sources(&config.sources)?;
+    let health = store.source_health()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&health)?);
+        return Ok(());
+    }
+    let fmt = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7} {:<11} last error",
+        "", "source", "kind", "on", "last ok", "fail", "items/d", "next due"
+    );
+    for h in &health {
+        let err: String = h
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(60)
+            .collect();
+        println!(
+            "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7.1} {:<11} {}",
+            if h.flagged { "!" } else { "" },
+            h.source,
+            h.kind,
+            if h.enabled { "yes" } else { "no" },
+            fmt(h.last_success),
+            h.consecutive_failures,
+            h.items_per_day,
+            fmt(h.next_due),
+            err
+        );
+    }
+    let flagged = health.iter().filter(|h| h.flagged).count();
+    if flagged > 0 {
+        println!(
+            "\n{flagged} source(s) flagged (!): failing for a while; check the URL or the site."
+        );
+    }
+    Ok(())
+}
+
+/// `rasd sources import FILE.opml`: appends the new sources to `sources.toml` of the config
+/// folder, keeping what is there (comments included), and checks the result loads.
+pub fn sources_import(file: &Path, config: &Config) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let imported = rasd_sources::parse_opml(&text)?;
+    let total = imported.len();
+    let new = rasd_sources::merge_sources(&config.sources, imported);
+    if new.is_empty() {
+        println!(
+            "{total} feeds in {}: all already in sources.toml",
+            file.display()
+        );
+        return Ok(());
+    }
+    let path = config.dir.join("sources.toml");
+    let before = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut after = before.clone();
+    if !after.ends_with('\n') {
+        after.push('\n');
+    }
+    after.push_str(&format!("\n# Imported from {}\n", file.display()));
+    after.push_str(&rasd_sources::sources_toml_entries(&new));
+    std::fs::write(&path, &after).with_context(|| format!("cannot write {}", path.display()))?;
+    if let Err(e) = Config::load(&config.dir) {
+        std::fs::write(&path, &before)
+            .with_context(|| format!("cannot restore {}", path.display()))?;
+        bail!("the imported sources would not load, so sources.toml was left as it was:\n{e}");
+    }
+    println!(
+        "{} of {total} feeds added to {} ({} already there)",
+        new.len(),
+        path.display(),
+        total - new.len()
+    );
+    Ok(())
+}
+
+/// `rasd sources export`: the configured sources as OPML on stdout.
+pub fn sources_export(config: &Config) {
+    print!("{}", rasd_sources::to_opml(&config.sources));
+}
