@@ -269,7 +269,10 @@ impl TextSink {
         if s.is_empty() {
             return;
         }
-        decode_entities_with(s, |piece| self.push_str(piece));
+        match decode_entities(s) {
+            std::borrow::Cow::Borrowed(plain) => self.push_str(plain),
+            std::borrow::Cow::Owned(decoded) => self.push_str(&decoded),
+        }
     }
 
     fn flush(&mut self) {
@@ -386,10 +389,10 @@ pub(crate) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// Decodes the character references in `s` (HTML's named ones that matter in news text,
-/// and numeric ones) into `out`. Unknown names are kept as written.
+/// Decodes the character references in `s` into `out` (the extractor's decoder: numeric
+/// references and the named ones news text uses; unknown names are kept as written).
 pub(crate) fn decode_entities_into(s: &str, out: &mut String) {
-    decode_entities_with(s, |piece| out.push_str(piece));
+    crate::extract::entities::decode_into(s, out, false);
 }
 
 /// `s` with its character references decoded (borrowed when it has none).
@@ -400,248 +403,6 @@ pub(crate) fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(s.len());
     decode_entities_into(s, &mut out);
     std::borrow::Cow::Owned(out)
-}
-
-/// Calls `f` with the pieces of `s` with character references decoded.
-fn decode_entities_with(s: &str, mut f: impl FnMut(&str)) {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(p) = memchr(b'&', &b[i..]) {
-        let amp = i + p;
-        if amp > i {
-            f(&s[i..amp]);
-        }
-        match char_ref(&s[amp + 1..]) {
-            Some((c, used)) => {
-                let mut buf = [0u8; 4];
-                f(c.encode_utf8(&mut buf));
-                i = amp + 1 + used;
-            }
-            None => {
-                f("&");
-                i = amp + 1;
-            }
-        }
-    }
-    if i < b.len() {
-        f(&s[i..]);
-    }
-}
-
-/// Reads a character reference after its `&`: the character and how many bytes it took.
-fn char_ref(s: &str) -> Option<(char, usize)> {
-    let b = s.as_bytes();
-    if b.first() == Some(&b'#') {
-        let (hex, start) = match b.get(1) {
-            Some(b'x' | b'X') => (true, 2),
-            _ => (false, 1),
-        };
-        let digits = b[start..]
-            .iter()
-            .take(8)
-            .take_while(|c| {
-                if hex {
-                    c.is_ascii_hexdigit()
-                } else {
-                    c.is_ascii_digit()
-                }
-            })
-            .count();
-        if digits == 0 {
-            return None;
-        }
-        let v = u32::from_str_radix(&s[start..start + digits], if hex { 16 } else { 10 }).ok()?;
-        let mut used = start + digits;
-        if b.get(used) == Some(&b';') {
-            used += 1;
-        }
-        return Some((numeric_char(v), used));
-    }
-    let len = b
-        .iter()
-        .take(32)
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .count();
-    if len == 0 {
-        return None;
-    }
-    let name = &s[..len];
-    if b.get(len) == Some(&b';') {
-        return named_entity(name).map(|c| (c, len + 1));
-    }
-    // A few references are commonly written without their semicolon.
-    match name {
-        "amp" | "lt" | "gt" | "quot" | "nbsp" | "copy" | "reg" => {
-            named_entity(name).map(|c| (c, len))
-        }
-        _ => None,
-    }
-}
-
-/// A numeric character reference's character, as browsers read it: C1 controls are the
-/// windows-1252 characters people meant, and impossible values are U+FFFD.
-fn numeric_char(v: u32) -> char {
-    const C1: [u16; 32] = [
-        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-        0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
-        0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
-    ];
-    let v = if (0x80..0xA0).contains(&v) {
-        u32::from(C1[(v - 0x80) as usize])
-    } else {
-        v
-    };
-    match v {
-        0 => '\u{FFFD}',
-        _ => char::from_u32(v).unwrap_or('\u{FFFD}'),
-    }
-}
-
-/// ISO-8859-1's named characters, U+00A0 to U+00FF, in order.
-const LATIN1_NAMES: [&str; 96] = [
-    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
-    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
-    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
-    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
-    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
-    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
-    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
-    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
-    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
-    "uuml", "yacute", "thorn", "yuml",
-];
-
-/// Greek letters' names, from U+0391 (capitals) and U+03B1 (small); U+03A2 has no name.
-const GREEK_NAMES: [&str; 25] = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigmaf", "sigma", "tau", "upsilon", "phi",
-    "chi", "psi", "omega",
-];
-
-/// The character a named reference stands for (the XML five, Latin-1, Greek, and the
-/// punctuation, symbols and bidi marks found in news text).
-fn named_entity(name: &str) -> Option<char> {
-    let v: u32 = match name {
-        "amp" | "AMP" => 38,
-        "lt" | "LT" => 60,
-        "gt" | "GT" => 62,
-        "quot" | "QUOT" => 34,
-        "apos" => 39,
-        "OElig" => 338,
-        "oelig" => 339,
-        "Scaron" => 352,
-        "scaron" => 353,
-        "Yuml" => 376,
-        "fnof" => 402,
-        "circ" => 710,
-        "tilde" => 732,
-        "ensp" => 8194,
-        "emsp" => 8195,
-        "thinsp" => 8201,
-        "zwnj" => 8204,
-        "zwj" => 8205,
-        "lrm" => 8206,
-        "rlm" => 8207,
-        "ndash" => 8211,
-        "mdash" => 8212,
-        "horbar" => 8213,
-        "lsquo" => 8216,
-        "rsquo" => 8217,
-        "sbquo" => 8218,
-        "ldquo" => 8220,
-        "rdquo" => 8221,
-        "bdquo" => 8222,
-        "dagger" => 8224,
-        "Dagger" => 8225,
-        "bull" => 8226,
-        "hellip" => 8230,
-        "permil" => 8240,
-        "prime" => 8242,
-        "Prime" => 8243,
-        "lsaquo" => 8249,
-        "rsaquo" => 8250,
-        "oline" => 8254,
-        "frasl" => 8260,
-        "euro" => 8364,
-        "image" => 8465,
-        "weierp" => 8472,
-        "real" => 8476,
-        "trade" | "TRADE" => 8482,
-        "alefsym" => 8501,
-        "larr" => 8592,
-        "uarr" => 8593,
-        "rarr" => 8594,
-        "darr" => 8595,
-        "harr" => 8596,
-        "lArr" => 8656,
-        "rArr" => 8658,
-        "hArr" => 8660,
-        "forall" => 8704,
-        "part" => 8706,
-        "exist" => 8707,
-        "empty" => 8709,
-        "nabla" => 8711,
-        "isin" => 8712,
-        "notin" => 8713,
-        "ni" => 8715,
-        "prod" => 8719,
-        "sum" => 8721,
-        "minus" => 8722,
-        "lowast" => 8727,
-        "radic" => 8730,
-        "prop" => 8733,
-        "infin" => 8734,
-        "ang" => 8736,
-        "and" => 8743,
-        "or" => 8744,
-        "cap" => 8745,
-        "cup" => 8746,
-        "int" => 8747,
-        "there4" => 8756,
-        "sim" => 8764,
-        "cong" => 8773,
-        "asymp" => 8776,
-        "ne" => 8800,
-        "equiv" => 8801,
-        "le" => 8804,
-        "ge" => 8805,
-        "sub" => 8834,
-        "sup" => 8835,
-        "nsub" => 8836,
-        "sube" => 8838,
-        "supe" => 8839,
-        "oplus" => 8853,
-        "otimes" => 8855,
-        "perp" => 8869,
-        "sdot" => 8901,
-        "loz" => 9674,
-        "spades" => 9824,
-        "clubs" => 9827,
-        "hearts" => 9829,
-        "diams" => 9830,
-        "thetasym" => 977,
-        "upsih" => 978,
-        "piv" => 982,
-        "check" | "checkmark" => 10003,
-        "star" => 9734,
-        "starf" => 9733,
-        "NewLine" => 10,
-        "Tab" => 9,
-        _ => {
-            if let Some(i) = LATIN1_NAMES.iter().position(|n| *n == name) {
-                0xA0 + i as u32
-            } else {
-                let lower = name.to_ascii_lowercase();
-                let i = GREEK_NAMES.iter().position(|n| *n == lower)? as u32;
-                let capital = name.as_bytes()[0].is_ascii_uppercase();
-                if capital && lower == "sigmaf" {
-                    return None;
-                }
-                if capital { 0x391u32 } else { 0x3B1 }.checked_add(i)?
-            }
-        }
-    };
-    char::from_u32(v)
 }
 
 /// Plain text with its paragraphs kept (blank-line separated) and whitespace collapsed.
@@ -734,7 +495,8 @@ mod tests {
     fn entities_named_numeric_and_broken() {
         assert_eq!(
             decode_entities("&laquo;الأمن&raquo;&nbsp;&#1575;&#x644; &#150; &eacute; &Omega;"),
-            "«الأمن»\u{a0}ال – é Ω"
+            // &nbsp; becomes a plain space: text, not layout.
+            "«الأمن» ال – é Ω"
         );
         // Unknown or unterminated references stay as written; a bare & is kept.
         assert_eq!(

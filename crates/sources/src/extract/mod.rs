@@ -10,7 +10,7 @@
 
 mod content;
 mod dom;
-mod entities;
+pub(crate) mod entities;
 mod meta;
 
 use chrono::{DateTime, Utc};
