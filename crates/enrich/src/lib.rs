@@ -24,12 +24,9 @@
 //! A trained topic model, sentiment and the police-conduct flag come later; they will read
 //! the same analyzed tokens inside [`Enricher::tags_for`].
 
-pub mod features;
 pub mod lang;
-pub mod linear;
 mod phrase;
 pub mod places;
-pub mod sentiment;
 pub mod tokens;
 pub mod topics;
 
