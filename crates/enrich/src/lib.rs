@@ -24,9 +24,12 @@
 //! A trained topic model, sentiment and the police-conduct flag come later; they will read
 //! the same analyzed tokens inside [`Enricher::tags_for`].
 
+pub mod features;
 pub mod lang;
+pub mod linear;
 mod phrase;
 pub mod places;
+pub mod sentiment;
 pub mod tokens;
 pub mod topics;
 
@@ -97,6 +100,24 @@ pub enum Error {
         min_matches: u32,
         /// Its distinct terms after normalization.
         terms: usize,
+    },
+    /// The bytes are not a Rasd linear model of a known version.
+    #[error(
+        "not a Rasd linear model of a known version (expected {:?} v{})",
+        linear::MAGIC,
+        linear::VERSION
+    )]
+    BadModelHeader,
+    /// A model ends early or holds an impossible value.
+    #[error("corrupt model: {0}")]
+    CorruptModel(&'static str),
+    /// A model or data file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ModelIo {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
     },
 }
 
