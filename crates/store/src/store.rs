@@ -852,25 +852,10 @@ impl RawState {
 
     fn into_state(self) -> Result<FetchState> {
         let source = self.source;
-        let corrupt = |message: String| Error::Corrupt {
-            id: source.clone(),
-            message,
-        };
-        let time = |field: &str, secs: Option<i64>| {
-            secs.map(|s| {
-                DateTime::from_timestamp(s, 0)
-                    .ok_or_else(|| corrupt(format!("{field} {s} is not a valid unix time")))
-            })
-            .transpose()
-        };
+        let time = |field: &str, secs: Option<i64>| stored_time(&source, field, secs);
         let last_success = time("last_success", self.last_success)?;
         let last_error_at = time("last_error_at", self.last_error_at)?;
-        let consecutive_failures = u32::try_from(self.consecutive_failures).map_err(|_| {
-            corrupt(format!(
-                "consecutive_failures {} is out of range",
-                self.consecutive_failures
-            ))
-        })?;
+        let consecutive_failures = stored_failures(&source, self.consecutive_failures)?;
         Ok(FetchState {
             source,
             etag: self.etag,
@@ -941,6 +926,25 @@ fn publishing_rate(tx: &Transaction<'_>, source: &str, at: DateTime<Utc>) -> Res
     Ok(count as f64 / days)
 }
 
+/// A stored unix time, or [`Error::Corrupt`] naming the row and the field.
+fn stored_time(id: &str, field: &str, secs: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    secs.map(|s| {
+        DateTime::from_timestamp(s, 0).ok_or_else(|| Error::Corrupt {
+            id: id.to_string(),
+            message: format!("{field} {s} is not a valid unix time"),
+        })
+    })
+    .transpose()
+}
+
+/// A stored failure count, or [`Error::Corrupt`] when it cannot be one.
+fn stored_failures(id: &str, n: i64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::Corrupt {
+        id: id.to_string(),
+        message: format!("consecutive_failures {n} is out of range"),
+    })
+}
+
 /// A health row as stored.
 struct RawHealth {
     source: String,
@@ -960,27 +964,12 @@ struct RawHealth {
 impl RawHealth {
     fn into_health(self, now: DateTime<Utc>) -> Result<SourceHealth> {
         let source = self.source;
-        let corrupt = |message: String| Error::Corrupt {
-            id: source.clone(),
-            message,
-        };
-        let time = |field: &str, secs: Option<i64>| {
-            secs.map(|s| {
-                DateTime::from_timestamp(s, 0)
-                    .ok_or_else(|| corrupt(format!("{field} {s} is not a valid unix time")))
-            })
-            .transpose()
-        };
+        let time = |field: &str, secs: Option<i64>| stored_time(&source, field, secs);
         let last_success = time("last_success", self.last_success)?;
         let last_error_at = time("last_error_at", self.last_error_at)?;
         let failing_since = time("failing_since", self.failing_since)?;
         let next_due = time("next_due", self.next_due)?;
-        let consecutive_failures = u32::try_from(self.consecutive_failures).map_err(|_| {
-            corrupt(format!(
-                "consecutive_failures {} is out of range",
-                self.consecutive_failures
-            ))
-        })?;
+        let consecutive_failures = stored_failures(&source, self.consecutive_failures)?;
         let silent_since = last_success.or(failing_since);
         let flagged = consecutive_failures >= FLAG_AFTER_FAILURES
             || (consecutive_failures > 0
