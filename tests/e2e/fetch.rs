@@ -230,3 +230,101 @@ fn a_site_without_a_feed_is_read_from_its_section_page() {
         "{hit}"
     );
 }
+
+/// Real legacy-encoded feeds from the shared data, served over loopback with a charset
+/// header that is wrong for them: every item the feed holds (as `rasd feed` reads the file)
+/// is stored. Skipped when the shared data is absent.
+#[test]
+fn real_legacy_feeds_served_with_a_wrong_charset_lose_nothing() {
+    let Some(dir) = rasd_core::shared_data::shared_data("feeds") else {
+        eprintln!("skipped: the shared feeds are absent");
+        return;
+    };
+    let reference = std::fs::read_to_string(dir.join("reference.jsonl")).unwrap();
+    // One feed per legacy encoding, so the test covers many charsets quickly, and one per
+    // site: the collection holds the same site's feed in several encodings, and the store
+    // rightly keeps such repeats once.
+    let mut seen = std::collections::HashSet::new();
+    let mut sites = std::collections::HashSet::new();
+    let mut picked: Vec<(String, String)> = Vec::new();
+    for line in reference.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = v["file"].as_str().unwrap();
+        let encoding = v["encoding"].as_str().unwrap_or("").to_ascii_lowercase();
+        if file.starts_with("chardet-legacy-encodings/")
+            && v["entries"].as_u64().unwrap_or(0) > 0
+            && !encoding.starts_with("utf")
+            && !seen.contains(&encoding)
+            && sites.insert(file.split("__").nth(1).unwrap_or(file).to_string())
+            && seen.insert(encoding.clone())
+        {
+            picked.push((file.to_string(), encoding));
+        }
+    }
+    assert!(picked.len() >= 8, "{picked:?}");
+
+    let mut routes = HashMap::new();
+    let mut sources = String::new();
+    let mut expected = HashMap::new();
+    for (n, (file, _)) in picked.iter().enumerate() {
+        let path: &'static str = Box::leak(format!("/legacy/{n}.xml").into_boxed_str());
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        routes.insert(path, (200, "application/rss+xml; charset=utf-8", bytes));
+        let local = local_feed_items(&dir.join(file));
+        expected.insert(format!("legacy-{n}"), local);
+        sources.push_str(&format!(
+            "[[source]]\nid = \"legacy-{n}\"\nname = \"{n}\"\nkind = \"feed\"\nurl = \"http://ADDR{path}\"\n\
+             fetch_full_text = \"never\"\nallow_private = true\n\n"
+        ));
+    }
+    let addr = serve(routes);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("config");
+    copy_config(&shipped_config(), &cfg);
+    std::fs::write(
+        cfg.join("rasd.toml"),
+        "[fetch]\nper_host_delay = \"1s\"\nper_host_concurrency = 4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cfg.join("sources.toml"),
+        sources.replace("ADDR", &addr.to_string()),
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+    let out = rasd()
+        .args(["--config", cfg_s, "--data-dir", data_s, "fetch"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains(" 0 failed"), "{}", stdout(&out));
+
+    let status = rasd()
+        .args(["--config", cfg_s, "--data-dir", data_s, "status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    for (source, want) in &expected {
+        let got = status["by_source"][source].as_u64().unwrap_or(0);
+        assert_eq!(
+            got, *want,
+            "{source}: stored {got} items, the file holds {want}\n{status}"
+        );
+    }
+}
+
+/// How many items `rasd feed FILE --json` reads in a local file.
+fn local_feed_items(file: &std::path::Path) -> u64 {
+    let out = rasd()
+        .args(["feed", "--json", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["items"].as_u64().unwrap()
+}
