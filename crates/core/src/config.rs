@@ -1007,13 +1007,6 @@ impl Config {
     pub fn topic(&self, id: &str) -> Option<&TopicConfig> {
         self.topics.iter().find(|t| t.id == id)
     }
-
-    /// The poll interval of a source.
-    pub fn interval_of(&self, source: &SourceConfig) -> Interval {
-        source
-            .interval
-            .unwrap_or(self.settings.schedule.default_interval)
-    }
 }
 
 fn sorted_list(set: &HashSet<String>) -> String {
