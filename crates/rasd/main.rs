@@ -1,6 +1,7 @@
 //! `rasd`: the command line and the daemon. Wires the stages (see `pipeline`), the
 //! scheduler (see `daemon`) and the bundled demo (see `demo` and `demo_cmd`).
 
+mod classify_cmd;
 mod daemon;
 mod demo;
 mod demo_cmd;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
-use rasd_core::{Config, Lang};
+use rasd_core::{Config, Lang, Polarity};
 use rasd_search::{SearchIndex, SearchQuery};
 use rasd_store::Store;
 
@@ -80,6 +81,12 @@ enum Command {
         /// Only this source id.
         #[arg(long)]
         source: Option<String>,
+        /// Only this sentiment: positive, negative or neutral (repeat for any of several).
+        #[arg(long)]
+        sentiment: Vec<String>,
+        /// Only items about the police (yes) or not (no).
+        #[arg(long)]
+        police: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -95,6 +102,9 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Tag every stored item again (after `rasd train` or an edit of topics.toml) and
+    /// rebuild the search index.
+    Retag,
     /// The configured sources and their health; import or export OPML.
     Sources {
         #[command(subcommand)]
@@ -122,6 +132,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tag JSON lines ({"id", "text"} or {"id", "title", "body"}) and write one JSON line per
+    /// input line: id, lang, topics, sentiment, sentiment_score, about_police, places,
+    /// fingerprint. A line that cannot be read gets {"line", "id", "error"}; the rest go on.
+    Classify {
+        /// The input file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Also write the topics the rules alone found and the model's probabilities.
+        #[arg(long)]
+        scores: bool,
+        /// Tag with the rules alone (no topic or sentiment model).
+        #[arg(long)]
+        rules_only: bool,
+    },
+    /// Train a model and write it where rasd.toml's [enrich] says (or --out).
+    Train {
+        #[command(subcommand)]
+        what: TrainWhat,
+    },
     /// Score a component against gold data.
     Eval {
         #[command(subcommand)]
@@ -146,7 +174,67 @@ enum SourcesAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum TrainWhat {
+    /// The topic model, from JSON lines with "text" (or "title" and "body") and "topics".
+    Topics {
+        /// The labelled lines.
+        #[arg(long, default_value = "data/seed/topics.jsonl")]
+        data: PathBuf,
+        /// Where to write the model (default: [enrich] topic_model).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The seed of the training order; the same data and seed give the same file.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// The sentiment model, from the shared AJGT and ArSarcasm training rows and the
+    /// project's own examples.
+    Sentiment {
+        /// AJGT lines (default: sentiment/ajgt.jsonl of the shared data).
+        #[arg(long)]
+        ajgt: Option<PathBuf>,
+        /// ArSarcasm lines (default: sentiment/arsarcasm.jsonl of the shared data).
+        #[arg(long)]
+        arsarcasm: Option<PathBuf>,
+        /// The project's own labelled lines.
+        #[arg(long, default_value = "data/seed/sentiment.jsonl")]
+        seed_data: PathBuf,
+        /// Where to write the model (default: [enrich] sentiment_model).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The seed of the training order.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum EvalWhat {
+    /// Topics: per-topic precision, recall and F1, a gold-by-predicted matrix, then
+    /// `accuracy=… macro_f1=…` (accuracy: the predicted set equals the gold set).
+    Topics {
+        /// JSON lines with "text" (or "title" and "body") and gold "topics".
+        #[arg(long)]
+        data: PathBuf,
+        /// Which layers to score.
+        #[arg(long, value_enum, default_value = "combined")]
+        layers: classify_cmd::Layers,
+    },
+    /// Sentiment: per-class precision, recall and F1, the confusion matrix, then
+    /// `accuracy=… macro_f1=…`. Without neutral gold lines, predictions are positive or
+    /// negative.
+    Sentiment {
+        /// JSON lines with "text" and gold "label".
+        #[arg(long)]
+        data: PathBuf,
+        /// The model file (default: [enrich] sentiment_model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Only the held-out rows: "split": "test", or in lines without a split, numeric ids
+        /// divisible by 5 (AJGT's fixed test fold).
+        #[arg(long)]
+        test_rows: bool,
+    },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
         /// Folder of pages (ID.html or ID.html.gz).
@@ -160,6 +248,19 @@ enum EvalWhat {
 
 #[derive(Debug, Subcommand)]
 enum BenchWhat {
+    /// Tagging speed on one thread (default: 20,000 items of the shared news corpus, half
+    /// Arabic, half English).
+    Classify {
+        /// JSON-lines files of items (.gz allowed); by default the shared corpus.
+        #[arg(long)]
+        data: Vec<PathBuf>,
+        /// How many items.
+        #[arg(long, default_value_t = 20_000)]
+        items: usize,
+        /// Timed passes; the median is printed.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
         /// The folder.
@@ -275,6 +376,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             topic,
             place,
             source,
+            sentiment,
+            police,
             json,
         } => {
             let config = load_config(&cli.config)?;
@@ -294,6 +397,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if *limit == 0 || *limit > 1000 {
                 bail!("--limit {limit} is out of range: use 1 to 1000");
             }
+            let sentiment = sentiment
+                .iter()
+                .map(|s| {
+                    Polarity::parse(s).with_context(|| {
+                        format!("unknown --sentiment {s:?}: use positive, negative or neutral")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let about_police = match police.as_deref() {
+                None => None,
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                Some(other) => bail!("unknown --police {other:?}: use yes or no"),
+            };
             let q = SearchQuery {
                 text: query.join(" "),
                 limit: *limit,
@@ -301,6 +418,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 topics: topic.iter().cloned().collect(),
                 places: place.iter().cloned().collect(),
                 sources: source.iter().cloned().collect(),
+                sentiment,
+                about_police,
                 ..SearchQuery::default()
             };
             let results = index.search(&q)?;
@@ -313,6 +432,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             "id": h.id, "title": h.title, "url": h.url, "source": h.source,
                             "lang": h.lang, "topics": h.topics, "places": h.places,
                             "published": h.published, "score": h.score, "snippet": h.snippet,
+                            "sentiment": h.sentiment, "about_police": h.about_police,
                         })
                     })
                     .collect();
@@ -329,8 +449,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .published
                         .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
                         .unwrap_or_default();
+                    let mut marks = String::new();
+                    if let Some(s) = h.sentiment {
+                        marks.push_str(&format!(" · {} {:+.2}", s.label.as_str(), s.score));
+                    }
+                    if h.about_police {
+                        marks.push_str(" · police");
+                    }
                     println!(
-                        "\n{}\n  {} · {} · {} · [{}] [{}]\n  {}",
+                        "\n{}\n  {} · {} · {} · [{}] [{}]{marks}\n  {}",
                         h.title,
                         h.source,
                         when,
@@ -376,15 +503,75 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(tools::feed(target, *json, &config))
         }
         Command::Extract { file, url, json } => tools::extract(file, url.as_deref(), *json),
-        Command::Eval {
-            what: EvalWhat::Extraction { pages, truth },
-        } => tools::eval_extraction(pages, truth),
+        Command::Eval { what } => match what {
+            EvalWhat::Extraction { pages, truth } => tools::eval_extraction(pages, truth),
+            EvalWhat::Topics { data, layers } => {
+                classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers)
+            }
+            EvalWhat::Sentiment {
+                data,
+                model,
+                test_rows,
+            } => classify_cmd::eval_sentiment(
+                &load_config(&cli.config)?,
+                data,
+                model.as_deref(),
+                *test_rows,
+            ),
+        },
+        Command::Classify {
+            file,
+            scores,
+            rules_only,
+        } => classify_cmd::classify(
+            &load_config(&cli.config)?,
+            file.as_deref(),
+            *scores,
+            *rules_only,
+        ),
+        Command::Train { what } => {
+            let config = load_config(&cli.config)?;
+            match what {
+                TrainWhat::Topics { data, out, seed } => {
+                    classify_cmd::train_topics(&config, data, out.as_deref(), *seed)
+                }
+                TrainWhat::Sentiment {
+                    ajgt,
+                    arsarcasm,
+                    seed_data,
+                    out,
+                    seed,
+                } => classify_cmd::train_sentiment(
+                    &config,
+                    ajgt.as_deref(),
+                    arsarcasm.as_deref(),
+                    seed_data,
+                    out.as_deref(),
+                    *seed,
+                ),
+            }
+        }
         Command::Bench { what } => match what {
+            BenchWhat::Classify { data, items, runs } => {
+                classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
+            }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
             BenchWhat::Extraction { pages, truth } => {
                 tools::bench_extraction(pages.as_deref(), truth.as_deref())
             }
         },
+        Command::Retag => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            let store = open_store_existing(&dir)?;
+            let enricher = rasd_enrich::Enricher::from_config_with_models(&config)
+                .context("cannot compile the topic, place and police rules")?;
+            let (read, changed) = pipeline::retag(&store, &enricher, &config)?;
+            let index = pipeline::open_index(&store, &dir.join("search"))?;
+            let n = pipeline::reindex(&store, &index)?;
+            println!("retagged {read} items ({changed} changed); reindexed {n} items");
+            Ok(())
+        }
         Command::Reindex => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
-use rasd_core::{Config, FetchState, Lang, SourceConfig};
+use rasd_core::{Config, FetchState, Item, Lang, SourceConfig};
 use rasd_enrich::Enricher;
 use rasd_search::{IndexSink, SearchIndex};
 use rasd_sources::{Fetcher, Problem, SourceOutcome};
@@ -78,19 +78,14 @@ impl Pipeline {
     pub fn open(config: Arc<Config>, data_dir: &std::path::Path) -> anyhow::Result<Pipeline> {
         let store = Store::open(data_dir)
             .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-        let index = SearchIndex::open_or_create(&data_dir.join("search")).with_context(|| {
-            format!(
-                "cannot open the search index in {}",
-                data_dir.join("search").display()
-            )
-        })?;
+        let index = open_index(&store, &data_dir.join("search"))?;
         store
             .record_sources(&config.sources)
             .context("cannot record the configured sources")?;
         let fetcher =
             Fetcher::new(&config.settings.fetch).context("cannot build the HTTP client")?;
-        let enricher = Enricher::new(&config.topics, &config.places)
-            .context("cannot compile the topic and place rules")?;
+        let enricher = Enricher::from_config_with_models(&config)
+            .context("cannot compile the topic, place and police rules")?;
         Ok(Pipeline {
             config,
             store: Arc::new(store),
@@ -280,6 +275,55 @@ fn schedule_next_poll(store: &Store, config: &Config, outcome: &SourceOutcome) {
 }
 
 /// Rebuilds the index from the store; returns how many items were indexed.
+/// Opens the search index in `dir`; an index written by another version of Rasd is rebuilt
+/// from the store (the store is the source of truth).
+pub fn open_index(store: &Store, dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
+    let context = || format!("cannot open the search index in {}", dir.display());
+    match SearchIndex::open_or_create(dir) {
+        Ok(index) => Ok(index),
+        Err(rasd_search::Error::SchemaMismatch { .. }) => {
+            tracing::info!(dir = %dir.display(), "Search index from another version; rebuilding it from the store.");
+            let index = SearchIndex::recreate(dir).with_context(context)?;
+            let n = reindex(store, &index)?;
+            tracing::info!(items = n, "Search index rebuilt.");
+            Ok(index)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(context())),
+    }
+}
+
+/// Tags every stored item again with `enricher` (after a new model or edited rules) and
+/// stores what changed; returns (items read, items whose tags changed). The caller
+/// reindexes.
+pub fn retag(store: &Store, enricher: &Enricher, config: &Config) -> anyhow::Result<(u64, usize)> {
+    const BATCH: usize = 500;
+    let hints: HashMap<&str, Option<Lang>> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.lang))
+        .collect();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut changed = 0usize;
+    let mut flush = |batch: &mut Vec<Item>| -> anyhow::Result<()> {
+        let stats = store.upsert_items(batch)?;
+        changed += stats.updated;
+        batch.clear();
+        Ok(())
+    };
+    let read = store
+        .for_each_item(|item| {
+            let hint = hints.get(item.source.as_str()).copied().flatten();
+            batch.push(enricher.apply(item, hint));
+            if batch.len() == BATCH {
+                flush(&mut batch)?;
+            }
+            Ok::<(), anyhow::Error>(())
+        })
+        .context("cannot retag the stored items")?;
+    flush(&mut batch).context("cannot store the new tags")?;
+    Ok((read, changed))
+}
+
 pub fn reindex(store: &Store, index: &SearchIndex) -> anyhow::Result<u64> {
     const BATCH: usize = 1000;
     let mut writer = index

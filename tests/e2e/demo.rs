@@ -213,3 +213,105 @@ fn digest_names_the_burst_topic() {
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(html.contains("id=\"topic-theft\""));
 }
+
+#[test]
+fn sentiment_and_police_reach_search_and_digest() {
+    let d = demo();
+    let v: Value = serde_json::from_str(&stdout(&rasd_ok(&d.args(&[
+        "search",
+        "--json",
+        "--police",
+        "yes",
+        "--limit",
+        "50",
+        "--",
+        "-zzzznotaword",
+    ]))))
+    .unwrap();
+    let hits = v["hits"].as_array().unwrap();
+    assert!(hits.len() >= 10, "{v}");
+    assert!(hits.iter().all(|h| h["about_police"] == true));
+    assert!(
+        hits.iter().all(|h| h["sentiment"]["label"].is_string()),
+        "the demo loads the shipped sentiment model: {v}"
+    );
+    let negative: Value = serde_json::from_str(&stdout(&rasd_ok(&d.args(&[
+        "search",
+        "--json",
+        "--sentiment",
+        "negative",
+        "--",
+        "-zzzznotaword",
+    ]))))
+    .unwrap();
+    assert!(negative["total"].as_u64().unwrap() > 0);
+    assert!(
+        negative["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["sentiment"]["label"] == "negative")
+    );
+    assert!(
+        d.first.contains("about the police: articles"),
+        "{}",
+        d.first
+    );
+}
+
+#[test]
+fn retag_applies_edited_rules_to_stored_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let shipped = shipped_config();
+    rasd_ok(&[
+        "--config",
+        shipped.to_str().unwrap(),
+        "demo",
+        "--once",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let config = data.join("config");
+    let args = |rest: &[&str]| -> Vec<String> {
+        let mut v = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "--data-dir".to_string(),
+            data.display().to_string(),
+        ];
+        v.extend(rest.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |rest: &[&str]| {
+        let a = args(rest);
+        stdout(&rasd_ok(&a.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let again = run(&["retag"]);
+    assert!(
+        again.contains("(0 changed)"),
+        "same rules, same tags: {again}"
+    );
+    // The office adds a topic.
+    let mut topics = std::fs::read_to_string(config.join("topics.toml")).unwrap();
+    topics.push_str(
+        "\n[[topic]]\nid = \"schools\"\nname_ar = \"المدارس\"\nname_en = \"Schools\"\n\
+         terms = [\"مدرسة\", \"مدارس\", \"طلبة\", \"school\"]\n",
+    );
+    std::fs::write(config.join("topics.toml"), topics).unwrap();
+    let edited = run(&["retag"]);
+    let changed: u64 = edited
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{edited}"));
+    assert!(changed > 0, "{edited}");
+    assert!(edited.contains("reindexed"), "{edited}");
+    let status: Value = serde_json::from_str(&run(&["status", "--json"])).unwrap();
+    assert_eq!(
+        status["by_topic"]["schools"].as_u64(),
+        Some(changed),
+        "{status}"
+    );
+}

@@ -51,6 +51,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// `topics.toml`.
     pub topics: Vec<TopicConfig>,
+    /// `[police]` in `topics.toml` (empty when absent).
+    pub police: PoliceConfig,
     /// `places.toml`.
     pub places: Vec<PlaceConfig>,
     /// `alerts.toml`.
@@ -80,6 +82,9 @@ pub struct Settings {
     /// Outgoing mail.
     #[serde(default)]
     pub mail: MailSettings,
+    /// Trained models used by enrichment.
+    #[serde(default)]
+    pub enrich: EnrichSettings,
 }
 
 impl Default for Settings {
@@ -91,6 +96,7 @@ impl Default for Settings {
             schedule: ScheduleSettings::default(),
             fetch: FetchSettings::default(),
             mail: MailSettings::default(),
+            enrich: EnrichSettings::default(),
         }
     }
 }
@@ -329,6 +335,59 @@ fn default_smtp_port() -> u16 {
     25
 }
 
+/// `[enrich]` in `rasd.toml`: the trained models that work beside the rules of
+/// `topics.toml`. Relative paths start from the config folder ([`Config::resolve`]). A model
+/// file that is absent is reported once and the rules work alone.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichSettings {
+    /// The topic model written by `rasd train topics`.
+    #[serde(default = "default_topic_model")]
+    pub topic_model: PathBuf,
+    /// The sentiment model written by `rasd train sentiment`.
+    #[serde(default = "default_sentiment_model")]
+    pub sentiment_model: PathBuf,
+    /// The topic model adds a topic the rules did not find when its probability reaches
+    /// this (above 0, at most 1; 1 turns the model off). Rules always win: a topic they find is kept
+    /// and a topic they veto is never added.
+    #[serde(default = "default_model_threshold", deserialize_with = "de_threshold")]
+    pub model_threshold: f32,
+}
+
+impl Default for EnrichSettings {
+    fn default() -> Self {
+        EnrichSettings {
+            topic_model: default_topic_model(),
+            sentiment_model: default_sentiment_model(),
+            model_threshold: default_model_threshold(),
+        }
+    }
+}
+
+fn default_topic_model() -> PathBuf {
+    PathBuf::from("models/topics.bin")
+}
+
+fn default_sentiment_model() -> PathBuf {
+    PathBuf::from("models/sentiment.bin")
+}
+
+fn default_model_threshold() -> f32 {
+    0.7
+}
+
+fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    let v = f32::deserialize(d)?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "model_threshold {v} is out of range: write a probability above 0 and at most 1 \
+             (higher adds fewer topics; 1 turns the topic model off)"
+        )))
+    }
+}
+
 /// The kind of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -496,6 +555,24 @@ fn default_min_matches() -> u32 {
     1
 }
 
+/// `[police]` in `topics.toml`: what makes an item about the Public Security Directorate
+/// and its branches (the `about_police` flag).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoliceConfig {
+    /// Names of the directorate and its branches; one is enough.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Generic words ("الشرطة", "police") that count only in an item placed in Jordan or
+    /// that also names a term.
+    #[serde(default)]
+    pub local_terms: Vec<String>,
+    /// Words and phrases that mean another country's forces ("الشرطة الإسرائيلية"); an
+    /// occurrence is not counted.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
 /// The kind of a place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -628,6 +705,8 @@ struct SourcesFile {
 struct TopicsFile {
     #[serde(default)]
     topic: Vec<Spanned<TopicConfig>>,
+    #[serde(default)]
+    police: Option<PoliceConfig>,
 }
 
 #[derive(Deserialize)]
@@ -991,6 +1070,10 @@ impl Config {
             dir: dir.to_path_buf(),
             settings: settings.unwrap_or_default(),
             sources: sources_file.map(|f| unspan(f.source)).unwrap_or_default(),
+            police: topics_file
+                .as_ref()
+                .and_then(|f| f.police.clone())
+                .unwrap_or_default(),
             topics: topics_file
                 .map(|f| f.topic.into_iter().map(Spanned::into_inner).collect())
                 .unwrap_or_default(),
@@ -1001,6 +1084,15 @@ impl Config {
                 .map(|f| f.rule.into_iter().map(Spanned::into_inner).collect())
                 .unwrap_or_default(),
         })
+    }
+
+    /// `path` as given when absolute, else taken from the config folder (model files).
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.dir.join(path)
+        }
     }
 
     /// The topic with this id.

@@ -19,9 +19,12 @@ pub mod shared_data;
 pub mod text;
 
 pub use config::{
-    AlertRule, Config, ConfigError, FetchSettings, FullText, MailSettings, PlaceConfig, PlaceKind,
-    ScheduleSettings, ServerSettings, Settings, SourceConfig, SourceKind, TopicConfig,
+    AlertRule, Config, ConfigError, EnrichSettings, FetchSettings, FullText, MailSettings,
+    PlaceConfig, PlaceKind, PoliceConfig, ScheduleSettings, ServerSettings, Settings, SourceConfig,
+    SourceKind, TopicConfig,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};
-pub use model::{FetchState, Item, ItemKind, Lang, Tags, canonical_url, item_id_for_url};
+pub use model::{
+    FetchState, Item, ItemKind, Lang, Polarity, SentimentTag, Tags, canonical_url, item_id_for_url,
+};

@@ -77,6 +77,53 @@ impl ItemKind {
     }
 }
 
+/// A sentiment class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    /// Favourable.
+    Positive,
+    /// Unfavourable.
+    Negative,
+    /// Neither, or factual.
+    Neutral,
+}
+
+impl Polarity {
+    /// Every class, in index order.
+    pub const ALL: [Polarity; 3] = [Polarity::Positive, Polarity::Negative, Polarity::Neutral];
+
+    /// The label as written in data files and the store: `positive`, `negative`, `neutral`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::Positive => "positive",
+            Polarity::Negative => "negative",
+            Polarity::Neutral => "neutral",
+        }
+    }
+
+    /// Parses [`Polarity::as_str`] (case-insensitive, surrounding spaces ignored).
+    pub fn parse(s: &str) -> Option<Polarity> {
+        Polarity::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The position in [`Polarity::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The sentiment of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SentimentTag {
+    /// The most likely class.
+    pub label: Polarity,
+    /// From -1 (negative) to 1 (positive).
+    pub score: f32,
+}
+
 /// What enrichment learned about an item.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Tags {
@@ -86,6 +133,41 @@ pub struct Tags {
     pub topics: Vec<String>,
     /// Governorate ids from `places.toml`, sorted, without duplicates.
     pub places: Vec<String>,
+    /// Sentiment, when a sentiment model is loaded.
+    #[serde(default)]
+    pub sentiment: Option<SentimentTag>,
+    /// The item is about the Public Security Directorate or one of its branches.
+    #[serde(default)]
+    pub about_police: bool,
+    /// 64-bit SimHash of the normalized text, for near-duplicate detection (0 when empty).
+    /// Written as 16 hex digits in JSON (a JavaScript number would lose bits).
+    #[serde(default, with = "hex_u64")]
+    pub fingerprint: u64,
+}
+
+/// Serializes a `u64` as 16 lower-case hex digits.
+pub mod hex_u64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v` as 16 hex digits.
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:016x}"))
+    }
+
+    /// Reads hex digits (or a plain number).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Hex(String),
+            Num(u64),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Num(n) => Ok(n),
+            Repr::Hex(h) => u64::from_str_radix(&h, 16)
+                .map_err(|_| serde::de::Error::custom(format!("{h:?} is not 16 hex digits"))),
+        }
+    }
 }
 
 /// One article or public comment. Its `id` is stable: the same article fetched twice, or from

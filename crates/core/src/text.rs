@@ -46,6 +46,17 @@ pub fn ascii_digit(c: char) -> Option<char> {
 }
 
 fn fold_char(c: char, matching: bool, out: &mut String) {
+    // Fast paths: ASCII, and the Arabic letters that stay as they are.
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    if matches!(c, '\u{0621}'..='\u{064A}')
+        && !matches!(c, 'أ' | 'إ' | 'آ' | 'ؤ' | 'ئ' | 'ى' | 'ة' | '\u{0640}')
+    {
+        out.push(c);
+        return;
+    }
     if is_arabic_mark(c) || is_invisible(c) {
         return;
     }
@@ -95,10 +106,22 @@ pub fn normalize_for_matching(text: &str) -> String {
     out
 }
 
+/// True for the characters words are made of (letters and digits, as
+/// [`char::is_alphanumeric`]), with fast paths for ASCII and Arabic letters so the Unicode
+/// tables are rarely consulted.
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        matches!(c, '\u{0620}'..='\u{064A}') || c.is_alphanumeric()
+    }
+}
+
 /// The words of already-normalized text: maximal runs of letters and digits.
 pub fn tokens(normalized: &str) -> impl Iterator<Item = &str> {
     normalized
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !is_word_char(c))
         .filter(|t| !t.is_empty())
 }
 
@@ -115,7 +138,14 @@ pub fn is_arabic_letter(c: char) -> bool {
 /// The share of letters in `text` that are Arabic script (0 when there are no letters).
 pub fn arabic_share(text: &str) -> f32 {
     let (mut arabic, mut letters) = (0u32, 0u32);
-    for c in text.chars().filter(|c| c.is_alphabetic()) {
+    let letter = |c: &char| {
+        if c.is_ascii() {
+            c.is_ascii_alphabetic()
+        } else {
+            matches!(c, '\u{0620}'..='\u{064A}') || c.is_alphabetic()
+        }
+    };
+    for c in text.chars().filter(letter) {
         letters += 1;
         if is_arabic_letter(c) {
             arabic += 1;
@@ -230,5 +260,17 @@ mod tests {
         assert!(arabic_share("الأمن العام") > 0.99);
         assert!(arabic_share("Public Security") < 0.01);
         assert_eq!(arabic_share("123 !!"), 0.0);
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_unicode_tables() {
+        for cp in 0..0x3000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+        assert_eq!(normalize_for_matching("ABC أحمد ىة ٣"), "abc احمد يه 3");
+        assert_eq!(normalize("ÉCOLE"), "école");
     }
 }

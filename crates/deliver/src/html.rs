@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use rasd_detect::{Digest, TopicSummary, Trend};
+use rasd_core::{ItemKind, Polarity};
+use rasd_detect::{Digest, DigestItem, PoliceSummary, PoliceVoice, Story, TopicSummary, Trend};
 
-use crate::{comparison, trend_label};
+use crate::{comparison, negative_rise, percent, polarity_label, trend_label};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -37,7 +38,9 @@ h1{font-size:1.6rem;margin:0}h2{font-size:1.2rem;margin:1.6rem 0 .3rem}\
 .falling{background:#e3f4e8;color:#1e6b3a}ul{padding-inline-start:1.2rem}li{margin:.2rem 0}\
 a{color:#0b5cad;text-decoration:none}table{border-collapse:collapse}\
 td,th{padding:.15rem .6rem;border-bottom:1px solid #eef1f4;text-align:start}\
-.ltr{direction:ltr;unicode-bidi:isolate}";
+.ltr{direction:ltr;unicode-bidi:isolate}\
+.positive{background:#e3f4e8;color:#1e6b3a}.negative{background:#fde2e1;color:#9b1c1c}\
+.neutral,.unrated{background:#e8eef3;color:#34495e}";
 
 fn trend_class(t: Trend) -> &'static str {
     match t {
@@ -124,8 +127,10 @@ pub fn digest_html(digest: &Digest) -> String {
                 "No topic rose notably against the previous seven days."
             }
         );
-    } else {
+    }
+    if !notable.is_empty() || digest.police.is_notable() {
         h.push_str("<ul>");
+        police_alerts(&mut h, &digest.police, rtl);
         for t in &notable {
             let (ar, en) = trend_label(t.trend);
             let place = t.places.first().map(|p| {
@@ -148,6 +153,9 @@ pub fn digest_html(digest: &Digest) -> String {
         h.push_str("</ul>");
     }
     h.push_str("</section>\n");
+
+    police_section(&mut h, &digest.police, rtl);
+    stories_section(&mut h, &digest.stories, digest.stories_total, rtl);
 
     // Overview tables.
     let _ = write!(
@@ -223,14 +231,10 @@ pub fn digest_html(digest: &Digest) -> String {
             }
         );
         for i in &t.items {
-            let title = escape(&i.title);
-            let link = match safe_href(&i.url) {
-                Some(url) => format!("<a href=\"{}\" dir=\"auto\">{title}</a>", escape(url)),
-                None => format!("<span dir=\"auto\">{title}</span>"),
-            };
             let _ = write!(
                 h,
-                "<li>{link} <span class=\"meta\">— {}</span></li>",
+                "<li>{} <span class=\"meta\">— {}</span></li>",
+                item_link(i),
                 escape(&i.source_name)
             );
         }
@@ -253,6 +257,246 @@ pub fn digest_html(digest: &Digest) -> String {
         }
     );
     h
+}
+
+/// A linked (http/https only) and escaped title.
+fn item_link(i: &DigestItem) -> String {
+    let title = escape(&i.title);
+    match safe_href(&i.url) {
+        Some(url) => format!("<a href=\"{}\" dir=\"auto\">{title}</a>", escape(url)),
+        None => format!("<span dir=\"auto\">{title}</span>"),
+    }
+}
+
+/// A sentiment badge: the class in words (and the score), so colour is never the only cue.
+fn sentiment_badge(label: Option<Polarity>, score: Option<f32>, rtl: bool) -> String {
+    let (ar, en) = polarity_label(label);
+    let class = label.map_or("unrated", Polarity::as_str);
+    let score = score
+        .filter(|s| s.is_finite())
+        .map(|s| format!(" <span class=\"ltr\">{s:+.2}</span>"))
+        .unwrap_or_default();
+    format!(
+        "<span class=\"badge {class}\">{}{score}</span>",
+        if rtl { ar } else { en }
+    )
+}
+
+/// The two voices about the police with their names, Arabic then English.
+fn voices(p: &PoliceSummary) -> [(&PoliceVoice, &'static str, &'static str); 2] {
+    [
+        (&p.articles, "التغطية الإعلامية", "Media coverage"),
+        (&p.comments, "تعليقات الجمهور", "Public comments"),
+    ]
+}
+
+/// List entries for "what stands out" when negativity toward the police rose.
+fn police_alerts(h: &mut String, p: &PoliceSummary, rtl: bool) {
+    for (v, ar, en) in voices(p) {
+        if v.is_notable() {
+            let _ = write!(
+                h,
+                "<li><strong>{}</strong> <span class=\"badge negative\">{}</span> {}</li>",
+                if rtl {
+                    format!("الأمن العام — {ar}")
+                } else {
+                    format!("Police — {en}")
+                },
+                if rtl {
+                    "ارتفاع في السلبية"
+                } else {
+                    "negativity rising"
+                },
+                escape(&negative_rise(v, rtl))
+            );
+        }
+    }
+}
+
+/// The police section: counts by sentiment against the week, then the extremes.
+fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
+    let _ = write!(
+        h,
+        "<section id=\"police\"><h2>{}</h2>",
+        if rtl {
+            "الأمن العام في التغطية وآراء الجمهور"
+        } else {
+            "The police in coverage and public comments"
+        }
+    );
+    let week_total = p.articles.baseline.total() + p.comments.baseline.total();
+    if p.total() == 0 && week_total == 0.0 {
+        let _ = writeln!(
+            h,
+            "<p>{}</p></section>",
+            if rtl {
+                "لا مواد عن الأمن العام في هذا اليوم ولا في الأيام السبعة السابقة."
+            } else {
+                "No items about the police this day or in the previous seven days."
+            }
+        );
+        return;
+    }
+    let label = |p: Option<Polarity>| {
+        let (ar, en) = polarity_label(p);
+        if rtl { ar } else { en }
+    };
+    let _ = write!(
+        h,
+        "<table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        if rtl { "المجموع" } else { "Total" },
+        label(Some(Polarity::Positive)),
+        label(Some(Polarity::Negative)),
+        label(Some(Polarity::Neutral)),
+        label(None),
+        if rtl {
+            "نسبة السلبي"
+        } else {
+            "Negative share"
+        },
+    );
+    for (v, ar, en) in voices(p) {
+        let cell = |today: usize, avg: f64| {
+            format!("<td>{today} <span class=\"meta ltr\">({avg:.1})</span></td>")
+        };
+        let flag = if v.is_notable() {
+            format!(
+                " <span class=\"badge negative\">{}</span>",
+                if rtl { "ارتفاع" } else { "rising" }
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            "<tr><th>{}</th>{}{}{}{}{}<td>{} <span class=\"meta ltr\">({})</span>{flag}</td></tr>",
+            if rtl { ar } else { en },
+            cell(v.today.total(), v.baseline.total()),
+            cell(v.today.positive, v.baseline.positive),
+            cell(v.today.negative, v.baseline.negative),
+            cell(v.today.neutral, v.baseline.neutral),
+            cell(v.today.unknown, v.baseline.unknown),
+            percent(v.negative_share),
+            percent(v.baseline_negative_share),
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><p class=\"meta\">{}</p>",
+        if rtl {
+            "بين القوسين: المتوسط اليومي في الأيام السبعة السابقة (وللنسبة: نسبة الأسبوع كله). \
+             النسبة من المواد المصنفة فقط."
+        } else {
+            "In brackets: the daily average over the previous seven days (for the share, the \
+             week's share). The share counts rated items only."
+        }
+    );
+    let list = |h: &mut String, items: &[DigestItem], ar: &str, en: &str| {
+        if items.is_empty() {
+            return;
+        }
+        let _ = write!(h, "<h3>{}</h3><ul>", if rtl { ar } else { en });
+        for i in items {
+            let comment = if i.kind == ItemKind::Comment {
+                if rtl {
+                    " · تعليق من الجمهور"
+                } else {
+                    " · public comment"
+                }
+            } else {
+                ""
+            };
+            let _ = write!(
+                h,
+                "<li>{} {} <span class=\"meta\">— {}{comment}</span></li>",
+                item_link(i),
+                sentiment_badge(
+                    i.sentiment.map(|s| s.label),
+                    i.sentiment.map(|s| s.score),
+                    rtl
+                ),
+                escape(&i.source_name)
+            );
+        }
+        h.push_str("</ul>");
+    };
+    list(h, &p.most_negative, "الأكثر سلبية", "Most negative");
+    list(h, &p.most_positive, "الأكثر إيجابية", "Most positive");
+    h.push_str("</section>\n");
+}
+
+/// The stories carried by several outlets, most outlets first.
+fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
+    let _ = write!(
+        h,
+        "<section id=\"stories\"><h2>{}</h2>",
+        if rtl {
+            "القصة نفسها في أكثر من وسيلة"
+        } else {
+            "The same story across outlets"
+        }
+    );
+    if stories.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>{}</p></section>",
+            if rtl {
+                "لا قصة تناقلتها أكثر من وسيلة في هذا اليوم."
+            } else {
+                "No story was carried by more than one outlet this day."
+            }
+        );
+        return;
+    }
+    h.push_str("<ol>");
+    for s in stories {
+        let names: Vec<String> = s.sources.iter().map(|n| escape(n)).collect();
+        let police = if s.about_police {
+            format!(
+                " <span class=\"badge steady\">{}</span>",
+                if rtl {
+                    "عن الأمن العام"
+                } else {
+                    "police"
+                }
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            "<li><strong dir=\"auto\">{}</strong>{police} <span class=\"meta\">— {}: {}</span><ul>",
+            escape(&s.title),
+            if rtl {
+                format!("{} وسائل، {} مواد", s.outlets, s.count)
+            } else {
+                format!("{} outlets, {} items", s.outlets, s.count)
+            },
+            names.join(if rtl { "، " } else { ", " })
+        );
+        for i in &s.items {
+            let _ = write!(
+                h,
+                "<li>{} <span class=\"meta\">— {}</span></li>",
+                item_link(i),
+                escape(&i.source_name)
+            );
+        }
+        h.push_str("</ul></li>");
+    }
+    h.push_str("</ol>");
+    if total > stories.len() {
+        let _ = write!(
+            h,
+            "<p class=\"meta\">{}</p>",
+            if rtl {
+                format!("أول {} من {} قصة.", stories.len(), total)
+            } else {
+                format!("The first {} of {total} stories.", stories.len())
+            }
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 #[cfg(test)]
@@ -286,5 +530,106 @@ mod tests {
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("href=\"javascript:"));
+    }
+
+    /// The text of the section with `id`.
+    fn section<'a>(html: &'a str, id: &str) -> &'a str {
+        let start = html
+            .find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no section {id}:\n{html}"));
+        let len = html[start..].find("</section>").unwrap();
+        &html[start..start + len]
+    }
+
+    #[test]
+    fn police_section_counts_by_sentiment_in_words() {
+        let html = digest_html(&sample_digest(true));
+        let police = section(&html, "police");
+        assert!(police.contains("الأمن العام في التغطية وآراء الجمهور"));
+        assert!(police.contains("<th>التغطية الإعلامية</th>"));
+        assert!(police.contains("<th>تعليقات الجمهور</th>"));
+        // Coverage: 7 items, 4 negative (1 in the week: 0.1 a day), share 67% vs 12%.
+        assert!(
+            police.contains("<td>4 <span class=\"meta ltr\">(0.1)</span></td>"),
+            "{police}"
+        );
+        assert!(police.contains("67% <span class=\"meta ltr\">(12%)</span>"));
+        assert!(police.contains("<th>غير مصنّف</th>"));
+        // Sentiment is written, not only coloured.
+        assert!(police.contains("<h3>الأكثر سلبية</h3>"));
+        assert!(police.contains(
+            "<span class=\"badge negative\">سلبي <span class=\"ltr\">-0.95</span></span>"
+        ));
+        assert!(police.contains(
+            "<span class=\"badge positive\">إيجابي <span class=\"ltr\">+0.90</span></span>"
+        ));
+        // The public comment is marked, and its form: reference is not a link.
+        assert!(police.contains("تعليق من الجمهور"));
+        assert!(!police.contains("href=\"form:"));
+        // The rise is also among what stands out.
+        let stands_out =
+            &html[html.find("أبرز ما يلفت الانتباه").unwrap()..html.find("id=\"police\"").unwrap()];
+        assert!(
+            stands_out.contains("الأمن العام — التغطية الإعلامية"),
+            "{stands_out}"
+        );
+        assert!(stands_out.contains("ارتفاع في السلبية"));
+        assert!(!stands_out.contains("تعليقات الجمهور"));
+    }
+
+    #[test]
+    fn english_police_section() {
+        let html = digest_html(&sample_digest(false));
+        let police = section(&html, "police");
+        assert!(police.contains("<th>Media coverage</th>"));
+        assert!(police.contains("<h3>Most positive</h3>"));
+        assert!(police.contains(">negative <span class=\"ltr\">-0.95</span>"));
+        assert!(html.contains("4 negative vs 0.1/day; negative share 67% vs 12%"));
+    }
+
+    #[test]
+    fn stories_list_outlets() {
+        let html = digest_html(&sample_digest(true));
+        let stories = section(&html, "stories");
+        assert!(stories.contains("القصة نفسها في أكثر من وسيلة"));
+        assert!(
+            stories.contains("3 وسائل، 4 مواد: صوت الشمال، الرأي، الغد"),
+            "{stories}"
+        );
+        assert!(stories.contains("href=\"https://alghad.example/f3\""));
+    }
+
+    #[test]
+    fn hostile_story_and_police_titles_are_escaped() {
+        let mut d = sample_digest(true);
+        d.stories[0].title = "<img src=x onerror=alert(1)>".into();
+        d.stories[0].sources[0] = "<b>".into();
+        d.police.most_negative[0].title = "\"><script>x</script>".into();
+        d.police.most_negative[0].url = "javascript:alert(1)".into();
+        let html = digest_html(&d);
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<b>"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("&quot;&gt;&lt;script&gt;"));
+        assert!(!html.contains("href=\"javascript:"));
+    }
+
+    #[test]
+    fn empty_police_and_stories_say_so() {
+        let mut d = sample_digest(true);
+        d.stories.clear();
+        d.stories_total = 0;
+        let zero = PoliceVoice::compare(Default::default(), Default::default(), 7);
+        d.police = PoliceSummary {
+            articles: zero.clone(),
+            comments: zero,
+            most_negative: vec![],
+            most_positive: vec![],
+        };
+        let html = digest_html(&d);
+        assert!(section(&html, "police").contains("لا مواد عن الأمن العام"));
+        assert!(section(&html, "stories").contains("لا قصة تناقلتها أكثر من وسيلة"));
+        assert!(!html.contains("ارتفاع في السلبية"));
     }
 }

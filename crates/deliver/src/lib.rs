@@ -3,7 +3,10 @@
 //! This first cut renders a [`rasd_detect::Digest`] as a standalone HTML page
 //! ([`digest_html`], right-to-left when most items are Arabic, readable in a browser and in
 //! mail clients: inline styles, no scripts) and as Markdown ([`digest_markdown`], for the
-//! terminal and chat tools). Sending (SMTP, webhooks) comes later and will live here too.
+//! terminal and chat tools). Both show how the police were spoken of (the digest's
+//! [`rasd_detect::PoliceSummary`]: counts by sentiment in words, not colour alone, against the
+//! week before, and the most negative and positive items) and the same story across outlets
+//! ([`rasd_detect::Story`]). Sending (SMTP, webhooks) comes later and will live here too.
 
 mod html;
 mod markdown;
@@ -11,7 +14,8 @@ mod markdown;
 pub use html::{digest_html, escape};
 pub use markdown::digest_markdown;
 
-use rasd_detect::{TopicSummary, Trend};
+use rasd_core::Polarity;
+use rasd_detect::{PoliceVoice, TopicSummary, Trend};
 
 /// Errors raised while delivering.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +65,142 @@ pub(crate) fn comparison(t: &TopicSummary, arabic: bool) -> String {
     }
 }
 
+/// A sentiment class in words, Arabic then English; `None` is an item without a sentiment.
+pub(crate) fn polarity_label(p: Option<Polarity>) -> (&'static str, &'static str) {
+    match p {
+        Some(Polarity::Positive) => ("إيجابي", "positive"),
+        Some(Polarity::Negative) => ("سلبي", "negative"),
+        Some(Polarity::Neutral) => ("محايد", "neutral"),
+        None => ("غير مصنّف", "unrated"),
+    }
+}
+
+/// A share as a whole percentage ("67%"), or a dash when there is none.
+pub(crate) fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_string(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// What rose in a voice's negativity, in words: "4 negative vs 0.1/day; share 67% vs 13%",
+/// or in Arabic "4 سلبية مقابل 0.1 يومياً؛ النسبة 67% مقابل 13%".
+pub(crate) fn negative_rise(v: &PoliceVoice, arabic: bool) -> String {
+    if arabic {
+        format!(
+            "{} سلبية مقابل {:.1} يومياً؛ نسبة السلبي {} مقابل {}",
+            v.today.negative,
+            v.baseline.negative,
+            percent(v.negative_share),
+            percent(v.baseline_negative_share)
+        )
+    } else {
+        format!(
+            "{} negative vs {:.1}/day; negative share {} vs {}",
+            v.today.negative,
+            v.baseline.negative,
+            percent(v.negative_share),
+            percent(v.baseline_negative_share)
+        )
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use chrono::Utc;
-    use rasd_detect::{Digest, DigestItem, PlaceCount, TopicSummary, Trend};
+    use rasd_core::{ItemKind, Polarity, SentimentTag};
+    use rasd_detect::{
+        Digest, DigestItem, PlaceCount, PoliceSummary, PoliceVoice, SentimentCounts, Story,
+        TopicSummary, Trend,
+    };
+
+    /// A listed item.
+    pub(crate) fn sample_item(
+        title: &str,
+        url: &str,
+        source_name: &str,
+        sentiment: Option<(Polarity, f32)>,
+    ) -> DigestItem {
+        DigestItem {
+            id: url.into(),
+            title: title.into(),
+            url: url.into(),
+            source: "s1".into(),
+            source_name: source_name.into(),
+            lang: "ar".into(),
+            when: Utc::now(),
+            places: vec!["zarqa".into()],
+            kind: ItemKind::Article,
+            sentiment: sentiment.map(|(label, score)| SentimentTag { label, score }),
+        }
+    }
+
+    /// A police section with rising negativity in coverage, and comments counted apart.
+    pub(crate) fn sample_police() -> PoliceSummary {
+        let counts = |positive, negative, neutral, unknown| SentimentCounts {
+            positive,
+            negative,
+            neutral,
+            unknown,
+        };
+        let mut comment = sample_item(
+            "الدورية لم تحضر",
+            "form:ABC-123",
+            "نموذج الجمهور",
+            Some((Polarity::Negative, -0.7)),
+        );
+        comment.kind = ItemKind::Comment;
+        PoliceSummary {
+            articles: PoliceVoice::compare(counts(1, 4, 1, 1), counts(4, 1, 3, 0), 7),
+            comments: PoliceVoice::compare(counts(0, 1, 0, 1), counts(1, 0, 0, 0), 7),
+            most_negative: vec![
+                sample_item(
+                    "اتهامات للشرطة بالتقصير",
+                    "https://example.jo/neg",
+                    "الغد",
+                    Some((Polarity::Negative, -0.95)),
+                ),
+                comment,
+            ],
+            most_positive: vec![sample_item(
+                "الأمن العام ينقذ عائلة من الغرق",
+                "https://example.jo/pos",
+                "الرأي",
+                Some((Polarity::Positive, 0.9)),
+            )],
+        }
+    }
+
+    /// A story carried by three outlets.
+    pub(crate) fn sample_story() -> Story {
+        Story {
+            title: "حريق في مستودع بالزرقاء".into(),
+            outlets: 3,
+            count: 4,
+            sources: vec!["صوت الشمال".into(), "الرأي".into(), "الغد".into()],
+            first: Utc::now(),
+            about_police: true,
+            items: vec![
+                sample_item(
+                    "حريق في مستودع بالزرقاء",
+                    "https://example.jo/f1",
+                    "صوت الشمال",
+                    None,
+                ),
+                sample_item(
+                    "إخماد حريق مستودع",
+                    "https://alrai.example/f2",
+                    "الرأي",
+                    None,
+                ),
+                sample_item(
+                    "حريق مستودع الزرقاء",
+                    "https://alghad.example/f3",
+                    "الغد",
+                    None,
+                ),
+            ],
+        }
+    }
 
     /// A small digest with one rising topic.
     pub(crate) fn sample_digest(rtl: bool) -> Digest {
@@ -93,18 +227,17 @@ pub(crate) mod tests {
                 trend: Trend::Rising,
                 sources: 5,
                 places: vec![zarqa],
-                items: vec![DigestItem {
-                    id: "a".into(),
-                    title: "سرقة محل في الرصيفة".into(),
-                    url: "https://example.jo/1".into(),
-                    source: "s1".into(),
-                    source_name: "صوت الشمال".into(),
-                    lang: "ar".into(),
-                    when: Utc::now(),
-                    places: vec!["zarqa".into()],
-                }],
+                items: vec![sample_item(
+                    "سرقة محل في الرصيفة",
+                    "https://example.jo/1",
+                    "صوت الشمال",
+                    None,
+                )],
             }],
             untagged: 3,
+            police: sample_police(),
+            stories: vec![sample_story()],
+            stories_total: 1,
             rtl,
         }
     }

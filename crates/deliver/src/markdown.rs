@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use rasd_detect::Digest;
+use rasd_core::ItemKind;
+use rasd_detect::{Digest, DigestItem};
 
-use crate::{comparison, trend_label};
+use crate::{comparison, negative_rise, percent, polarity_label, trend_label};
 
 /// Markdown has no escaping for everything; this keeps titles from breaking list items and
 /// links.
@@ -14,7 +15,17 @@ fn clean(s: &str) -> String {
         .replace(']', ")")
 }
 
-/// Renders `digest` as Markdown: what stands out, then each topic with its newest items.
+/// A list entry's link: `[title](url)` for http(s) links, the plain title otherwise.
+fn link(i: &DigestItem) -> String {
+    if i.url.starts_with("http://") || i.url.starts_with("https://") {
+        format!("[{}]({})", clean(&i.title), i.url.replace(' ', "%20"))
+    } else {
+        clean(&i.title)
+    }
+}
+
+/// Renders `digest` as Markdown: what stands out, the police by sentiment, the same story
+/// across outlets, then each topic with its newest items.
 /// Arabic names lead when most items are Arabic.
 pub fn digest_markdown(digest: &Digest) -> String {
     let rtl = digest.rtl;
@@ -56,6 +67,27 @@ pub fn digest_markdown(digest: &Digest) -> String {
         name("أبرز ما يلفت الانتباه", "What stands out")
     );
     let mut any = false;
+    let police = &digest.police;
+    let voices = [
+        (&police.articles, "التغطية الإعلامية", "Media coverage"),
+        (&police.comments, "تعليقات الجمهور", "Public comments"),
+    ];
+    for (v, ar, en) in voices {
+        if v.is_notable() {
+            any = true;
+            let _ = writeln!(
+                m,
+                "- **{}** [{}]: {}",
+                name(&format!("الأمن العام — {ar}"), &format!("Police — {en}")),
+                if rtl {
+                    "ارتفاع في السلبية"
+                } else {
+                    "negativity rising"
+                },
+                negative_rise(v, false)
+            );
+        }
+    }
     for t in digest.notable() {
         any = true;
         let (ar, en) = trend_label(t.trend);
@@ -76,6 +108,115 @@ pub fn digest_markdown(digest: &Digest) -> String {
         m.push_str("- No topic rose notably against the previous seven days.\n");
     }
     m.push('\n');
+
+    let _ = writeln!(
+        m,
+        "## {}\n",
+        name(
+            "الأمن العام في التغطية وآراء الجمهور",
+            "The police in coverage and public comments"
+        )
+    );
+    let week_total = police.articles.baseline.total() + police.comments.baseline.total();
+    if police.total() == 0 && week_total == 0.0 {
+        m.push_str("No items about the police this day or in the previous seven days.\n\n");
+    } else {
+        for (v, ar, en) in voices {
+            let t = v.today;
+            let _ = writeln!(
+                m,
+                "- **{}**: {} items — positive {}, negative {}, neutral {}, unrated {}; \
+                 negative share {} (previous 7 days: {:.1} items/day, {:.1} negative/day, \
+                 share {}){}",
+                name(ar, en),
+                t.total(),
+                t.positive,
+                t.negative,
+                t.neutral,
+                t.unknown,
+                percent(v.negative_share),
+                v.baseline.total(),
+                v.baseline.negative,
+                percent(v.baseline_negative_share),
+                if v.is_notable() {
+                    " **negativity rising**"
+                } else {
+                    ""
+                }
+            );
+        }
+        m.push_str("\nThe share counts rated items only.\n\n");
+        for (items, ar, en) in [
+            (&police.most_negative, "الأكثر سلبية", "Most negative"),
+            (&police.most_positive, "الأكثر إيجابية", "Most positive"),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            let _ = writeln!(m, "### {}\n", name(ar, en));
+            for i in items {
+                let (ar, en) = polarity_label(i.sentiment.map(|s| s.label));
+                let score = i
+                    .sentiment
+                    .map(|s| s.score)
+                    .filter(|s| s.is_finite())
+                    .map(|s| format!(" {s:+.2}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    m,
+                    "- {} — {}, {}{score}{}",
+                    link(i),
+                    clean(&i.source_name),
+                    name(ar, en),
+                    if i.kind == ItemKind::Comment {
+                        ", public comment"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            m.push('\n');
+        }
+    }
+
+    let _ = writeln!(
+        m,
+        "## {}\n",
+        name(
+            "القصة نفسها في أكثر من وسيلة",
+            "The same story across outlets"
+        )
+    );
+    if digest.stories.is_empty() {
+        m.push_str("No story was carried by more than one outlet this day.\n\n");
+    }
+    for (n, s) in digest.stories.iter().enumerate() {
+        let sources: Vec<String> = s.sources.iter().map(|x| clean(x)).collect();
+        let _ = writeln!(
+            m,
+            "{}. **{}**{} — {} outlets, {} items: {}",
+            n + 1,
+            clean(&s.title),
+            if s.about_police { " (police)" } else { "" },
+            s.outlets,
+            s.count,
+            sources.join(", ")
+        );
+        for i in &s.items {
+            let _ = writeln!(m, "   - {} — {}", link(i), clean(&i.source_name));
+        }
+    }
+    if !digest.stories.is_empty() {
+        if digest.stories_total > digest.stories.len() {
+            let _ = writeln!(
+                m,
+                "\nThe first {} of {} stories.",
+                digest.stories.len(),
+                digest.stories_total
+            );
+        }
+        m.push('\n');
+    }
     if !digest.places.is_empty() {
         let _ = writeln!(m, "## {}\n", name("حسب المحافظة", "By governorate"));
         for p in &digest.places {
@@ -95,17 +236,7 @@ pub fn digest_markdown(digest: &Digest) -> String {
             t.sources
         );
         for i in &t.items {
-            if i.url.starts_with("http://") || i.url.starts_with("https://") {
-                let _ = writeln!(
-                    m,
-                    "- [{}]({}) — {}",
-                    clean(&i.title),
-                    i.url.replace(' ', "%20"),
-                    clean(&i.source_name)
-                );
-            } else {
-                let _ = writeln!(m, "- {} — {}", clean(&i.title), clean(&i.source_name));
-            }
+            let _ = writeln!(m, "- {} — {}", link(i), clean(&i.source_name));
         }
         m.push('\n');
     }
@@ -135,5 +266,52 @@ mod tests {
         d.topics[0].items[0].title = "line one\n# heading [x]".into();
         let md = digest_markdown(&d);
         assert!(md.contains("- [line one # heading (x)]("), "{md}");
+    }
+
+    #[test]
+    fn markdown_reports_the_police_and_the_stories() {
+        let md = digest_markdown(&sample_digest(true));
+        let police = md.find("## الأمن العام في التغطية وآراء الجمهور").unwrap();
+        let stories = md.find("## القصة نفسها في أكثر من وسيلة").unwrap();
+        let topics = md.find("## المواضيع").unwrap();
+        assert!(police < stories && stories < topics, "{md}");
+        assert!(
+            md.contains(
+                "- **التغطية الإعلامية (Media coverage)**: 7 items — positive 1, negative 4, \
+             neutral 1, unrated 1; negative share 67% (previous 7 days: 1.1 items/day, \
+             0.1 negative/day, share 12%) **negativity rising**"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- **تعليقات الجمهور (Public comments)**: 2 items"));
+        assert!(
+            md.contains(
+                "- [اتهامات للشرطة بالتقصير](https://example.jo/neg) — الغد, سلبي (negative) -0.95"
+            ),
+            "{md}"
+        );
+        // A comment's form: reference is not made a link.
+        assert!(
+            md.contains("- الدورية لم تحضر — نموذج الجمهور, سلبي (negative) -0.70, public comment"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "1. **حريق في مستودع بالزرقاء** (police) — 3 outlets, 4 items: صوت الشمال, الرأي, الغد"
+        ), "{md}");
+        assert!(md.contains("   - [إخماد حريق مستودع](https://alrai.example/f2) — الرأي"));
+        // The police rise is among what stands out.
+        let stands_out = &md[..police];
+        assert!(
+            stands_out.contains("الأمن العام — التغطية الإعلامية"),
+            "{stands_out}"
+        );
+    }
+
+    #[test]
+    fn story_titles_cannot_break_the_list() {
+        let mut d = sample_digest(false);
+        d.stories[0].title = "حريق\n## [عاجل]".into();
+        let md = digest_markdown(&d);
+        assert!(md.contains("1. **حريق ## (عاجل)**"), "{md}");
     }
 }

@@ -1,13 +1,16 @@
-//! The daily digest: the day's items by topic against the week before.
+//! The daily digest: the day's items by topic against the week before, how the police were
+//! spoken of, and the stories several outlets carried.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rasd_core::{Config, Item, ItemKind};
+use rasd_core::{Config, Item, ItemKind, SentimentTag};
 use rasd_store::Store;
 use serde::Serialize;
 
+use crate::police::{PoliceSummary, summarize};
+use crate::stories::{Story, stories};
 use crate::{Error, Result};
 
 /// How many earlier days a topic's count is compared with.
@@ -82,6 +85,10 @@ pub struct DigestItem {
     pub when: DateTime<Utc>,
     /// Governorate ids.
     pub places: Vec<String>,
+    /// Article or public comment.
+    pub kind: ItemKind,
+    /// Sentiment, when the item has one.
+    pub sentiment: Option<SentimentTag>,
 }
 
 /// One topic in the digest.
@@ -128,6 +135,13 @@ pub struct Digest {
     pub topics: Vec<TopicSummary>,
     /// Items with no topic.
     pub untagged: usize,
+    /// Items about the police by sentiment, against the week before.
+    pub police: PoliceSummary,
+    /// The same story across outlets: the largest near-duplicate groups, most outlets first,
+    /// at most [`STORIES_LISTED`](crate::STORIES_LISTED).
+    pub stories: Vec<Story>,
+    /// How many stories (groups carried by two or more outlets) there were in all.
+    pub stories_total: usize,
     /// True when most items are Arabic, so the page reads right to left.
     pub rtl: bool,
 }
@@ -178,6 +192,7 @@ pub fn build_digest_from_items(
         .unwrap_or(date);
 
     let mut today: Vec<&Item> = Vec::new();
+    let mut week: Vec<&Item> = Vec::new();
     // topic -> count over the baseline days
     let mut before: HashMap<&str, usize> = HashMap::new();
     for item in items {
@@ -185,6 +200,7 @@ pub fn build_digest_from_items(
         if day == date {
             today.push(item);
         } else if day >= first && day < date {
+            week.push(item);
             for t in &item.tags.topics {
                 *before.entry(t.as_str()).or_default() += 1;
             }
@@ -233,6 +249,8 @@ pub fn build_digest_from_items(
         lang: item.tags.lang.code().to_string(),
         when: item.when(),
         places: item.tags.places.clone(),
+        kind: item.kind,
+        sentiment: item.tags.sentiment,
     };
 
     let mut by_topic: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
@@ -283,6 +301,13 @@ pub fn build_digest_from_items(
             .then_with(|| a.id.cmp(&b.id))
     });
 
+    let police = summarize(&today, week.iter().copied(), BASELINE_DAYS, listed);
+    let (stories, stories_total) = stories(&today, listed, |id| {
+        source_name
+            .get(id)
+            .map_or_else(|| id.to_string(), |n| n.to_string())
+    });
+
     let arabic = by_lang.get("ar").copied().unwrap_or(0);
     Digest {
         date,
@@ -294,6 +319,9 @@ pub fn build_digest_from_items(
         places: count_places(&today),
         topics,
         untagged,
+        police,
+        stories,
+        stories_total,
         rtl: arabic * 2 >= today.len(),
     }
 }
@@ -301,6 +329,8 @@ pub fn build_digest_from_items(
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    use rasd_core::Polarity;
 
     use super::*;
 
@@ -331,6 +361,18 @@ id = "s1"
 name = "صوت الشمال"
 kind = "feed"
 url = "https://example.jo/rss"
+
+[[source]]
+id = "s2"
+name = "الرأي"
+kind = "feed"
+url = "https://alrai.example/rss"
+
+[[source]]
+id = "s3"
+name = "الغد"
+kind = "feed"
+url = "https://alghad.example/rss"
 "#;
 
     fn config() -> Config {
@@ -442,5 +484,245 @@ url = "https://example.jo/rss"
         let d = build_digest_from_items(&[], &config(), "2026-11-20".parse().unwrap(), Utc::now());
         assert_eq!(d.total, 0);
         assert!(d.topics.is_empty());
+        assert_eq!(d.police.total(), 0);
+        assert!(!d.police.is_notable());
+        assert!(d.police.most_negative.is_empty());
+        assert!(d.stories.is_empty());
+        assert_eq!(d.stories_total, 0);
+    }
+
+    /// An item about the police, with a sentiment (or none).
+    fn police_item(
+        n: usize,
+        when: &str,
+        title: &str,
+        sentiment: Option<(Polarity, f32)>,
+        kind: ItemKind,
+    ) -> Item {
+        let mut i = item(n, when, &[], &[], rasd_core::Lang::Ar);
+        i.title = title.to_string();
+        i.kind = kind;
+        i.tags.about_police = true;
+        i.tags.sentiment = sentiment.map(|(label, score)| SentimentTag { label, score });
+        i
+    }
+
+    #[test]
+    fn police_sentiment_against_the_week() {
+        use Polarity::{Negative, Neutral, Positive};
+        let mut items = Vec::new();
+        // The week before: one article a day about the police, positive on odd days,
+        // neutral on even days, and one negative article on the 15th; one comment on the 14th.
+        for d in 1..=7 {
+            let day = format!("2026-11-{:02}T09:00:00Z", 20 - d);
+            let s = if d % 2 == 1 { Positive } else { Neutral };
+            items.push(police_item(
+                100 + d,
+                &day,
+                "الأمن العام يفتتح مركزاً",
+                Some((s, 0.3)),
+                ItemKind::Article,
+            ));
+        }
+        items.push(police_item(
+            120,
+            "2026-11-15T10:00:00Z",
+            "شكوى من الدوريات",
+            Some((Negative, -0.4)),
+            ItemKind::Article,
+        ));
+        items.push(police_item(
+            121,
+            "2026-11-14T10:00:00Z",
+            "شكراً للشرطة",
+            Some((Positive, 0.6)),
+            ItemKind::Comment,
+        ));
+        // Not about the police: never counted.
+        let mut other = item(130, "2026-11-18T09:00:00Z", &[], &[], rasd_core::Lang::Ar);
+        other.tags.sentiment = Some(SentimentTag {
+            label: Negative,
+            score: -0.9,
+        });
+        items.push(other.clone());
+        other.id = "other-today".into();
+        other.published = Some("2026-11-20T09:00:00Z".parse().unwrap());
+        items.push(other);
+
+        // The day: four negative articles, one positive, one neutral, one without sentiment,
+        // and two comments (one negative, one without sentiment).
+        let today = [
+            (
+                1,
+                "انتقادات لتعامل الدرك مع المحتجين",
+                Some((Negative, -0.5)),
+            ),
+            (2, "شكاوى من مخالفات إدارة السير", Some((Negative, -0.8))),
+            (3, "اتهامات للشرطة بالتقصير", Some((Negative, -0.95))),
+            (4, "غضب من تأخر الدفاع المدني", Some((Negative, -0.3))),
+            (5, "الأمن العام ينقذ عائلة من الغرق", Some((Positive, 0.9))),
+            (
+                6,
+                "مديرية الأمن العام تعلن خطة مرورية",
+                Some((Neutral, 0.05)),
+            ),
+            (7, "الأمن العام يحتفل بيوم الشرطة", None),
+        ];
+        for (n, title, s) in today {
+            items.push(police_item(
+                n,
+                &format!("2026-11-20T{:02}:00:00Z", 5 + n),
+                title,
+                s,
+                ItemKind::Article,
+            ));
+        }
+        items.push(police_item(
+            8,
+            "2026-11-20T15:00:00Z",
+            "الدورية لم تحضر بعد اتصالي",
+            Some((Negative, -0.7)),
+            ItemKind::Comment,
+        ));
+        items.push(police_item(
+            9,
+            "2026-11-20T16:00:00Z",
+            "",
+            None,
+            ItemKind::Comment,
+        ));
+
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        let p = &d.police;
+        assert_eq!(p.total(), 9);
+        let a = &p.articles;
+        assert_eq!(
+            (
+                a.today.positive,
+                a.today.negative,
+                a.today.neutral,
+                a.today.unknown
+            ),
+            (1, 4, 1, 1)
+        );
+        // 4 of the 6 articles with a sentiment; the week had 1 of 8.
+        assert!((a.negative_share.unwrap() - 4.0 / 6.0).abs() < 1e-9);
+        assert!((a.baseline_negative_share.unwrap() - 1.0 / 8.0).abs() < 1e-9);
+        assert!((a.baseline.total() - 8.0 / 7.0).abs() < 1e-9);
+        assert!((a.baseline.negative - 1.0 / 7.0).abs() < 1e-9);
+        assert_eq!(a.negative_trend, Trend::Rising);
+        assert!(a.share_rising);
+        assert!(p.is_notable());
+        // Comments are counted apart.
+        let c = &p.comments;
+        assert_eq!(
+            (c.today.negative, c.today.unknown, c.today.total()),
+            (1, 1, 2)
+        );
+        assert!((c.baseline.positive - 1.0 / 7.0).abs() < 1e-9);
+        assert!(!c.is_notable());
+        // Most negative first, at most three, comments included.
+        let neg: Vec<&str> = p.most_negative.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(
+            neg,
+            [
+                "اتهامات للشرطة بالتقصير",
+                "شكاوى من مخالفات إدارة السير",
+                "الدورية لم تحضر بعد اتصالي"
+            ]
+        );
+        assert_eq!(p.most_negative[0].sentiment.unwrap().score, -0.95);
+        assert_eq!(p.most_negative[2].kind, ItemKind::Comment);
+        assert_eq!(p.most_positive.len(), 1);
+        assert_eq!(p.most_positive[0].title, "الأمن العام ينقذ عائلة من الغرق");
+        assert_eq!(p.most_positive[0].source_name, "صوت الشمال");
+    }
+
+    #[test]
+    fn police_items_without_sentiment_are_unknown_not_negative() {
+        let items: Vec<Item> = (0..5)
+            .map(|n| {
+                police_item(
+                    n,
+                    "2026-11-20T09:00:00Z",
+                    "الأمن العام",
+                    None,
+                    ItemKind::Article,
+                )
+            })
+            .collect();
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        let a = &d.police.articles;
+        assert_eq!(a.today.unknown, 5);
+        assert_eq!(a.today.negative, 0);
+        assert_eq!(a.negative_share, None);
+        assert!(!d.police.is_notable());
+        assert!(d.police.most_negative.is_empty() && d.police.most_positive.is_empty());
+    }
+
+    /// An item from `source` with fingerprint `fp`.
+    fn printed(n: usize, source: &str, hour: u32, title: &str, fp: u64) -> Item {
+        let mut i = item(
+            n,
+            &format!("2026-11-20T{hour:02}:00:00Z"),
+            &[],
+            &[],
+            rasd_core::Lang::Ar,
+        );
+        i.source = source.to_string();
+        i.title = title.to_string();
+        i.tags.fingerprint = fp;
+        i
+    }
+
+    #[test]
+    fn the_same_story_across_outlets() {
+        let fire = 0x5a5a_1234_9876_f00d_u64;
+        let seizure = 0x0123_4567_89ab_cdef_u64;
+        let items = vec![
+            // Three outlets, lightly edited (1 and 3 bits apart), and one outlet twice.
+            printed(1, "s2", 9, "حريق في مستودع بالزرقاء", fire ^ 1),
+            printed(
+                2,
+                "s1",
+                8,
+                "الدفاع المدني يخمد حريقاً في مستودع بالزرقاء",
+                fire,
+            ),
+            printed(
+                3,
+                "s3",
+                10,
+                "إخماد حريق مستودع في الزرقاء",
+                fire ^ 0b1011 << 20,
+            ),
+            printed(4, "s1", 11, "تحديث: حريق مستودع الزرقاء", fire),
+            // Two outlets, identical text.
+            printed(5, "s1", 9, "ضبط مواد مخدرة في إربد", seizure),
+            printed(6, "s3", 12, "ضبط مخدرات في إربد", seizure),
+            // One outlet repeating itself: not a story across outlets.
+            printed(7, "s2", 9, "إغلاق طريق المطار", 0x7777_0000_7777_0000),
+            printed(8, "s2", 13, "إغلاق طريق المطار مؤقتاً", 0x7777_0000_7777_0001),
+            // No fingerprint: never grouped, even together.
+            printed(9, "s1", 9, "بلا نص", 0),
+            printed(10, "s2", 9, "بلا نص", 0),
+            // Unrelated.
+            printed(11, "s3", 9, "طقس بارد", !fire),
+        ];
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        assert_eq!(d.stories_total, 2);
+        let s = &d.stories[0];
+        assert_eq!(s.outlets, 3);
+        assert_eq!(s.count, 4);
+        assert_eq!(s.title, "الدفاع المدني يخمد حريقاً في مستودع بالزرقاء");
+        assert_eq!(s.sources, ["صوت الشمال", "الرأي", "الغد"]);
+        assert_eq!(s.items.len(), 3);
+        assert_eq!(s.items[1].title, "حريق في مستودع بالزرقاء");
+        let s = &d.stories[1];
+        assert_eq!((s.outlets, s.count), (2, 2));
+        assert_eq!(s.title, "ضبط مواد مخدرة في إربد");
     }
 }

@@ -4,12 +4,30 @@
 //! ([`TopicSummary`]), each topic's count set against its average over the previous seven
 //! days, with a [`Trend`] that flags what is rising. [`build_digest`] reads the items from the
 //! [`rasd_store::Store`] and returns data; rendering it (HTML, Markdown, e-mail) is the job of
-//! `rasd-deliver`. Story clustering and alert rules come later and will live here too.
+//! `rasd-deliver`.
+//!
+//! The digest also holds a [`PoliceSummary`]: the items about the police by sentiment
+//! ([`SentimentCounts`]), published coverage and public comments apart ([`PoliceVoice`]),
+//! against the week before, with the most negative and most positive items; and the day's
+//! [`Story`] list: near-duplicate items (SimHash fingerprints within [`NEAR_BITS`] bits, grouped
+//! by [`near_duplicate_groups`] without comparing every pair) carried by several outlets.
+//! Alert rules come later and will live here too.
 
 mod digest;
+mod police;
+mod stories;
 
 pub use digest::{
-    Digest, DigestItem, PlaceCount, TopicSummary, Trend, build_digest, build_digest_from_items,
+    BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, TopicSummary, Trend,
+    build_digest, build_digest_from_items,
+};
+pub use police::{
+    MIN_NEGATIVE, PoliceSummary, PoliceVoice, SHARE_RISE, SentimentAverage, SentimentCounts,
+    TOP_ITEMS,
+};
+pub use stories::{
+    ITEMS_PER_STORY, NEAR_BITS, STORIES_LISTED, Story, hamming, is_near_duplicate,
+    near_duplicate_groups,
 };
 
 /// Errors raised while detecting.

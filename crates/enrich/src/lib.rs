@@ -21,24 +21,48 @@
 //! English plural stemming, and matched as contiguous phrases through an index on their first
 //! word (module `phrase`), so classifying costs about one hash lookup per word.
 //!
-//! A trained topic model, sentiment and the police-conduct flag come later; they will read
-//! the same analyzed tokens inside [`Enricher::tags_for`].
+//! - `topics` also by a trained model (module [`topic_model`]) when one is loaded
+//!   ([`Enricher::with_models`]): a topic the model gives at least the configured probability
+//!   counts as if enough of its terms were found, so the rules' `exclude` terms and `topic:`
+//!   vetoes still apply to it. Rules always win: what they find is kept, what they veto stays
+//!   out.
+//! - `sentiment` by a trained model (module [`sentiment`]), when one is loaded.
+//! - `about_police` by `[police]` of `topics.toml` (module `police`), or when the topic
+//!   `police_conduct` or `psd_activity` is assigned.
+//! - `fingerprint`: a SimHash of the text (module [`simhash`]) for near-duplicate stories.
+//!
+//! [`Enricher::classify`] gives the same tags with the model's topic probabilities, for
+//! `rasd classify`.
 
 pub mod features;
 pub mod lang;
 pub mod linear;
+pub mod metrics;
 mod phrase;
 pub mod places;
+mod police;
+pub mod records;
 pub mod sentiment;
+pub mod simhash;
 pub mod tokens;
+pub mod topic_model;
 pub mod topics;
 
-use rasd_core::{Config, Item, Lang, PlaceConfig, Tags, TopicConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+use rasd_core::text::normalize_for_matching;
+use rasd_core::{Config, Item, Lang, PlaceConfig, PoliceConfig, SentimentTag, Tags, TopicConfig};
+use tracing::warn;
 
 pub use lang::detect_language;
+pub use records::{LineError, Record, read_records};
+pub use sentiment::SentimentModel;
+pub use topic_model::TopicModel;
 pub use topics::TopicMatch;
 
 use places::Gazetteer;
+use police::PoliceRules;
 use tokens::{Analyzed, Vocab};
 use topics::TopicRules;
 
@@ -124,12 +148,40 @@ pub enum Error {
 /// The enrich crate's result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The compiled topic rules and places gazetteer; applies them to items.
+/// Topics assigned from the police flag's point of view: either makes an item about the police.
+const POLICE_TOPICS: [&str; 2] = ["police_conduct", "psd_activity"];
+
+/// The compiled topic rules, places gazetteer and police rules, and the trained models when
+/// loaded; applies them to items.
 #[derive(Debug, Clone)]
 pub struct Enricher {
     vocab: Vocab,
     topics: TopicRules,
     places: Gazetteer,
+    police: PoliceRules,
+    topic_model: Option<Arc<LoadedTopicModel>>,
+    sentiment: Option<Arc<SentimentModel>>,
+}
+
+/// A topic model with its outputs mapped onto the rules' topics.
+#[derive(Debug)]
+struct LoadedTopicModel {
+    model: TopicModel,
+    /// For each model output, the rules' topic index (None: a topic the config lacks).
+    to_rule: Vec<Option<usize>>,
+    threshold: f32,
+}
+
+/// Everything [`Enricher::classify`] finds in one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    /// The tags, as [`Enricher::tags_for`] gives them.
+    pub tags: Tags,
+    /// The topics the rules alone assign.
+    pub rule_topics: Vec<String>,
+    /// Each topic of the model with its probability, in the model's order (empty without a
+    /// model).
+    pub model_scores: Vec<(String, f32)>,
 }
 
 impl Enricher {
@@ -137,19 +189,84 @@ impl Enricher {
     /// the topic or place and the term; so is a `min_matches` higher than the topic's number
     /// of distinct terms.
     pub fn new(topics: &[TopicConfig], places: &[PlaceConfig]) -> Result<Enricher> {
+        Enricher::with_police(topics, places, &PoliceConfig::default())
+    }
+
+    /// [`Enricher::new`] with the `[police]` rules of `topics.toml`.
+    pub fn with_police(
+        topics: &[TopicConfig],
+        places: &[PlaceConfig],
+        police: &PoliceConfig,
+    ) -> Result<Enricher> {
         let mut vocab = Vocab::default();
         let topics = TopicRules::new(topics, &mut vocab)?;
         let places = Gazetteer::new(places, &mut vocab)?;
+        let police = PoliceRules::new(police, &mut vocab)?;
         Ok(Enricher {
             vocab,
             topics,
             places,
+            police,
+            topic_model: None,
+            sentiment: None,
         })
     }
 
-    /// [`Enricher::new`] with the topics and places of a loaded config.
+    /// The rules of a loaded config (topics, places and police), without models.
     pub fn from_config(config: &Config) -> Result<Enricher> {
-        Enricher::new(&config.topics, &config.places)
+        Enricher::with_police(&config.topics, &config.places, &config.police)
+    }
+
+    /// The rules of a loaded config with the models `[enrich]` of `rasd.toml` names. A model
+    /// file that is absent or unreadable is logged with how to fix it, and the enricher works
+    /// without that model: tagging never stops for a missing model.
+    pub fn from_config_with_models(config: &Config) -> Result<Enricher> {
+        let settings = &config.settings.enrich;
+        let topic = load_model(
+            &config.resolve(&settings.topic_model),
+            "topics",
+            TopicModel::from_bytes,
+        );
+        let sentiment = load_model(
+            &config.resolve(&settings.sentiment_model),
+            "sentiment",
+            SentimentModel::from_bytes,
+        );
+        Ok(Enricher::from_config(config)?.with_models(topic, sentiment, settings.model_threshold))
+    }
+
+    /// Adds trained models: the topic model adds topics at `threshold` probability or more
+    /// (see the crate docs), the sentiment model fills `sentiment`.
+    pub fn with_models(
+        mut self,
+        topic: Option<TopicModel>,
+        sentiment: Option<SentimentModel>,
+        threshold: f32,
+    ) -> Enricher {
+        self.topic_model = topic.map(|model| {
+            let to_rule = model
+                .topics()
+                .iter()
+                .map(|id| self.topics.index_of(id))
+                .collect();
+            Arc::new(LoadedTopicModel {
+                model,
+                to_rule,
+                threshold,
+            })
+        });
+        self.sentiment = sentiment.map(Arc::new);
+        self
+    }
+
+    /// True when a topic model is loaded.
+    pub fn has_topic_model(&self) -> bool {
+        self.topic_model.is_some()
+    }
+
+    /// True when a sentiment model is loaded.
+    pub fn has_sentiment_model(&self) -> bool {
+        self.sentiment.is_some()
     }
 
     /// How many topics the rules define.
@@ -157,19 +274,22 @@ impl Enricher {
         self.topics.len()
     }
 
-    /// Fills `item.tags` (language, topics, places) from its title and body. `lang_hint` is
-    /// the language its source is configured with, a weak prior.
+    /// Fills `item.tags` from its title and body. `lang_hint` is the language its source
+    /// is configured with, a weak prior.
     pub fn apply(&self, mut item: Item, lang_hint: Option<Lang>) -> Item {
-        let tags = self.tags_for(&item.title, &item.body, lang_hint);
-        item.tags.lang = tags.lang;
-        item.tags.topics = tags.topics;
-        item.tags.places = tags.places;
+        item.tags = self.tags_for(&item.title, &item.body, lang_hint);
         item
     }
 
-    /// The tags of a title and body: language, topic ids (sorted, without duplicates) and
-    /// governorate ids (sorted, without duplicates). A phrase never spans title and body.
+    /// The tags of a title and body: language, topic ids (sorted, without duplicates),
+    /// governorate ids (sorted, without duplicates), sentiment, the police flag and the
+    /// fingerprint. A phrase never spans title and body.
     pub fn tags_for(&self, title: &str, body: &str, lang_hint: Option<Lang>) -> Tags {
+        self.classify(title, body, lang_hint).tags
+    }
+
+    /// [`Enricher::tags_for`] with what each layer found, for `rasd classify` and evaluation.
+    pub fn classify(&self, title: &str, body: &str, lang_hint: Option<Lang>) -> Classification {
         let lang = if title.is_empty() {
             detect_language(body, lang_hint)
         } else if body.is_empty() {
@@ -178,13 +298,61 @@ impl Enricher {
             // Language detection reads only the start of a text.
             detect_language(&format!("{title}\n{}", lang::prefix(body, 2000)), lang_hint)
         };
-        let analyzed = Analyzed::new(&self.vocab, &[title, body]);
-        // Later steps (trained model, sentiment, police flag) read `analyzed` here.
-        Tags {
-            lang,
-            topics: self.topics.classify(&analyzed),
-            places: self.places.locate(&analyzed),
+        // Normalized once for every layer.
+        let norm_title = normalize_for_matching(title);
+        let norm_body = normalize_for_matching(body);
+        let analyzed = Analyzed::from_normalized(&self.vocab, &[&norm_title, &norm_body]);
+        let rule_topics = self.topics.classify(&analyzed);
+        let (topics, model_scores) = match &self.topic_model {
+            None => (rule_topics.clone(), Vec::new()),
+            Some(m) => {
+                let probs = m.model.probabilities_normalized(&norm_title, &norm_body);
+                let mut votes = vec![false; self.topics.len()];
+                for (p, rule) in probs.iter().zip(&m.to_rule) {
+                    if let Some(t) = rule
+                        && *p >= m.threshold
+                    {
+                        votes[*t] = true;
+                    }
+                }
+                let scores = m.model.topics().iter().cloned().zip(probs).collect();
+                (self.topics.classify_with(&analyzed, &votes), scores)
+            }
+        };
+        let places = self.places.locate(&analyzed);
+        let about_police = topics.iter().any(|t| POLICE_TOPICS.contains(&t.as_str()))
+            || self.police.about_police(&analyzed, !places.is_empty());
+        let sentiment = self.sentiment.as_ref().map(|m| {
+            let s = m.predict(&sentiment_text(title, body));
+            SentimentTag {
+                label: rasd_core::Polarity::parse(s.label.as_str())
+                    .unwrap_or(rasd_core::Polarity::Neutral),
+                score: s.score,
+            }
+        });
+        let fingerprint = simhash::simhash_normalized(&[&norm_title, &norm_body]);
+        Classification {
+            tags: Tags {
+                lang,
+                topics,
+                places,
+                sentiment,
+                about_police,
+                fingerprint,
+            },
+            rule_topics,
+            model_scores,
         }
+    }
+
+    /// The `[police]` terms found in `text` that count, as written: (directorate names,
+    /// generic words that count only in Jordan).
+    pub fn explain_police(&self, text: &str) -> (Vec<String>, Vec<String>) {
+        let (terms, locals) = self.police.found(&Analyzed::new(&self.vocab, &[text]));
+        (
+            terms.into_iter().map(str::to_string).collect(),
+            locals.into_iter().map(str::to_string).collect(),
+        )
     }
 
     /// Why topics matched `text`: each assigned topic id with the terms found, as written in
@@ -207,6 +375,54 @@ impl Enricher {
     /// sorted by governorate id.
     pub fn explain_places(&self, text: &str) -> Vec<(String, Vec<String>)> {
         self.places.explain(&Analyzed::new(&self.vocab, &[text]))
+    }
+}
+
+/// Characters of the body the sentiment model reads after the title: it was trained on
+/// tweet-length texts, and a news item's tone is in its headline and lead.
+pub const SENTIMENT_BODY_CHARS: usize = 400;
+
+/// The text the sentiment model reads: the title, then the first
+/// [`SENTIMENT_BODY_CHARS`] characters of the body.
+pub fn sentiment_text(title: &str, body: &str) -> String {
+    let cut = body
+        .char_indices()
+        .nth(SENTIMENT_BODY_CHARS)
+        .map_or(body.len(), |(i, _)| i);
+    let body = &body[..cut];
+    match (title.is_empty(), body.is_empty()) {
+        (true, _) => body.to_string(),
+        (false, true) => title.to_string(),
+        (false, false) => format!("{title}\n{body}"),
+    }
+}
+
+/// Reads a model file; logs and gives `None` when it is absent or unreadable.
+fn load_model<T>(
+    path: &Path,
+    what: &str,
+    parse: impl Fn(&[u8]) -> linear::ModelResult<T>,
+) -> Option<T> {
+    match std::fs::read(path) {
+        Ok(bytes) => match parse(&bytes) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                warn!(
+                    file = %path.display(), error = %e,
+                    fix = %format!("run `rasd train {what}` to write it again"),
+                    "Model file unreadable; tagging without it."
+                );
+                None
+            }
+        },
+        Err(e) => {
+            warn!(
+                file = %path.display(), error = %e,
+                fix = %format!("run `rasd train {what}`, or set [enrich] in rasd.toml"),
+                "Model file not found; tagging without it."
+            );
+            None
+        }
     }
 }
 
@@ -850,28 +1066,32 @@ mod tests {
         assert_eq!(topics("حبوب مخدره"), ["drugs"]);
     }
 
+    /// Texts about none of the topics: football "attacks", fire sales, cooking, forecasts,
+    /// economy, ceasefires, metaphors.
+    const NEGATIVES: &[&str] = &[
+        // Football "attack".
+        "شن الفيصلي هجوما قويا على مرمى الوحدات في الشوط الثاني",
+        "The attack of Al-Faisaly kept pressing and the striker fired a shot just wide",
+        // Fire sale and cooking fire.
+        "Huge fire sale this weekend at the mall: everything must go",
+        "اطبخي اللحم على نار هادئة لمدة ساعة",
+        "Cook the onions over a low fire until golden",
+        // A weather forecast with no emergency.
+        "الأرصاد: أجواء باردة وغائمة جزئيا مع فرصة لهطول زخات خفيفة من المطر",
+        "Forecast: mild weather with light rain expected on Tuesday, temperatures around 15C",
+        // Economy news.
+        "البنك المركزي يرفع أسعار الفائدة ربع نقطة وارتفاع الصادرات الصناعية",
+        "Jordan's exports rose 8 percent in the first half as phosphate prices climbed",
+        // Ceasefire talks are not gunfire.
+        "مفاوضات بشأن وقف إطلاق النار في غزة",
+        // Metaphors.
+        "سرقت الفنانة الأضواء في حفل الافتتاح",
+        "Markets rally as the central bank rescue plan calms investors",
+    ];
+
     #[test]
     fn negatives_get_no_topic() {
-        for text in [
-            // Football "attack".
-            "شن الفيصلي هجوما قويا على مرمى الوحدات في الشوط الثاني",
-            "The attack of Al-Faisaly kept pressing and the striker fired a shot just wide",
-            // Fire sale and cooking fire.
-            "Huge fire sale this weekend at the mall: everything must go",
-            "اطبخي اللحم على نار هادئة لمدة ساعة",
-            "Cook the onions over a low fire until golden",
-            // A weather forecast with no emergency.
-            "الأرصاد: أجواء باردة وغائمة جزئيا مع فرصة لهطول زخات خفيفة من المطر",
-            "Forecast: mild weather with light rain expected on Tuesday, temperatures around 15C",
-            // Economy news.
-            "البنك المركزي يرفع أسعار الفائدة ربع نقطة وارتفاع الصادرات الصناعية",
-            "Jordan's exports rose 8 percent in the first half as phosphate prices climbed",
-            // Ceasefire talks are not gunfire.
-            "مفاوضات بشأن وقف إطلاق النار في غزة",
-            // Metaphors.
-            "سرقت الفنانة الأضواء في حفل الافتتاح",
-            "Markets rally as the central bank rescue plan calms investors",
-        ] {
+        for text in NEGATIVES {
             assert!(
                 topics(text).is_empty(),
                 "{text:?}: {:?}",
@@ -1118,5 +1338,319 @@ mod tests {
             items.len()
         );
         assert!(rate >= 20_000.0, "{rate:.0} items/s");
+    }
+
+    fn police(title: &str, body: &str) -> bool {
+        shipped().tags_for(title, body, None).about_police
+    }
+
+    #[test]
+    fn shipped_police_flag_in_arabic_dialect_and_english() {
+        assert!(police("", "أعلنت مديرية الأمن العام إطلاق حملة توعية مرورية"));
+        assert!(police("", "كوادر الدفاع المدني تخمد حريقاً في مستودع"));
+        assert!(police("", "قوات الدرك تتعامل مع تجمع في المدينة الرياضية"));
+        assert!(police("", "إدارة السير تضبط 300 مخالفة سرعة"));
+        assert!(police("", "The Public Security Directorate said on Sunday"));
+        assert!(police("", "Civil Defence crews rescued a family in Karak"));
+        // Generic words count when the item is placed in Jordan.
+        assert!(police(
+            "",
+            "والله الشرطي بالزرقاء كان محترم وخلص معاملتي بسرعة"
+        ));
+        assert!(police("", "Police arrested two suspects in Irbid"));
+        assert!(!police("", "Police arrested two suspects in London"));
+        assert!(!police("", "اعتقلت الشرطة الإسرائيلية شابين في القدس"));
+        assert!(!police("", "قال الأمن العام اللبناني إن الحدود مفتوحة"));
+        assert!(!police("", "ارتفاع أسعار الخضار في السوق المركزي"));
+        // A police topic is enough.
+        let tags = shipped().tags_for("", "شكاوى من تعامل موظفي مركز أمني مع المراجعين", None);
+        if tags.topics.iter().any(|t| t == "police_conduct") {
+            assert!(tags.about_police);
+        }
+    }
+
+    #[test]
+    fn tags_carry_a_fingerprint_and_no_sentiment_without_a_model() {
+        let a = shipped().tags_for("سرقة محل", "سرق لصان محلاً تجارياً في الزرقاء فجر اليوم", None);
+        let b = shipped().tags_for("سرقة محل", "سرق لصان محلا تجاريا في الزرقاء فجر اليوم", None);
+        assert_ne!(a.fingerprint, 0);
+        assert_eq!(
+            a.fingerprint, b.fingerprint,
+            "tanween does not change the fingerprint"
+        );
+        assert_eq!(a.sentiment, None);
+        assert!(!shipped().has_sentiment_model() && !shipped().has_topic_model());
+    }
+
+    fn tiny_model(topics: &[&str], examples: &[(&str, &[&str])]) -> TopicModel {
+        let ids: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+        let examples: Vec<topic_model::TopicExample> = examples
+            .iter()
+            .map(|(text, t)| topic_model::TopicExample {
+                text: text.to_string(),
+                topics: t.iter().map(|x| x.to_string()).collect(),
+            })
+            .collect();
+        TopicModel::train(
+            &examples,
+            &ids,
+            topic_model::default_features(),
+            topic_model::TopicTrainParams::default(),
+        )
+    }
+
+    #[test]
+    fn model_votes_add_topics_but_rule_vetoes_still_apply() {
+        let rules = [
+            TopicConfig {
+                id: "theft".into(),
+                name_ar: "سرقة".into(),
+                name_en: "Theft".into(),
+                description: String::new(),
+                terms: vec!["سرقة".into()],
+                exclude: vec!["سرقة الأضواء".into()],
+                min_matches: 1,
+            },
+            TopicConfig {
+                id: "violence".into(),
+                name_ar: "عنف".into(),
+                name_en: "Violence".into(),
+                description: String::new(),
+                terms: vec!["مشاجرة".into()],
+                exclude: vec!["topic:theft".into()],
+                min_matches: 1,
+            },
+        ];
+        // The model learns a word the rules do not list: حرامية.
+        let model = tiny_model(
+            &["theft", "violence", "unknown_to_config"],
+            &[
+                ("حرامية دخلوا المحل", &["theft"]),
+                ("الحرامية سرقوا البيت", &["theft"]),
+                ("حرامية بالحارة", &["theft"]),
+                ("طوشة كبيرة بالحي", &["violence"]),
+                ("طوشة بين شباب", &["violence"]),
+                ("الطقس جميل اليوم", &[]),
+                ("مباراة كرة قدم", &[]),
+                ("أسعار الخضار", &[]),
+            ],
+        );
+        let e = Enricher::new(&rules, &[])
+            .unwrap()
+            .with_models(Some(model), None, 0.5);
+        assert!(e.has_topic_model());
+        let c = e.classify("", "حرامية بالحارة", None);
+        assert_eq!(c.tags.topics, ["theft"], "{c:?}");
+        assert!(c.rule_topics.is_empty());
+        assert_eq!(c.model_scores.len(), 3);
+        // The exclude term vetoes the model's vote too.
+        let c = e.classify("", "حرامية بالحارة و سرقة الأضواء", None);
+        assert!(c.tags.topics.is_empty(), "{c:?}");
+        // A model vote for theft vetoes violence through `topic:theft`.
+        let c = e.classify("", "حرامية بالحارة ومشاجرة", None);
+        assert_eq!(c.tags.topics, ["theft"], "{c:?}");
+        // Threshold 1 turns the model off.
+        let off = Enricher::new(&rules, &[]).unwrap().with_models(
+            Some(tiny_model(&["theft"], &[("حرامية", &["theft"])])),
+            None,
+            1.0,
+        );
+        assert!(off.classify("", "حرامية", None).tags.topics.is_empty());
+    }
+
+    #[test]
+    fn missing_model_files_are_reported_and_tagging_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("rasd.toml"),
+            "[enrich]\ntopic_model = \"nope.bin\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("topics.toml"), TOPICS_TOML).unwrap();
+        std::fs::write(dir.path().join("places.toml"), PLACES_TOML).unwrap();
+        for empty in ["sources.toml", "alerts.toml"] {
+            std::fs::write(dir.path().join(empty), "").unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("models")).unwrap();
+        std::fs::write(dir.path().join("models/sentiment.bin"), b"not a model").unwrap();
+        let config = Config::load(dir.path()).unwrap();
+        let e = Enricher::from_config_with_models(&config).unwrap();
+        assert!(!e.has_topic_model() && !e.has_sentiment_model());
+        assert!(
+            e.tags_for("", "حادث سير مروع", None)
+                .topics
+                .contains(&"traffic_accident".to_string())
+        );
+    }
+
+    #[test]
+    fn odd_texts_get_defined_tags_quickly() {
+        for text in [
+            "",
+            "😀😡🔥",
+            "https://example.jo/a?b=c www.example.com",
+            "حادث crash 123 ٤٥٦",
+        ] {
+            let tags = shipped().tags_for("", text, None);
+            assert!(tags.places.len() <= 12, "{text}");
+        }
+        assert_eq!(shipped().tags_for("", "", None).fingerprint, 0);
+        let big = "حادث سير على الطريق الصحراوي ".repeat(40_000);
+        assert!(big.len() > 1_000_000);
+        let start = std::time::Instant::now();
+        let tags = shipped().tags_for("", &big, None);
+        assert!(start.elapsed().as_secs() < 20);
+        assert!(tags.topics.contains(&"traffic_accident".to_string()));
+    }
+
+    /// The rules with the shipped topic model, as items are tagged.
+    fn combined() -> &'static Enricher {
+        static E: OnceLock<Enricher> = OnceLock::new();
+        E.get_or_init(|| {
+            let model = TopicModel::from_bytes(include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../config/models/topics.bin"
+            )))
+            .expect("config/models/topics.bin loads");
+            let threshold = rasd_core::EnrichSettings::default().model_threshold;
+            Enricher::from_config(&shipped_config())
+                .unwrap()
+                .with_models(Some(model), None, threshold)
+        })
+    }
+
+    #[test]
+    fn shipped_model_with_rules_keeps_examples_and_negatives() {
+        for (topic, ar, en) in EXAMPLES {
+            for text in [ar, en] {
+                let found = combined().tags_for("", text, None).topics;
+                assert!(
+                    found.iter().any(|t| t == topic),
+                    "{topic} not in {found:?} for {text:?}"
+                );
+            }
+        }
+        for text in NEGATIVES {
+            let c = combined().classify("", text, None);
+            assert!(c.tags.topics.is_empty(), "{text:?}: {:?}", c.model_scores);
+        }
+        // Amman or Oman, with the model too.
+        let oman =
+            combined().tags_for("", "وصل وزير الخارجية العماني إلى مسقط عائدا من عمان", None);
+        assert!(oman.places.is_empty(), "{oman:?}");
+    }
+
+    #[test]
+    fn shipped_model_catches_wordings_the_rules_miss() {
+        // Jordanian dialect and paraphrases no term of topics.toml lists.
+        for (text, topic) in [
+            (
+                "الحرامية فاتوا عالدكانة بالليل وشالوا كل المصاري اللي بالجارور",
+                "theft",
+            ),
+            ("ضبطوا مع الشب كمية حبوب مخدرة بجيبته عند الإشارة", "drugs"),
+            (
+                "The blaze gutted a furniture workshop before crews brought it under control",
+                "fire_rescue",
+            ),
+        ] {
+            let c = combined().classify("", text, None);
+            assert!(
+                c.tags.topics.iter().any(|t| t == topic),
+                "{topic} not in {:?} for {text:?}; model {:?}",
+                c.tags.topics,
+                c.model_scores
+            );
+        }
+    }
+
+    #[test]
+    fn shared_english_sport_and_earnings_stay_untagged_with_the_model() {
+        let Some(items) = corpus("en_news.jsonl.gz", 30_000) else {
+            return;
+        };
+        let (mut sport, mut tagged_sport, mut earn, mut tagged_earn) = (0, 0, 0, 0);
+        for (title, body, cat) in &items {
+            let tagged = usize::from(!combined().tags_for(title, body, None).topics.is_empty());
+            if cat.ends_with("sport") {
+                sport += 1;
+                tagged_sport += tagged;
+            } else if cat == "reuters-earn" {
+                earn += 1;
+                tagged_earn += tagged;
+            }
+        }
+        println!(
+            "with the model: {tagged_sport}/{sport} sport, {tagged_earn}/{earn} earnings tagged"
+        );
+        assert!(
+            tagged_sport * 100 <= sport * 8,
+            "{tagged_sport} of {sport} sport items tagged"
+        );
+        assert!(
+            tagged_earn * 100 <= earn * 2,
+            "{tagged_earn} of {earn} earnings items tagged"
+        );
+    }
+
+    /// Where the time goes, per component:
+    /// `cargo test -p rasd-enrich --release --lib -- --ignored --nocapture component_times`
+    #[test]
+    #[ignore = "profiling: run in release"]
+    fn component_times() {
+        let Some(mut items) = corpus("ar_news.jsonl.gz", 2_000) else {
+            return;
+        };
+        items.extend(corpus("en_news.jsonl.gz", 2_000).unwrap_or_default());
+        let e = combined();
+        let sentiment = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/models/sentiment.bin"
+        ))
+        .ok()
+        .and_then(|b| SentimentModel::from_bytes(&b).ok());
+        let n = items.len() as f64;
+        let time = |name: &str, f: &dyn Fn(&str, &str)| {
+            let start = std::time::Instant::now();
+            for (t, b, _) in &items {
+                f(t, b);
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6 / n;
+            println!("{name:<28} {us:>8.1} µs/item");
+        };
+        time("language", &|t, b| {
+            std::hint::black_box(detect_language(
+                &format!("{t}\n{}", lang::prefix(b, 2000)),
+                None,
+            ));
+        });
+        time("normalize", &|t, b| {
+            std::hint::black_box(normalize_for_matching(&format!("{t}\n{b}")));
+        });
+        time("analyze", &|t, b| {
+            std::hint::black_box(Analyzed::new(&e.vocab, &[t, b]));
+        });
+        time("analyze+rules+places+police", &|t, b| {
+            let a = Analyzed::new(&e.vocab, &[t, b]);
+            std::hint::black_box(e.topics.classify(&a));
+            std::hint::black_box(e.places.locate(&a));
+            std::hint::black_box(e.police.about_police(&a, true));
+        });
+        time("simhash", &|t, b| {
+            std::hint::black_box(simhash::simhash(&format!("{t}\n{b}")));
+        });
+        if let Some(m) = &e.topic_model {
+            time("topic model", &|t, b| {
+                std::hint::black_box(m.model.probabilities(t, b));
+            });
+        }
+        if let Some(m) = &sentiment {
+            time("sentiment", &|t, b| {
+                std::hint::black_box(m.predict(&sentiment_text(t, b)));
+            });
+        }
+        time("classify (no sentiment)", &|t, b| {
+            std::hint::black_box(e.classify(t, b, None));
+        });
     }
 }

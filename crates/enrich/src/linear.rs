@@ -7,13 +7,18 @@
 //! log-count ratio (NB-SVM), which helps on short texts; the ratio is folded into the
 //! weights, so prediction is one sparse dot product per class.
 //!
-//! [`LinearModel::to_bytes`] writes a compact versioned binary form (only buckets with a
-//! non-zero weight, `f32`); [`LinearModel::from_bytes`] reads it back.
+//! [`LinearModel::to_bytes`] writes a versioned binary form (only buckets with a non-zero
+//! weight, `f32`); [`LinearModel::to_bytes_compact`] a smaller one (bucket gaps as varints,
+//! weights as 8-bit square-root-companded codes with one scale per class), about a fifth of
+//! the size; [`LinearModel::from_bytes`] reads both. [`LinearModel::quantized`] gives the
+//! model exactly as the compact form reads back, to measure what quantization costs.
 
 use crate::features::SparseVec;
 
 pub(crate) const MAGIC: &[u8; 6] = b"RSDLIN";
-pub(crate) const VERSION: u16 = 1;
+pub(crate) const VERSION: u16 = 2;
+/// The plain `f32` layout, still read.
+const VERSION_F32: u16 = 1;
 
 /// Model reading and writing errors are the crate's [`crate::Error`]; this alias keeps the
 /// model code short.
@@ -109,6 +114,20 @@ impl LinearModel {
         bits: u8,
         params: TrainParams,
     ) -> LinearModel {
+        LinearModel::train_weighted(xs, ys, &[], n_classes, bits, params)
+    }
+
+    /// Like [`LinearModel::train`], with a weight per example multiplying its cost `C`
+    /// (missing weights count as 1; a weight of 0 or less drops the example).
+    pub fn train_weighted(
+        xs: &[SparseVec],
+        ys: &[usize],
+        weights: &[f32],
+        n_classes: usize,
+        bits: u8,
+        params: TrainParams,
+    ) -> LinearModel {
+        let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
         let dim = 1usize << bits;
         let n_classes = n_classes.max(1);
         let mut model = LinearModel {
@@ -118,8 +137,9 @@ impl LinearModel {
             bias: vec![0.0; n_classes],
         };
         let rows: Vec<usize> = (0..xs.len().min(ys.len()))
-            .filter(|&i| ys[i] < n_classes)
+            .filter(|&i| ys[i] < n_classes && weight(i) > 0.0)
             .collect();
+        let cost: Vec<f64> = rows.iter().map(|&i| f64::from(weight(i))).collect();
         if rows.is_empty() {
             return model;
         }
@@ -131,7 +151,7 @@ impl LinearModel {
                 None
             };
             let scale = |j: u32| ratio.as_ref().map_or(1.0, |r| r[j as usize]);
-            let (w, mut b) = dual_cd(xs, ys, &rows, k, dim, params, &scale, &mut rng);
+            let (w, mut b) = dual_cd(xs, ys, &rows, &cost, k, dim, params, &scale, &mut rng);
             let mut w: Vec<f64> = w
                 .iter()
                 .enumerate()
@@ -140,7 +160,7 @@ impl LinearModel {
             let mix = if params.nb { params.mix } else { 0.0 };
             if mix > 0.0 {
                 // Interpolate with a plain SVM: a linear model still.
-                let (plain, pb) = dual_cd(xs, ys, &rows, k, dim, params, &|_| 1.0, &mut rng);
+                let (plain, pb) = dual_cd(xs, ys, &rows, &cost, k, dim, params, &|_| 1.0, &mut rng);
                 for (wj, pj) in w.iter_mut().zip(plain) {
                     *wj = (1.0 - mix) * *wj + mix * pj;
                 }
@@ -154,9 +174,105 @@ impl LinearModel {
         model
     }
 
+    /// A multinomial logistic regression (softmax over the classes, L2 penalty `1 / (C n)`)
+    /// fitted by plain SGD with a decaying step, in the order of a seeded shuffle; weights
+    /// per example as in [`LinearModel::train_weighted`]. `params.nb` and `mix` are not used.
+    /// Scores are logits.
+    pub fn train_softmax(
+        xs: &[SparseVec],
+        ys: &[usize],
+        weights: &[f32],
+        n_classes: usize,
+        bits: u8,
+        params: TrainParams,
+    ) -> LinearModel {
+        let weight = |i: usize| weights.get(i).copied().unwrap_or(1.0);
+        let dim = 1usize << bits;
+        let k = n_classes.max(1);
+        let rows: Vec<usize> = (0..xs.len().min(ys.len()))
+            .filter(|&i| ys[i] < k && weight(i) > 0.0)
+            .collect();
+        let mut v = vec![0.0f64; dim * k];
+        let mut bias = vec![0.0f64; k];
+        if !rows.is_empty() {
+            // Class weights so each class counts as much in total (balanced).
+            let mut per_class = vec![0.0f64; k];
+            for &i in &rows {
+                per_class[ys[i]] += f64::from(weight(i));
+            }
+            let total: f64 = per_class.iter().sum();
+            let lambda = 1.0 / (params.c.max(1e-9) * rows.len() as f64);
+            let eta0 = 0.5;
+            let mut scale = 1.0f64;
+            let mut t = 0.0f64;
+            let mut order = rows.clone();
+            let mut rng = SplitMix64::new(params.seed);
+            let mut z = vec![0.0f64; k];
+            for _ in 0..params.epochs.max(1) {
+                rng.shuffle(&mut order);
+                for &i in &order {
+                    let eta = eta0 / (1.0 + eta0 * lambda * t);
+                    t += 1.0;
+                    let y = ys[i];
+                    let mut cost = f64::from(weight(i));
+                    if params.balanced && per_class[y] > 0.0 {
+                        cost *= total / (k as f64 * per_class[y]);
+                    }
+                    for (c, zc) in z.iter_mut().enumerate() {
+                        *zc = bias[c];
+                    }
+                    for (j, x) in xs[i].iter() {
+                        let row = &v[j as usize * k..(j as usize + 1) * k];
+                        for (zc, vc) in z.iter_mut().zip(row) {
+                            *zc += scale * vc * f64::from(x);
+                        }
+                    }
+                    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let sum: f64 = z.iter().map(|zc| (zc - max).exp()).sum();
+                    scale *= 1.0 - eta * lambda;
+                    if scale < 1e-6 {
+                        v.iter_mut().for_each(|w| *w *= scale);
+                        scale = 1.0;
+                    }
+                    for c in 0..k {
+                        let p = (z[c] - max).exp() / sum;
+                        let g = cost * (p - if c == y { 1.0 } else { 0.0 });
+                        bias[c] -= eta * g;
+                        let step = eta * g / scale;
+                        for (j, x) in xs[i].iter() {
+                            v[j as usize * k + c] -= step * f64::from(x);
+                        }
+                    }
+                }
+            }
+            v.iter_mut().for_each(|w| *w *= scale);
+        }
+        LinearModel {
+            bits,
+            n_classes: k,
+            weights: v.iter().map(|&w| w as f32).collect(),
+            bias: bias.iter().map(|&b| b as f32).collect(),
+        }
+    }
+
+    /// Number of hash bits of the buckets it was trained over.
+    pub fn bits(&self) -> u8 {
+        self.bits
+    }
+
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.n_classes
+    }
+
+    /// The weights, row-major: bucket `j`, class `k` at `j * n_classes + k`.
+    pub(crate) fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// The bias of each class.
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.bias
     }
 
     /// The raw score of each class.
@@ -200,7 +316,7 @@ impl LinearModel {
             .collect();
         let mut out = Vec::with_capacity(16 + rows.len() * (4 + 4 * k));
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&VERSION_F32.to_le_bytes());
         out.push(self.bits);
         out.extend_from_slice(&(k as u16).to_le_bytes());
         out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
@@ -216,10 +332,82 @@ impl LinearModel {
         out
     }
 
-    /// Reads [`LinearModel::to_bytes`]; returns the model and the bytes after it.
+    /// The compact binary form (version 2): header, biases, one scale per class, then for
+    /// each bucket with a non-zero code its gap from the previous bucket (LEB128 varint) and
+    /// one `i8` code per class; a code `q` stands for `scale * q * |q| / 127²`.
+    pub fn to_bytes_compact(&self) -> Vec<u8> {
+        let k = self.n_classes;
+        let dim = self.weights.len() / k;
+        let scales: Vec<f32> = (0..k)
+            .map(|c| {
+                (0..dim)
+                    .map(|j| self.weights[j * k + c].abs())
+                    .fold(0.0f32, f32::max)
+            })
+            .collect();
+        let code = |w: f32, s: f32| -> i8 {
+            if s <= 0.0 {
+                return 0;
+            }
+            let q = (w.abs() / s).sqrt() * 127.0;
+            (q.round().min(127.0) as i8) * if w < 0.0 { -1 } else { 1 }
+        };
+        let mut body = Vec::new();
+        let mut rows = 0u32;
+        let mut last = 0usize;
+        let mut codes = vec![0i8; k];
+        for j in 0..dim {
+            for (c, q) in codes.iter_mut().enumerate() {
+                *q = code(self.weights[j * k + c], scales[c]);
+            }
+            if codes.iter().all(|&q| q == 0) {
+                continue;
+            }
+            let mut gap = (j - last) as u64;
+            last = j;
+            rows += 1;
+            loop {
+                let b = (gap & 0x7f) as u8;
+                gap >>= 7;
+                if gap == 0 {
+                    body.push(b);
+                    break;
+                }
+                body.push(b | 0x80);
+            }
+            body.extend(codes.iter().map(|&q| q as u8));
+        }
+        let mut out = Vec::with_capacity(20 + 8 * k + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.push(self.bits);
+        out.extend_from_slice(&(k as u16).to_le_bytes());
+        out.extend_from_slice(&rows.to_le_bytes());
+        for b in self.bias.iter().chain(&scales) {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// The model as [`LinearModel::to_bytes_compact`] reads back.
+    pub fn quantized(&self) -> LinearModel {
+        match LinearModel::from_bytes(&self.to_bytes_compact()) {
+            Ok((m, _)) => m,
+            // Unreachable: our own bytes always read back.
+            Err(_) => self.clone(),
+        }
+    }
+
+    /// Reads [`LinearModel::to_bytes`] or [`LinearModel::to_bytes_compact`]; returns the
+    /// model and the bytes after it.
     pub fn from_bytes(bytes: &[u8]) -> ModelResult<(LinearModel, &[u8])> {
         let mut r = Reader(bytes);
-        if r.take(6)? != MAGIC || r.u16()? != VERSION {
+        if r.take(6)? != MAGIC {
+            return Err(ModelError::BadModelHeader);
+        }
+        let version = r.u16()?;
+        if version != VERSION && version != VERSION_F32 {
             return Err(ModelError::BadModelHeader);
         }
         let bits = r.take(1)?[0];
@@ -232,18 +420,35 @@ impl LinearModel {
         }
         let rows = r.u32()? as usize;
         let dim = 1usize << bits;
-        if rows > dim || r.0.len() < k * 4 + rows * (4 + 4 * k) {
+        let row_bytes = if version == VERSION { 1 + k } else { 4 + 4 * k };
+        if rows > dim || r.0.len() < k * 4 + rows.saturating_mul(row_bytes) {
             return Err(ModelError::CorruptModel("truncated"));
         }
         let bias = (0..k).map(|_| r.f32()).collect::<ModelResult<Vec<_>>>()?;
         let mut weights = vec![0.0; dim * k];
-        for _ in 0..rows {
-            let j = r.u32()? as usize;
-            if j >= dim {
-                return Err(ModelError::CorruptModel("bucket out of range"));
+        if version == VERSION {
+            let scales = (0..k).map(|_| r.f32()).collect::<ModelResult<Vec<_>>>()?;
+            let mut j = 0usize;
+            for _ in 0..rows {
+                j = j
+                    .checked_add(r.varint()?)
+                    .filter(|&j| j < dim)
+                    .ok_or(ModelError::CorruptModel("bucket out of range"))?;
+                let codes = r.take(k)?;
+                for (c, &q) in codes.iter().enumerate() {
+                    let q = f32::from(q as i8) / 127.0;
+                    weights[j * k + c] = scales[c] * q * q.abs();
+                }
             }
-            for c in 0..k {
-                weights[j * k + c] = r.f32()?;
+        } else {
+            for _ in 0..rows {
+                let j = r.u32()? as usize;
+                if j >= dim {
+                    return Err(ModelError::CorruptModel("bucket out of range"));
+                }
+                for c in 0..k {
+                    weights[j * k + c] = r.f32()?;
+                }
             }
         }
         Ok((
@@ -276,6 +481,17 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> ModelResult<u32> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn varint(&mut self) -> ModelResult<usize> {
+        let mut v = 0u64;
+        for shift in (0..35).step_by(7) {
+            let b = self.take(1)?[0];
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return usize::try_from(v).map_err(|_| ModelError::CorruptModel("bad gap"));
+            }
+        }
+        Err(ModelError::CorruptModel("bad gap"))
     }
     fn f32(&mut self) -> ModelResult<f32> {
         let v = f32::from_bits(self.u32()?);
@@ -327,26 +543,35 @@ fn dual_cd(
     xs: &[SparseVec],
     ys: &[usize],
     rows: &[usize],
+    cost: &[f64],
     k: usize,
     dim: usize,
     params: TrainParams,
     scale: &dyn Fn(u32) -> f64,
     rng: &mut SplitMix64,
 ) -> (Vec<f64>, f64) {
-    let n_pos = rows.iter().filter(|&&i| ys[i] == k).count().max(1) as f64;
-    let n_neg = (rows.len() as f64 - n_pos).max(1.0);
-    let n = rows.len() as f64;
+    let n_pos = rows
+        .iter()
+        .zip(cost)
+        .filter(|(i, _)| ys[**i] == k)
+        .map(|(_, c)| c)
+        .sum::<f64>()
+        .max(1e-9);
+    let n = cost.iter().sum::<f64>();
+    let n_neg = (n - n_pos).max(1e-9);
     // The diagonal term 1 / (2 C_i) of each example.
     let dii: Vec<f64> = rows
         .iter()
-        .map(|&i| {
-            let c = if !params.balanced {
-                params.c
-            } else if ys[i] == k {
-                params.c * n / (2.0 * n_pos)
-            } else {
-                params.c * n / (2.0 * n_neg)
-            };
+        .zip(cost)
+        .map(|(&i, &ci)| {
+            let c = ci
+                * if !params.balanced {
+                    params.c
+                } else if ys[i] == k {
+                    params.c * n / (2.0 * n_pos)
+                } else {
+                    params.c * n / (2.0 * n_neg)
+                };
             1.0 / (2.0 * c.max(1e-9))
         })
         .collect();
@@ -433,6 +658,21 @@ mod tests {
             }
             assert_eq!(m, LinearModel::train(&xs, &ys, 2, 16, p));
         }
+    }
+
+    #[test]
+    fn softmax_fits_training_data_and_is_deterministic() {
+        let (xs, ys) = data();
+        let p = TrainParams {
+            c: 10.0,
+            epochs: 50,
+            ..TrainParams::default()
+        };
+        let m = LinearModel::train_softmax(&xs, &ys, &[], 2, 16, p);
+        for (x, &y) in xs.iter().zip(&ys) {
+            assert_eq!(m.predict(x).0, y);
+        }
+        assert_eq!(m, LinearModel::train_softmax(&xs, &ys, &[], 2, 16, p));
     }
 
     #[test]

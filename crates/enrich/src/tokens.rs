@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rasd_core::text::{is_arabic_word, normalize_for_matching, strip_clitics};
+use rasd_core::text::{is_arabic_word, is_word_char, normalize_for_matching, strip_clitics};
 
 /// The id of a word no rule uses, and of a barrier.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -222,16 +222,6 @@ fn is_barrier(c: char) -> bool {
     )
 }
 
-/// True for the characters [`rasd_core::text::tokens`] keeps in words (letters and digits),
-/// with fast paths for ASCII and Arabic letters so the Unicode tables are rarely consulted.
-fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        ('\u{0620}'..='\u{064A}').contains(&c) || c.is_alphanumeric()
-    }
-}
-
 /// True for a whitespace-separated chunk that is an e-mail address or a link, not prose.
 fn is_address(chunk: &str) -> bool {
     chunk.contains('@') || chunk.contains("://") || chunk.starts_with("www.")
@@ -329,10 +319,16 @@ impl Analyzed {
 impl Analyzed {
     /// Analyzes `parts` (such as a title and a body), with a barrier between them.
     pub(crate) fn new(vocab: &Vocab, parts: &[&str]) -> Analyzed {
+        let normalized: Vec<String> = parts.iter().map(|p| normalize_for_matching(p)).collect();
+        let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
+        Analyzed::from_normalized(vocab, &refs)
+    }
+
+    /// [`Analyzed::new`] for parts already passed through `normalize_for_matching`.
+    pub(crate) fn from_normalized(vocab: &Vocab, parts: &[&str]) -> Analyzed {
         let mut out = Analyzed::default();
-        for part in parts {
-            let normalized = normalize_for_matching(part);
-            for word in words(&normalized) {
+        for normalized in parts {
+            for word in words(normalized) {
                 let Some(raw) = word else {
                     out.barriers.push(out.topic.len());
                     out.topic.push([NONE, NONE]);

@@ -318,8 +318,20 @@ impl TopicRules {
         assigned
     }
 
+    /// The index of topic `id`.
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+        self.topics.iter().position(|t| t.id == id)
+    }
+
     /// The ids of the topics assigned to `text`, sorted, without duplicates.
     pub(crate) fn classify(&self, text: &Analyzed) -> Vec<String> {
+        self.classify_with(text, &[])
+    }
+
+    /// [`TopicRules::classify`] where `votes[t]` (by topic index; missing means false) is a
+    /// trained model's vote for topic `t`: a vote satisfies `min_matches` like enough terms
+    /// would, and the topic's exclude terms and `topic:` vetoes still apply.
+    pub(crate) fn classify_with(&self, text: &Analyzed, votes: &[bool]) -> Vec<String> {
         let mut counts = vec![0usize; self.topics.len()];
         let mut vetoed = vec![false; self.topics.len()];
         self.scan(text, |o| {
@@ -329,6 +341,11 @@ impl TopicRules {
                 counts[o.topic as usize] += 1;
             }
         });
+        for (t, &vote) in votes.iter().enumerate() {
+            if vote && let Some(c) = counts.get_mut(t) {
+                *c = (*c).max(self.topics[t].min_matches);
+            }
+        }
         let assigned = self.decide(&counts, &vetoed);
         let mut ids: Vec<String> = self
             .topics

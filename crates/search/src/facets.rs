@@ -7,9 +7,10 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentReader};
 
-use crate::schema::names;
+use crate::schema::{NO_SENTIMENT, names};
 
-/// How many matching documents carry each topic, language, place and source.
+/// How many matching documents carry each topic, language, place, source, sentiment and
+/// police flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facets {
     /// Topic id → matching documents tagged with it.
@@ -20,21 +21,35 @@ pub struct Facets {
     pub by_place: BTreeMap<String, u64>,
     /// Source id → matching documents.
     pub by_source: BTreeMap<String, u64>,
+    /// Sentiment label (`positive`, `negative`, `neutral`) → matching documents. Items
+    /// without a sentiment are not counted here.
+    pub by_sentiment: BTreeMap<String, u64>,
+    /// `yes` (about the police) or `no` → matching documents.
+    pub by_police: BTreeMap<String, u64>,
 }
 
 impl Facets {
-    fn maps(&mut self) -> [&mut BTreeMap<String, u64>; 4] {
+    fn maps(&mut self) -> [&mut BTreeMap<String, u64>; 6] {
         [
             &mut self.by_topic,
             &mut self.by_lang,
             &mut self.by_place,
             &mut self.by_source,
+            &mut self.by_sentiment,
+            &mut self.by_police,
         ]
     }
 }
 
 /// The columns counted, in the order of [`Facets::maps`].
-const COLUMNS: [&str; 4] = [names::TOPICS, names::LANG, names::PLACES, names::SOURCE];
+const COLUMNS: [&str; 6] = [
+    names::TOPICS,
+    names::LANG,
+    names::PLACES,
+    names::SOURCE,
+    names::SENTIMENT,
+    names::ABOUT_POLICE,
+];
 
 /// Counts [`Facets`] for every document the query matches.
 #[derive(Debug, Default)]
@@ -109,6 +124,7 @@ impl SegmentCollector for FacetsSegmentCollector {
                 }
             }
         }
+        facets.by_sentiment.remove(NO_SENTIMENT);
         facets
     }
 }
@@ -125,10 +141,16 @@ mod tests {
         let mut b = Facets::default();
         b.by_topic.insert("سرقة".into(), 1);
         b.by_topic.insert("drugs".into(), 4);
+        a.by_police.insert("yes".into(), 1);
+        b.by_police.insert("yes".into(), 2);
+        b.by_police.insert("no".into(), 5);
         let merged = FacetsCollector.merge_fruits(vec![a, b]).unwrap();
         assert_eq!(merged.by_topic["سرقة"], 3);
         assert_eq!(merged.by_topic["drugs"], 4);
         assert_eq!(merged.by_lang["ar"], 2);
+        assert_eq!(merged.by_police["yes"], 3);
+        assert_eq!(merged.by_police["no"], 5);
         assert!(merged.by_place.is_empty());
+        assert!(merged.by_sentiment.is_empty());
     }
 }

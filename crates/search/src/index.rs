@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rasd_core::Item;
+use rasd_core::{Item, SentimentTag};
 use serde::Serialize;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
@@ -85,6 +85,10 @@ pub struct Hit {
     pub score: f32,
     /// Plain text around the best match in the body, at most 200 characters.
     pub snippet: String,
+    /// Sentiment label and score; `None` when the item was indexed without one.
+    pub sentiment: Option<SentimentTag>,
+    /// The item is about the Public Security Directorate or one of its branches.
+    pub about_police: bool,
 }
 
 impl SearchIndex {
@@ -291,6 +295,8 @@ impl SearchIndex {
             published,
             score,
             snippet: snippet(&text(f.body), terms, MAX_SNIPPET_CHARS),
+            sentiment: f.sentiment_of(doc),
+            about_police: f.about_police_of(doc),
         }
     }
 
@@ -409,7 +415,7 @@ impl IndexSink {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use rasd_core::{ItemKind, Lang};
+    use rasd_core::{ItemKind, Lang, Polarity};
 
     fn at(day: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap()
@@ -624,6 +630,13 @@ mod tests {
             ..SearchQuery::default()
         });
         assert_eq!(ids(&r), [items[2].id.clone(), items[1].id.clone()]);
+        // The same range written in the query language.
+        let r = search(
+            &index,
+            "سيارة published:[2026-11-02T00:00:00Z TO 2026-11-04T00:00:00Z}",
+        );
+        assert_eq!(ids(&r), [items[2].id.clone(), items[1].id.clone()]);
+        assert_eq!(search(&index, "published:>=2026-11-06T00:00:00Z").total, 2);
     }
 
     #[test]
@@ -727,7 +740,14 @@ mod tests {
             }
         }
         // Everyday punctuation is not an error.
-        for q in ["عاجل: حادث", "police's", "[عاجل] سير", "الساعة 10:30"] {
+        for q in [
+            "عاجل: حادث",
+            "police's",
+            "[عاجل] سير",
+            "الساعة 10:30",
+            "<عاجل> حريق",
+            "الحرارة > 40",
+        ] {
             assert!(
                 index
                     .search(&SearchQuery {
@@ -819,6 +839,263 @@ mod tests {
         assert!(path.join("notes.txt").exists());
         drop(index);
         assert!(SearchIndex::open_or_create(&path).is_ok());
+    }
+
+    fn tagged(n: u32, title: &str, sentiment: Option<(Polarity, f32)>, police: bool) -> Item {
+        let mut it = item(n, title, "نص الخبر");
+        it.tags.sentiment = sentiment.map(|(label, score)| SentimentTag { label, score });
+        it.tags.about_police = police;
+        it
+    }
+
+    /// Four Arabic items: praise of the police, a complaint about it, a neutral traffic
+    /// notice about the police, and weather news with no sentiment.
+    fn sentiment_items() -> Vec<Item> {
+        vec![
+            tagged(
+                1,
+                "مواطنون يشيدون بسرعة استجابة دوريات النجدة",
+                Some((Polarity::Positive, 0.82)),
+                true,
+            ),
+            tagged(
+                2,
+                "شكاوى من تأخر الشرطة في الاستجابة لبلاغ سرقة",
+                Some((Polarity::Negative, -0.64)),
+                true,
+            ),
+            tagged(
+                3,
+                "إدارة السير تعلن تحويلات مرورية في عمان",
+                Some((Polarity::Neutral, 0.03)),
+                true,
+            ),
+            tagged(4, "أجواء باردة وأمطار متفرقة", None, false),
+            tagged(
+                5,
+                "ارتفاع أسعار الخضار يثير استياء المواطنين",
+                Some((Polarity::Negative, -0.71)),
+                false,
+            ),
+        ]
+    }
+
+    #[test]
+    fn sentiment_filter_keeps_any_of_the_labels() {
+        let items = sentiment_items();
+        let index = index_with(&items);
+        let run = |sentiment: Vec<Polarity>| {
+            index
+                .search(&SearchQuery {
+                    sentiment,
+                    ..SearchQuery::default()
+                })
+                .unwrap()
+        };
+        let negative = run(vec![Polarity::Negative]);
+        assert_eq!(ids(&negative), [items[4].id.clone(), items[1].id.clone()]);
+        let r = run(vec![
+            Polarity::Positive,
+            Polarity::Neutral,
+            Polarity::Positive,
+        ]);
+        assert_eq!(ids(&r), [items[2].id.clone(), items[0].id.clone()]);
+        // No filter: every item, including the one without a sentiment.
+        assert_eq!(run(vec![]).total, 5);
+        // The same through the query language, with text and case folded.
+        assert_eq!(
+            ids(&search(&index, "الاستجابة sentiment:NEGATIVE")),
+            [items[1].id.clone()]
+        );
+        assert_eq!(
+            ids(&search(&index, "sentiment:none")),
+            [items[3].id.clone()]
+        );
+        assert_eq!(search(&index, "-sentiment:negative").total, 3);
+    }
+
+    #[test]
+    fn police_filter_in_query_and_in_syntax() {
+        let items = sentiment_items();
+        let index = index_with(&items);
+        let r = index
+            .search(&SearchQuery {
+                about_police: Some(true),
+                sentiment: vec![Polarity::Negative],
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(ids(&r), [items[1].id.clone()]);
+        let r = index
+            .search(&SearchQuery {
+                about_police: Some(false),
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(ids(&r), [items[4].id.clone(), items[3].id.clone()]);
+        assert_eq!(search(&index, "police:yes").total, 3);
+        assert_eq!(search(&index, "police:no").total, 2);
+        assert_eq!(
+            ids(&search(&index, "عمان police:yes")),
+            [items[2].id.clone()]
+        );
+        assert_eq!(search(&index, "عمان police:no").total, 0);
+    }
+
+    #[test]
+    fn sentiment_and_police_facets_count_all_matches() {
+        let index = index_with(&sentiment_items());
+        let r = index
+            .search(&SearchQuery {
+                limit: 1,
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(r.hits.len(), 1);
+        let f = &r.facets;
+        assert_eq!(f.by_sentiment.get("positive"), Some(&1));
+        assert_eq!(f.by_sentiment.get("negative"), Some(&2));
+        assert_eq!(f.by_sentiment.get("neutral"), Some(&1));
+        // Unscored items are not a sentiment.
+        assert_eq!(f.by_sentiment.get("none"), None);
+        assert_eq!(f.by_police.get("yes"), Some(&3));
+        assert_eq!(f.by_police.get("no"), Some(&2));
+        // Facets follow the filters.
+        let r = search(&index, "police:yes");
+        assert_eq!(r.facets.by_police.get("no"), None);
+        assert_eq!(r.facets.by_sentiment.get("negative"), Some(&1));
+    }
+
+    #[test]
+    fn bad_sentiment_or_police_values_are_query_errors() {
+        let index = index_with(&sentiment_items());
+        for (q, expect) in [
+            ("شكاوى sentiment:سلبي", "sentiment:negative"),
+            ("sentiment:angry", "sentiment:positive"),
+            ("police:maybe", "police:yes"),
+            ("الشرطة about_police:1", "police:no"),
+        ] {
+            match index.search(&SearchQuery {
+                text: q.into(),
+                ..SearchQuery::default()
+            }) {
+                Err(Error::Query { query, message }) => {
+                    assert_eq!(query, q);
+                    assert!(message.contains(expect), "{q}: {message}");
+                }
+                other => panic!("{q}: expected a query error, got {other:?}"),
+            }
+        }
+        // An unknown field names the new ones among those that exist.
+        match index.search(&SearchQuery {
+            text: "sentimant:negative".into(),
+            ..SearchQuery::default()
+        }) {
+            Err(Error::Query { message, .. }) => {
+                assert!(message.contains("sentiment, police"), "{message}")
+            }
+            other => panic!("expected a query error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hits_carry_sentiment_and_police_flag() {
+        let items = sentiment_items();
+        let index = index_with(&items);
+        let r = search(&index, "");
+        let hit = |id: &str| r.hits.iter().find(|h| h.id == id).unwrap().clone();
+        let complaint = hit(&items[1].id);
+        assert_eq!(
+            complaint.sentiment,
+            Some(SentimentTag {
+                label: Polarity::Negative,
+                score: -0.64
+            })
+        );
+        assert!(complaint.about_police);
+        let weather = hit(&items[3].id);
+        assert_eq!(weather.sentiment, None);
+        assert!(!weather.about_police);
+        let json = serde_json::to_value(&complaint).unwrap();
+        assert_eq!(json["sentiment"]["label"], "negative");
+        assert!((json["sentiment"]["score"].as_f64().unwrap() + 0.64).abs() < 1e-6);
+        assert_eq!(json["about_police"], true);
+        assert!(serde_json::to_value(&weather).unwrap()["sentiment"].is_null());
+        let facets = serde_json::to_value(&r.facets).unwrap();
+        assert_eq!(facets["by_police"]["yes"], 3);
+    }
+
+    #[test]
+    fn stored_fields_survive_reopening_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        let items = sentiment_items();
+        {
+            let index = SearchIndex::open_or_create(&path).unwrap();
+            let mut sink = index.writer().unwrap();
+            sink.index_items(&items).unwrap();
+            sink.commit().unwrap();
+        }
+        let index = SearchIndex::open_or_create(&path).unwrap();
+        let r = search(&index, "النجدة");
+        assert_eq!(r.hits.len(), 1);
+        assert_eq!(r.hits[0].sentiment, items[0].tags.sentiment);
+        assert!(r.hits[0].about_police);
+    }
+
+    /// Writes an empty index with `schema`, committed with `tag`.
+    fn old_index(path: &Path, schema: tantivy::schema::Schema, tag: &str) {
+        std::fs::create_dir_all(path).unwrap();
+        let old = Index::create_in_dir(path, schema).unwrap();
+        let mut w: IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut prepared = w.prepare_commit().unwrap();
+        prepared.set_payload(tag);
+        prepared.commit().unwrap();
+    }
+
+    #[test]
+    fn index_of_schema_1_is_a_mismatch_until_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        // Version 1: today's fields without sentiment, its score and the police flag.
+        let v1_path = dir.path().join("v1");
+        let mut b = tantivy::schema::Schema::builder();
+        for (_, entry) in schema::build().fields() {
+            if ![
+                names::SENTIMENT,
+                names::SENTIMENT_SCORE,
+                names::ABOUT_POLICE,
+            ]
+            .contains(&entry.name())
+            {
+                b.add_field(entry.clone());
+            }
+        }
+        old_index(&v1_path, b.build(), "rasd-search/1");
+        match SearchIndex::open_or_create(&v1_path) {
+            Err(e @ Error::SchemaMismatch { .. }) => {
+                let message = e.to_string();
+                assert!(message.contains("rasd reindex"), "{message}");
+                assert!(message.contains(SCHEMA_TAG), "{message}");
+            }
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+        let index = SearchIndex::recreate(&v1_path).unwrap();
+        let mut sink = index.writer().unwrap();
+        sink.index_items(&sentiment_items()).unwrap();
+        sink.commit().unwrap();
+        assert_eq!(search(&index, "sentiment:negative").total, 2);
+        drop((sink, index));
+        assert!(SearchIndex::open_or_create(&v1_path).is_ok());
+
+        // The same fields under the old tag are a mismatch too.
+        let tag_path = dir.path().join("old-tag");
+        old_index(&tag_path, schema::build(), "rasd-search/1");
+        match SearchIndex::open_or_create(&tag_path) {
+            Err(Error::SchemaMismatch { found, .. }) => {
+                assert_eq!(found, "tag rasd-search/1")
+            }
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - [`SearchIndex`] opens (or creates) the index in `<data_dir>/search` or in RAM, and
 //!   answers [`SearchQuery`]s with [`SearchResults`]: a page of [`Hit`]s (with a plain-text
-//!   snippet of the body), the total number of matches and [`Facets`] counted over all of
+//!   snippet of the body, the sentiment and the police flag), the total number of matches
+//!   and [`Facets`] (topic, language, place, source, sentiment, police) counted over all of
 //!   them. It is cheap to clone and shared by the web server, the CLI and the detectors.
 //! - [`IndexSink`] is the one writer ([`SearchIndex::writer`]): the index sink of the
 //!   pipeline upserts items by id and commits; a commit is visible to searches at once.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
-use rasd_core::{ItemKind, Lang};
+use rasd_core::{ItemKind, Lang, Polarity};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError,
     RangeQuery, TermQuery, TermSetQuery,
@@ -17,7 +17,7 @@ use tantivy::query_grammar::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
-use crate::schema::{Fields, names, to_tantivy};
+use crate::schema::{Fields, NO, NO_SENTIMENT, YES, names, to_tantivy, yes_no};
 use crate::{Error, Result, analyzer};
 
 /// A search: text in the query language below, filters, and the page wanted.
@@ -33,7 +33,11 @@ use crate::{Error, Result, analyzer};
 ///   but those).
 /// - `a OR b` accepts either; `( )` group; `+word` is the same as `word`.
 /// - `field:value` looks in one field: `title`, `body`, `source`, `lang`, `kind`, `topics`
-///   (or `topic`), `places` (or `place`), `published:[2026-11-01T00:00:00Z TO *]`.
+///   (or `topic`), `places` (or `place`), `published:[2026-11-01T00:00:00Z TO *]`,
+///   `sentiment:negative` (`positive`, `negative`, `neutral`, or `none` for unscored items)
+///   and `police:yes` or `police:no` (about the Public Security Directorate or not). Values
+///   of `sentiment` and `police` are checked: anything else is an [`Error::Query`] that
+///   lists what to write.
 ///
 /// Empty text matches every item that passes the filters, newest first. With text, hits are
 /// ordered by score, then newest first.
@@ -60,6 +64,11 @@ pub struct SearchQuery {
     pub from: Option<DateTime<Utc>>,
     /// Only items filed strictly before this time.
     pub to: Option<DateTime<Utc>>,
+    /// Only items with one of these sentiments (empty: no filter; items without a
+    /// sentiment never match a non-empty list).
+    pub sentiment: Vec<Polarity>,
+    /// Only items about the police (`Some(true)`) or not about it (`Some(false)`).
+    pub about_police: Option<bool>,
 }
 
 /// A query ready to run.
@@ -85,11 +94,19 @@ const USER_FIELDS: &[(&str, &str)] = &[
     ("place", names::PLACES),
     ("published", names::PUBLISHED),
     ("id", names::ID),
+    ("sentiment", names::SENTIMENT),
+    ("police", names::ABOUT_POLICE),
+    ("about_police", names::ABOUT_POLICE),
 ];
+
+/// The field names listed in error messages.
+const FIELD_LIST: &str =
+    "title, body, source, lang, kind, topics, places, published, sentiment, police";
 
 const HOW_TO_WRITE: &str = "write words separated by spaces (all must appear), \"quoted words\" \
      for an exact phrase, -word to leave a word out, OR between alternatives, and field:value \
-     to look in one field (title, body, source, lang, kind, topics, places, published)";
+     to look in one field (title, body, source, lang, kind, topics, places, published, \
+     sentiment, police)";
 
 /// Builds the tantivy query for `q`.
 pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result<Compiled> {
@@ -129,6 +146,18 @@ fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
         out.push(Box::new(TermQuery::new(
             term(fields.kind, kind.code()),
             IndexRecordOption::Basic,
+        )));
+    }
+    if let Some(flag) = q.about_police {
+        out.push(Box::new(TermQuery::new(
+            term(fields.about_police, yes_no(flag)),
+            IndexRecordOption::Basic,
+        )));
+    }
+    if !q.sentiment.is_empty() {
+        let labels: BTreeSet<&str> = q.sentiment.iter().map(|p| p.as_str()).collect();
+        out.push(Box::new(TermSetQuery::new(
+            labels.into_iter().map(|v| term(fields.sentiment, v)),
         )));
     }
     for (field, values) in [
@@ -177,7 +206,10 @@ fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Quer
         query: text.to_string(),
         message: diagnose_syntax(&cleaned),
     })?;
-    let ast = rewrite(ast);
+    let ast = check_values(rewrite(ast)).map_err(|message| Error::Query {
+        query: text.to_string(),
+        message,
+    })?;
     let parser = parser(index, fields);
     match parser.build_query_from_user_input_ast(ast.clone()) {
         Ok(query) => Ok(query),
@@ -212,10 +244,12 @@ fn parser(index: &Index, fields: &Fields) -> QueryParser {
 
 /// Makes everyday text safe for the query grammar before it is parsed:
 /// - a `:` is a field separator only right after a lower-case ASCII name and before a
-///   value (`source:petra`); elsewhere (`عاجل: حريق`, `10:30`, `https://`) it is a space;
+///   value (`source:petra`), or part of an RFC 3339 time (`2026-11-01T00:00:00Z`);
+///   elsewhere (`عاجل: حريق`, `10:30`, `https://`) it is a space;
 /// - an apostrophe inside a word (`police's`) is escaped rather than opening a quote;
-/// - `[ ] { }` are spaces unless the text holds a range (` TO `); a `^` not followed by a
-///   number and a backquote are spaces.
+/// - `[ ] { }` are spaces unless the text holds a range (` TO `); `<` and `>` are spaces
+///   unless right after a field name (`published:>2026-11-01T00:00:00Z`); a `^` not followed
+///   by a number and a backquote are spaces.
 fn sanitize(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let has_range = text.contains(" TO ");
@@ -234,7 +268,9 @@ fn sanitize(text: &str) -> String {
                     || chars[i - name.len() - 1].is_whitespace()
                     || matches!(chars[i - name.len() - 1], '(' | '-' | '+');
                 let value_follows = next.is_some_and(|n| !n.is_whitespace() && n != '/');
-                if !name.is_empty() && name_starts_word && value_follows {
+                if (!name.is_empty() && name_starts_word && value_follows)
+                    || in_timestamp(&chars[..i], next)
+                {
                     out.push(':');
                 } else {
                     out.push(' ');
@@ -248,12 +284,44 @@ fn sanitize(text: &str) -> String {
                 out.push('\'');
             }
             '[' | ']' | '{' | '}' if !has_range => out.push(' '),
+            '<' | '>' if prev != Some(':') => out.push(' '),
             '^' if !next.is_some_and(|n| n.is_ascii_digit()) => out.push(' '),
             '`' => out.push(' '),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// Whether a `:` after `before` and before `next` sits inside an RFC 3339 time, as in
+/// `published:[2026-11-01T00:00:00Z TO *]`: the word before it (after any `field:`) reads
+/// `YYYY-MM-DDTh…` and a digit follows.
+fn in_timestamp(before: &[char], next: Option<char>) -> bool {
+    if !next.is_some_and(|n| n.is_ascii_digit()) {
+        return false;
+    }
+    let start = before
+        .iter()
+        .rposition(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+')))
+        .map_or(0, |p| p + 1);
+    let word = &before[start..];
+    // Skip a leading `field:`.
+    let word = match word.iter().position(|c| *c == ':') {
+        Some(p)
+            if word[..p]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || *c == '_') =>
+        {
+            &word[p + 1..]
+        }
+        _ => word,
+    };
+    word.len() >= 12
+        && word[..4].iter().all(char::is_ascii_digit)
+        && word[4] == '-'
+        && word[7] == '-'
+        && word[10] == 'T'
+        && word[11].is_ascii_digit()
 }
 
 /// Moves quoted phrases to the exact fields and resolves field aliases.
@@ -316,6 +384,99 @@ fn rewrite_literal(mut literal: UserInputLiteral) -> UserInputAst {
     }
 }
 
+/// Checks and normalizes the values given to the closed-vocabulary fields `sentiment` and
+/// `about_police` (after [`rewrite`] resolved aliases): `sentiment:Negative` becomes
+/// `sentiment:negative`, `police:true` becomes `about_police:yes`. A value outside the
+/// vocabulary is an error message saying what to write.
+fn check_values(ast: UserInputAst) -> std::result::Result<UserInputAst, String> {
+    Ok(match ast {
+        UserInputAst::Clause(children) => UserInputAst::Clause(
+            children
+                .into_iter()
+                .map(|(occur, child)| Ok((occur, check_values(child)?)))
+                .collect::<std::result::Result<_, String>>()?,
+        ),
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(check_values(*inner)?), boost)
+        }
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(mut literal) => {
+                if let Some(field) = literal.field_name.as_deref() {
+                    literal.phrase = closed_value(field, &literal.phrase)?;
+                }
+                UserInputLeaf::Literal(literal).into()
+            }
+            UserInputLeaf::Set {
+                field: Some(field),
+                elements,
+            } => {
+                let elements = elements
+                    .iter()
+                    .map(|e| closed_value(&field, e))
+                    .collect::<std::result::Result<_, String>>()?;
+                UserInputLeaf::Set {
+                    field: Some(field),
+                    elements,
+                }
+                .into()
+            }
+            UserInputLeaf::Range {
+                field: Some(field), ..
+            } if is_closed(&field) => {
+                let user = user_name(&field);
+                return Err(format!(
+                    "{user} has no range of values: name one, as in {user}:{}",
+                    if field == names::SENTIMENT {
+                        "negative"
+                    } else {
+                        YES
+                    }
+                ));
+            }
+            other => other.into(),
+        },
+    })
+}
+
+fn is_closed(field: &str) -> bool {
+    field == names::SENTIMENT || field == names::ABOUT_POLICE
+}
+
+/// The name users write for `field` in messages.
+fn user_name(field: &str) -> &str {
+    if field == names::ABOUT_POLICE {
+        "police"
+    } else {
+        field
+    }
+}
+
+/// The indexed form of `value` in `field` when the field has a closed vocabulary (other
+/// fields keep `value` as written); an error message when the value is not in it.
+fn closed_value(field: &str, value: &str) -> std::result::Result<String, String> {
+    let v = value.trim().to_ascii_lowercase();
+    if field == names::SENTIMENT {
+        if v == NO_SENTIMENT || Polarity::parse(&v).is_some() {
+            return Ok(v);
+        }
+        return Err(format!(
+            "`{value}` is not a sentiment: write sentiment:positive, sentiment:negative, \
+             sentiment:neutral, or sentiment:none for items without one"
+        ));
+    }
+    if field == names::ABOUT_POLICE {
+        return match v.as_str() {
+            "yes" | "true" => Ok(YES.to_string()),
+            "no" | "false" => Ok(NO.to_string()),
+            _ => Err(format!(
+                "`{value}` is not a police flag: write police:yes for items about the Public \
+                 Security Directorate or police:no for the others"
+            )),
+        };
+    }
+    Ok(value.to_string())
+}
+
 /// `-a -b` becomes `* -a -b`.
 fn match_all_but(ast: UserInputAst) -> UserInputAst {
     let all: UserInputAst = UserInputLeaf::All.into();
@@ -375,7 +536,7 @@ fn diagnose_syntax(text: &str) -> String {
 
 /// An [`Error::Query`] for what the query parser rejected.
 fn query_error(text: &str, e: QueryParserError) -> Error {
-    let fields = "title, body, source, lang, kind, topics, places, published";
+    let fields = FIELD_LIST;
     let message = match e {
         QueryParserError::FieldDoesNotExist(field) => format!(
             "there is no field `{field}`; the fields you can name are {fields} (as in \
@@ -440,6 +601,27 @@ mod tests {
     }
 
     #[test]
+    fn angle_brackets_only_survive_after_a_field_name() {
+        assert_eq!(sanitize("<script>"), " script ");
+        assert_eq!(sanitize("الحرارة > 40"), "الحرارة   40");
+        assert_eq!(
+            sanitize("published:>=2026-11-01T00:00:00Z"),
+            "published:>=2026-11-01T00:00:00Z"
+        );
+        assert!(query_grammar::parse_query(&sanitize("<script> سرقة")).is_ok());
+    }
+
+    #[test]
+    fn colons_inside_timestamps_survive() {
+        assert_eq!(
+            sanitize("published:[2026-11-01T00:00:00Z TO 2026-11-08T10:30:00+03:00]"),
+            "published:[2026-11-01T00:00:00Z TO 2026-11-08T10:30:00+03:00]"
+        );
+        // Not a timestamp: still a space.
+        assert_eq!(sanitize("2026-11-01 10:30"), "2026-11-01 10 30");
+    }
+
+    #[test]
     fn quoted_phrases_move_to_exact_fields() {
         let ast = rewrite(query_grammar::parse_query("\"إطلاق نار\" عمان").unwrap());
         let dump = format!("{ast:?}");
@@ -447,6 +629,34 @@ mod tests {
         assert!(dump.contains("body_exact"), "{dump}");
         let ast = rewrite(query_grammar::parse_query("topic:theft").unwrap());
         assert!(format!("{ast:?}").contains("topics"));
+    }
+
+    fn checked(text: &str) -> std::result::Result<String, String> {
+        let ast = query_grammar::parse_query(&sanitize(text)).unwrap();
+        check_values(rewrite(ast)).map(|ast| format!("{ast:?}"))
+    }
+
+    #[test]
+    fn sentiment_and_police_values_are_normalized() {
+        let dump = checked("سرقة sentiment:Negative police:TRUE").unwrap();
+        assert!(dump.contains("\"sentiment\":negative"), "{dump}");
+        assert!(dump.contains("\"about_police\":yes"), "{dump}");
+        let dump = checked("-police:no sentiment:none").unwrap();
+        assert!(dump.contains("\"about_police\":no"), "{dump}");
+        assert!(dump.contains("\"sentiment\":none"), "{dump}");
+        // Other fields keep their values as written.
+        assert!(checked("source:Petra").unwrap().contains("Petra"));
+    }
+
+    #[test]
+    fn bad_sentiment_and_police_values_say_what_to_write() {
+        let e = checked("الأمن العام sentiment:غاضب").unwrap_err();
+        assert!(e.contains("`غاضب` is not a sentiment"), "{e}");
+        assert!(e.contains("sentiment:negative"), "{e}");
+        let e = checked("police:maybe").unwrap_err();
+        assert!(e.contains("police:yes") && e.contains("police:no"), "{e}");
+        let e = checked("police:[a TO z]").unwrap_err();
+        assert!(e.contains("police:yes"), "{e}");
     }
 
     #[test]

@@ -10,20 +10,36 @@
 //! | `topics`, `places` | multi-valued string, fast, stored | filters, facets |
 //! | `published` | date (seconds), fast, indexed, stored | range filter, newest-first order |
 //! | `dated` | bool, stored | whether `published` came from the source or is the fetch time |
+//! | `sentiment` | string, fast, stored | `positive`, `negative`, `neutral`, or `none` when unscored |
+//! | `sentiment_score` | f64, stored | the score (-1 to 1) of a scored item |
+//! | `about_police` | string, fast, stored | `yes` when the item is about the Public Security Directorate, else `no` |
 
 use chrono::{DateTime, Utc};
-use rasd_core::Item;
+use rasd_core::{Item, Polarity, SentimentTag};
 use tantivy::TantivyDocument;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
-    Schema, TextFieldIndexing, TextOptions,
+    Schema, TextFieldIndexing, TextOptions, Value,
 };
 
 use crate::analyzer::{RASD, RASD_EXACT};
 
 /// Written into every commit; an index whose last commit carries another tag must be
 /// rebuilt with `rasd reindex`. Bump it whenever the schema or an analyzer changes.
-pub const SCHEMA_TAG: &str = "rasd-search/1";
+/// Version 2 added `sentiment`, `sentiment_score` and `about_police`.
+pub const SCHEMA_TAG: &str = "rasd-search/2";
+
+/// The `sentiment` value of an item without a sentiment.
+pub(crate) const NO_SENTIMENT: &str = "none";
+/// The `about_police` values.
+pub(crate) const YES: &str = "yes";
+/// See [`YES`].
+pub(crate) const NO: &str = "no";
+
+/// The `about_police` value for `flag`.
+pub(crate) fn yes_no(flag: bool) -> &'static str {
+    if flag { YES } else { NO }
+}
 
 /// Handles of every field of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +57,9 @@ pub(crate) struct Fields {
     pub places: Field,
     pub published: Field,
     pub dated: Field,
+    pub sentiment: Field,
+    pub sentiment_score: Field,
+    pub about_police: Field,
 }
 
 /// Field names, shared with the query language and the facet collector.
@@ -58,6 +77,9 @@ pub(crate) mod names {
     pub const PLACES: &str = "places";
     pub const PUBLISHED: &str = "published";
     pub const DATED: &str = "dated";
+    pub const SENTIMENT: &str = "sentiment";
+    pub const SENTIMENT_SCORE: &str = "sentiment_score";
+    pub const ABOUT_POLICE: &str = "about_police";
 }
 
 fn text(tokenizer: &str, stored: bool) -> TextOptions {
@@ -94,6 +116,9 @@ pub(crate) fn build() -> Schema {
             .set_precision(DateTimePrecision::Seconds),
     );
     b.add_bool_field(DATED, STORED);
+    b.add_text_field(SENTIMENT, STRING | FAST | STORED);
+    b.add_f64_field(SENTIMENT_SCORE, STORED);
+    b.add_text_field(ABOUT_POLICE, STRING | FAST | STORED);
     b.build()
 }
 
@@ -116,6 +141,9 @@ impl Fields {
             places: f(PLACES)?,
             published: f(PUBLISHED)?,
             dated: f(DATED)?,
+            sentiment: f(SENTIMENT)?,
+            sentiment_score: f(SENTIMENT_SCORE)?,
+            about_police: f(ABOUT_POLICE)?,
         })
     }
 
@@ -139,7 +167,35 @@ impl Fields {
         }
         doc.add_date(self.published, to_tantivy(item.when()));
         doc.add_bool(self.dated, item.published.is_some());
+        match item.tags.sentiment {
+            Some(tag) => {
+                doc.add_text(self.sentiment, tag.label.as_str());
+                doc.add_f64(self.sentiment_score, f64::from(tag.score));
+            }
+            None => doc.add_text(self.sentiment, NO_SENTIMENT),
+        }
+        doc.add_text(self.about_police, yes_no(item.tags.about_police));
         doc
+    }
+
+    /// The sentiment stored in `doc`: `None` when it was indexed without one (or the label
+    /// is unreadable). A label without a score (impossible through [`Fields::document`])
+    /// reads as score 0.
+    pub(crate) fn sentiment_of(&self, doc: &TantivyDocument) -> Option<SentimentTag> {
+        let label = doc
+            .get_first(self.sentiment)
+            .and_then(|v| v.as_str())
+            .and_then(Polarity::parse)?;
+        let score = doc
+            .get_first(self.sentiment_score)
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as f32;
+        Some(SentimentTag { label, score })
+    }
+
+    /// Whether `doc` was indexed as being about the police.
+    pub(crate) fn about_police_of(&self, doc: &TantivyDocument) -> bool {
+        doc.get_first(self.about_police).and_then(|v| v.as_str()) == Some(YES)
     }
 }
 
@@ -168,13 +224,12 @@ pub(crate) fn from_tantivy(t: tantivy::DateTime) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::schema::Value;
 
     #[test]
     fn every_field_is_found() {
         let schema = build();
         assert!(Fields::of(&schema).is_some());
-        assert_eq!(schema.fields().count(), 13);
+        assert_eq!(schema.fields().count(), 16);
     }
 
     #[test]
@@ -193,5 +248,42 @@ mod tests {
             Some(false)
         );
         assert_eq!(doc.get_all(fields.topics).count(), 1);
+        // No sentiment: indexed as `none`, read back as `None`; not about the police.
+        assert_eq!(
+            doc.get_first(fields.sentiment).and_then(|v| v.as_str()),
+            Some(NO_SENTIMENT)
+        );
+        assert_eq!(fields.sentiment_of(&doc), None);
+        assert!(!fields.about_police_of(&doc));
+    }
+
+    #[test]
+    fn sentiment_and_police_flag_round_trip_through_a_document() {
+        let fields = Fields::of(&build()).unwrap();
+        let fetched = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        let mut item = Item::new(
+            "petra",
+            "https://e.jo/2",
+            "مديرية الأمن العام تكرم مرتبات دوريات النجدة",
+            "نص",
+            fetched,
+        );
+        let tag = SentimentTag {
+            label: Polarity::Positive,
+            score: 0.8125,
+        };
+        item.tags.sentiment = Some(tag);
+        item.tags.about_police = true;
+        let doc = fields.document(&item);
+        assert_eq!(
+            doc.get_first(fields.sentiment).and_then(|v| v.as_str()),
+            Some("positive")
+        );
+        assert_eq!(
+            doc.get_first(fields.about_police).and_then(|v| v.as_str()),
+            Some(YES)
+        );
+        assert_eq!(fields.sentiment_of(&doc), Some(tag));
+        assert!(fields.about_police_of(&doc));
     }
 }

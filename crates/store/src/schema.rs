@@ -70,6 +70,15 @@ ALTER TABLE fetch_state ADD COLUMN failing_since INTEGER;
 ALTER TABLE fetch_state ADD COLUMN next_due INTEGER;
 ALTER TABLE fetch_state ADD COLUMN items_per_day REAL NOT NULL DEFAULT 0;
 "#,
+    // 3: sentiment, the police flag and the near-duplicate fingerprint (a u64 stored as its
+    // two's-complement i64).
+    r#"
+ALTER TABLE items ADD COLUMN sentiment TEXT;
+ALTER TABLE items ADD COLUMN sentiment_score REAL;
+ALTER TABLE items ADD COLUMN about_police INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_police_when ON items (about_police, when_ts);
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -151,13 +160,20 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(current_version(&conn).unwrap(), 2);
-        let (title, guid): (String, Option<String>) = conn
-            .query_row("SELECT title, guid FROM items WHERE id = 'a1'", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
+        type Row = (String, Option<String>, Option<String>, i64, i64);
+        let (title, guid, sentiment, police, fingerprint): Row = conn
+            .query_row(
+                "SELECT title, guid, sentiment, about_police, fingerprint FROM items \
+                 WHERE id = 'a1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
             .unwrap();
-        assert_eq!((title.as_str(), guid), ("عنوان", None));
+        assert_eq!(
+            (title.as_str(), guid, sentiment, police, fingerprint),
+            ("عنوان", None, None, 0, 0)
+        );
         let (etag, failures, due, rate): (String, i64, Option<i64>, f64) = conn
             .query_row(
                 "SELECT etag, consecutive_failures, next_due, items_per_day FROM fetch_state",

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rasd_core::{FetchState, Item, ItemKind, Lang, SourceConfig, Tags};
+use rasd_core::{FetchState, Item, ItemKind, Lang, Polarity, SentimentTag, SourceConfig, Tags};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 use tracing::{info, warn};
@@ -23,8 +23,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const PAGE: i64 = 256;
 
 /// The item columns, in the order [`RawItem::from_row`] reads them.
-const ITEM_COLS: &str =
-    "id, kind, source, url, title, body, author, published, fetched, lang, topics, places, guid";
+const ITEM_COLS: &str = "id, kind, source, url, title, body, author, published, fetched, lang, topics, places, guid, \
+     sentiment, sentiment_score, about_police, fingerprint";
 
 /// An article whose title and body together are at least this many characters is
 /// recognised by its content hash when it arrives under another URL.
@@ -579,6 +579,16 @@ fn content_dedupable(item: &Item) -> bool {
         && item.title.chars().count() + item.body.chars().count() >= DEDUP_MIN_CHARS
 }
 
+/// Two stored sentiment scores are the same to 4 decimals (a REAL round trip may differ in
+/// the last bits).
+fn same_score(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() < 1e-4,
+        _ => false,
+    }
+}
+
 /// A stored row's fields that decide between unchanged and updated.
 struct Stored {
     hash: String,
@@ -587,12 +597,16 @@ struct Stored {
     places: String,
     url: String,
     guid: Option<String>,
+    sentiment: Option<String>,
+    sentiment_score: Option<f64>,
+    about_police: bool,
 }
 
 fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut out = Committed::default();
     let mut find = tx.prepare_cached(
-        "SELECT content_hash, lang, topics, places, url, guid FROM items WHERE id = ?1",
+        "SELECT content_hash, lang, topics, places, url, guid, sentiment, sentiment_score, \
+         about_police FROM items WHERE id = ?1",
     )?;
     let mut find_guid = tx.prepare_cached(
         "SELECT id FROM items WHERE source = ?1 AND guid = ?2 ORDER BY rowid LIMIT 1",
@@ -602,15 +616,18 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
-         when_ts, lang, topics, places, content_hash, guid) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         when_ts, lang, topics, places, content_hash, guid, sentiment, sentiment_score, \
+         about_police, fingerprint) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19)",
     )?;
     // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
     // stored value.
     let mut update = tx.prepare_cached(
         "UPDATE items SET url = ?2, title = ?3, body = ?4, author = COALESCE(?5, author), \
          published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
-         lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid) \
+         lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid), \
+         sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15 \
          WHERE id = ?1",
     )?;
     let mut set_guid =
@@ -626,6 +643,10 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
         let hash = item.content_hash();
         let lang = item.tags.lang.code();
         let published = item.published.map(|t| t.timestamp());
+        let sentiment = item.tags.sentiment.map(|s| s.label.as_str());
+        let sentiment_score = item.tags.sentiment.map(|s| f64::from(s.score));
+        let about_police = item.tags.about_police;
+        let fingerprint = item.tags.fingerprint as i64;
         let guid = item
             .guid
             .as_deref()
@@ -640,6 +661,9 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                 places: r.get(3)?,
                 url: r.get(4)?,
                 guid: r.get(5)?,
+                sentiment: r.get(6)?,
+                sentiment_score: r.get(7)?,
+                about_police: r.get(8)?,
             })
         };
         let mut id = item.id.clone();
@@ -691,6 +715,10 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     places_json,
                     hash,
                     guid,
+                    sentiment,
+                    sentiment_score,
+                    about_police,
+                    fingerprint,
                 ])?;
                 out.stats.inserted += 1;
             }
@@ -699,7 +727,10 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     && old.lang == lang
                     && old.topics == topics_json
                     && old.places == places_json
-                    && old.url == item.url =>
+                    && old.url == item.url
+                    && old.sentiment.as_deref() == sentiment
+                    && same_score(old.sentiment_score, sentiment_score)
+                    && old.about_police == about_police =>
             {
                 if old.guid.is_none()
                     && let Some(g) = guid
@@ -723,6 +754,10 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     places_json,
                     hash,
                     guid,
+                    sentiment,
+                    sentiment_score,
+                    about_police,
+                    fingerprint,
                 ])?;
                 clear_topics.execute([&id])?;
                 out.stats.updated += 1;
@@ -751,6 +786,10 @@ struct RawItem {
     topics: String,
     places: String,
     guid: Option<String>,
+    sentiment: Option<String>,
+    sentiment_score: Option<f64>,
+    about_police: bool,
+    fingerprint: i64,
 }
 
 impl RawItem {
@@ -770,6 +809,10 @@ impl RawItem {
             topics: r.get(at + 10)?,
             places: r.get(at + 11)?,
             guid: r.get(at + 12)?,
+            sentiment: r.get(at + 13)?,
+            sentiment_score: r.get(at + 14)?,
+            about_police: r.get(at + 15)?,
+            fingerprint: r.get(at + 16)?,
         })
     }
 
@@ -806,6 +849,16 @@ impl RawItem {
                 lang: Lang::from_code(&self.lang),
                 topics,
                 places,
+                sentiment: self
+                    .sentiment
+                    .as_deref()
+                    .and_then(Polarity::parse)
+                    .map(|label| SentimentTag {
+                        label,
+                        score: self.sentiment_score.unwrap_or(0.0) as f32,
+                    }),
+                about_police: self.about_police,
+                fingerprint: self.fingerprint as u64,
             },
         })
     }
@@ -1019,6 +1072,12 @@ mod tests {
             lang: Lang::Ar,
             topics: vec!["arrest".into()],
             places: vec!["amman".into()],
+            sentiment: Some(SentimentTag {
+                label: Polarity::Neutral,
+                score: 0.125,
+            }),
+            about_police: true,
+            fingerprint: 0xfedc_ba98_7654_3210 ^ u64::from(n),
         };
         it
     }
@@ -1246,7 +1305,7 @@ mod tests {
         c.tags = Tags {
             lang: Lang::En,
             topics: vec!["traffic".into()],
-            places: vec![],
+            ..Tags::default()
         };
         c.source = "jordan-times".into();
         let mut d = item(4, None);
@@ -1918,5 +1977,34 @@ mod tests {
             }
         );
         assert_eq!(a.total(), 66);
+    }
+
+    #[test]
+    fn sentiment_police_flag_and_fingerprint_round_trip_and_update() {
+        let store = Store::open_in_memory().unwrap();
+        let mut a = item(1, Some(1_000));
+        store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        let got = store.get_item(&a.id).unwrap().unwrap();
+        assert_eq!(
+            got.tags, a.tags,
+            "a fingerprint with the top bit set survives"
+        );
+        assert!(got.tags.fingerprint > i64::MAX as u64);
+
+        let again = store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(again.unchanged, 1);
+        a.tags.sentiment = Some(SentimentTag {
+            label: Polarity::Negative,
+            score: -0.75,
+        });
+        a.tags.about_police = false;
+        let changed = store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(changed.updated, 1, "a new sentiment is an update");
+        let got = store.get_item(&a.id).unwrap().unwrap();
+        assert_eq!(got.tags.sentiment.unwrap().label, Polarity::Negative);
+        assert!(!got.tags.about_police);
+        a.tags.sentiment = None;
+        store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(store.get_item(&a.id).unwrap().unwrap().tags.sentiment, None);
     }
 }

@@ -6,9 +6,9 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /` | search page: query, filters by language, topic and governorate, results, facets |
-//! | `GET /api/search?q=&lang=&topic=&place=&source=&limit=&offset=` | the same as JSON |
-//! | `GET /item/{id}` | one item as stored: text, tags, link to the original |
+//! | `GET /` | search page: query, filters by language, topic, governorate, sentiment and police flag, results, facets |
+//! | `GET /api/search?q=&lang=&topic=&place=&source=&sentiment=&police=&limit=&offset=` | the same as JSON |
+//! | `GET /item/{id}` | one item as stored: text, tags, sentiment, police flag, link to the original |
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | `ok` when the store and the index answer |
@@ -27,7 +27,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use rasd_core::{Config, Lang};
+use rasd_core::{Config, Lang, Polarity};
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
 use rasd_store::Store;
 use serde::Deserialize;
@@ -125,6 +125,12 @@ pub struct SearchParams {
     /// A source id.
     #[serde(default)]
     pub source: Option<String>,
+    /// `positive`, `negative` or `neutral`, or several separated by commas (any of them).
+    #[serde(default)]
+    pub sentiment: Option<String>,
+    /// `yes` (only items about the police) or `no` (only the others).
+    #[serde(default)]
+    pub police: Option<String>,
     /// Page size (1–100, default 20).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -151,6 +157,14 @@ impl SearchParams {
                 )));
             }
         };
+        let sentiment = match non_empty(&self.sentiment) {
+            None => Vec::new(),
+            Some(list) => parse_sentiments(&list)?,
+        };
+        let about_police = match non_empty(&self.police) {
+            None => None,
+            Some(flag) => Some(parse_police(&flag)?),
+        };
         let limit = self.limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
             return Err(Error::BadRequest(format!(
@@ -165,8 +179,39 @@ impl SearchParams {
             topics: non_empty(&self.topic).into_iter().collect(),
             places: non_empty(&self.place).into_iter().collect(),
             sources: non_empty(&self.source).into_iter().collect(),
+            sentiment,
+            about_police,
             ..SearchQuery::default()
         })
+    }
+}
+
+/// Reads `sentiment=negative` or `sentiment=negative,neutral`.
+fn parse_sentiments(list: &str) -> Result<Vec<Polarity>> {
+    let mut out = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some(p) = Polarity::parse(part) else {
+            return Err(Error::BadRequest(format!(
+                "unknown sentiment {part:?}: use positive, negative or neutral, or several \
+                 separated by commas (sentiment=negative,neutral)"
+            )));
+        };
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `police=yes` or `police=no`.
+fn parse_police(flag: &str) -> Result<bool> {
+    match flag.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(true),
+        "no" | "false" => Ok(false),
+        _ => Err(Error::BadRequest(format!(
+            "unknown police flag {flag:?}: use police=yes for items about the Public Security \
+             Directorate or police=no for the others"
+        ))),
     }
 }
 
@@ -186,15 +231,27 @@ async fn api_search(
     Ok(Json(run_search(&state, query).await?))
 }
 
+/// The search page; a bad parameter or query is a 400 whose page says what to fix.
 async fn search_page(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
-) -> Html<String> {
+) -> (StatusCode, Html<String>) {
     let outcome = match params.to_query() {
         Ok(query) => run_search(&state, query).await,
         Err(e) => Err(e),
     };
-    Html(pages::search_page(&state.config, &params, &outcome))
+    let status = match &outcome {
+        Ok(_) => StatusCode::OK,
+        Err(Error::BadRequest(_)) => StatusCode::BAD_REQUEST,
+        Err(Error::Internal(detail)) => {
+            tracing::error!(error = %detail, "Search page failed.");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    (
+        status,
+        Html(pages::search_page(&state.config, &params, &outcome)),
+    )
 }
 
 async fn item_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use rasd_core::Config;
+use rasd_core::{Config, SentimentTag};
 use rasd_deliver::escape;
 use rasd_search::SearchResults;
 
@@ -18,7 +18,47 @@ input[type=search]{flex:1;min-width:16rem;font-size:1.05rem;padding:.35rem .5rem
 select,button{font-size:.95rem;padding:.3rem}.hit{margin:0 0 1rem}.hit h3{margin:0;font-size:1.05rem}\
 .meta{color:#5b6570;font-size:.85rem}.tag{background:#e8eef3;border-radius:.6rem;padding:0 .45rem;\
 margin-inline-end:.25rem;font-size:.8rem}.error{background:#fde2e1;color:#9b1c1c;padding:.5rem .8rem}\
-aside h4{margin:.8rem 0 .2rem}aside ul{list-style:none;padding:0;margin:0}a{color:#0b5cad}";
+aside h4{margin:.8rem 0 .2rem}aside ul{list-style:none;padding:0;margin:0}a{color:#0b5cad}\
+.badge{display:inline-block;border:1px solid;border-radius:.3rem;padding:0 .4rem;\
+margin-inline-end:.25rem;font-size:.8rem;font-weight:600}\
+.s-positive{background:#e3f4e6;color:#1b5e2f;border-color:#1b5e2f}\
+.s-negative{background:#fde2e1;color:#9b1c1c;border-color:#9b1c1c}\
+.s-neutral{background:#eceff1;color:#37424d;border-color:#37424d}\
+.police{background:#e1ebf7;color:#0d3b66;border-color:#0d3b66}";
+
+/// The bilingual name of a sentiment label (`positive`, `negative`, `neutral`); other
+/// strings are returned as they are.
+pub(crate) fn sentiment_name(label: &str) -> String {
+    match label {
+        "positive" => "إيجابي / positive".to_string(),
+        "negative" => "سلبي / negative".to_string(),
+        "neutral" => "محايد / neutral".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The bilingual name of a police facet value (`yes` or `no`).
+pub(crate) fn police_name(flag: &str) -> String {
+    match flag {
+        "yes" => "عن الشرطة / about police".to_string(),
+        "no" => "ليس عن الشرطة / not about police".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A sentiment badge: a colour and the label in words (never colour alone), the score in
+/// its tooltip.
+fn sentiment_badge(tag: &SentimentTag) -> String {
+    let label = tag.label.as_str();
+    format!(
+        "<span class=\"badge s-{label}\" title=\"{:+.2}\">{}</span>",
+        tag.score,
+        escape(&sentiment_name(label))
+    )
+}
+
+/// The badge of an item about the police.
+const POLICE_BADGE: &str = "<span class=\"badge police\">عن الشرطة / police</span>";
 
 fn options(selected: Option<&str>, items: &[(String, String)]) -> String {
     let mut s = String::new();
@@ -51,6 +91,8 @@ fn link(params: &SearchParams, key: &str, value: &str) -> String {
     set("topic", &params.topic);
     set("place", &params.place);
     set("source", &params.source);
+    set("sentiment", &params.sentiment);
+    set("police", &params.police);
     let query: Vec<String> = pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
@@ -146,6 +188,22 @@ pub(crate) fn search_page(
         );
         facet_list(
             &mut h,
+            "المشاعر / Sentiment",
+            "sentiment",
+            &results.facets.by_sentiment,
+            sentiment_name,
+            params,
+        );
+        facet_list(
+            &mut h,
+            "الشرطة / Police",
+            "police",
+            &results.facets.by_police,
+            police_name,
+            params,
+        );
+        facet_list(
+            &mut h,
             "المحافظة / Governorate",
             "place",
             &results.facets.by_place,
@@ -195,24 +253,49 @@ pub(crate) fn search_page(
         ("ar".into(), "العربية".into()),
         ("en".into(), "English".into()),
     ];
+    let sentiments: Vec<(String, String)> =
+        std::iter::once((String::new(), "كل المشاعر / any sentiment".into()))
+            .chain(
+                rasd_core::Polarity::ALL
+                    .iter()
+                    .map(|p| (p.as_str().to_string(), sentiment_name(p.as_str()))),
+            )
+            .collect();
+    let police: Vec<(String, String)> = vec![
+        (String::new(), "الكل / all".into()),
+        ("yes".into(), police_name("yes")),
+        ("no".into(), police_name("no")),
+    ];
     let _ = write!(
         h,
         "<form class=\"q\" method=\"get\" action=\"/\">\
          <input type=\"search\" name=\"q\" dir=\"auto\" value=\"{}\" placeholder=\"ابحث… / search…\" autofocus>\
-         <select name=\"topic\">{}</select><select name=\"place\">{}</select><select name=\"lang\">{}</select>\
+         <select name=\"topic\" aria-label=\"الموضوع / Topic\">{}</select>\
+         <select name=\"place\" aria-label=\"المحافظة / Governorate\">{}</select>\
+         <select name=\"lang\" aria-label=\"اللغة / Language\">{}</select>\
+         <select name=\"sentiment\" aria-label=\"المشاعر / Sentiment\">{}</select>\
+         <select name=\"police\" aria-label=\"الشرطة / Police\">{}</select>\
          <button type=\"submit\">بحث</button></form>",
         escape(&params.q),
         options(params.topic.as_deref(), &topics),
         options(params.place.as_deref(), &govs),
         options(params.lang.as_deref(), &langs),
+        options(params.sentiment.as_deref(), &sentiments),
+        options(params.police.as_deref(), &police),
     );
 
     match outcome {
-        Err(e) => {
+        Err(Error::BadRequest(message)) => {
             let _ = write!(
                 h,
-                "<p class=\"error\" dir=\"auto\">{}</p>",
-                escape(&e.to_string())
+                "<p class=\"error\" dir=\"auto\" role=\"alert\">{}</p>",
+                escape(message)
+            );
+        }
+        Err(Error::Internal(_)) => {
+            h.push_str(
+                "<p class=\"error\" role=\"alert\">تعذّر البحث؛ التفاصيل في سجل الخادم. / \
+                 The search failed; the server log has the details.</p>",
             );
         }
         Ok(results) => {
@@ -247,6 +330,12 @@ pub(crate) fn search_page(
                     escape(&when),
                     escape(&hit.snippet)
                 );
+                if let Some(tag) = &hit.sentiment {
+                    h.push_str(&sentiment_badge(tag));
+                }
+                if hit.about_police {
+                    h.push_str(POLICE_BADGE);
+                }
                 for t in &hit.topics {
                     let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&topic_name(t)));
                 }
@@ -328,6 +417,31 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
         );
     }
     h.push_str("</div>");
+    h.push_str("<p class=\"meta\">");
+    match &item.tags.sentiment {
+        Some(tag) => {
+            let label = tag.label.as_str();
+            let _ = write!(
+                h,
+                "المشاعر / Sentiment: <a class=\"badge s-{label}\" href=\"/?sentiment={label}\">{}</a>\
+                 <span dir=\"ltr\">({:+.2})</span>",
+                escape(&sentiment_name(label)),
+                tag.score
+            );
+        }
+        None => h.push_str("المشاعر / Sentiment: غير مقدّرة / not scored"),
+    }
+    let flag = if item.tags.about_police { "yes" } else { "no" };
+    let _ = write!(
+        h,
+        " · <a{} href=\"/?police={flag}\">{}</a></p>",
+        if item.tags.about_police {
+            " class=\"badge police\""
+        } else {
+            ""
+        },
+        escape(&police_name(flag))
+    );
     for para in item.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
         let _ = write!(h, "<p dir=\"auto\">{}</p>", escape(para.trim()));
     }

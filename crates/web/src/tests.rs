@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::Utc;
 use http_body_util::BodyExt;
-use rasd_core::{Item, Lang};
+use rasd_core::{Item, Lang, Polarity, SentimentTag};
 use tower::ServiceExt;
 
 use super::*;
@@ -29,6 +29,11 @@ fn state() -> AppState {
     a.tags.lang = Lang::Ar;
     a.tags.topics = vec!["theft".into()];
     a.tags.places = vec!["zarqa".into()];
+    a.tags.sentiment = Some(SentimentTag {
+        label: Polarity::Negative,
+        score: -0.64,
+    });
+    a.tags.about_police = true;
     items.push(a);
     let mut b = Item::new(
         "s2",
@@ -38,7 +43,36 @@ fn state() -> AppState {
         Utc::now(),
     );
     b.tags.lang = Lang::En;
+    b.tags.sentiment = Some(SentimentTag {
+        label: Polarity::Positive,
+        score: 0.55,
+    });
+    b.tags.about_police = true;
     items.push(b);
+    let mut c = Item::new(
+        "s1",
+        "https://example.jo/3",
+        "مواطنون يشيدون بسرعة استجابة دوريات النجدة",
+        "أشاد مواطنون في إربد بسرعة وصول الدورية.",
+        Utc::now(),
+    );
+    c.tags.lang = Lang::Ar;
+    c.tags.sentiment = Some(SentimentTag {
+        label: Polarity::Positive,
+        score: 0.82,
+    });
+    c.tags.about_police = true;
+    items.push(c);
+    // Not about the police, and never scored.
+    let mut d = Item::new(
+        "s1",
+        "https://example.jo/4",
+        "ارتفاع أسعار الخضار في الأسواق",
+        "شهدت الأسواق ارتفاعاً في أسعار الخضار.",
+        Utc::now(),
+    );
+    d.tags.lang = Lang::Ar;
+    items.push(d);
     store.upsert_items(&items).unwrap();
     let mut w = index.writer().unwrap();
     w.index_items(&items).unwrap();
@@ -111,7 +145,7 @@ async fn health_status_and_digest_answer() {
     let (status, body) = get("/api/status").await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["items"], 2);
+    assert_eq!(v["items"], 4);
     let (status, body) = get("/digest").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("السرقة"), "{body}");
@@ -137,4 +171,189 @@ async fn search_hits_link_to_the_item_page() {
     let id = rasd_core::item_id_for_url("https://example.jo/1");
     let (_, body) = get("/?topic=theft").await;
     assert!(body.contains(&format!("href=\"/item/{id}\"")), "{body}");
+}
+
+/// Percent-encodes a query-string value (Arabic included).
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test]
+async fn api_search_filters_by_sentiment_and_police() {
+    let (status, body) = get("/api/search?sentiment=negative").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json(&body);
+    assert_eq!(v["total"], 1);
+    let hit = &v["hits"][0];
+    assert_eq!(hit["title"], "سرقة مركبة في الرصيفة");
+    assert_eq!(hit["sentiment"]["label"], "negative");
+    assert!((hit["sentiment"]["score"].as_f64().unwrap() + 0.64).abs() < 1e-6);
+    assert_eq!(hit["about_police"], true);
+
+    let (_, body) = get("/api/search?sentiment=Positive,%20neutral&lang=ar").await;
+    let v = json(&body);
+    assert_eq!(v["total"], 1);
+    assert_eq!(
+        v["hits"][0]["title"],
+        "مواطنون يشيدون بسرعة استجابة دوريات النجدة"
+    );
+
+    let (_, body) = get("/api/search?police=no").await;
+    let v = json(&body);
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["hits"][0]["title"], "ارتفاع أسعار الخضار في الأسواق");
+    assert!(v["hits"][0]["sentiment"].is_null());
+    assert_eq!(v["hits"][0]["about_police"], false);
+
+    let (_, body) = get(&format!("/api/search?q={}&police=yes", enc("دوريات"))).await;
+    assert_eq!(json(&body)["total"], 1);
+    // An empty parameter is no filter.
+    let (_, body) = get("/api/search?sentiment=&police=").await;
+    assert_eq!(json(&body)["total"], 4);
+}
+
+#[tokio::test]
+async fn api_search_returns_sentiment_and_police_facets() {
+    let (status, body) = get("/api/search").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let facets = &json(&body)["facets"];
+    assert_eq!(facets["by_sentiment"]["positive"], 2);
+    assert_eq!(facets["by_sentiment"]["negative"], 1);
+    assert!(facets["by_sentiment"].get("none").is_none(), "{facets}");
+    assert_eq!(facets["by_police"]["yes"], 3);
+    assert_eq!(facets["by_police"]["no"], 1);
+    // Facets follow the filters.
+    let (_, body) = get("/api/search?police=yes&lang=ar").await;
+    let facets = &json(&body)["facets"];
+    assert_eq!(facets["by_sentiment"]["positive"], 1);
+    assert!(facets["by_police"].get("no").is_none(), "{facets}");
+}
+
+#[tokio::test]
+async fn bad_sentiment_and_police_values_are_400_with_advice() {
+    let (status, body) = get("/api/search?sentiment=angry").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("use positive, negative or neutral"), "{body}");
+    let (status, body) = get(&format!("/api/search?sentiment=negative,{}", enc("سلبي"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("سلبي"), "{body}");
+    let (status, body) = get("/api/search?police=maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("police=yes") && body.contains("police=no"),
+        "{body}"
+    );
+    // The same mistakes written in the query text.
+    let (status, body) = get(&format!("/api/search?q={}", enc("sentiment:غاضب"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("sentiment:negative"), "{body}");
+    let (status, body) = get("/api/search?q=police%3Aperhaps").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("police:yes"), "{body}");
+    // The page says it too, right to left, with a 400.
+    let (status, body) = get("/?police=maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(body.contains("class=\"error\""), "{body}");
+    assert!(body.contains("police=yes"), "{body}");
+}
+
+#[tokio::test]
+async fn search_page_has_sentiment_and_police_facets_and_badges() {
+    let (status, body) = get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(body.contains("المشاعر / Sentiment"), "{body}");
+    assert!(
+        body.contains("href=\"/?q=&amp;sentiment=negative\">سلبي / negative</a>"),
+        "{body}"
+    );
+    assert!(body.contains("href=\"/?q=&amp;police=yes\">عن الشرطة / about police</a>"));
+    assert!(body.contains("href=\"/?q=&amp;police=no\">ليس عن الشرطة / not about police</a>"));
+    // Each badge has words, not only a colour.
+    assert!(
+        body.contains("<span class=\"badge s-negative\" title=\"-0.64\">سلبي / negative</span>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<span class=\"badge s-positive\" title=\"+0.82\">إيجابي / positive</span>")
+    );
+    assert_eq!(body.matches("<span class=\"badge police\">").count(), 3);
+    // A chosen filter is kept in the form and in the other facet links.
+    let (_, body) = get("/?police=yes&sentiment=negative").await;
+    assert!(body.contains("<option value=\"yes\" selected>"), "{body}");
+    assert!(
+        body.contains("<option value=\"negative\" selected>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("href=\"/?q=&amp;topic=theft&amp;sentiment=negative&amp;police=yes\""),
+        "{body}"
+    );
+    assert!(body.contains("سرقة مركبة في الرصيفة"));
+    assert!(!body.contains("مواطنون يشيدون"), "{body}");
+}
+
+#[tokio::test]
+async fn item_page_shows_sentiment_score_and_police_flag() {
+    let id = rasd_core::item_id_for_url("https://example.jo/1");
+    let (status, body) = get(&format!("/item/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains(
+            "<a class=\"badge s-negative\" href=\"/?sentiment=negative\">سلبي / negative</a>"
+        ),
+        "{body}"
+    );
+    // The signed score reads left to right inside the Arabic page.
+    assert!(body.contains("<span dir=\"ltr\">(-0.64)</span>"), "{body}");
+    assert!(
+        body.contains(
+            "<a class=\"badge police\" href=\"/?police=yes\">عن الشرطة / about police</a>"
+        ),
+        "{body}"
+    );
+    let id = rasd_core::item_id_for_url("https://example.jo/4");
+    let (status, body) = get(&format!("/item/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("غير مقدّرة / not scored"), "{body}");
+    assert!(
+        body.contains("href=\"/?police=no\">ليس عن الشرطة"),
+        "{body}"
+    );
+    assert!(!body.contains("class=\"badge police\""), "{body}");
+}
+
+/// The real server on a loopback port answers the new filters.
+#[tokio::test]
+async fn served_on_loopback_the_api_filters_by_police_and_sentiment() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state(), async {
+        let _ = stopped.await;
+    }));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /api/search?police=yes&sentiment=positive&q={} HTTP/1.1\r\nHost: {addr}\r\n\
+         Connection: close\r\n\r\n",
+        enc("النجدة")
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    let v = json(body);
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["hits"][0]["sentiment"]["label"], "positive");
+    assert_eq!(v["hits"][0]["about_police"], true);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

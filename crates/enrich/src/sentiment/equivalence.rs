@@ -1,0 +1,280 @@
+//! Tests that pin `SentimentModel::predict` and `predict_polar` bit for bit (label and
+//! score bits) on varied texts, recorded before the prediction path was optimized, and a
+//! speed benchmark (`#[ignore]`).
+
+use super::*;
+
+/// Varied inputs: MSA news, dialect, English, emoji, markers, odd Unicode, empty, long.
+fn texts() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "",
+        "   \t\n ",
+        "... !! ?? ،؛",
+        "أعلنت مديرية الأمن العام اليوم الأحد عن ضبط شخصين بحوزتهما مواد مخدرة في عمّان، وتم تحويلهما إلى الجهات المختصة.",
+        "قالت وزارة الداخلية إن حركة السير على طريق المطار شهدت ازدحاماً كبيراً صباح اليوم بسبب حادث تصادم أسفر عن إصابة ثلاثة أشخاص.",
+        "والله انكم رائعين الله يعطيكم العافية يا نشامى 👍🌹",
+        "خدمة سيئة جدا وتأخير غير مقبول، زفت وقرف",
+        "مابحبش هالشي ابدا، مش ممتاز ولا حلو",
+        "ما في احترام للناس 😡😡😡",
+        "حلووووووو كتييييير 😍😍 #الأردن_أولاً",
+        "ههههههه والله ضحكتني 😂😂",
+        "@user123 شكراً للشرطة على سرعة الاستجابة https://t.co/abc123 www.psd.gov.jo",
+        ":) ممتاز :( سيء :D <3 -_- ^_^",
+        "The police were great, thank you for the quick help!",
+        "Terrible service, rude and slow. Never again!!!",
+        "الشرطة were great 👍 شكرا bad experience though",
+        "الْحَمْدُ لِلَّهِ رَبِّ الْعَالَمِينَ، بارك الله فيكم",
+        "ســــــلام عليكم، الخدمـــــة ممتـــازة",
+        "٢٠٢٤ عام ١٥٠ حادث سير و ۳۴ وفاة 😔",
+        "İSTANBUL ΣΊΣΥΦΟΣ Straße ÆØÅ",
+        "警察 很好 👮‍♂️ 👍🏽 ❤️ 🇯🇴",
+        "\u{200f}\u{200d}\u{feff}\u{0640}\u{064b}",
+        "ليس سيئا بل رائع، لا يوجد فساد",
+        "حسبي الله ونعم الوكيل على هالفساد والظلم والاهمال",
+        "ما شاء الله تبارك الله، الف مبروك النجاح والتوفيق",
+        "#فساد #ظلم #شكرا_للأمن_العام",
+        "a",
+        "ب",
+        "😂",
+        "lol haha lmao wow soooo good",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    v.push("الأمن العام يحذر من الطقس السيء ويشكر المواطنين على تعاونهم. ".repeat(30));
+    v.push("خدمة ممتازة ".repeat(90_000));
+    v.push("زحمة سير 😡 ".repeat(100_000));
+    v
+}
+
+/// 64-bit FNV-1a of bytes, to tell whether a model file is the recorded one.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn shipped_bytes() -> Option<Vec<u8>> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/models/sentiment.bin"))
+        .ok()
+}
+
+fn tiny_model() -> SentimentModel {
+    use Polarity::*;
+    let rows: Vec<(String, Polarity)> = [
+        ("خدمة ممتازة وشكرا للشرطة على سرعة الاستجابة", Positive),
+        ("والله انكم رائعين الله يعطيكم العافية", Positive),
+        ("شي بجنن وحلو كتير 😍", Positive),
+        ("Great job, thank you for the quick help", Positive),
+        ("خدمة سيئة جدا وتأخير غير مقبول", Negative),
+        ("والله زفت وقرف ما في احترام 😡", Negative),
+        ("Terrible service, rude and slow", Negative),
+        ("أعلنت المديرية موعد الامتحان يوم الأحد", Neutral),
+        ("The meeting is scheduled for Sunday at noon", Neutral),
+    ]
+    .into_iter()
+    .map(|(t, p)| (t.to_string(), p))
+    .collect();
+    let mut settings = default_settings();
+    settings.features.bits = 16;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(t, p)| (t, p, Source::Seed))
+        .collect();
+    train_with(&rows, settings, 11)
+}
+
+/// (label of predict, score bits of predict, label of predict_polar, its score bits).
+fn outputs(m: &SentimentModel) -> Vec<(Polarity, u32, Polarity, u32)> {
+    texts()
+        .iter()
+        .map(|t| {
+            let a = m.predict(t);
+            let b = m.predict_polar(t);
+            (a.label, a.score.to_bits(), b.label, b.score.to_bits())
+        })
+        .collect()
+}
+
+fn check(
+    name: &str,
+    got: &[(Polarity, u32, Polarity, u32)],
+    want: &[(Polarity, u32, Polarity, u32)],
+) {
+    if std::env::var_os("RASD_SENT_RECORD").is_some() {
+        println!("// {name}");
+        for g in got {
+            println!("    ({:?}, 0x{:08x}, {:?}, 0x{:08x}),", g.0, g.1, g.2, g.3);
+        }
+        return;
+    }
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g, w, "{name}: text {i}");
+    }
+}
+
+use Polarity::{Negative as N, Neutral as U, Positive as P};
+
+const SHIPPED_FNV: u64 = 0x429742472a7724f2;
+const SHIPPED: &[(Polarity, u32, Polarity, u32)] = &[
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0xbdf35333, N, 0xbf295b06),
+    (U, 0xbe562679, N, 0xbf160c3d),
+    (P, 0x3f7ffcb1, P, 0x3f79670a),
+    (N, 0xbf7ec613, N, 0xbf501b5f),
+    (N, 0xbf58e46a, N, 0xbef92c18),
+    (P, 0x3ee3a8d5, P, 0x3e050f96),
+    (P, 0x3f7fec40, P, 0x3f67d9b8),
+    (N, 0xbea7596d, N, 0xbd1632fb),
+    (P, 0x3f72ac97, P, 0x3f61538e),
+    (P, 0x3f7f75fd, P, 0x3f693366),
+    (P, 0x3f7dbeee, P, 0x3f4964e0),
+    (N, 0xbf742d8b, N, 0xbf2009ff),
+    (P, 0x3f7f99f1, P, 0x3f65e677),
+    (P, 0x3f7ff9cb, P, 0x3f769b7f),
+    (P, 0x3f7f2b55, P, 0x3f521083),
+    (N, 0xbf7455ad, N, 0xbf2c53e6),
+    (N, 0xbe905448, N, 0xbe93e2b6),
+    (P, 0x3f79da0b, P, 0x3f4c70af),
+    (U, 0x00000000, N, 0x00000000),
+    (P, 0x3eb28ace, P, 0x3dcee6b7),
+    (N, 0xbf7fabc0, N, 0xbf650af2),
+    (P, 0x3f7ffcb6, P, 0x3f7c9e91),
+    (N, 0xbe4c9f7b, N, 0xbbdc80e9),
+    (U, 0xbdb44639, N, 0xbecec3f6),
+    (N, 0xbeba7c7b, N, 0xbe970517),
+    (P, 0x3efbdc0d, P, 0x3f28254a),
+    (U, 0x3eb7c64a, P, 0x3f10e95f),
+    (N, 0xbf0e52d9, N, 0xbe4c5452),
+    (P, 0x3f7f6892, P, 0x3f5af759),
+    (N, 0xbf766891, N, 0xbf4216e9),
+];
+const TINY: &[(Polarity, u32, Polarity, u32)] = &[
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0x00000000, N, 0x00000000),
+    (U, 0x3de1256f, P, 0x3e2ecd82),
+    (P, 0x3de247cf, P, 0x3ddef145),
+    (P, 0x3f602939, P, 0x3f22d90e),
+    (N, 0xbf785e71, N, 0xbf4eae48),
+    (N, 0xbc4dc2de, P, 0x3d146abb),
+    (N, 0xbf0209f0, N, 0xbeab3cdc),
+    (P, 0x3f3bd316, P, 0x3ef97884),
+    (P, 0x3e75764f, P, 0x3e1dcef9),
+    (P, 0x3f639c81, P, 0x3f291989),
+    (P, 0x3e32446b, P, 0x3df24c7f),
+    (P, 0x3f579e8e, P, 0x3f195585),
+    (N, 0xbf6951ab, N, 0xbf262f66),
+    (P, 0x3f129243, P, 0x3eb43929),
+    (P, 0x3f266f67, P, 0x3ed3bb01),
+    (P, 0x3f39f517, P, 0x3eed7a85),
+    (N, 0xbe4d20f4, N, 0xbdaaeb93),
+    (P, 0x3e1a39c7, P, 0x3dfe5f37),
+    (P, 0x3e6a6399, P, 0x3e32944c),
+    (U, 0x00000000, N, 0x00000000),
+    (P, 0x3d9a18d0, P, 0x3d80f0e6),
+    (N, 0xbd845ae3, P, 0x3c3b00a7),
+    (P, 0x3eaf8de6, P, 0x3e3cd9c8),
+    (P, 0x3dc9a24c, P, 0x3dca0d6d),
+    (U, 0x3dd0e9b3, P, 0x3dd8b175),
+    (P, 0x3e63ada1, P, 0x3e42ea14),
+    (P, 0x3e60d38d, P, 0x3e17e873),
+    (P, 0x3ec320bf, P, 0x3e59a92a),
+    (P, 0x3e7fd6a7, P, 0x3e489fb7),
+    (P, 0x3f1d485a, P, 0x3ebf527a),
+    (N, 0xbe90b17d, N, 0xbe0d675f),
+];
+
+#[test]
+fn predictions_match_the_recorded_ones() {
+    check("tiny", &outputs(&tiny_model()), TINY);
+    match shipped_bytes() {
+        Some(b) if fnv(&b) == SHIPPED_FNV || std::env::var_os("RASD_SENT_RECORD").is_some() => {
+            println!("const SHIPPED_FNV: u64 = 0x{:016x};", fnv(&b));
+            let m = SentimentModel::from_bytes(&b).unwrap();
+            check("shipped", &outputs(&m), SHIPPED);
+        }
+        _ => eprintln!("skipped: the shipped model is absent or not the recorded one"),
+    }
+}
+
+/// Up to `n` 400-character leads (title and body) of the shared Arabic news corpus.
+fn news_leads(n: usize) -> Option<Vec<String>> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/corpus/ar_news.jsonl.gz");
+    if !path.exists() {
+        return None;
+    }
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&path)
+        .output()
+        .ok()?;
+    #[derive(serde::Deserialize)]
+    struct News {
+        #[serde(default)]
+        title: String,
+        #[serde(default)]
+        body: String,
+    }
+    let leads: Vec<String> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|l| serde_json::from_slice::<News>(l).ok())
+        .map(|n| {
+            format!("{} {}", n.title, n.body)
+                .chars()
+                .take(400)
+                .collect()
+        })
+        .take(n)
+        .collect();
+    (!leads.is_empty()).then_some(leads)
+}
+
+fn rate(m: &SentimentModel, texts: &[String]) -> f64 {
+    let mut sum = 0.0f32;
+    for t in texts.iter().take(200) {
+        sum += m.predict(t).score;
+    }
+    let start = std::time::Instant::now();
+    let mut n = 0usize;
+    while start.elapsed().as_secs_f64() < 2.0 {
+        for t in texts {
+            sum += m.predict(t).score;
+        }
+        n += texts.len();
+    }
+    let r = n as f64 / start.elapsed().as_secs_f64();
+    std::hint::black_box(sum);
+    r
+}
+
+/// `cargo test -p rasd-enrich --release --lib -- --ignored --nocapture sentiment_speed`.
+#[test]
+#[ignore = "benchmark: run in release"]
+fn sentiment_speed() {
+    let Some(m) = shipped_bytes().and_then(|b| SentimentModel::from_bytes(&b).ok()) else {
+        eprintln!("skipped: no shipped model");
+        return;
+    };
+    if let Some(leads) = news_leads(2_000) {
+        println!(
+            "news leads (400 chars): {:.0} predictions/s",
+            rate(&m, &leads)
+        );
+    } else {
+        eprintln!("skipped: ar_news.jsonl.gz is absent");
+    }
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sentiment/ajgt.jsonl");
+    if let Ok(ex) = load_jsonl(&path) {
+        let tweets: Vec<String> = ex.into_iter().map(|e| e.text).collect();
+        println!("AJGT tweets: {:.0} predictions/s", rate(&m, &tweets));
+    } else {
+        eprintln!("skipped: ajgt.jsonl is absent");
+    }
+}

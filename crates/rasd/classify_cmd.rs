@@ -1,0 +1,502 @@
+//! The enrichment commands: `rasd classify`, `rasd train topics|sentiment`,
+//! `rasd eval topics|sentiment` and `rasd bench classify`.
+//!
+//! All of them read JSON lines ([`rasd_enrich::records`]): a bad line is reported with its
+//! number and what is wrong, and the rest of the file goes on.
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use rasd_core::{Config, Polarity};
+use rasd_enrich::metrics::{MultiLabel, SingleLabel};
+use rasd_enrich::topic_model::{
+    TopicExample, TopicTrainParams, default_features, examples_from_rules,
+};
+use rasd_enrich::{Enricher, LineError, Record, TopicModel, read_records};
+use tracing::warn;
+
+/// Opens `path`, or standard input for `-` or no path.
+fn open_input(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
+    match path {
+        None => Ok(Box::new(BufReader::new(std::io::stdin()))),
+        Some(p) if p == Path::new("-") => Ok(Box::new(BufReader::new(std::io::stdin()))),
+        Some(p) => {
+            let f =
+                std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            Ok(Box::new(BufReader::new(f)))
+        }
+    }
+}
+
+fn warn_line(e: &LineError) {
+    warn!(line = e.line, id = %e.id, error = %e.message, "Line skipped.");
+}
+
+/// `rasd classify [FILE|-]`: one JSON line out per line in, in the same order. A line that
+/// cannot be read gets `{"line": N, "id": …, "error": "…"}` so outputs stay aligned.
+pub fn classify(
+    config: &Config,
+    input: Option<&Path>,
+    scores: bool,
+    rules_only: bool,
+) -> anyhow::Result<()> {
+    let enricher = if rules_only {
+        Enricher::from_config(config)
+    } else {
+        Enricher::from_config_with_models(config)
+    }
+    .context("cannot compile the topic, place and police rules")?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let (mut ok, mut bad) = (0u64, 0u64);
+    for rec in read_records(open_input(input)?) {
+        let value = match rec {
+            Ok(r) => {
+                ok += 1;
+                classification_json(&enricher, &r, scores)
+            }
+            Err(e) => {
+                bad += 1;
+                warn_line(&e);
+                serde_json::json!({ "line": e.line, "id": e.id, "error": e.message })
+            }
+        };
+        serde_json::to_writer(&mut out, &value)?;
+        if out.write_all(b"\n").is_err() {
+            // The reader went away (`| head`): stop quietly.
+            return Ok(());
+        }
+    }
+    out.flush().ok();
+    if bad > 0 {
+        eprintln!("classified {ok} lines; {bad} lines could not be read (see the error lines)");
+    }
+    Ok(())
+}
+
+fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_json::Value {
+    let c = enricher.classify(&r.title, &r.body, None);
+    let t = &c.tags;
+    let mut v = serde_json::json!({
+        "id": r.id,
+        "lang": t.lang.code(),
+        "topics": t.topics,
+        "sentiment": t.sentiment.map(|s| s.label.as_str()),
+        "sentiment_score": t.sentiment.map(|s| (f64::from(s.score) * 1e4).round() / 1e4),
+        "about_police": t.about_police,
+        "places": t.places,
+        "fingerprint": format!("{:016x}", t.fingerprint),
+    });
+    if r.replaced_bytes {
+        v["warning"] = "invalid UTF-8 bytes were replaced by U+FFFD".into();
+    }
+    if scores {
+        v["rule_topics"] = serde_json::json!(c.rule_topics);
+        v["model_scores"] = c
+            .model_scores
+            .iter()
+            .filter(|(_, p)| *p >= 0.01)
+            .map(|(t, p)| {
+                (
+                    t.clone(),
+                    serde_json::json!((f64::from(*p) * 1e4).round() / 1e4),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    v
+}
+
+/// Reads labelled topic records; unknown topic ids are reported per line and dropped.
+fn topic_records(config: &Config, data: &Path) -> anyhow::Result<Vec<(Record, Vec<String>)>> {
+    let known: Vec<&str> = config.topics.iter().map(|t| t.id.as_str()).collect();
+    let mut out = Vec::new();
+    let mut bad = 0usize;
+    for rec in read_records(open_input(Some(data))?) {
+        match rec {
+            Err(e) => {
+                bad += 1;
+                warn_line(&e);
+            }
+            Ok(r) => {
+                let Some(topics) = r.topics.clone() else {
+                    bad += 1;
+                    warn!(line = r.line, id = %r.id, "Line skipped: no \"topics\" list (write [] for none).");
+                    continue;
+                };
+                let (good, unknown): (Vec<String>, Vec<String>) = topics
+                    .into_iter()
+                    .partition(|t| known.contains(&t.as_str()));
+                if !unknown.is_empty() {
+                    warn!(
+                        line = r.line, id = %r.id, unknown = ?unknown,
+                        fix = "use the ids of topics.toml",
+                        "Unknown topic ids ignored."
+                    );
+                }
+                out.push((r, good));
+            }
+        }
+    }
+    if out.is_empty() {
+        bail!(
+            "{}: no usable line ({bad} skipped): write JSON lines with \"id\", \"text\" and \"topics\"",
+            data.display()
+        );
+    }
+    Ok(out)
+}
+
+/// `rasd train topics --data FILE.jsonl [--out FILE] [--seed N]`.
+pub fn train_topics(
+    config: &Config,
+    data: &Path,
+    out: Option<&Path>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let records = topic_records(config, data)?;
+    let topics: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
+    let mut examples: Vec<TopicExample> = records
+        .iter()
+        .map(|(r, t)| TopicExample {
+            text: r.full_text(),
+            topics: t.clone(),
+        })
+        .collect();
+    let labelled = examples.len();
+    // The rules' own terms are examples too, so the two layers agree.
+    examples.extend(examples_from_rules(&config.topics));
+    let start = Instant::now();
+    let params = TopicTrainParams {
+        seed,
+        ..TopicTrainParams::default()
+    };
+    let model = TopicModel::train(&examples, &topics, default_features(), params);
+    let secs = start.elapsed().as_secs_f64();
+    let bytes = model.to_bytes();
+    let path = out.map_or_else(
+        || config.resolve(&config.settings.enrich.topic_model),
+        Path::to_path_buf,
+    );
+    write_model(&path, &bytes)?;
+    println!("labelled lines per topic:");
+    for t in &topics {
+        let n = examples[..labelled]
+            .iter()
+            .filter(|e| e.topics.contains(t))
+            .count();
+        println!("  {t:<20} {n}");
+    }
+    let none = examples[..labelled]
+        .iter()
+        .filter(|e| e.topics.is_empty())
+        .count();
+    println!("  {:<20} {none}", "(none)");
+    println!(
+        "trained on {labelled} labelled lines and {} rule terms in {secs:.2}s (seed {seed}); \
+         wrote {} ({} bytes)",
+        examples.len() - labelled,
+        path.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// Writes a model file through a temporary file, so a reader never sees half a model.
+pub fn write_model(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Which layers `rasd eval topics` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layers {
+    /// Rules and model combined, as items are tagged.
+    Combined,
+    /// The rules of topics.toml alone.
+    Rules,
+    /// The topic model alone, at the configured threshold.
+    Model,
+}
+
+/// `rasd eval topics --data FILE.jsonl [--layers combined|rules|model]`.
+pub fn eval_topics(config: &Config, data: &Path, layers: Layers) -> anyhow::Result<()> {
+    let records = topic_records(config, data)?;
+    let enricher = match layers {
+        Layers::Rules => Enricher::from_config(config)?,
+        _ => Enricher::from_config_with_models(config)?,
+    };
+    if layers != Layers::Rules && !enricher.has_topic_model() {
+        bail!(
+            "no topic model loaded from {}: run `rasd train topics --data FILE`, or use --layers rules",
+            config
+                .resolve(&config.settings.enrich.topic_model)
+                .display()
+        );
+    }
+    let threshold = config.settings.enrich.model_threshold;
+    let classes: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
+    let mut tally = MultiLabel::new(&classes);
+    for (r, gold) in &records {
+        let c = enricher.classify(&r.title, &r.body, None);
+        let predicted = match layers {
+            Layers::Combined => c.tags.topics,
+            Layers::Rules => c.rule_topics,
+            Layers::Model => c
+                .model_scores
+                .iter()
+                .filter(|(_, p)| *p >= threshold)
+                .map(|(t, _)| t.clone())
+                .collect(),
+        };
+        tally.add(gold, &predicted);
+    }
+    print!("{}", tally.report());
+    Ok(())
+}
+
+/// Reads labelled sentiment records; a missing or unknown label is reported per line.
+pub fn sentiment_records(data: &Path) -> anyhow::Result<Vec<(Record, Polarity)>> {
+    let mut out = Vec::new();
+    for rec in read_records(open_input(Some(data))?) {
+        match rec {
+            Err(e) => warn_line(&e),
+            Ok(r) => match r.label.as_deref().and_then(Polarity::parse) {
+                Some(p) => out.push((r, p)),
+                None => warn!(
+                    line = r.line, id = %r.id, label = ?r.label,
+                    fix = "write \"label\": \"positive\", \"negative\" or \"neutral\"",
+                    "Line skipped."
+                ),
+            },
+        }
+    }
+    if out.is_empty() {
+        bail!(
+            "{}: no usable line: write JSON lines with \"text\" and \"label\"",
+            data.display()
+        );
+    }
+    Ok(out)
+}
+
+/// `rasd eval sentiment --data FILE.jsonl`. When the gold file has no neutral line (AJGT),
+/// each prediction is the likelier of positive and negative.
+pub fn eval_sentiment(
+    config: &Config,
+    data: &Path,
+    model: Option<&Path>,
+    test_rows: bool,
+) -> anyhow::Result<()> {
+    let mut records = sentiment_records(data)?;
+    if test_rows {
+        records.retain(|(r, _)| r.is_test_row());
+        if records.is_empty() {
+            bail!(
+                "{}: no test row (\"split\": \"test\", or a numeric id divisible by 5)",
+                data.display()
+            );
+        }
+    }
+    let path = model.map_or_else(
+        || config.resolve(&config.settings.enrich.sentiment_model),
+        Path::to_path_buf,
+    );
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read the sentiment model {}: run `rasd train sentiment`",
+            path.display()
+        )
+    })?;
+    let model = rasd_enrich::SentimentModel::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a sentiment model", path.display()))?;
+    let polar = !records.iter().any(|(_, p)| *p == Polarity::Neutral);
+    let classes: Vec<&str> = if polar {
+        vec!["positive", "negative"]
+    } else {
+        Polarity::ALL.iter().map(|p| p.as_str()).collect()
+    };
+    let mut tally = SingleLabel::new(&classes);
+    for (r, gold) in &records {
+        let text = r.full_text();
+        let label = if polar {
+            model.predict_polar(&text).label
+        } else {
+            model.predict(&text).label
+        };
+        tally.add(gold.as_str(), label.as_str());
+    }
+    if polar {
+        println!("(no neutral line in the data: each prediction is positive or negative)");
+    }
+    print!("{}", tally.report());
+    Ok(())
+}
+
+/// `rasd train sentiment [--ajgt FILE] [--arsarcasm FILE] [--seed-data FILE] [--out FILE]`:
+/// trains the default sentiment model on the training rows only (AJGT `id % 5 != 0`,
+/// ArSarcasm `split = train`) and the project's own examples.
+pub fn train_sentiment(
+    config: &Config,
+    ajgt: Option<&Path>,
+    arsarcasm: Option<&Path>,
+    seed_data: &Path,
+    out: Option<&Path>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let shared = |name: &str, given: Option<&Path>| -> anyhow::Result<PathBuf> {
+        match given {
+            Some(p) => Ok(p.to_path_buf()),
+            None => rasd_core::shared_data::shared_data(&format!("sentiment/{name}")).with_context(
+                || {
+                    format!(
+                        "sentiment/{name} not found in the shared data folder: put shared/data \
+                         beside the repository, set RASD_SHARED_DATA, or pass the file"
+                    )
+                },
+            ),
+        }
+    };
+    let (ajgt, arsarcasm) = (
+        shared("ajgt.jsonl", ajgt)?,
+        shared("arsarcasm.jsonl", arsarcasm)?,
+    );
+    let data = rasd_enrich::sentiment::TrainingData::load(&ajgt, &arsarcasm, seed_data)
+        .context("cannot read the sentiment training data")?;
+    let rows = data.train_rows().len();
+    let start = Instant::now();
+    let model = rasd_enrich::sentiment::train_default(&data, seed);
+    let secs = start.elapsed().as_secs_f64();
+    let bytes = model.to_bytes();
+    let path = out.map_or_else(
+        || config.resolve(&config.settings.enrich.sentiment_model),
+        Path::to_path_buf,
+    );
+    write_model(&path, &bytes)?;
+    println!(
+        "trained on {rows} rows (AJGT and ArSarcasm training rows, {} own examples) in {secs:.1}s \
+         (seed {seed}); wrote {} ({} bytes)",
+        data.seed.len(),
+        path.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// Reads up to `limit` records of a JSON-lines file, gzip-compressed when it ends in `.gz`.
+fn read_corpus(path: &Path, limit: usize) -> anyhow::Result<Vec<Record>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::GzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    Ok(read_records(reader)
+        .filter_map(Result::ok)
+        .take(limit)
+        .collect())
+}
+
+/// Items per second of `f` over `items`, the median of `runs` passes.
+fn median_rate(items: &[Record], runs: usize, mut f: impl FnMut(&Record)) -> (f64, f64) {
+    let mut rates: Vec<f64> = (0..runs.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            for r in items {
+                f(r);
+            }
+            items.len() as f64 / start.elapsed().as_secs_f64().max(1e-9)
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    (median, items.len() as f64 / median)
+}
+
+/// `rasd bench classify [--data FILE]... [--items N] [--runs R]`: tagging speed on one
+/// thread. By default the first N/2 Arabic and N/2 English items of the shared news corpus,
+/// interleaved. Prints each layer's rate, the whole classifier last.
+pub fn bench_classify(
+    config: &Config,
+    data: &[PathBuf],
+    items: usize,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = if data.is_empty() {
+        ["corpus/ar_news.jsonl.gz", "corpus/en_news.jsonl.gz"]
+            .iter()
+            .map(|rel| {
+                rasd_core::shared_data::shared_data(rel).with_context(|| {
+                    format!(
+                        "no {rel} in the shared data folder: pass --data (or set RASD_SHARED_DATA)"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        data.to_vec()
+    };
+    let per_file = items.div_ceil(files.len());
+    let mut lists = files
+        .iter()
+        .map(|f| read_corpus(f, per_file))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // Interleave the files so languages alternate.
+    let mut corpus = Vec::with_capacity(items);
+    let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+    for i in 0..longest {
+        for list in &mut lists {
+            if let Some(r) = list.get_mut(i) {
+                corpus.push(std::mem::take(r));
+            }
+        }
+    }
+    corpus.truncate(items);
+    if corpus.is_empty() {
+        bail!("no readable item in {files:?}");
+    }
+    let chars: usize = corpus
+        .iter()
+        .map(|r| r.title.chars().count() + r.body.chars().count())
+        .sum();
+    println!(
+        "{} items ({} characters on average), one thread, median of {runs} runs",
+        corpus.len(),
+        chars / corpus.len()
+    );
+    let rules = Enricher::from_config(config)?;
+    let full = Enricher::from_config_with_models(config)?;
+    if !full.has_topic_model() || !full.has_sentiment_model() {
+        bail!(
+            "the topic and sentiment models must both load: run `rasd train topics` and `rasd train sentiment`"
+        );
+    }
+    let (rate, _) = median_rate(&corpus, runs, |r| {
+        std::hint::black_box(rules.classify(&r.title, &r.body, None));
+    });
+    println!("rules, places, police flag, language, fingerprint: items_per_s={rate:.0}");
+    let topic_model = TopicModel::from_bytes(&std::fs::read(
+        config.resolve(&config.settings.enrich.topic_model),
+    )?)?;
+    let (rate, _) = median_rate(&corpus, runs, |r| {
+        std::hint::black_box(topic_model.probabilities(&r.title, &r.body));
+    });
+    println!("topic model alone: items_per_s={rate:.0}");
+    let (rate, secs) = median_rate(&corpus, runs, |r| {
+        std::hint::black_box(full.classify(&r.title, &r.body, None));
+    });
+    println!(
+        "items={} seconds={secs:.3} items_per_s={rate:.0}",
+        corpus.len()
+    );
+    Ok(())
+}
