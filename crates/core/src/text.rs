@@ -88,22 +88,41 @@ fn fold_char(c: char, matching: bool, out: &mut String) {
     out.push(mapped);
 }
 
+/// True when `c` is its own normalized form (most ASCII and Arabic letters): such runs are
+/// copied as they are.
+#[inline]
+fn unchanged(c: char, matching: bool) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_uppercase();
+    }
+    matches!(c, '\u{0621}'..='\u{064A}')
+        && !matches!(c, 'أ' | 'إ' | 'آ' | 'ؤ' | 'ئ' | '\u{0640}')
+        && !(matching && matches!(c, 'ى' | 'ة'))
+}
+
+fn fold(text: &str, matching: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        if unchanged(c, matching) {
+            continue;
+        }
+        out.push_str(&text[run..i]);
+        fold_char(c, matching, &mut out);
+        run = i + c.len_utf8();
+    }
+    out.push_str(&text[run..]);
+    out
+}
+
 /// The search form of `text` (see the module docs).
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        fold_char(c, false, &mut out);
-    }
-    out
+    fold(text, false)
 }
 
 /// The matching form of `text`: [`normalize`] plus ة → ه and ى → ي.
 pub fn normalize_for_matching(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        fold_char(c, true, &mut out);
-    }
-    out
+    fold(text, true)
 }
 
 /// True for the characters words are made of (letters and digits, as
@@ -167,13 +186,14 @@ pub fn strip_clitics(word: &str) -> &str {
     if !is_arabic_word(word) {
         return word;
     }
-    let letters = |s: &str| s.chars().count();
+    // At least `n` characters (without counting them all).
+    let at_least = |s: &str, n: usize| s.chars().nth(n - 1).is_some();
     let mut w = word;
     // Conjunction.
     for conj in ["و", "ف"] {
         if let Some(rest) = w.strip_prefix(conj)
             && rest.starts_with("ال")
-            && letters(rest) >= 4
+            && at_least(rest, 4)
         {
             w = rest;
             break;
@@ -182,18 +202,18 @@ pub fn strip_clitics(word: &str) -> &str {
     // Preposition + article: بال كال لل.
     for prep in ["بال", "كال", "فال", "وال"] {
         if let Some(rest) = w.strip_prefix(prep)
-            && letters(rest) >= 2
+            && at_least(rest, 2)
         {
             return rest;
         }
     }
     if let Some(rest) = w.strip_prefix("لل")
-        && letters(rest) >= 2
+        && at_least(rest, 2)
     {
         return rest;
     }
     if let Some(rest) = w.strip_prefix("ال")
-        && letters(rest) >= 2
+        && at_least(rest, 2)
     {
         return rest;
     }
@@ -271,6 +291,22 @@ mod tests {
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
         }
         assert_eq!(normalize_for_matching("ABC أحمد ىة ٣"), "abc احمد يه 3");
+        assert_eq!(normalize("ABC أحمد ىة ٣"), "abc احمد ىة 3");
         assert_eq!(normalize("ÉCOLE"), "école");
+        // Every character folds the same through the run-copying path as alone.
+        for cp in 0..0x3000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            for matching in [false, true] {
+                let mut alone = String::new();
+                fold_char(c, matching, &mut alone);
+                assert_eq!(
+                    fold(&format!("a{c}b"), matching),
+                    format!("a{alone}b"),
+                    "{c:?}"
+                );
+            }
+        }
     }
 }

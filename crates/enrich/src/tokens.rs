@@ -188,7 +188,7 @@ pub(crate) fn alt_form(raw: &str, mode: Mode) -> Option<Cow<'_, str>> {
         return None;
     }
     let rest = &raw[first.len_utf8()..];
-    if rest.chars().count() < 3 || rest.starts_with("ال") {
+    if rest.chars().nth(2).is_none() || rest.starts_with("ال") {
         return None;
     }
     Some(form(rest, mode))
