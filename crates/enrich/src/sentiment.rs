@@ -290,8 +290,29 @@ pub struct SentimentModel {
     blend: f32,
     tri_blend: f32,
     second_weight: f32,
-    /// Each member's models laid out for prediction (`None`: score the plain way).
-    fast: Vec<Option<fast::Scorer>>,
+    /// Each member's models laid out for prediction, built at the first prediction.
+    fast: FastCache,
+}
+
+/// Each member's [`fast::Scorer`] (`None`: score the plain way), built once; derived from
+/// the members, so it takes no part in equality.
+#[derive(Clone, Default)]
+struct FastCache(std::sync::OnceLock<Vec<Option<fast::Scorer>>>);
+
+impl PartialEq for FastCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FastCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "FastCache(built)"
+        } else {
+            "FastCache(empty)"
+        })
+    }
 }
 
 /// One pair of linear models over one feature view.
@@ -461,20 +482,27 @@ struct Margins {
 impl SentimentModel {
     /// A model from its parts; `[blend, tri_blend, second_weight]`.
     fn assemble(members: Vec<Member>, offsets: [f32; 3], blends: [f32; 3]) -> SentimentModel {
-        let fast = members
-            .iter()
-            .map(|m| {
-                fast::Scorer::new(&m.tri, &m.polar).filter(|_| m.tri.bits() == m.features.bits)
-            })
-            .collect();
         SentimentModel {
             members,
             offsets,
             blend: blends[0],
             tri_blend: blends[1],
             second_weight: blends[2],
-            fast,
+            fast: FastCache::default(),
         }
+    }
+
+    /// The scorer of member `i`, if it has one.
+    fn scorer(&self, i: usize) -> Option<&fast::Scorer> {
+        let all = self.fast.0.get_or_init(|| {
+            self.members
+                .iter()
+                .map(|m| {
+                    fast::Scorer::new(&m.tri, &m.polar).filter(|_| m.tri.bits() == m.features.bits)
+                })
+                .collect()
+        });
+        all.get(i).and_then(Option::as_ref)
     }
 
     /// The three-class and polar scores of member `i` on `text`, `None` when the text has
@@ -494,7 +522,7 @@ impl SentimentModel {
                 }
             };
             let fz = &mut fs[at];
-            if let Some(Some(scorer)) = self.fast.get(i) {
+            if let Some(scorer) = self.scorer(i) {
                 let blocks = fz.fill(text);
                 return scorer.scores(fz, blocks, m.features.word_weight, m.features.bits);
             }

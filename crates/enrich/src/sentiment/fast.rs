@@ -143,12 +143,9 @@ impl Scorer {
         s.keys.extend(b.iter().map(|&x| x << 1 | 1));
         sort(&mut s.keys, &mut s.tmp, &mut s.counts, u32::from(bits) + 1);
         // Distinct buckets with their counts per block; each block's norm in bucket order.
-        let tf = |n: u32| {
-            if n == 1 {
-                1.0
-            } else {
-                1.0 + (n as f32).ln()
-            }
+        let tf = |n: u32| match TF.get(n as usize) {
+            Some(&v) => v,
+            None => tf_of(n),
         };
         s.runs.clear();
         let (mut norm_a, mut norm_b) = (0.0f32, 0.0f32);
@@ -230,6 +227,16 @@ impl Scorer {
     }
 }
 
+/// The damped count `1 + ln(n)` of a bucket occurring `n` times (1 for once), as
+/// `crate::features::sparse_from_buckets` computes it.
+fn tf_of(n: u32) -> f32 {
+    if n == 1 { 1.0 } else { 1.0 + (n as f32).ln() }
+}
+
+/// [`tf_of`] of small counts.
+static TF: std::sync::LazyLock<[f32; 64]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|n| tf_of(n as u32)));
+
 #[derive(Clone, Copy)]
 enum Mode {
     CharsOnly,
@@ -298,7 +305,11 @@ mod tests {
             bits: 10,
             ..Default::default()
         });
-        let xs = vec![f.features("ممتاز رائع"), f.features("سيء زفت"), f.features("اجتماع")];
+        let xs = vec![
+            f.features("ممتاز رائع"),
+            f.features("سيء زفت"),
+            f.features("اجتماع"),
+        ];
         let ys = vec![0, 1, 2];
         let p = crate::linear::TrainParams::default();
         let tri = LinearModel::train(&xs, &ys, 3, 10, p);

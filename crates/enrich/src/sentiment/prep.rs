@@ -10,8 +10,8 @@ use rasd_core::text::{normalize_for_matching, strip_clitics};
 
 use super::lexicon::{Lex, emoji_class, emoticon_class, fast};
 use crate::features::{
-    FeatureConfig, Featurizer, SparseVec, collapse_runs_into, feature_bucket, fnv_bytes,
-    fnv_char, mix, sparse_from_buckets, tokens, weighted_sum,
+    FeatureConfig, Featurizer, SparseVec, collapse_runs_into, feature_bucket, fnv_bytes, fnv_char,
+    mix, sparse_from_buckets, tokens, weighted_sum,
 };
 
 /// Only the first this many characters of a text are read.
