@@ -7,6 +7,7 @@
 //! hash (the same on every platform), are damped to `1 + ln(tf)` and the vector is
 //! L2-normalised into a [`SparseVec`] with sorted, distinct indices.
 
+pub use rasd_core::text::{is_word_char, tokens};
 use rasd_core::text::{normalize_for_matching, strip_clitics};
 
 /// Only the first this many bytes of a text are read (a news item rarely needs more).
@@ -400,25 +401,6 @@ pub(crate) fn collapse_runs_into(text: &str, out: &mut String) {
         }
     }
     flush(out, run);
-}
-
-/// `char::is_alphanumeric` with a fast path for ASCII and the basic Arabic letters (the
-/// general lookup is slow and this runs on every character).
-#[inline]
-pub fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        matches!(c, '\u{0621}'..='\u{064A}') || c.is_alphanumeric()
-    }
-}
-
-/// The words of normalized text, as `rasd_core::text::tokens` splits them: maximal runs of
-/// letters and digits.
-pub fn tokens(normalized: &str) -> impl Iterator<Item = &str> {
-    normalized
-        .split(|c: char| !is_word_char(c))
-        .filter(|t| !t.is_empty())
 }
 
 /// Emoji joiners and variation selectors, which carry no meaning alone.

@@ -325,8 +325,7 @@ impl Enricher {
         let sentiment = self.sentiment.as_ref().map(|m| {
             let s = m.predict(&sentiment_text(title, body));
             SentimentTag {
-                label: rasd_core::Polarity::parse(s.label.as_str())
-                    .unwrap_or(rasd_core::Polarity::Neutral),
+                label: s.label,
                 score: s.score,
             }
         });

@@ -35,40 +35,8 @@ pub use prep::{MAX_CHARS, SentFeatureConfig, SentFeaturizer};
 const MAGIC: &[u8; 6] = b"RSDSNT";
 const VERSION: u16 = 3;
 
-/// A sentiment class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Polarity {
-    /// Favourable.
-    Positive,
-    /// Unfavourable.
-    Negative,
-    /// Neither, or factual.
-    Neutral,
-}
-
-impl Polarity {
-    const ALL: [Polarity; 3] = [Polarity::Positive, Polarity::Negative, Polarity::Neutral];
-
-    /// The label as written in data files: `positive`, `negative`, `neutral`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Polarity::Positive => "positive",
-            Polarity::Negative => "negative",
-            Polarity::Neutral => "neutral",
-        }
-    }
-
-    /// Parses [`Polarity::as_str`] (case-insensitive).
-    pub fn parse(s: &str) -> Option<Polarity> {
-        Polarity::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// A sentiment class (the one `rasd_core::Tags` stores).
+pub use rasd_core::Polarity;
 
 /// The sentiment of a text.
 #[derive(Debug, Clone, Copy, PartialEq)]
