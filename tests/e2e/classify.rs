@@ -235,14 +235,7 @@ fn eval_topics_reports_and_keeps_its_level_on_held_out_lines() {
         text.contains("confusion matrix") && text.contains("precision"),
         "{text}"
     );
-    let last = text.trim_end().lines().last().unwrap();
-    let value = |key: &str| -> f64 {
-        last.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(key))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {key} in {last:?}"))
-    };
-    let (accuracy, macro_f1) = (value("accuracy="), value("macro_f1="));
+    let (accuracy, macro_f1) = scores(&out);
     assert!(macro_f1 >= 0.65, "combined macro-F1 fell to {macro_f1}");
     assert!(accuracy >= 0.5, "exact-set accuracy fell to {accuracy}");
     let rules = rasd_ok(&[
@@ -326,4 +319,62 @@ fn train_sentiment_reproduces_the_shipped_model() {
         trained == shipped,
         "config/models/sentiment.bin is not what `rasd train sentiment` writes: run it and commit the file"
     );
+}
+
+/// The last line's `accuracy` and `macro_f1` of `rasd eval …`.
+fn scores(out: &std::process::Output) -> (f64, f64) {
+    let text = stdout(out);
+    let last = text
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let value = |key: &str| -> f64 {
+        last.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {last:?}"))
+    };
+    (value("accuracy="), value("macro_f1="))
+}
+
+/// Quality gates of the shipped sentiment model, at the levels docs/enrichment.md reports:
+/// the project's own held-out posts always, the shared test rows when the data is there.
+#[test]
+fn shipped_sentiment_model_keeps_its_level() {
+    let config = config_arg();
+    let own = repo("data/eval/sentiment-own.jsonl").display().to_string();
+    let (_, f1) = scores(&rasd_ok(&[
+        "--config",
+        &config,
+        "eval",
+        "sentiment",
+        "--data",
+        &own,
+    ]));
+    assert!(f1 >= 0.72, "own held-out posts: macro-F1 {f1}");
+    let (Some(ajgt), Some(sarcasm)) = (
+        rasd_core::shared_data::shared_data("sentiment/ajgt.jsonl"),
+        rasd_core::shared_data::shared_data("sentiment/arsarcasm.jsonl"),
+    ) else {
+        eprintln!("skipped the shared test rows: the shared data is absent");
+        return;
+    };
+    let run = |path: &Path| {
+        let p = path.display().to_string();
+        scores(&rasd_ok(&[
+            "--config",
+            &config,
+            "eval",
+            "sentiment",
+            "--data",
+            &p,
+            "--test-rows",
+        ]))
+    };
+    let (accuracy, _) = run(&ajgt);
+    assert!(accuracy >= 0.865, "AJGT test fold accuracy {accuracy}");
+    let (_, f1) = run(&sarcasm);
+    assert!(f1 >= 0.67, "ArSarcasm test macro-F1 {f1}");
 }
