@@ -379,7 +379,7 @@ impl Enricher {
 
 /// Characters of the body the sentiment model reads after the title: it was trained on
 /// tweet-length texts, and a news item's tone is in its headline and lead.
-pub const SENTIMENT_BODY_CHARS: usize = 400;
+pub const SENTIMENT_BODY_CHARS: usize = 280;
 
 /// The text the sentiment model reads: the title, then the first
 /// [`SENTIMENT_BODY_CHARS`] characters of the body.

@@ -18,7 +18,7 @@ pub const NEAR_BITS: u32 = 3;
 
 /// Only the first this many words are read (the title and lead of a long article): two
 /// reports of one story share their opening, and a fingerprint costs bounded time.
-pub const MAX_WORDS: usize = 400;
+pub const MAX_WORDS: usize = 200;
 
 /// The SimHash of `text`; 0 for a text without words.
 pub fn simhash(text: &str) -> u64 {

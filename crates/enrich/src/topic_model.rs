@@ -24,7 +24,7 @@ const MAGIC: &[u8; 6] = b"RSDTOP";
 const VERSION: u16 = 1;
 
 /// Characters of the body the model reads after the title.
-pub const BODY_CHARS: usize = 500;
+pub const BODY_CHARS: usize = 300;
 
 /// One labelled training example.
 #[derive(Debug, Clone, PartialEq)]
