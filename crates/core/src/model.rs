@@ -102,11 +102,24 @@ impl Polarity {
         }
     }
 
-    /// Parses [`Polarity::as_str`] (case-insensitive, surrounding spaces ignored).
+    /// The Arabic label: إيجابي، سلبي، محايد.
+    pub fn as_arabic(self) -> &'static str {
+        match self {
+            Polarity::Positive => "إيجابي",
+            Polarity::Negative => "سلبي",
+            Polarity::Neutral => "محايد",
+        }
+    }
+
+    /// Parses [`Polarity::as_str`] (case-insensitive) or the Arabic label (with or without
+    /// hamza and diacritics); surrounding spaces are ignored.
     pub fn parse(s: &str) -> Option<Polarity> {
-        Polarity::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+        let s = s.trim();
+        Polarity::ALL.into_iter().find(|p| {
+            p.as_str().eq_ignore_ascii_case(s)
+                || crate::text::normalize_for_matching(s)
+                    == crate::text::normalize_for_matching(p.as_arabic())
+        })
     }
 
     /// The position in [`Polarity::ALL`].
@@ -353,5 +366,20 @@ mod tests {
         let mut b = a.clone();
         b.body.push('!');
         assert_ne!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn polarity_parses_english_and_arabic_labels() {
+        assert_eq!(Polarity::parse(" Negative "), Some(Polarity::Negative));
+        assert_eq!(Polarity::parse("سلبي"), Some(Polarity::Negative));
+        assert_eq!(Polarity::parse("ايجابي"), Some(Polarity::Positive));
+        assert_eq!(Polarity::parse("إيجابيّ"), Some(Polarity::Positive));
+        assert_eq!(Polarity::parse("محايد"), Some(Polarity::Neutral));
+        assert_eq!(Polarity::parse("غاضب"), None);
+        assert_eq!(Polarity::parse(""), None);
+        for p in Polarity::ALL {
+            assert_eq!(Polarity::parse(p.as_str()), Some(p));
+            assert_eq!(Polarity::parse(p.as_arabic()), Some(p));
+        }
     }
 }

@@ -456,8 +456,12 @@ fn user_name(field: &str) -> &str {
 fn closed_value(field: &str, value: &str) -> std::result::Result<String, String> {
     let v = value.trim().to_ascii_lowercase();
     if field == names::SENTIMENT {
-        if v == NO_SENTIMENT || Polarity::parse(&v).is_some() {
+        if v == NO_SENTIMENT {
             return Ok(v);
+        }
+        if let Some(p) = Polarity::parse(&v) {
+            // The indexed form, also when the label was written in Arabic (سلبي).
+            return Ok(p.as_str().to_string());
         }
         return Err(format!(
             "`{value}` is not a sentiment: write sentiment:positive, sentiment:negative, \

@@ -192,7 +192,7 @@ fn parse_sentiments(list: &str) -> Result<Vec<Polarity>> {
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some(p) = Polarity::parse(part) else {
             return Err(Error::BadRequest(format!(
-                "unknown sentiment {part:?}: use positive, negative or neutral, or several \
+                "unknown sentiment {part:?}: use positive, negative or neutral (or إيجابي، سلبي، محايد), or several \
                  separated by commas (sentiment=negative,neutral)"
             )));
         };

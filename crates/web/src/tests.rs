@@ -238,9 +238,14 @@ async fn bad_sentiment_and_police_values_are_400_with_advice() {
     let (status, body) = get("/api/search?sentiment=angry").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("use positive, negative or neutral"), "{body}");
-    let (status, body) = get(&format!("/api/search?sentiment=negative,{}", enc("سلبي"))).await;
+    let (status, body) = get(&format!("/api/search?sentiment=negative,{}", enc("غاضب"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("سلبي"), "{body}");
+    assert!(body.contains("غاضب") && body.contains("سلبي"), "{body}");
+    // The Arabic labels are accepted.
+    let (status, arabic) = get(&format!("/api/search?sentiment={}", enc("سلبي"))).await;
+    let (_, english) = get("/api/search?sentiment=negative").await;
+    assert_eq!(status, StatusCode::OK, "{arabic}");
+    assert_eq!(json(&arabic)["total"], json(&english)["total"]);
     let (status, body) = get("/api/search?police=maybe").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
