@@ -363,18 +363,9 @@ impl LinearModel {
             if codes.iter().all(|&q| q == 0) {
                 continue;
             }
-            let mut gap = (j - last) as u64;
+            write_varint(&mut body, (j - last) as u64);
             last = j;
             rows += 1;
-            loop {
-                let b = (gap & 0x7f) as u8;
-                gap >>= 7;
-                if gap == 0 {
-                    body.push(b);
-                    break;
-                }
-                body.push(b | 0x80);
-            }
             body.extend(codes.iter().map(|&q| q as u8));
         }
         let mut out = Vec::with_capacity(20 + 8 * k + body.len());
@@ -463,10 +454,20 @@ impl LinearModel {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Appends `v` as a LEB128 varint (7 bits a byte, high bit set on all but the last).
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A cursor over model bytes; running out is [`ModelError::CorruptModel`].
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> ModelResult<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> ModelResult<&'a [u8]> {
         if self.0.len() < n {
             return Err(ModelError::CorruptModel("truncated"));
         }
@@ -474,15 +475,20 @@ impl<'a> Reader<'a> {
         self.0 = b;
         Ok(a)
     }
-    fn u16(&mut self) -> ModelResult<u16> {
+    pub(crate) fn array<const N: usize>(&mut self) -> ModelResult<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+    pub(crate) fn u16(&mut self) -> ModelResult<u16> {
         let b = self.take(2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
-    fn u32(&mut self) -> ModelResult<u32> {
+    pub(crate) fn u32(&mut self) -> ModelResult<u32> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn varint(&mut self) -> ModelResult<usize> {
+    pub(crate) fn varint(&mut self) -> ModelResult<usize> {
         let mut v = 0u64;
         for shift in (0..35).step_by(7) {
             let b = self.take(1)?[0];

@@ -18,7 +18,7 @@ use rasd_core::TopicConfig;
 use rasd_core::text::normalize_for_matching;
 
 use crate::features::{FeatureConfig, Featurizer, SparseVec, collapse_runs};
-use crate::linear::{ModelError, ModelResult, SplitMix64};
+use crate::linear::{ModelError, ModelResult, Reader, SplitMix64, write_varint};
 
 const MAGIC: &[u8; 6] = b"RSDTOP";
 const VERSION: u16 = 1;
@@ -124,18 +124,10 @@ fn normalized_model_text(title: &str, body: &str) -> String {
     collapse_runs(&model_text(title, body))
 }
 
-/// The text the model reads: the title, then the start of the body.
+/// The text the model reads: the title, then the first [`BODY_CHARS`] characters of the
+/// body.
 pub fn model_text(title: &str, body: &str) -> String {
-    let cut = body
-        .char_indices()
-        .nth(BODY_CHARS)
-        .map_or(body.len(), |(i, _)| i);
-    let body = &body[..cut];
-    match (title.is_empty(), body.is_empty()) {
-        (true, _) => body.to_string(),
-        (false, true) => title.to_string(),
-        (false, false) => format!("{title}\n{body}"),
-    }
+    crate::lead_text(title, body, BODY_CHARS)
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -321,7 +313,7 @@ impl TopicModel {
         let fb = r.take(5)?;
         let features = FeatureConfig::from_bytes([fb[0], fb[1], fb[2], fb[3], fb[4]])
             .ok_or(ModelError::CorruptModel("feature config out of range"))?;
-        let k = usize::from(u16::from_le_bytes(r.array()?));
+        let k = usize::from(r.u16()?);
         let mut topics = Vec::with_capacity(k);
         for _ in 0..k {
             let n = usize::from(r.take(1)?[0]);
@@ -336,10 +328,10 @@ impl TopicModel {
         let scale = floats.split_off(k);
         let dim = features.dim();
         let mut weights = vec![0i8; dim * k];
-        let rows = u32::from_le_bytes(r.array()?) as usize;
+        let rows = r.u32()? as usize;
         let mut j = 0usize;
         for n in 0..rows {
-            let delta = r.varint()? as usize;
+            let delta = r.varint()?;
             j = j
                 .checked_add(delta)
                 .filter(|&j| j < dim && (n == 0 || delta > 0))
@@ -358,46 +350,6 @@ impl TopicModel {
             scale,
             weights,
         })
-    }
-}
-
-fn write_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// A cursor over model bytes.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> ModelResult<&'a [u8]> {
-        if self.0.len() < n {
-            return Err(ModelError::CorruptModel("truncated"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> ModelResult<[u8; N]> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-
-    fn varint(&mut self) -> ModelResult<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.take(1)?[0];
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(ModelError::CorruptModel("varint too long"))
     }
 }
 

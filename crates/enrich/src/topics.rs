@@ -36,6 +36,13 @@ pub struct TopicMatch {
     pub assigned: bool,
 }
 
+/// What the rules found in one text (see [`TopicRules::found`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    counts: Vec<usize>,
+    vetoed: Vec<bool>,
+}
+
 /// One compiled topic.
 #[derive(Debug, Clone)]
 struct Topic {
@@ -324,34 +331,49 @@ impl TopicRules {
     }
 
     /// The ids of the topics assigned to `text`, sorted, without duplicates.
+    #[cfg(test)]
     pub(crate) fn classify(&self, text: &Analyzed) -> Vec<String> {
-        self.classify_with(text, &[])
+        self.ids(&self.decide_found(&self.found(text), &[]))
     }
 
-    /// [`TopicRules::classify`] where `votes[t]` (by topic index; missing means false) is a
-    /// trained model's vote for topic `t`: a vote satisfies `min_matches` like enough terms
-    /// would, and the topic's exclude terms and `topic:` vetoes still apply.
-    pub(crate) fn classify_with(&self, text: &Analyzed, votes: &[bool]) -> Vec<String> {
-        let mut counts = vec![0usize; self.topics.len()];
-        let mut vetoed = vec![false; self.topics.len()];
+    /// What the rules find in `text`: each topic's count of distinct terms and whether an
+    /// exclude term vetoes it. Scan once, then decide with and without model votes.
+    pub(crate) fn found(&self, text: &Analyzed) -> Found {
+        let mut found = Found {
+            counts: vec![0usize; self.topics.len()],
+            vetoed: vec![false; self.topics.len()],
+        };
         self.scan(text, |o| {
             if o.exclude {
-                vetoed[o.topic as usize] = true;
+                found.vetoed[o.topic as usize] = true;
             } else {
-                counts[o.topic as usize] += 1;
+                found.counts[o.topic as usize] += 1;
             }
         });
+        found
+    }
+
+    /// Which topics are assigned given what was found and `votes[t]` (by topic index;
+    /// missing means false), a trained model's vote for topic `t`: a vote satisfies
+    /// `min_matches` like enough terms would, and the topic's exclude terms and `topic:`
+    /// vetoes still apply.
+    pub(crate) fn decide_found(&self, found: &Found, votes: &[bool]) -> Vec<bool> {
+        let mut counts = found.counts.clone();
         for (t, &vote) in votes.iter().enumerate() {
             if vote && let Some(c) = counts.get_mut(t) {
                 *c = (*c).max(self.topics[t].min_matches);
             }
         }
-        let assigned = self.decide(&counts, &vetoed);
+        self.decide(&counts, &found.vetoed)
+    }
+
+    /// The ids of the assigned topics, sorted, without duplicates.
+    pub(crate) fn ids(&self, assigned: &[bool]) -> Vec<String> {
         let mut ids: Vec<String> = self
             .topics
             .iter()
             .zip(assigned)
-            .filter(|(_, a)| *a)
+            .filter(|(_, a)| **a)
             .map(|(topic, _)| topic.id.clone())
             .collect();
         ids.sort_unstable();
