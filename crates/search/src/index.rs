@@ -720,6 +720,20 @@ mod tests {
         assert_eq!(search(&index, "").total, 0);
     }
 
+    /// Asserts that `q` is refused as a query error whose message contains `expect`.
+    fn assert_query_error(index: &SearchIndex, q: &str, expect: &str) {
+        match index.search(&SearchQuery {
+            text: q.into(),
+            ..SearchQuery::default()
+        }) {
+            Err(Error::Query { query, message }) => {
+                assert_eq!(query, q);
+                assert!(message.contains(expect), "{q}: {message}");
+            }
+            other => panic!("{q}: expected a query error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn bad_queries_are_errors_with_advice() {
         let index = index_with(&security_items());
@@ -728,16 +742,7 @@ mod tests {
             ("(سرقة OR سطو", "no matching )"),
             ("sorce:petra", "source"),
         ] {
-            match index.search(&SearchQuery {
-                text: q.into(),
-                ..SearchQuery::default()
-            }) {
-                Err(Error::Query { query, message }) => {
-                    assert_eq!(query, q);
-                    assert!(message.contains(expect), "{q}: {message}");
-                }
-                other => panic!("{q}: expected a query error, got {other:?}"),
-            }
+            assert_query_error(&index, q, expect);
         }
         // Everyday punctuation is not an error.
         for q in [
@@ -980,16 +985,7 @@ mod tests {
             ("police:maybe", "police:yes"),
             ("الشرطة about_police:1", "police:no"),
         ] {
-            match index.search(&SearchQuery {
-                text: q.into(),
-                ..SearchQuery::default()
-            }) {
-                Err(Error::Query { query, message }) => {
-                    assert_eq!(query, q);
-                    assert!(message.contains(expect), "{q}: {message}");
-                }
-                other => panic!("{q}: expected a query error, got {other:?}"),
-            }
+            assert_query_error(&index, q, expect);
         }
         // An unknown field names the new ones among those that exist.
         match index.search(&SearchQuery {
