@@ -91,7 +91,7 @@ fn fold_char(c: char, matching: bool, out: &mut String) {
 /// True when `c` is its own normalized form (most ASCII and Arabic letters): such runs are
 /// copied as they are.
 #[inline]
-fn unchanged(c: char, matching: bool) -> bool {
+const fn unchanged(c: char, matching: bool) -> bool {
     if c.is_ascii() {
         return !c.is_ascii_uppercase();
     }
@@ -100,16 +100,78 @@ fn unchanged(c: char, matching: bool) -> bool {
         && !(matching && matches!(c, 'ى' | 'ة'))
 }
 
+/// Which bytes make [`fold`] look closer, at index `class | byte` where `class` is the
+/// [`BYTE_CLASS`] of the byte before (0: other, 256: 0xD8, 512: 0xD9): after other bytes,
+/// ASCII capitals and the lead bytes of characters outside U+0600–U+067F; after 0xD8 or 0xD9,
+/// the second bytes of the Arabic characters that are not [`unchanged`].
+type Attention = [bool; 1024];
+
+/// The class of a byte for the [`Attention`] of the byte after it.
+static BYTE_CLASS: [u16; 256] = {
+    let mut table = [0u16; 256];
+    table[0xD8] = 256;
+    table[0xD9] = 512;
+    table
+};
+
+const fn attention(matching: bool) -> Attention {
+    let mut table = [false; 1024];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_uppercase() || (byte >= 0xC0 && byte & 0xFE != 0xD8);
+        if byte & 0xC0 == 0x80 {
+            let low = (b & 0x3F) as u32;
+            let mut lead = 0;
+            while lead < 2 {
+                if let Some(c) = char::from_u32(0x0600 + lead * 0x40 + low) {
+                    table[256 * (1 + lead as usize) + b] = !unchanged(c, matching);
+                }
+                lead += 1;
+            }
+        }
+        b += 1;
+    }
+    table
+}
+
+static ATTENTION_SEARCH: Attention = attention(false);
+static ATTENTION_MATCHING: Attention = attention(true);
+
+/// Copies `text` in runs of characters that stay as they are, folding the others one by one.
+/// Works on bytes: one table lookup per byte, by the byte and the class of the byte before,
+/// finds the characters that may change (see [`Attention`]), so ASCII and Arabic letters are
+/// passed over without decoding and without a branch on their script.
 fn fold(text: &str, matching: bool) -> String {
+    let attention = if matching {
+        &ATTENTION_MATCHING
+    } else {
+        &ATTENTION_SEARCH
+    };
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut run = 0;
-    for (i, c) in text.char_indices() {
-        if unchanged(c, matching) {
+    let (mut run, mut i) = (0, 0);
+    let mut class = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !attention[(class | usize::from(b)) & 1023] {
+            class = usize::from(BYTE_CLASS[usize::from(b)]);
+            i += 1;
             continue;
         }
-        out.push_str(&text[run..i]);
-        fold_char(c, matching, &mut out);
-        run = i + c.len_utf8();
+        // The character starts at the lead byte before when `b` is a second byte.
+        let start = if class == 0 { i } else { i - 1 };
+        let Some(c) = text[start..].chars().next() else {
+            break;
+        };
+        let end = start + c.len_utf8();
+        if !unchanged(c, matching) {
+            out.push_str(&text[run..start]);
+            fold_char(c, matching, &mut out);
+            run = end;
+        }
+        class = 0;
+        i = end;
     }
     out.push_str(&text[run..]);
     out
@@ -137,16 +199,101 @@ pub fn is_word_char(c: char) -> bool {
     }
 }
 
+/// The byte length of the character at byte `i` of `text` (a char boundary) and whether it
+/// is a [`is_word_char`]; ASCII and the common two-byte Arabic letters are judged without
+/// decoding.
+#[inline(always)]
+pub fn word_char_at(text: &str, i: usize) -> (bool, usize) {
+    let bytes = text.as_bytes();
+    let b = bytes[i];
+    if b < 0x80 {
+        return (b.is_ascii_alphanumeric(), 1);
+    }
+    if let Some(offset) = arabic_offset(b, bytes.get(i + 1))
+        && (0x20..=0x4A).contains(&offset)
+    {
+        // U+0620–U+064A.
+        return (true, 2);
+    }
+    decoded_word_char_at(text, i)
+}
+
+/// For a two-byte UTF-8 sequence led by 0xD8 or 0xD9 (U+0600–U+067F, the common Arabic
+/// block), the code point minus 0x600. Computed without telling the two lead bytes apart,
+/// since in Arabic text they alternate unpredictably.
+#[inline(always)]
+fn arabic_offset(lead: u8, next: Option<&u8>) -> Option<u32> {
+    if lead & 0xFE != 0xD8 {
+        return None;
+    }
+    next.map(|&b2| (u32::from(lead & 1) << 6) | u32::from(b2 & 0x3F))
+}
+
+/// [`word_char_at`] for the other characters.
+#[inline(never)]
+fn decoded_word_char_at(text: &str, i: usize) -> (bool, usize) {
+    text[i..]
+        .chars()
+        .next()
+        .map_or((false, 1), |c| (is_word_char(c), c.len_utf8()))
+}
+
 /// The words of already-normalized text: maximal runs of letters and digits.
 pub fn tokens(normalized: &str) -> impl Iterator<Item = &str> {
-    normalized
-        .split(|c: char| !is_word_char(c))
-        .filter(|t| !t.is_empty())
+    Tokens {
+        text: normalized,
+        pos: 0,
+    }
+}
+
+/// The iterator of [`tokens`].
+struct Tokens<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let len = self.text.len();
+        let mut i = self.pos;
+        // Skip to the start of a word.
+        let start = loop {
+            if i >= len {
+                self.pos = len;
+                return None;
+            }
+            let (word, n) = word_char_at(self.text, i);
+            if word {
+                break i;
+            }
+            i += n;
+        };
+        i = start;
+        while i < len {
+            let (word, n) = word_char_at(self.text, i);
+            if !word {
+                break;
+            }
+            i += n;
+        }
+        self.pos = i;
+        Some(&self.text[start..i])
+    }
 }
 
 /// True when the word is written in Arabic script.
+#[inline]
 pub fn is_arabic_word(word: &str) -> bool {
-    word.chars().next().is_some_and(is_arabic_letter)
+    match word.as_bytes() {
+        // U+0620–U+063F; U+0600–U+061F are not letters.
+        [0xD8, b, ..] => *b >= 0xA0,
+        // U+0640–U+064A and U+066E–U+067F; U+064B–U+066D are not.
+        [0xD9, b, ..] => *b <= 0x8A || *b >= 0xAE,
+        _ => word.chars().next().is_some_and(is_arabic_letter),
+    }
 }
 
 /// True for letters of the Arabic script blocks.
@@ -186,38 +333,66 @@ pub fn strip_clitics(word: &str) -> &str {
     if !is_arabic_word(word) {
         return word;
     }
-    // At least `n` characters (without counting them all).
-    let at_least = |s: &str, n: usize| s.chars().nth(n - 1).is_some();
     let mut w = word;
     // Conjunction.
-    for conj in ["و", "ف"] {
-        if let Some(rest) = w.strip_prefix(conj)
-            && rest.starts_with("ال")
-            && at_least(rest, 4)
-        {
-            w = rest;
-            break;
-        }
+    if let Some(rest) = strip_prefix(w, WAW).or_else(|| strip_prefix(w, FA))
+        && rest.as_bytes().starts_with(AL)
+        && at_least(rest, 4)
+    {
+        w = rest;
     }
     // Preposition + article: بال كال لل.
-    for prep in ["بال", "كال", "فال", "وال"] {
-        if let Some(rest) = w.strip_prefix(prep)
+    for prep in [BAL, KAL, FAL, WAL] {
+        if let Some(rest) = strip_prefix(w, prep)
             && at_least(rest, 2)
         {
             return rest;
         }
     }
-    if let Some(rest) = w.strip_prefix("لل")
+    if let Some(rest) = strip_prefix(w, LL)
         && at_least(rest, 2)
     {
         return rest;
     }
-    if let Some(rest) = w.strip_prefix("ال")
+    if let Some(rest) = strip_prefix(w, AL)
         && at_least(rest, 2)
     {
         return rest;
     }
     w
+}
+
+/// The UTF-8 bytes of the proclitics [`strip_clitics`] removes.
+const WAW: &[u8; 2] = "و".as_bytes().first_chunk().unwrap();
+const FA: &[u8; 2] = "ف".as_bytes().first_chunk().unwrap();
+const AL: &[u8; 4] = "ال".as_bytes().first_chunk().unwrap();
+const LL: &[u8; 4] = "لل".as_bytes().first_chunk().unwrap();
+const BAL: &[u8; 6] = "بال".as_bytes().first_chunk().unwrap();
+const KAL: &[u8; 6] = "كال".as_bytes().first_chunk().unwrap();
+const FAL: &[u8; 6] = "فال".as_bytes().first_chunk().unwrap();
+const WAL: &[u8; 6] = "وال".as_bytes().first_chunk().unwrap();
+
+/// `s` without the prefix `p` (whole characters), compared as a fixed-size array.
+#[inline]
+fn strip_prefix<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> {
+    if s.as_bytes().first_chunk::<N>()? == p {
+        s.get(N..)
+    } else {
+        None
+    }
+}
+
+/// True when `s` has at least `n` characters (counted only when the byte length leaves
+/// doubt).
+#[inline]
+fn at_least(s: &str, n: usize) -> bool {
+    if s.len() < n {
+        false
+    } else if s.len() > 4 * n.saturating_sub(1) {
+        true
+    } else {
+        s.chars().nth(n - 1).is_some()
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +482,146 @@ mod tests {
                     "{c:?}"
                 );
             }
+        }
+    }
+
+    /// The straightforward forms of the byte-level fast paths, for comparison.
+    mod reference {
+        use super::super::{fold_char, is_arabic_letter, is_word_char};
+
+        pub fn fold(text: &str, matching: bool) -> String {
+            let mut out = String::new();
+            for c in text.chars() {
+                fold_char(c, matching, &mut out);
+            }
+            out
+        }
+
+        pub fn tokens(normalized: &str) -> Vec<&str> {
+            normalized
+                .split(|c: char| !is_word_char(c))
+                .filter(|t| !t.is_empty())
+                .collect()
+        }
+
+        pub fn is_arabic_word(word: &str) -> bool {
+            word.chars().next().is_some_and(is_arabic_letter)
+        }
+
+        pub fn strip_clitics(word: &str) -> &str {
+            if !is_arabic_word(word) {
+                return word;
+            }
+            let at_least = |s: &str, n: usize| s.chars().nth(n - 1).is_some();
+            let mut w = word;
+            for conj in ["و", "ف"] {
+                if let Some(rest) = w.strip_prefix(conj)
+                    && rest.starts_with("ال")
+                    && at_least(rest, 4)
+                {
+                    w = rest;
+                    break;
+                }
+            }
+            for prep in ["بال", "كال", "فال", "وال", "لل", "ال"] {
+                if let Some(rest) = w.strip_prefix(prep)
+                    && at_least(rest, 2)
+                {
+                    return rest;
+                }
+            }
+            w
+        }
+    }
+
+    /// Texts that exercise the fast paths: Arabic with marks and hamza forms, English in
+    /// capitals, mixed scripts, other scripts, emoji, odd whitespace, and a pseudo-random soup
+    /// of characters from the blocks that matter.
+    fn sample_texts() -> Vec<String> {
+        let mut texts: Vec<String> = [
+            "",
+            "الأَمْنُ العـــام: ضبط ٣ أشخاص في إربد، والشرطة تحقق؟",
+            "مديريةُ الأمن العام تعلن إغلاق طريق المطار بالاتجاهين وللسير والفالوجة",
+            "PUBLIC Security Directorate: 2 killed in Zarqa crash (AMMAN) — 5km",
+            "اطلقت Orange Jordan خدمة جديدة في عمّان\u{200F}\u{200B}ـــ ٢٠٢٦ ۱۲",
+            "Полиция и شرطة — Zürich ÉCOLE Ма'ан_x\nجديد\r\n\t😀😡 ﷺ ۽ ڤ ی ک ى ة",
+            "و ف ب ك ل ال وال بال كال فال لل للس والا فالشرطة وبالسلاح بالأمن",
+            "a\u{85}b\u{a0}c\u{3000}d\u{2028}e x@y.com https://a.b/c www.x.jo",
+        ]
+        .map(String::from)
+        .to_vec();
+        let pool: Vec<char> = ('\u{0600}'..='\u{06FF}')
+            .chain('\u{0750}'..='\u{077F}')
+            .chain('\u{08D0}'..='\u{08FF}')
+            .chain([
+                'A', 'z', 'Q', '0', '9', ' ', '\n', '.', ',', '_', '-', '@', ':', '/',
+            ])
+            .chain([
+                'É', 'ß', 'İ', 'Ж', '\u{200D}', '\u{FEFF}', '\u{00AD}', '😀', '\u{85}',
+            ])
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in [1usize, 2, 3, 5, 8, 40, 400] {
+            for _ in 0..60 {
+                let text: String = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        pool[(state % pool.len() as u64) as usize]
+                    })
+                    .collect();
+                texts.push(text);
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn byte_level_paths_agree_with_the_char_level_definitions() {
+        for text in sample_texts() {
+            for matching in [false, true] {
+                assert_eq!(
+                    fold(&text, matching),
+                    reference::fold(&text, matching),
+                    "{text:?}"
+                );
+            }
+            for form in [
+                text.clone(),
+                normalize(&text),
+                normalize_for_matching(&text),
+            ] {
+                assert_eq!(
+                    tokens(&form).collect::<Vec<_>>(),
+                    reference::tokens(&form),
+                    "{form:?}"
+                );
+                for word in form.split(' ').chain(reference::tokens(&form)) {
+                    assert_eq!(
+                        strip_clitics(word),
+                        reference::strip_clitics(word),
+                        "{word:?}"
+                    );
+                    assert_eq!(
+                        is_arabic_word(word),
+                        reference::is_arabic_word(word),
+                        "{word:?}"
+                    );
+                }
+            }
+        }
+        for cp in 0..0x11_0000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let s = format!("{c}ب");
+            assert_eq!(is_arabic_word(&s), is_arabic_letter(c), "{c:?}");
+            assert_eq!(
+                word_char_at(&s, 0),
+                (is_word_char(c), c.len_utf8()),
+                "{c:?}"
+            );
         }
     }
 }

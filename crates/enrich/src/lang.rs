@@ -28,6 +28,7 @@
 //!
 //! Text in another script (Cyrillic, Hebrew, CJK…) is [`Lang::Other`].
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use rasd_core::Lang;
@@ -77,10 +78,37 @@ static ALLOWLISTED: LazyLock<Detector> =
 /// The language of `text`; `hint` is the language its source is configured with, a weak
 /// prior used only when the text itself cannot tell. See the module docs for the rules.
 pub fn detect_language(text: &str, hint: Option<Lang>) -> Lang {
-    let fallback = hint.unwrap_or(Lang::Other);
     // The start of an item tells its language; long bodies are not read to the end.
     let sample = prefix(text, SAMPLE_BYTES);
-    let counts = LetterCounts::of(sample);
+    decide(LetterCounts::of(sample), hint, || Cow::Borrowed(sample))
+}
+
+/// [`detect_language`] of a title and a body as one text (`title`, a line break, `body`;
+/// either alone when the other is empty), without joining them unless the letter counts
+/// leave the question open.
+pub fn detect_language_of(title: &str, body: &str, hint: Option<Lang>) -> Lang {
+    if title.is_empty() {
+        return detect_language(body, hint);
+    }
+    if body.is_empty() {
+        return detect_language(title, hint);
+    }
+    // The sample is the first SAMPLE_BYTES bytes of `title\nbody`, cut on a char boundary.
+    let Some(room) = SAMPLE_BYTES.checked_sub(title.len() + 1) else {
+        return detect_language(title, hint);
+    };
+    let body = prefix(body, room);
+    let counts = LetterCounts::of(title).plus(LetterCounts::of(body));
+    decide(counts, hint, || Cow::Owned(format!("{title}\n{body}")))
+}
+
+/// The rules of [`detect_language`], given the letter counts of the sample and the sample.
+fn decide<'a>(
+    counts: LetterCounts,
+    hint: Option<Lang>,
+    sample: impl FnOnce() -> Cow<'a, str>,
+) -> Lang {
+    let fallback = hint.unwrap_or(Lang::Other);
     if counts.letters == 0 {
         return fallback;
     }
@@ -97,6 +125,8 @@ pub fn detect_language(text: &str, hint: Option<Lang>) -> Lang {
         };
     }
 
+    let sample = sample();
+    let sample = sample.as_ref();
     let words = latin_words(sample);
     if looks_like_arabizi(&words) {
         return Lang::Ar;
@@ -104,14 +134,7 @@ pub fn detect_language(text: &str, hint: Option<Lang>) -> Lang {
     if counts.latin < MIN_LATIN_LETTERS || words.len() < MIN_LATIN_WORDS {
         return fallback;
     }
-    let function_words = words
-        .iter()
-        .filter(|w| {
-            ENGLISH_FUNCTION_WORDS
-                .iter()
-                .any(|f| w.eq_ignore_ascii_case(f))
-        })
-        .count();
+    let function_words = words.iter().filter(|w| is_function_word(w)).count();
     if function_words >= 2 && function_words * 10 >= words.len() {
         return Lang::En;
     }
@@ -132,6 +155,15 @@ pub fn detect_language(text: &str, hint: Option<Lang>) -> Lang {
         Some(whatlang::Lang::Ara) => Lang::Ar,
         _ => fallback,
     }
+}
+
+/// True when `word` is one of [`ENGLISH_FUNCTION_WORDS`], in any case.
+fn is_function_word(word: &str) -> bool {
+    // The longest function word has five letters: longer words need no comparison.
+    word.len() <= 5
+        && ENGLISH_FUNCTION_WORDS
+            .iter()
+            .any(|f| word.eq_ignore_ascii_case(f))
 }
 
 /// Letters of a text by script.
@@ -167,6 +199,15 @@ impl LetterCounts {
             }
         }
         n
+    }
+
+    /// The counts of two texts together.
+    fn plus(self, other: LetterCounts) -> LetterCounts {
+        LetterCounts {
+            letters: self.letters + other.letters,
+            arabic: self.arabic + other.arabic,
+            latin: self.latin + other.latin,
+        }
     }
 
     /// The share of letters that are Arabic script: the quantity
@@ -374,5 +415,55 @@ mod tests {
         let s = "أمن".repeat(1000);
         let p = prefix(&s, 1001);
         assert!(p.len() <= 1001 && s.starts_with(p));
+    }
+
+    #[test]
+    fn title_and_body_are_judged_as_one_text() {
+        let long_ar = "مديرية الأمن العام تعلن إغلاق طريق المطار ".repeat(80);
+        let long_en = "The police said on Sunday that the road was closed. ".repeat(60);
+        let cases = [
+            ("", ""),
+            ("", "حريق"),
+            ("Irbid", ""),
+            (
+                "Two killed in Ramtha crash",
+                "The Civil Defence said two men died.",
+            ),
+            ("حادث سير", "Two killed in Ramtha crash"),
+            ("OK", "la2 mish ma3ak"),
+            ("Полиция задержала", "подозреваемого в краже"),
+            ("اطلقت Orange Jordan", "خدمة جديدة"),
+            (long_ar.as_str(), long_en.as_str()),
+            (long_en.as_str(), long_ar.as_str()),
+            ("عنوان", long_en.as_str()),
+        ];
+        for (title, body) in cases {
+            for hint in [None, Some(Lang::Ar), Some(Lang::En)] {
+                let joined = match (title.is_empty(), body.is_empty()) {
+                    (true, _) => body.to_string(),
+                    (false, true) => title.to_string(),
+                    (false, false) => format!("{title}\n{}", prefix(body, 2000)),
+                };
+                assert_eq!(
+                    detect_language_of(title, body, hint),
+                    detect_language(&joined, hint),
+                    "{title:?} / {body:?}"
+                );
+            }
+        }
+        // The sample boundary falls inside the body, on a char boundary.
+        let title = "ا".repeat(600);
+        let body = "b".repeat(999);
+        assert_eq!(
+            detect_language_of(&title, &body, None),
+            detect_language(&format!("{title}\n{body}"), None)
+        );
+    }
+
+    #[test]
+    fn function_words_are_matched_in_any_case() {
+        assert!(is_function_word("The") && is_function_word("WHICH") && is_function_word("of"));
+        assert!(!is_function_word("them") && !is_function_word("theory"));
+        assert!(ENGLISH_FUNCTION_WORDS.iter().all(|f| f.len() <= 5));
     }
 }

@@ -303,14 +303,8 @@ impl Enricher {
         lang_hint: Option<Lang>,
         detail: bool,
     ) -> Classification {
-        let lang = if title.is_empty() {
-            detect_language(body, lang_hint)
-        } else if body.is_empty() {
-            detect_language(title, lang_hint)
-        } else {
-            // Language detection reads only the start of a text.
-            detect_language(&format!("{title}\n{}", lang::prefix(body, 2000)), lang_hint)
-        };
+        // Language detection reads only the start of a text.
+        let lang = lang::detect_language_of(title, body, lang_hint);
         // Normalized once for every layer.
         let norm_title = normalize_for_matching(title);
         let norm_body = normalize_for_matching(body);

@@ -1,7 +1,8 @@
 //! [`PhraseSet`]: finds contiguous token sequences (rule terms) in an analyzed text.
 //!
-//! Sequences are indexed by their first token, so a text position costs one lookup per form
-//! and only the sequences that start with that word are compared further.
+//! Sequences are indexed by their first token (token ids are dense, so the index is a
+//! vector), so a text position costs one array access per form and only the sequences that
+//! start with that word are compared further.
 
 use crate::tokens::{FastMap, NONE};
 
@@ -10,7 +11,8 @@ use crate::tokens::{FastMap, NONE};
 pub(crate) struct PhraseSet {
     seqs: Vec<Box<[u32]>>,
     ids: FastMap<Box<[u32]>, u32>,
-    by_first: FastMap<u32, Vec<u32>>,
+    /// The sequences starting with token `t`, at index `t`.
+    by_first: Vec<Vec<u32>>,
 }
 
 impl PhraseSet {
@@ -24,7 +26,11 @@ impl PhraseSet {
         let id = u32::try_from(self.seqs.len()).unwrap_or(u32::MAX);
         self.seqs.push(seq.into());
         self.ids.insert(seq.into(), id);
-        self.by_first.entry(seq[0]).or_default().push(id);
+        let first = seq[0] as usize;
+        if self.by_first.len() <= first {
+            self.by_first.resize(first + 1, Vec::new());
+        }
+        self.by_first[first].push(id);
         id
     }
 
@@ -48,7 +54,7 @@ impl PhraseSet {
                 if first == NONE || (k == 1 && first == pos[0]) {
                     continue;
                 }
-                let Some(candidates) = self.by_first.get(&first) else {
+                let Some(candidates) = self.by_first.get(first as usize) else {
                     continue;
                 };
                 for &c in candidates {

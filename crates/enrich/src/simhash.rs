@@ -37,25 +37,44 @@ pub fn simhash_normalized(parts: &[&str]) -> u64 {
     if words.is_empty() {
         return 0;
     }
-    // ones[bit]: how many shingle hashes have that bit set; a bit of the fingerprint is set
-    // when more than half do.
-    let mut ones = [0u32; 64];
+    // Byte `j` of `ones[i]` counts the shingle hashes with bit `8 * i + j` set (a table
+    // spreads each byte of a hash over eight byte-wide counters); a bit of the fingerprint is
+    // set when more than half do.
+    let mut ones = [0u64; 8];
     let n = SHINGLE.min(words.len());
     let mut shingles = 0u32;
     for window in words.windows(n) {
         let h = mix(window
             .iter()
             .fold(0x9e37_79b9_7f4a_7c15, |acc, &w| mix(acc ^ w).rotate_left(5)));
-        for (bit, count) in ones.iter_mut().enumerate() {
-            *count += (h >> bit & 1) as u32;
+        for (i, count) in ones.iter_mut().enumerate() {
+            *count += SPREAD[(h >> (8 * i)) as usize & 0xFF];
         }
         shingles += 1;
     }
-    ones.iter()
-        .enumerate()
-        .filter(|(_, c)| **c * 2 > shingles)
-        .fold(0u64, |acc, (bit, _)| acc | 1 << bit)
+    (0..64)
+        .filter(|bit| (ones[bit / 8] >> (8 * (bit % 8)) & 0xFF) as u32 * 2 > shingles)
+        .fold(0u64, |acc, bit| acc | 1 << bit)
 }
+
+// The byte-wide counters of `simhash_normalized` never overflow: there are fewer shingles
+// than words.
+const _: () = assert!(MAX_WORDS < 256);
+
+/// `SPREAD[b]` has byte `j` set to bit `j` of `b`.
+static SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            table[b] |= ((b as u64 >> j) & 1) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// The number of bits in which two fingerprints differ.
 pub fn hamming(a: u64, b: u64) -> u32 {
@@ -133,5 +152,49 @@ mod tests {
             "only the opening words count"
         );
         assert_eq!(simhash_normalized(&["حادث", "سير"]), simhash("حادث سير"));
+    }
+
+    #[test]
+    fn spread_counters_agree_with_counting_bit_by_bit() {
+        for b in [0usize, 1, 0x80, 0xA5, 0xFF] {
+            for j in 0..8 {
+                assert_eq!(SPREAD[b] >> (8 * j) & 0xFF, (b as u64 >> j) & 1);
+            }
+        }
+        // The straightforward count over the same shingles.
+        let reference = |text: &str| {
+            let words: Vec<u64> = tokens(&normalize_for_matching(text))
+                .take(MAX_WORDS)
+                .map(|w| fnv1a(strip_clitics(w).as_bytes()))
+                .collect();
+            if words.is_empty() {
+                return 0;
+            }
+            let mut ones = [0u32; 64];
+            let mut shingles = 0;
+            for window in words.windows(SHINGLE.min(words.len())) {
+                let h = mix(window
+                    .iter()
+                    .fold(0x9e37_79b9_7f4a_7c15, |acc, &w| mix(acc ^ w).rotate_left(5)));
+                for (bit, count) in ones.iter_mut().enumerate() {
+                    *count += (h >> bit & 1) as u32;
+                }
+                shingles += 1;
+            }
+            (0..64)
+                .filter(|&bit| ones[bit] * 2 > shingles)
+                .fold(0u64, |acc, bit| acc | 1 << bit)
+        };
+        for text in [
+            STORY,
+            "حادث",
+            "حادث سير",
+            "The Civil Defence put out a fire",
+            "",
+        ] {
+            assert_eq!(simhash(text), reference(text), "{text}");
+        }
+        let long = STORY.repeat(20);
+        assert_eq!(simhash(&long), reference(&long));
     }
 }

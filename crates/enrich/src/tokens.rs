@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rasd_core::text::{is_arabic_word, is_word_char, normalize_for_matching, strip_clitics};
+use rasd_core::text::{is_arabic_word, normalize_for_matching, strip_clitics, word_char_at};
 
 /// The id of a word no rule uses, and of a barrier.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -43,32 +43,77 @@ const PLACE_PROCLITICS: &[char] = &['و', 'ب', 'ل'];
 /// `لمعان البرق`) is not "to Ma'an".
 const PLACE_ALT_BLOCK: &[&str] = &["لمعان"];
 
-/// FNV-1a: a fast hash for short keys; the keys are our own rule words, not attacker-chosen
-/// table sizes, and a text word only ever costs one lookup.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv(u64);
+/// A fast hasher for the rule words and token sequences the matcher looks up: eight bytes
+/// per multiply, and a folded 128-bit multiply at the end so that every bit of the hash
+/// depends on every input bit. The keys are our own rule words, not attacker-chosen table
+/// sizes, and a text word costs at most one lookup per distinct form.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FastHasher(u64);
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+/// An odd constant with well-spread bits (the golden ratio).
+const SEED_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED_MUL);
     }
 }
 
-impl Hasher for Fnv {
+impl Hasher for FastHasher {
+    #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        let product = u128::from(self.0) * u128::from(0x2d35_8dcc_aa6c_78a5u64);
+        (product as u64) ^ ((product >> 64) as u64)
     }
 
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        self.0 = self.0.wrapping_add(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
+        let rest = chunks.remainder();
+        let n = rest.len();
+        // The last 1–7 bytes as one word: two overlapping loads cover them all.
+        let word = if n >= 4 {
+            let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+            u64::from(lo) | u64::from(hi) << 32
+        } else if n > 0 {
+            u64::from(rest[0]) | u64::from(rest[n / 2]) << 8 | u64::from(rest[n - 1]) << 16
+        } else {
+            return;
+        };
+        self.add(word);
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
 }
 
-/// A `HashMap` with the [`Fnv`] hasher.
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// A `HashMap` with the [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Which per-token form a matcher uses (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +128,16 @@ pub(crate) enum Mode {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Vocab {
     ids: FastMap<Box<str>, u32>,
+    /// Changes whenever a word is added (unique across vocabularies): what a
+    /// [`WordIdCache`] computed with one generation holds for it.
+    generation: u64,
+    /// A one-hash Bloom filter of the words' endings (see [`Vocab::may_hold_a_form_of`]):
+    /// the last four characters of words of four or more, and words of two or three.
+    endings: Vec<u64>,
 }
+
+/// The [`Vocab::endings`] filter has 2^this many bits.
+const ENDING_BITS: u32 = 16;
 
 impl Vocab {
     /// The id of `word`, adding it if new.
@@ -93,13 +147,104 @@ impl Vocab {
         }
         let id = u32::try_from(self.ids.len()).unwrap_or(NONE - 1);
         self.ids.insert(word.into(), id);
+        static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.endings.is_empty() {
+            self.endings = vec![0; 1 << (ENDING_BITS - 6)];
+        }
+        let ending = (2..=ENDING_CHARS)
+            .rev()
+            .find_map(|n| last_chars(word, n).map(|e| (n, e)))
+            .filter(|&(n, e)| n == ENDING_CHARS || e.len() == word.len());
+        if let Some((n, e)) = ending {
+            let bit = ending_bit(n, e);
+            self.endings[bit / 64] |= 1 << (bit % 64);
+        }
         id
+    }
+
+    /// False when no form of the Arabic text word `raw` ([`form`] and [`alt_form`] under both
+    /// modes) can be a word of the vocabulary, judged by its ending alone; true when it may.
+    ///
+    /// Each form is a suffix of `raw` of at least two characters (when `raw` has two), so a
+    /// form of four characters or more ends with the last four of `raw`, and a shorter form
+    /// is the last two or three. Two cases break this and are always let through: the place
+    /// form `ال` + rest of a word with `لل` among its first letters (`للعقبه` → `العقبه`,
+    /// also after a proclitic), and the English plural stemming of an alternative form
+    /// (`وinjuries` → `injury`), which only changes words ending in `s`.
+    #[inline]
+    pub(crate) fn may_hold_a_form_of(&self, raw: &str) -> bool {
+        if self.endings.is_empty() {
+            return false;
+        }
+        let bytes = raw.as_bytes();
+        if raw.ends_with('s')
+            || [0, 2, 4]
+                .iter()
+                .any(|&i| bytes[i.min(bytes.len())..].starts_with(LL))
+        {
+            return true;
+        }
+        let has = |n: usize, e: &str| {
+            let bit = ending_bit(n, e);
+            self.endings[bit / 64] & 1 << (bit % 64) != 0
+        };
+        // Where the last one to four characters start, found in one walk back.
+        let mut starts = [0usize; ENDING_CHARS];
+        let mut count = 0;
+        let mut i = bytes.len();
+        while count < ENDING_CHARS && i > 0 {
+            i -= 1;
+            while i > 0 && bytes[i] & 0xC0 == 0x80 {
+                i -= 1;
+            }
+            starts[count] = i;
+            count += 1;
+        }
+        // One character: looked up as it is.
+        count < 2
+            || has(2, &raw[starts[1]..])
+            || (count >= 3 && has(3, &raw[starts[2]..]))
+            || (count >= 4 && has(4, &raw[starts[3]..]))
     }
 
     /// The id of `word`, or [`NONE`].
     pub(crate) fn get(&self, word: &str) -> u32 {
         self.ids.get(word).copied().unwrap_or(NONE)
     }
+}
+
+/// Words of the vocabulary are remembered by their last this many characters (shorter
+/// words whole).
+const ENDING_CHARS: usize = 4;
+
+/// The last `n` characters of `s`, or `None` when it has fewer.
+#[inline]
+fn last_chars(s: &str, n: usize) -> Option<&str> {
+    let bytes = s.as_bytes();
+    let mut start = bytes.len();
+    for _ in 0..n {
+        start = start.checked_sub(1)?;
+        // Back over second bytes to the start of the character.
+        while start > 0 && bytes[start] & 0xC0 == 0x80 {
+            start -= 1;
+        }
+    }
+    Some(&s[start..])
+}
+
+/// The bit of the [`Vocab::endings`] filter for an ending of `n` characters.
+#[inline]
+fn ending_bit(n: usize, ending: &str) -> usize {
+    // Endings of four characters have at most 16 bytes: one key always.
+    let key = word_key(ending).unwrap_or([ending.len() as u64, 0, 0, 0]);
+    let h = (key[0]
+        ^ (n as u64) << 8
+        ^ key[1].wrapping_mul(SEED_MUL)
+        ^ key[2].rotate_left(29)
+        ^ key[3])
+        .wrapping_mul(0x2d35_8dcc_aa6c_78a5);
+    (h >> (64 - ENDING_BITS)) as usize
 }
 
 /// A light English stemmer for plurals: `injuries` → `injury`, `crashes` → `crash`,
@@ -130,34 +275,66 @@ pub fn english_stem(word: &str) -> Cow<'_, str> {
 /// `والزرقاء` → `الزرقاء`, `بالسلط` → `السلط`, `للعقبه` → `العقبه`. Other words are returned
 /// unchanged.
 pub fn strip_proclitics_keep_article(word: &str) -> Cow<'_, str> {
-    if !is_arabic_word(word) {
+    // Only words starting with و ف ب ك ل can change: two bytes tell.
+    if !matches!(
+        word.as_bytes().first_chunk::<2>(),
+        Some(b) if [WAW, FA, BA, KAF, LAM].contains(&b)
+    ) {
         return Cow::Borrowed(word);
     }
-    let letters = |s: &str| s.chars().count();
     let mut w = word;
-    for conj in ["و", "ف"] {
-        if let Some(rest) = w.strip_prefix(conj)
-            && (rest.starts_with("ال")
-                || rest.starts_with("بال")
-                || rest.starts_with("كال")
-                || rest.starts_with("لل"))
-            && letters(rest) >= 4
+    if let Some(rest) = strip_prefix(w, WAW).or_else(|| strip_prefix(w, FA)) {
+        let r = rest.as_bytes();
+        if (r.starts_with(AL) || r.starts_with(BAL) || r.starts_with(KAL) || r.starts_with(LL))
+            && at_least(rest, 4)
         {
             w = rest;
-            break;
         }
     }
-    for prep in ["بال", "كال"] {
-        if w.starts_with(prep) && letters(w) >= 5 {
-            return Cow::Borrowed(&w[prep.len() - "ال".len()..]);
-        }
+    if (w.as_bytes().starts_with(BAL) || w.as_bytes().starts_with(KAL)) && at_least(w, 5) {
+        // Drop the preposition, keep the article.
+        return Cow::Borrowed(&w[BA.len()..]);
     }
-    if let Some(rest) = w.strip_prefix("لل")
-        && letters(rest) >= 2
+    if let Some(rest) = strip_prefix(w, LL)
+        && at_least(rest, 2)
     {
         return Cow::Owned(format!("ال{rest}"));
     }
     Cow::Borrowed(w)
+}
+
+/// The UTF-8 bytes of the proclitic letters and prefixes of the place form.
+const WAW: &[u8; 2] = "و".as_bytes().first_chunk().unwrap();
+const FA: &[u8; 2] = "ف".as_bytes().first_chunk().unwrap();
+const BA: &[u8; 2] = "ب".as_bytes().first_chunk().unwrap();
+const KAF: &[u8; 2] = "ك".as_bytes().first_chunk().unwrap();
+const LAM: &[u8; 2] = "ل".as_bytes().first_chunk().unwrap();
+const AL: &[u8; 4] = "ال".as_bytes().first_chunk().unwrap();
+const LL: &[u8; 4] = "لل".as_bytes().first_chunk().unwrap();
+const BAL: &[u8; 6] = "بال".as_bytes().first_chunk().unwrap();
+const KAL: &[u8; 6] = "كال".as_bytes().first_chunk().unwrap();
+
+/// `s` without the prefix `p` (whole characters), compared as a fixed-size array.
+#[inline]
+fn strip_prefix<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> {
+    if s.as_bytes().first_chunk::<N>()? == p {
+        s.get(N..)
+    } else {
+        None
+    }
+}
+
+/// True when `s` has at least `n` characters (counted only when the byte length leaves
+/// doubt).
+#[inline]
+fn at_least(s: &str, n: usize) -> bool {
+    if s.len() < n {
+        false
+    } else if s.len() > 4 * n.saturating_sub(1) {
+        true
+    } else {
+        s.chars().nth(n - 1).is_some()
+    }
 }
 
 /// The form of one normalized token under `mode`.
@@ -229,8 +406,8 @@ fn is_address(chunk: &str) -> bool {
 
 /// The words of a normalized text, `None` standing for a barrier between clauses (and at the
 /// end). Words are split exactly as [`rasd_core::text::tokens`] splits them (tested), in one
-/// pass with fast paths for ASCII and Arabic; whitespace-separated chunks that are addresses
-/// are left out.
+/// pass over the bytes ([`word_char_at`] judges ASCII and Arabic letters without decoding);
+/// whitespace-separated chunks that are addresses are left out.
 fn words(normalized: &str) -> Vec<Option<&str>> {
     fn push<'a>(out: &mut Vec<Option<&'a str>>, w: &'a str, barrier: &mut bool) {
         if w == "s" {
@@ -242,35 +419,56 @@ fn words(normalized: &str) -> Vec<Option<&str>> {
         *barrier = false;
         out.push(Some(w));
     }
+    let bytes = normalized.as_bytes();
     let mut out: Vec<Option<&str>> = Vec::with_capacity(normalized.len() / 5 + 1);
-    // Start of the current word; start of the current chunk and `out.len()` when it began;
+    // Start of the current chunk and `out.len()` when it began; whether the chunk may be an
+    // address (it holds `@` or `:`, or starts with `w`: `is_address` is false otherwise);
     // whether a barrier was seen since the last word.
-    let mut word: Option<usize> = None;
     let mut chunk: Option<(usize, usize)> = None;
+    let mut suspect = false;
     let mut barrier = false;
-    for (i, c) in normalized.char_indices() {
-        if is_word_char(c) {
-            word.get_or_insert(i);
-            chunk.get_or_insert((i, out.len()));
+    let mut i = 0;
+    while i < bytes.len() {
+        let (word, n) = word_char_at(normalized, i);
+        if word {
+            if chunk.is_none() {
+                chunk = Some((i, out.len()));
+                suspect = bytes[i] == b'w';
+            }
+            let start = i;
+            i += n;
+            while i < bytes.len() {
+                let (word, n) = word_char_at(normalized, i);
+                if !word {
+                    break;
+                }
+                i += n;
+            }
+            push(&mut out, &normalized[start..i], &mut barrier);
             continue;
         }
-        if let Some(w) = word.take() {
-            push(&mut out, &normalized[w..i], &mut barrier);
-        }
+        let c = if n == 1 {
+            char::from(bytes[i])
+        } else {
+            normalized[i..].chars().next().unwrap_or(' ')
+        };
         if c.is_whitespace() {
             if let Some((start, len)) = chunk.take()
+                && suspect
                 && is_address(&normalized[start..i])
             {
                 out.truncate(len);
             }
             barrier |= c == '\n' || c == '\r';
         } else {
-            chunk.get_or_insert((i, out.len()));
+            if chunk.is_none() {
+                chunk = Some((i, out.len()));
+                suspect = false;
+            }
+            suspect |= c == '@' || c == ':';
             barrier |= is_barrier(c);
         }
-    }
-    if let Some(w) = word {
-        push(&mut out, &normalized[w..], &mut barrier);
+        i += n;
     }
     if let Some((start, len)) = chunk
         && is_address(&normalized[start..])
@@ -327,39 +525,149 @@ impl Analyzed {
     /// [`Analyzed::new`] for parts already passed through `normalize_for_matching`.
     pub(crate) fn from_normalized(vocab: &Vocab, parts: &[&str]) -> Analyzed {
         let mut out = Analyzed::default();
-        for normalized in parts {
-            for word in words(normalized) {
-                let Some(raw) = word else {
-                    out.barriers.push(out.topic.len());
-                    out.topic.push([NONE, NONE]);
-                    out.place.push([NONE, NONE]);
-                    continue;
-                };
-                if !is_arabic_word(raw) {
-                    let id = vocab.get(&english_stem(raw));
-                    out.topic.push([id, NONE]);
-                    out.place.push([id, NONE]);
-                    continue;
+        WORD_ID_CACHE.with_borrow_mut(|cache| {
+            for normalized in parts {
+                let words = words(normalized);
+                out.topic.reserve(words.len());
+                out.place.reserve(words.len());
+                for word in words {
+                    let Some(raw) = word else {
+                        out.barriers.push(out.topic.len());
+                        out.topic.push([NONE, NONE]);
+                        out.place.push([NONE, NONE]);
+                        continue;
+                    };
+                    let (topic, place) = cache.ids(vocab, raw);
+                    out.topic.push(topic);
+                    out.place.push(place);
                 }
-                let topic = vocab.get(strip_clitics(raw));
-                let place_form = strip_proclitics_keep_article(raw);
-                let place = if place_form == strip_clitics(raw) {
-                    topic
-                } else {
-                    vocab.get(&place_form)
-                };
-                let topic_alt = alt_form(raw, Mode::Topic).map_or(NONE, |f| vocab.get(&f));
-                let place_alt = alt_form(raw, Mode::Place).map_or(NONE, |f| vocab.get(&f));
-                out.topic.push([topic, topic_alt]);
-                out.place.push([place, place_alt]);
             }
-        }
+        });
         out
     }
 }
 
+/// The ids of recently seen words, one table per thread: most words of news text recur, and
+/// finding a word's forms costs several lookups. A direct-mapped table of [`CACHE_SLOTS`]
+/// entries; an entry is used only for the same word and the same vocabulary (by
+/// [`Vocab::generation`]), so what it returns is what [`word_ids`] would.
+#[derive(Debug, Default)]
+struct WordIdCache {
+    generation: u64,
+    slots: Vec<CacheSlot>,
+}
+
+/// Words of at most this many bytes are cached.
+const CACHE_KEY: usize = 24;
+
+/// Entries of a [`WordIdCache`] (a power of two).
+const CACHE_SLOTS: usize = 4096;
+
+/// One cached word: its [`word_key`] and its ids.
+#[derive(Debug, Clone, Copy)]
+struct CacheSlot {
+    key: [u64; 4],
+    ids: ([u32; 2], [u32; 2]),
+}
+
+/// An entry no word matches (no key has a length of `u64::MAX`).
+const EMPTY_SLOT: CacheSlot = CacheSlot {
+    key: [u64::MAX; 4],
+    ids: ([NONE; 2], [NONE; 2]),
+};
+
+/// A word of at most [`CACHE_KEY`] bytes as four numbers that tell it from every other word:
+/// its length, then words loaded from its start and its end (they overlap in short words, so
+/// together they cover every byte).
+#[inline]
+fn word_key(raw: &str) -> Option<[u64; 4]> {
+    let b = raw.as_bytes();
+    let n = b.len();
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            b[i..i + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let key = match n {
+        0 => [0, 0, 0, 0],
+        1..=3 => [
+            n as u64,
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+            0,
+        ],
+        4..=8 => [n as u64, u32_at(0) | u32_at(n - 4) << 32, 0, 0],
+        9..=16 => [n as u64, u64_at(0), u64_at(n - 8), 0],
+        17..=CACHE_KEY => [n as u64, u64_at(0), u64_at(8), u64_at(n - 8)],
+        _ => return None,
+    };
+    Some(key)
+}
+
+thread_local! {
+    static WORD_ID_CACHE: std::cell::RefCell<WordIdCache> = std::cell::RefCell::new(WordIdCache::default());
+}
+
+impl WordIdCache {
+    /// [`word_ids`] of `raw`, from the table when it holds them.
+    #[inline]
+    fn ids(&mut self, vocab: &Vocab, raw: &str) -> ([u32; 2], [u32; 2]) {
+        if self.generation != vocab.generation || self.slots.is_empty() {
+            self.generation = vocab.generation;
+            self.slots.clear();
+            self.slots.resize(CACHE_SLOTS, EMPTY_SLOT);
+        }
+        let Some(key) = word_key(raw) else {
+            return word_ids(vocab, raw);
+        };
+        let h = (key[0] ^ key[1].wrapping_mul(SEED_MUL) ^ key[2].rotate_left(29) ^ key[3])
+            .wrapping_mul(0x2d35_8dcc_aa6c_78a5);
+        let slot = &mut self.slots[(h >> 40) as usize & (CACHE_SLOTS - 1)];
+        if slot.key == key {
+            return slot.ids;
+        }
+        let ids = word_ids(vocab, raw);
+        *slot = CacheSlot { key, ids };
+        ids
+    }
+}
+
+/// The topic-form and place-form ids (primary, alternative) of one word of a text: the ids
+/// of [`form`] and [`alt_form`] under each mode. An Arabic word whose ending no rule word
+/// has costs no lookup at all (about half the words); a form equal to one already looked up
+/// reuses its id.
+#[inline]
+fn word_ids(vocab: &Vocab, raw: &str) -> ([u32; 2], [u32; 2]) {
+    if !is_arabic_word(raw) {
+        let id = vocab.get(&english_stem(raw));
+        return ([id, NONE], [id, NONE]);
+    }
+    if !vocab.may_hold_a_form_of(raw) {
+        return ([NONE, NONE], [NONE, NONE]);
+    }
+    let topic_form = strip_clitics(raw);
+    let topic = vocab.get(topic_form);
+    let place_form = strip_proclitics_keep_article(raw);
+    let place = if place_form == topic_form {
+        topic
+    } else {
+        vocab.get(&place_form)
+    };
+    let topic_alt_form = alt_form(raw, Mode::Topic);
+    let topic_alt = topic_alt_form.as_deref().map_or(NONE, |f| vocab.get(f));
+    let place_alt = match (alt_form(raw, Mode::Place), topic_alt_form) {
+        (Some(p), Some(t)) if p == t => topic_alt,
+        (Some(p), _) => vocab.get(&p),
+        (None, _) => NONE,
+    };
+    ([topic, topic_alt], [place, place_alt])
+}
+
 #[cfg(test)]
 mod tests {
+    use rasd_core::text::is_word_char;
+
     use super::*;
 
     #[test]
@@ -454,5 +762,260 @@ mod tests {
         let text = Analyzed::new(&v, &["Amman's police"]);
         let ids: Vec<u32> = text.place.iter().map(|p| p[0]).collect();
         assert_eq!(ids, [amman, police, NONE]);
+    }
+
+    /// The straightforward forms of the fast paths above, for comparison.
+    mod reference {
+        use super::super::*;
+
+        pub fn strip_proclitics_keep_article(word: &str) -> Cow<'_, str> {
+            if !is_arabic_word(word) {
+                return Cow::Borrowed(word);
+            }
+            let letters = |s: &str| s.chars().count();
+            let mut w = word;
+            for conj in ["و", "ف"] {
+                if let Some(rest) = w.strip_prefix(conj)
+                    && (rest.starts_with("ال")
+                        || rest.starts_with("بال")
+                        || rest.starts_with("كال")
+                        || rest.starts_with("لل"))
+                    && letters(rest) >= 4
+                {
+                    w = rest;
+                    break;
+                }
+            }
+            for prep in ["بال", "كال"] {
+                if w.starts_with(prep) && letters(w) >= 5 {
+                    return Cow::Borrowed(&w[prep.len() - "ال".len()..]);
+                }
+            }
+            if let Some(rest) = w.strip_prefix("لل")
+                && letters(rest) >= 2
+            {
+                return Cow::Owned(format!("ال{rest}"));
+            }
+            Cow::Borrowed(w)
+        }
+
+        pub fn words(normalized: &str) -> Vec<Option<&str>> {
+            fn push<'a>(out: &mut Vec<Option<&'a str>>, w: &'a str, barrier: &mut bool) {
+                if w == "s" {
+                    return;
+                }
+                if *barrier && out.last().is_some_and(Option::is_some) {
+                    out.push(None);
+                }
+                *barrier = false;
+                out.push(Some(w));
+            }
+            let mut out = Vec::new();
+            let mut word: Option<usize> = None;
+            let mut chunk: Option<(usize, usize)> = None;
+            let mut barrier = false;
+            for (i, c) in normalized.char_indices() {
+                if rasd_core::text::is_word_char(c) {
+                    word.get_or_insert(i);
+                    chunk.get_or_insert((i, out.len()));
+                    continue;
+                }
+                if let Some(w) = word.take() {
+                    push(&mut out, &normalized[w..i], &mut barrier);
+                }
+                if c.is_whitespace() {
+                    if let Some((start, len)) = chunk.take()
+                        && is_address(&normalized[start..i])
+                    {
+                        out.truncate(len);
+                    }
+                    barrier |= c == '\n' || c == '\r';
+                } else {
+                    chunk.get_or_insert((i, out.len()));
+                    barrier |= is_barrier(c);
+                }
+            }
+            if let Some(w) = word {
+                push(&mut out, &normalized[w..], &mut barrier);
+            }
+            if let Some((start, len)) = chunk
+                && is_address(&normalized[start..])
+            {
+                out.truncate(len);
+            }
+            if out.last().is_some_and(Option::is_some) {
+                out.push(None);
+            }
+            out
+        }
+
+        pub fn word_ids(vocab: &Vocab, raw: &str) -> ([u32; 2], [u32; 2]) {
+            if !is_arabic_word(raw) {
+                let id = vocab.get(&english_stem(raw));
+                return ([id, NONE], [id, NONE]);
+            }
+            let topic = vocab.get(strip_clitics(raw));
+            let place = vocab.get(&strip_proclitics_keep_article(raw));
+            let topic_alt = alt_form(raw, Mode::Topic).map_or(NONE, |f| vocab.get(&f));
+            let place_alt = alt_form(raw, Mode::Place).map_or(NONE, |f| vocab.get(&f));
+            ([topic, topic_alt], [place, place_alt])
+        }
+    }
+
+    /// Texts with the traps of the fast paths: clitics and articles in every combination,
+    /// short stems, addresses, barriers, other scripts.
+    const TRAPS: &[&str] = &[
+        "والشرطة وبالسلاح بالأمن للسير للعقبة والزرقاء فالكرك كالبحر وللشباب ولل لل بال وال",
+        "وسرقة بسلاح لمعان لعمان فمخدرات وبإربد باربد ولد وزير كبير و ف ب ل ك",
+        "Amman's police: write to salem_sahab@example.com or https://sahab.example/x (www.psd.jo)",
+        "Crashes, injuries; witnesses! boxes? glass «gas» \"bus\" status • crisis | drugs\nnew\rline",
+        "٣ إصابات في ٢٠٢٦ — Zürich Ма'ан_x 😀 وpolice و2020 ال2020 w:x a@b wwwx www.",
+        "الأَمْنُ العـــام، مديريةُ الأمن العام تعلن\u{200F} إغلاق\tطريق المطار",
+        "دم الدم بالدم ودم للدم وللدم فالدم و ب ب2 وب2 وinjuries وcrashes بpolice فea وea",
+        "بللدم وللعقبه بوللعقبه لللدم فللعقبه شرطه بشرطه وبشرطه كالشرطه سلاحه امنه",
+    ];
+
+    #[test]
+    fn fast_paths_agree_with_the_straightforward_definitions() {
+        let mut v = Vocab::default();
+        for w in [
+            "شرطه",
+            "الشرطه",
+            "سلاح",
+            "امن",
+            "سير",
+            "العقبه",
+            "الزرقاء",
+            "زرقاء",
+            "سرقه",
+            "اربد",
+            "مخدرات",
+            "police",
+            "2020",
+            "crash",
+            "injury",
+            "witness",
+            "amman",
+            "sahab",
+            "دم",
+            "الدم",
+            "و",
+            "ب2",
+            "ea",
+        ] {
+            v.intern(w);
+        }
+        for text in TRAPS {
+            let text = normalize_for_matching(text);
+            assert_eq!(words(&text), reference::words(&text), "{text:?}");
+            for word in text.split(' ').chain(rasd_core::text::tokens(&text)) {
+                assert_eq!(
+                    strip_proclitics_keep_article(word),
+                    reference::strip_proclitics_keep_article(word),
+                    "{word:?}"
+                );
+                assert_eq!(
+                    word_ids(&v, word),
+                    reference::word_ids(&v, word),
+                    "{word:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_endings_filter_passes_every_word_with_a_form_in_the_vocabulary() {
+        let mut v = Vocab::default();
+        assert!(
+            !v.may_hold_a_form_of("شرطه"),
+            "an empty vocabulary holds nothing"
+        );
+        for w in ["شرطه", "دم", "injury"] {
+            v.intern(w);
+        }
+        for raw in [
+            "والشرطه",
+            "بشرطه",
+            "للشرطه",
+            "الدم",
+            "ودم",
+            "دم",
+            "وinjuries",
+            "د",
+        ] {
+            assert!(v.may_hold_a_form_of(raw), "{raw}");
+        }
+        assert_eq!(last_chars("والشرطه", 3), Some("رطه"));
+        assert_eq!(last_chars("دم", 3), None);
+        assert_eq!(last_chars("aدم", 3), Some("aدم"));
+        // Words with other endings are let through only by a rare false positive.
+        let passed = ["كبير", "اليوم", "حكومة", "وزاره", "مدينه", "قال", "عام"]
+            .iter()
+            .filter(|raw| v.may_hold_a_form_of(raw))
+            .count();
+        assert!(passed <= 1, "{passed}");
+    }
+
+    #[test]
+    fn word_keys_tell_words_apart() {
+        let mut words: Vec<String> = vec![String::new()];
+        for n in 1..=CACHE_KEY {
+            for pos in 0..n {
+                let mut w = vec![b'a'; n];
+                w[pos] = b'b';
+                words.push(String::from_utf8(w).unwrap());
+            }
+            words.push("a".repeat(n));
+        }
+        words.extend(["شرطه", "الشرطه", "والشرطه", "شرطة"].map(String::from));
+        let keys: std::collections::HashSet<[u64; 4]> =
+            words.iter().map(|w| word_key(w).unwrap()).collect();
+        assert_eq!(keys.len(), words.len());
+        assert_eq!(word_key(&"a".repeat(CACHE_KEY + 1)), None);
+    }
+
+    #[test]
+    fn cached_ids_follow_the_vocabulary() {
+        let mut cache = WordIdCache::default();
+        let mut v = Vocab::default();
+        let shurta = v.intern("شرطه");
+        assert_eq!(cache.ids(&v, "والشرطه"), ([shurta, NONE], [NONE, NONE]));
+        assert_eq!(cache.ids(&v, "والشرطه"), ([shurta, NONE], [NONE, NONE]));
+        // A word added later is seen: the table belongs to the old generation.
+        let with_article = v.intern("الشرطه");
+        assert_eq!(
+            cache.ids(&v, "والشرطه"),
+            ([shurta, NONE], [with_article, NONE])
+        );
+        let long = "و".repeat(30);
+        assert_eq!(cache.ids(&v, &long), word_ids(&v, &long));
+        for word in TRAPS.iter().flat_map(|t| t.split(' ')) {
+            let word = normalize_for_matching(word);
+            assert_eq!(cache.ids(&v, &word), word_ids(&v, &word), "{word}");
+            assert_eq!(cache.ids(&v, &word), word_ids(&v, &word), "{word}");
+        }
+    }
+
+    #[test]
+    fn fast_hasher_spreads_similar_keys() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<FastHasher>::default();
+        let mut keys = std::collections::BTreeSet::new();
+        for a in ["شرطه", "سلاح", "police", "x", "", "12345678", "123456789"] {
+            for b in ["", "ب", "s", "ال"] {
+                keys.insert(format!("{b}{a}"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut low_bits = std::collections::HashSet::new();
+        for key in &keys {
+            let h = build.hash_one(key.as_str());
+            assert!(seen.insert(h), "{key:?} collides");
+            low_bits.insert(h & 0xff);
+        }
+        // 28 keys over 256 low-bit values: a weak hash would pile them up.
+        assert_eq!(keys.len(), 28);
+        assert!(low_bits.len() > 20, "{}", low_bits.len());
+        assert_eq!(build.hash_one("شرطه"), build.hash_one("شرطه"));
     }
 }

@@ -17,7 +17,7 @@ use rasd_core::TopicConfig;
 
 use rasd_core::text::normalize_for_matching;
 
-use crate::features::{FeatureConfig, Featurizer, SparseVec, collapse_runs};
+use crate::features::{FeatureConfig, Featurizer, SparseVec, collapse_runs_into};
 use crate::linear::{ModelError, ModelResult, Reader, SplitMix64, write_varint};
 
 const MAGIC: &[u8; 6] = b"RSDTOP";
@@ -108,20 +108,56 @@ pub struct TopicModel {
     bias: Vec<f32>,
     /// Weight of quantum 1, per topic.
     scale: Vec<f32>,
-    /// Bucket-major: bucket `j`, topic `k` at `j * topics.len() + k`.
+    /// Bucket-major: bucket `j`, topic `k` at `j * topics.len() + k`; followed by
+    /// [`ROW_WINDOW`] zero bytes, so that every row can be read as a fixed-size window.
     weights: Vec<i8>,
 }
 
+/// Rows of the weight matrix are read as windows of this many bytes (when the model has at
+/// most this many topics): fixed-size copies and arithmetic the compiler vectorizes.
+const ROW_WINDOW: usize = 24;
+
+/// Buffers reused between calls, one set per thread.
+#[derive(Debug)]
+struct Scratch {
+    featurizer: Featurizer,
+    /// The text the model reads.
+    text: String,
+    /// The weight windows of a text's buckets, gathered before they are summed.
+    rows: Vec<[i8; ROW_WINDOW]>,
+}
+
 thread_local! {
-    static FEATURIZER: std::cell::RefCell<Featurizer> =
-        std::cell::RefCell::new(Featurizer::new(default_features()));
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        featurizer: Featurizer::new(default_features()),
+        text: String::new(),
+        rows: Vec::new(),
+    });
 }
 
 /// The text the model reads, from a title and body already passed through
 /// `normalize_for_matching`: the title, then the first [`BODY_CHARS`] characters of the
 /// body, with letter runs collapsed as the featurizer expects.
 fn normalized_model_text(title: &str, body: &str) -> String {
-    collapse_runs(&model_text(title, body))
+    let mut out = String::new();
+    normalized_model_text_into(title, body, &mut out);
+    out
+}
+
+/// [`normalized_model_text`] appended to `out`. The title and the body are collapsed apart:
+/// a run never spans the line break between them.
+fn normalized_model_text_into(title: &str, body: &str, out: &mut String) {
+    let body = &body[..body
+        .char_indices()
+        .nth(BODY_CHARS)
+        .map_or(body.len(), |(i, _)| i)];
+    if !title.is_empty() {
+        collapse_runs_into(title, out);
+        if !body.is_empty() {
+            out.push('\n');
+        }
+    }
+    collapse_runs_into(body, out);
 }
 
 /// The text the model reads: the title, then the first [`BODY_CHARS`] characters of the
@@ -214,11 +250,12 @@ impl TopicModel {
                 if max > 0.0 { (max / 127.0) as f32 } else { 1.0 }
             })
             .collect();
-        let weights = w
+        let mut weights: Vec<i8> = w
             .iter()
             .enumerate()
             .map(|(i, v)| (v / f64::from(scale[i % k])).round().clamp(-127.0, 127.0) as i8)
             .collect();
+        weights.extend([0; ROW_WINDOW]);
         TopicModel {
             features,
             topics,
@@ -249,30 +286,65 @@ impl TopicModel {
     /// [`TopicModel::probabilities`] of a title and body already passed through
     /// `normalize_for_matching` (the enricher normalizes once for every layer).
     pub fn probabilities_normalized(&self, title: &str, body: &str) -> Vec<f32> {
-        let text = normalized_model_text(title, body);
-        let x = FEATURIZER.with(|f| {
-            let mut f = f.borrow_mut();
-            if f.config() != self.features {
-                *f = Featurizer::new(self.features);
-            }
-            f.features_of_normalized(&text)
-        });
         let k = self.topics.len();
-        if x.is_empty() || k == 0 {
-            return vec![0.0; k];
-        }
-        let mut z = vec![0f32; k];
-        for (j, v) in x.iter() {
-            let row = &self.weights[j as usize * k..(j as usize + 1) * k];
-            for (zt, &q) in z.iter_mut().zip(row) {
-                *zt += f32::from(q) * v;
+        let z = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let Scratch {
+                featurizer,
+                text,
+                rows,
+            } = &mut *s;
+            if featurizer.config() != self.features {
+                *featurizer = Featurizer::new(self.features);
             }
-        }
+            text.clear();
+            normalized_model_text_into(title, body, text);
+            let x = featurizer.features_of_normalized(text);
+            if x.is_empty() || k == 0 {
+                return None;
+            }
+            Some(self.scores(&x, rows))
+        });
+        let Some(z) = z else {
+            return vec![0.0; k];
+        };
         z.iter()
             .zip(&self.scale)
             .zip(&self.bias)
             .map(|((zt, s), bt)| sigmoid(f64::from(zt * s + bt)) as f32)
             .collect()
+    }
+
+    /// Each topic's sum of quantized weight times feature value over `x`, added in the order
+    /// of `x`. With at most [`ROW_WINDOW`] topics the rows are first gathered into `rows`
+    /// (independent loads, so the memory system fetches many at once), then summed.
+    fn scores(&self, x: &SparseVec, rows: &mut Vec<[i8; ROW_WINDOW]>) -> Vec<f32> {
+        let k = self.topics.len();
+        if k > ROW_WINDOW {
+            let mut z = vec![0f32; k];
+            for (j, v) in x.iter() {
+                let row = &self.weights[j as usize * k..(j as usize + 1) * k];
+                for (zt, &q) in z.iter_mut().zip(row) {
+                    *zt += f32::from(q) * v;
+                }
+            }
+            return z;
+        }
+        rows.clear();
+        rows.extend(x.indices.iter().map(|&j| {
+            let start = j as usize * k;
+            let mut window = [0i8; ROW_WINDOW];
+            window.copy_from_slice(&self.weights[start..start + ROW_WINDOW]);
+            window
+        }));
+        // Lanes past `k` hold the next rows' weights and are dropped.
+        let mut acc = [0f32; ROW_WINDOW];
+        for (row, &v) in rows.iter().zip(&x.values) {
+            for (a, &q) in acc.iter_mut().zip(row) {
+                *a += f32::from(q) * v;
+            }
+        }
+        acc[..k].to_vec()
     }
 
     /// The model as bytes: header, feature config, topic ids, biases and scales, then the
@@ -291,7 +363,7 @@ impl TopicModel {
         for v in self.bias.iter().chain(&self.scale) {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        let rows: Vec<usize> = (0..self.weights.len() / k.max(1))
+        let rows: Vec<usize> = (0..self.features.dim())
             .filter(|&j| self.weights[j * k..(j + 1) * k].iter().any(|&q| q != 0))
             .collect();
         out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
@@ -327,7 +399,7 @@ impl TopicModel {
         }
         let scale = floats.split_off(k);
         let dim = features.dim();
-        let mut weights = vec![0i8; dim * k];
+        let mut weights = vec![0i8; dim * k + ROW_WINDOW];
         let rows = r.u32()? as usize;
         let mut j = 0usize;
         for n in 0..rows {
@@ -529,5 +601,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn model_text_is_collapsed_in_one_pass() {
+        for (title, body) in [
+            ("", ""),
+            ("عنوان", ""),
+            ("", "نص"),
+            ("حلوووو", "ووو كتييير"),
+            ("soooo\n\n", "\n\noooo good!!!"),
+            ("x", &"ب".repeat(5000)),
+            ("ـــ", &format!("{}سرقةةة", "ا".repeat(298))),
+        ] {
+            assert_eq!(
+                normalized_model_text(title, body),
+                crate::features::collapse_runs(&model_text(title, body)),
+                "{title:?} {body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn gathered_scores_match_the_row_by_row_sum() {
+        let m = model(2);
+        let mut fz = Featurizer::new(m.features);
+        let x = fz.features_of_normalized(&normalize_for_matching("سرقة سيارة ومخدرات في الزرقاء"));
+        assert!(!x.is_empty());
+        let k = m.topics.len();
+        let mut direct = vec![0f32; k];
+        for (j, v) in x.iter() {
+            for (t, zt) in direct.iter_mut().enumerate() {
+                *zt += f32::from(m.weights[j as usize * k + t]) * v;
+            }
+        }
+        assert_eq!(m.scores(&x, &mut Vec::new()), direct);
+        assert_eq!(m.weights.len(), m.features.dim() * k + ROW_WINDOW);
     }
 }
