@@ -14,7 +14,7 @@ use rasd_enrich::metrics::{MultiLabel, SingleLabel};
 use rasd_enrich::topic_model::{
     TopicExample, TopicTrainParams, default_features, examples_from_rules,
 };
-use rasd_enrich::{Enricher, LineError, Record, TopicModel, read_records};
+use rasd_enrich::{Enricher, LineError, Record, SentimentModel, TopicModel, read_records};
 use tracing::warn;
 
 /// Opens `path`, or standard input for `-` or no path.
@@ -316,7 +316,7 @@ pub fn eval_sentiment(
             path.display()
         )
     })?;
-    let model = rasd_enrich::SentimentModel::from_bytes(&bytes)
+    let model = SentimentModel::from_bytes(&bytes)
         .with_context(|| format!("{} is not a sentiment model", path.display()))?;
     let polar = !records.iter().any(|(_, p)| *p == Polarity::Neutral);
     let classes: Vec<&str> = if polar {
@@ -491,6 +491,13 @@ pub fn bench_classify(
         std::hint::black_box(topic_model.probabilities(&r.title, &r.body));
     });
     println!("topic model alone: items_per_s={rate:.0}");
+    let sentiment = SentimentModel::from_bytes(&std::fs::read(
+        config.resolve(&config.settings.enrich.sentiment_model),
+    )?)?;
+    let (rate, _) = median_rate(&corpus, runs, |r| {
+        std::hint::black_box(sentiment.predict(&rasd_enrich::sentiment_text(&r.title, &r.body)));
+    });
+    println!("sentiment model alone: items_per_s={rate:.0}");
     let (rate, secs) = median_rate(&corpus, runs, |r| {
         std::hint::black_box(full.classify(&r.title, &r.body, None));
     });

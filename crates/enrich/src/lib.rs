@@ -47,6 +47,7 @@ pub mod simhash;
 pub mod tokens;
 pub mod topic_model;
 pub mod topics;
+mod word_cache;
 
 use std::path::Path;
 use std::sync::Arc;

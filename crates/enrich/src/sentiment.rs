@@ -466,7 +466,11 @@ impl SentimentModel {
             self.members
                 .iter()
                 .map(|m| {
-                    fast::Scorer::new(&m.tri, &m.polar).filter(|_| m.tri.bits() == m.features.bits)
+                    // Word by word needs character n-grams within words.
+                    let f = m.features;
+                    let by_word = !f.across_words && f.char_max >= f.char_min;
+                    fast::Scorer::new(&m.tri, &m.polar)
+                        .filter(|_| m.tri.bits() == f.bits && by_word)
                 })
                 .collect()
         });
@@ -491,8 +495,7 @@ impl SentimentModel {
             };
             let fz = &mut fs[at];
             if let Some(scorer) = self.scorer(i) {
-                let blocks = fz.fill(text);
-                return scorer.scores(fz, blocks, m.features.word_weight, m.features.bits);
+                return scorer.scores_by_word(fz, text, m.features.word_weight, m.features.bits);
             }
             let x = fz.features(text);
             if x.is_empty() {
@@ -924,6 +927,7 @@ mod tests {
                 "across" => s.features.across_words = x > 0.0,
                 "stems" => s.features.stems = x > 0.0,
                 "shape" => s.features.shape = x > 0.0,
+                "lin" => s.features.linear_chars = x > 0.0,
                 "tc" => s.tri.c = x,
                 "pc" => s.polar.c = x,
                 "tnb" => s.tri.nb = x > 0.0,
@@ -1040,7 +1044,7 @@ mod tests {
     /// With `RASD_SENT_DEV=1` it scores on dev folds carved from the training rows
     /// (`RASD_SENT_FOLDS="1,2,3,4"`, default `1`; see `dev_fold`) and averages them; the
     /// test rows are never read. `RASD_SENT_GRID="tc=0.3,oneu=0.1;paj=2"` tries settings on
-    /// top of the defaults.
+    /// top of the defaults; `RASD_SENT_ERRORS=1` prints the AJGT rows it gets wrong.
     #[test]
     #[ignore = "evaluation: run in release"]
     fn sentiment_eval() {
@@ -1103,6 +1107,14 @@ mod tests {
                 let m = train_with(rows, settings, 42);
                 let train_s = start.elapsed().as_secs_f64();
                 let (aj_acc, _) = evaluate(&m, aj_eval, true);
+                if std::env::var_os("RASD_SENT_ERRORS").is_some() {
+                    for (t, g) in aj_eval {
+                        let p = m.predict_polar(t);
+                        if p.label != *g {
+                            println!("ERR gold={} score={:.2} {}", g.as_str(), p.score, t);
+                        }
+                    }
+                }
                 let (sa_acc, sa_f1) = evaluate(&m, sa_eval, false);
                 aj_sum += aj_acc;
                 f1_sum += sa_f1;

@@ -1,5 +1,7 @@
-//! Tests that pin `SentimentModel::predict` and `predict_polar` bit for bit (label and
-//! score bits) on varied texts, recorded before the prediction path was optimized, and a
+//! Tests that pin `SentimentModel::predict` and `predict_polar` (labels exactly, scores
+//! within 1e-5: the fast path adds the same terms in another order) on varied texts,
+//! recorded before the prediction path was optimized; a check of the fast path against the
+//! plain one on many texts, and a
 //! speed benchmark (`#[ignore]`).
 
 use super::*;
@@ -109,8 +111,98 @@ fn check(
         return;
     }
     assert_eq!(got.len(), want.len());
+    let close = |a: u32, b: u32| (f32::from_bits(a) - f32::from_bits(b)).abs() <= 1e-5;
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert_eq!(g, w, "{name}: text {i}");
+        assert!(
+            g.0 == w.0 && g.2 == w.2 && close(g.1, w.1) && close(g.3, w.3),
+            "{name}: text {i}: {g:?} against {w:?}"
+        );
+    }
+}
+
+/// The three-class and polar scores of member 0 the plain way: a feature vector scored by
+/// each linear model.
+fn plain_scores(m: &SentimentModel, text: &str) -> Option<([f32; 3], [f32; 2])> {
+    let member = &m.members[0];
+    let x = SentFeaturizer::new(member.features).features(text);
+    if x.is_empty() {
+        return None;
+    }
+    let (t, p) = (member.tri.scores(&x), member.polar.scores(&x));
+    Some(([t[0], t[1], t[2]], [p[0], p[1]]))
+}
+
+/// Word-by-word scoring (with its per-thread cache) gives the plain path's scores on the
+/// varied texts and on many made-up ones, for two models used in turn on one thread (a
+/// cache filled for one is never read for the other), and after the cache is full.
+#[test]
+fn word_by_word_scores_match_the_plain_path() {
+    let a = tiny_model();
+    let mut settings = default_settings();
+    settings.features.bits = 12;
+    let rows: Vec<_> = [
+        ("شكرا للأمن العام على الجهد", Polarity::Positive),
+        ("تأخير وإهمال في المركز", Polarity::Negative),
+        ("اجتماع يوم الأحد", Polarity::Neutral),
+    ]
+    .into_iter()
+    .map(|(t, p)| (t.to_string(), p, Source::Seed))
+    .collect();
+    let b = train_with(&rows, settings, 5);
+    let words = [
+        "الأمن",
+        "ممتاز",
+        "زفت",
+        "مش",
+        "حلو",
+        "police",
+        "great",
+        "والله",
+        "😡",
+        "٢٠٢٤",
+        "ما",
+        "بحبش",
+        "كتييير",
+        "#الأردن",
+        "ال",
+        "ة",
+        "شكرا",
+        "الشرطة",
+        "عمان",
+    ];
+    let mut rng = crate::linear::SplitMix64::new(3);
+    let mut texts = texts();
+    texts.truncate(texts.len() - 2);
+    for _ in 0..300 {
+        let n = 1 + rng.below(25);
+        let t: Vec<&str> = (0..n).map(|_| words[rng.below(words.len())]).collect();
+        texts.push(t.join(" "));
+    }
+    let close = |x: f32, y: f32| (x - y).abs() <= 1e-5 * (1.0 + x.abs());
+    let check = |m: &SentimentModel, t: &str| {
+        let fast = m.member_scores(0, t);
+        let plain = plain_scores(m, t);
+        match (fast, plain) {
+            (Some((ft, fp)), Some((pt, pp))) => {
+                for (x, y) in ft.iter().chain(&fp).zip(pt.iter().chain(&pp)) {
+                    assert!(close(*x, *y), "{t:?}: {ft:?} {fp:?} against {pt:?} {pp:?}");
+                }
+            }
+            (f, p) => assert_eq!(f.is_none(), p.is_none(), "{t:?}"),
+        }
+    };
+    for t in &texts {
+        check(&a, t);
+        check(&b, t);
+    }
+    // Fill the cache past its size, then check again.
+    let many: String = (0..70_000).map(|i| format!("كلمة{i} ")).collect();
+    let _ = a.predict(&many.chars().take(MAX_CHARS).collect::<String>());
+    for chunk in many.split(' ').collect::<Vec<_>>().chunks(400).take(200) {
+        let _ = a.predict(&chunk.join(" "));
+    }
+    for t in texts.iter().take(50) {
+        check(&a, t);
     }
 }
 
@@ -277,4 +369,87 @@ fn sentiment_speed() {
     } else {
         eprintln!("skipped: ajgt.jsonl is absent");
     }
+}
+
+/// Where a prediction's time goes on 280-character news leads:
+/// `cargo test -p rasd-enrich --release --lib -- --ignored --nocapture sentiment_parts`.
+#[test]
+#[ignore = "profiling: run in release"]
+fn sentiment_parts() {
+    let (Some(m), Some(leads)) = (
+        shipped_bytes().and_then(|b| SentimentModel::from_bytes(&b).ok()),
+        news_leads(2_000),
+    ) else {
+        eprintln!("skipped: no shipped model or no news corpus");
+        return;
+    };
+    let leads: Vec<String> = leads
+        .iter()
+        .map(|t| t.chars().take(280).collect())
+        .collect();
+    let member = &m.members[0];
+    let mut fz = SentFeaturizer::new(member.features);
+    let _ = m.predict(&leads[0]);
+    let only = std::env::var("RASD_PARTS").ok();
+    let time = |name: &str, f: &mut dyn FnMut(&str)| {
+        if only.as_deref().is_some_and(|o| o != name) {
+            return;
+        }
+        // The fastest of 7 passes: the least disturbed by other work on the machine.
+        let us = (0..7)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                for t in &leads {
+                    f(t);
+                }
+                start.elapsed().as_secs_f64() * 1e6 / leads.len() as f64
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!("{name:<20} {us:>7.1} µs/lead (fastest of 7 passes)");
+    };
+    let normalized: Vec<String> = leads
+        .iter()
+        .map(|t| {
+            let mut out = String::new();
+            crate::features::collapse_runs_into(
+                &rasd_core::text::normalize_for_matching(t),
+                &mut out,
+            );
+            out
+        })
+        .collect();
+    time("normalize", &mut |t| {
+        std::hint::black_box(rasd_core::text::normalize_for_matching(t));
+    });
+    let mut out = String::new();
+    time("normalize+collapse", &mut |t| {
+        out.clear();
+        crate::features::collapse_runs_into(&rasd_core::text::normalize_for_matching(t), &mut out);
+        std::hint::black_box(&out);
+    });
+    let mut i = 0;
+    let mut buckets = Vec::new();
+    let mut cf = crate::features::Featurizer::new(crate::features::FeatureConfig {
+        bits: member.features.bits,
+        char_min: member.features.char_min,
+        char_max: member.features.char_max,
+        word_max: 0,
+        char_across_words: false,
+    });
+    time("char_buckets", &mut |_| {
+        buckets.clear();
+        cf.char_buckets(&normalized[i % normalized.len()], &mut buckets);
+        i += 1;
+        std::hint::black_box(&buckets);
+    });
+    println!("char buckets per lead: {}", buckets.len());
+    time("fill", &mut |t| {
+        std::hint::black_box(fz.fill(t));
+    });
+    time("fill_without_chars", &mut |t| {
+        std::hint::black_box(fz.fill_with(t, false));
+    });
+    time("predict", &mut |t| {
+        std::hint::black_box(m.predict(t));
+    });
 }

@@ -1,24 +1,24 @@
-//! The prediction path of [`super::SentimentModel`]: the same numbers as featurizing into a
-//! [`crate::features::SparseVec`] and scoring with [`LinearModel::scores`], bit for bit, but
-//! without building the vectors, and with both linear models' weights of a bucket side by
-//! side as 8-bit codes (one memory access per bucket instead of two, and a quarter of the
-//! bytes; a 256-entry table per class turns a code back into its exact `f32` weight).
-//!
-//! Exactness: the character and word blocks' buckets are sorted together (a radix sort),
-//! then each block's values and norm are summed in bucket order and the weighted blocks
-//! are scored in bucket order, as the plain path does.
+//! The prediction path of [`super::SentimentModel`]: the numbers of featurizing into a
+//! [`crate::features::SparseVec`] and scoring with [`LinearModel::scores`] (to about 1e-6:
+//! the same terms added in another order), without building the vectors. Both linear
+//! models' weights of a bucket lie side by side as 8-bit codes (one memory access per bucket
+//! instead of two, and a quarter of the bytes; a 256-entry table per class turns a code
+//! back into its exact `f32` weight), and the character block is scored word by word with a
+//! per-thread cache of each word's sums (module [`crate::word_cache`]), so a text costs about
+//! one lookup per word plus one weight read per repeated bucket and per word-block feature.
 
 use super::prep::SentFeaturizer;
 use crate::linear::LinearModel;
+use crate::word_cache::{SortBuffers, next_owner, repeats, tf};
 
 /// Buffers reused between predictions (kept in the featurizer).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
+    /// The character block's buckets, one per occurrence.
     keys: Vec<u32>,
+    /// The word block's buckets, sorted.
     tmp: Vec<u32>,
-    counts: Vec<u32>,
-    /// Per distinct bucket: the bucket and its occurrences in each block.
-    runs: Vec<(u32, u32, u32)>,
+    sort: SortBuffers,
 }
 
 /// The weights of the three-class (classes 0..3) and polar (3..5) models, by bucket.
@@ -36,6 +36,8 @@ enum Weights {
 /// The two linear models of one feature view, laid out for prediction.
 #[derive(Clone, PartialEq)]
 pub(crate) struct Scorer {
+    /// Its identity for the per-thread word caches (`crate::word_cache`).
+    id: u64,
     weights: Weights,
     tri_bias: [f32; 3],
     polar_bias: [f32; 2],
@@ -86,6 +88,7 @@ impl Scorer {
             )
         });
         Some(Scorer {
+            id: next_owner(),
             weights,
             tri_bias,
             polar_bias,
@@ -122,182 +125,103 @@ impl Scorer {
         Some(Weights::Codes { codes, table })
     }
 
-    /// The raw three-class and polar scores of `fz`'s last text ([`SentFeaturizer::fill`]),
-    /// or `None` when its feature vector is empty. `word_weight` is the word block's weight.
-    pub(crate) fn scores(
+    /// The five weights (three-class, then polar) of bucket `j`.
+    #[inline]
+    fn row(&self, j: u32) -> [f32; 5] {
+        match &self.weights {
+            Weights::Codes { codes, table } => {
+                let r = codes[j as usize];
+                std::array::from_fn(|k| table[k][r[k] as u8 as usize])
+            }
+            Weights::Floats(rows) => rows[j as usize],
+        }
+    }
+
+    /// The raw three-class and polar scores of `text`, the character block scored word by
+    /// word: the same numbers as [`Scorer::scores`] up to the order of float additions
+    /// (so within about 1e-6), for a config whose character n-grams stay within words.
+    ///
+    /// A block's score is `Σ_j w_j · tf(c_j) / ‖tf‖` over its distinct buckets `j` with
+    /// `c_j` occurrences. For the character block that is `(Σ_occurrences w − Σ_{c_j > 1}
+    /// w_j · (c_j − tf(c_j))) / ‖tf‖`: the first sum is a sum over words of a sum each word
+    /// always gives ([`WordCache`]), so only the buckets that repeat need their weights
+    /// read; their counts come from sorting the occurrences.
+    pub(crate) fn scores_by_word(
         &self,
         fz: &mut SentFeaturizer,
-        blocks: (bool, bool),
+        text: &str,
         word_weight: f32,
         bits: u8,
     ) -> Option<([f32; 3], [f32; 2])> {
-        let (chars_on, words_on) = blocks;
-        let a: &[u32] = if chars_on { &fz.char_buckets } else { &[] };
-        let b: &[u32] = if words_on { &fz.buckets } else { &[] };
-        if a.is_empty() && b.is_empty() {
-            return None;
-        }
+        let (chars_on, words_on) = fz.fill_with(text, false);
+        debug_assert!(chars_on, "the caller checks the character block is on");
+        let row = |j: u32, sums: &mut [f64]| add_wide(sums, &self.row(j), 1.0);
+        let cache = &mut fz.cache;
+        cache.prepare(self.id, 5);
         let s = &mut fz.scratch;
         s.keys.clear();
-        s.keys.extend(a.iter().map(|&x| x << 1));
-        s.keys.extend(b.iter().map(|&x| x << 1 | 1));
-        sort(&mut s.keys, &mut s.tmp, &mut s.counts, u32::from(bits) + 1);
-        // Distinct buckets with their counts per block; each block's norm in bucket order.
-        let tf = |n: u32| match TF.get(n as usize) {
-            Some(&v) => v,
-            None => tf_of(n),
-        };
-        s.runs.clear();
-        let (mut norm_a, mut norm_b) = (0.0f32, 0.0f32);
-        let mut i = 0;
-        let keys = &s.keys;
-        while i < keys.len() {
-            let bucket = keys[i] >> 1;
-            let mut j = i;
-            while j < keys.len() && keys[j] == bucket << 1 {
-                j += 1;
-            }
-            let ca = (j - i) as u32;
-            let mid = j;
-            while j < keys.len() && keys[j] == (bucket << 1 | 1) {
-                j += 1;
-            }
-            let cb = (j - mid) as u32;
-            if ca > 0 {
-                let v = tf(ca);
-                norm_a += v * v;
-            }
-            if cb > 0 {
-                let v = tf(cb);
-                norm_b += v * v;
-            }
-            s.runs.push((bucket, ca, cb));
-            i = j;
+        let mut chars = [0.0f64; 5];
+        for word in rasd_core::text::tokens(&fz.normalized) {
+            let chars_of = |w: &str, out: &mut Vec<u32>| fz.chars.char_buckets(w, out);
+            cache.add_word(word, &mut chars, &mut s.keys, chars_of, row);
         }
-        let inv = |norm: f32| if norm > 0.0 { 1.0 / norm.sqrt() } else { 1.0 };
-        let (inv_a, inv_b) = (inv(norm_a), inv(norm_b));
-        // How the blocks combine, as `SentFeaturizer::features` combines them.
-        let mode = if !words_on {
-            Mode::CharsOnly
-        } else if a.is_empty() {
-            Mode::WordsOnly
-        } else {
-            Mode::Weighted
-        };
-        let value = |ca: u32, cb: u32| -> f32 {
-            let va = if ca > 0 { tf(ca) * inv_a } else { 0.0 };
-            let vb = if cb > 0 { tf(cb) * inv_b } else { 0.0 };
-            match mode {
-                Mode::CharsOnly => va,
-                Mode::WordsOnly => vb,
-                Mode::Weighted if cb == 0 => 1.0 * va,
-                Mode::Weighted if ca == 0 => word_weight * vb,
-                Mode::Weighted => 1.0 * va + word_weight * vb,
-            }
-        };
-        let mut t = self.tri_bias;
-        let mut p = self.polar_bias;
-        match &self.weights {
-            Weights::Codes { codes, table } => {
-                for &(j, ca, cb) in &s.runs {
-                    let v = value(ca, cb);
-                    let row = codes[j as usize];
-                    for k in 0..3 {
-                        t[k] += table[k][row[k] as u8 as usize] * v;
-                    }
-                    for k in 0..2 {
-                        p[k] += table[3 + k][row[3 + k] as u8 as usize] * v;
-                    }
-                }
-            }
-            Weights::Floats(rows) => {
-                for &(j, ca, cb) in &s.runs {
-                    let v = value(ca, cb);
-                    let row = rows[j as usize];
-                    for k in 0..3 {
-                        t[k] += row[k] * v;
-                    }
-                    for k in 0..2 {
-                        p[k] += row[3 + k] * v;
-                    }
-                }
-            }
+        let from_words = s.keys.len();
+        fz.chars.symbol_buckets(&fz.normalized, &mut s.keys);
+        for &j in &s.keys[from_words..] {
+            row(j, &mut chars);
         }
+        let words: &[u32] = if words_on { &fz.buckets } else { &[] };
+        if s.keys.is_empty() && words.is_empty() {
+            return None;
+        }
+        let chars_empty = s.keys.is_empty();
+        let norm = repeats(&mut s.keys, bits, &mut s.sort, |j, n| {
+            add_wide(&mut chars, &self.row(j), f64::from(tf(n)) - f64::from(n));
+        });
+        let char_scale = if norm > 0.0 { 1.0 / norm } else { 1.0 };
+        // Word block: every distinct bucket with its damped count.
+        s.tmp.clear();
+        s.tmp.extend_from_slice(words);
+        s.tmp.sort_unstable();
+        let mut word_part = [0.0f32; 5];
+        let mut norm = 0.0f32;
+        for run in s.tmp.chunk_by(|a, b| a == b) {
+            let v = tf(run.len() as u32);
+            norm += v * v;
+            add(&mut word_part, &self.row(run[0]), v);
+        }
+        let word_scale = if norm > 0.0 { 1.0 / norm.sqrt() } else { 1.0 };
+        // How the blocks combine, as `SentFeaturizer::features` combines them: the word
+        // block alone has weight 1, beside characters `word_weight`.
+        let word_factor = if chars_empty { 1.0 } else { word_weight };
+        let mut all = [0.0f32; 5];
+        add(&mut all, &chars.map(|x| x as f32), char_scale);
+        add(&mut all, &word_part, word_factor * word_scale);
+        let t = std::array::from_fn(|k| self.tri_bias[k] + all[k]);
+        let p = std::array::from_fn(|k| self.polar_bias[k] + all[3 + k]);
         Some((t, p))
     }
 }
 
-/// The damped count `1 + ln(n)` of a bucket occurring `n` times (1 for once), as
-/// `crate::features::sparse_from_buckets` computes it.
-fn tf_of(n: u32) -> f32 {
-    if n == 1 { 1.0 } else { 1.0 + (n as f32).ln() }
-}
-
-/// [`tf_of`] of small counts.
-static TF: std::sync::LazyLock<[f32; 64]> =
-    std::sync::LazyLock::new(|| std::array::from_fn(|n| tf_of(n as u32)));
-
-#[derive(Clone, Copy)]
-enum Mode {
-    CharsOnly,
-    WordsOnly,
-    Weighted,
-}
-
-/// Sorts keys below `2^key_bits`: a two-pass radix sort for long lists of keys of at most
-/// 24 bits, the standard sort otherwise.
-fn sort(keys: &mut [u32], tmp: &mut Vec<u32>, counts: &mut Vec<u32>, key_bits: u32) {
-    if keys.len() < 256 || key_bits > 24 {
-        keys.sort_unstable();
-        return;
+/// `acc += by * v`, class by class, in f64.
+#[inline]
+fn add_wide(acc: &mut [f64], v: &[f32; 5], by: f64) {
+    for (a, &x) in acc.iter_mut().zip(v) {
+        *a += f64::from(x) * by;
     }
-    let digit = key_bits.div_ceil(2);
-    let radix = 1usize << digit;
-    tmp.clear();
-    tmp.resize(keys.len(), 0);
-    for pass in 0..2 {
-        let shift = pass * digit;
-        let (src, dst): (&[u32], &mut [u32]) = if pass == 0 {
-            (&*keys, &mut tmp[..])
-        } else {
-            (&tmp[..], &mut *keys)
-        };
-        counts.clear();
-        counts.resize(radix, 0);
-        for &k in src {
-            counts[((k >> shift) as usize) & (radix - 1)] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &k in src {
-            let d = ((k >> shift) as usize) & (radix - 1);
-            dst[counts[d] as usize] = k;
-            counts[d] += 1;
-        }
+}
+
+/// `acc += by * v`, class by class.
+#[inline]
+fn add(acc: &mut [f32; 5], v: &[f32; 5], by: f32) {
+    for (a, x) in acc.iter_mut().zip(v) {
+        *a += x * by;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn radix_sort_sorts() {
-        let mut rng = crate::linear::SplitMix64::new(9);
-        let (mut tmp, mut counts) = (Vec::new(), Vec::new());
-        for (n, bits) in [(3000, 20u32), (300, 9), (100, 20), (1000, 26)] {
-            let v: Vec<u32> = (0..n).map(|_| rng.below(1 << bits) as u32).collect();
-            let mut a = v.clone();
-            sort(&mut a, &mut tmp, &mut counts, bits);
-            let mut b = v;
-            b.sort_unstable();
-            assert_eq!(a, b);
-        }
-    }
 
     #[test]
     fn codes_are_used_only_when_exact() {

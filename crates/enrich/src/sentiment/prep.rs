@@ -38,6 +38,10 @@ pub struct SentFeatureConfig {
     pub stems: bool,
     /// Shape features: `!`, `?`, elongated words, digits, Latin letters, length class.
     pub shape: bool,
+    /// Character block values are plain counts over the square root of the number of
+    /// n-grams (instead of damped counts over their L2 norm): a text's score is then a sum
+    /// over its words, which the prediction path caches per word.
+    pub linear_chars: bool,
 }
 
 impl Default for SentFeatureConfig {
@@ -52,6 +56,7 @@ impl Default for SentFeatureConfig {
             across_words: false,
             stems: false,
             shape: false,
+            linear_chars: false,
         }
     }
 }
@@ -71,7 +76,8 @@ impl SentFeatureConfig {
             u8::from(self.bigrams)
                 | u8::from(self.across_words) << 1
                 | u8::from(self.stems) << 2
-                | u8::from(self.shape) << 3,
+                | u8::from(self.shape) << 3
+                | u8::from(self.linear_chars) << 4,
             u8::from(self.lexicon),
         ]
     }
@@ -89,8 +95,9 @@ impl SentFeatureConfig {
             across_words: b[7] & 2 == 2,
             stems: b[7] & 4 == 4,
             shape: b[7] & 8 == 8,
+            linear_chars: b[7] & 16 == 16,
         };
-        (b[7] <= 15
+        (b[7] <= 31
             && b[8] <= 1
             && (8..=24).contains(&c.bits)
             && c.char_min >= 1
@@ -105,9 +112,11 @@ impl SentFeatureConfig {
 #[derive(Debug, Clone)]
 pub struct SentFeaturizer {
     config: SentFeatureConfig,
-    chars: Featurizer,
+    /// Character n-grams (and symbols) of the config.
+    pub(super) chars: Featurizer,
     clean: String,
-    normalized: String,
+    /// The matching form of the last text, elongation collapsed.
+    pub(super) normalized: String,
     /// The character block's buckets (one per occurrence) after [`SentFeaturizer::fill`].
     pub(super) char_buckets: Vec<u32>,
     /// The word block's buckets (one per occurrence) after [`SentFeaturizer::fill`].
@@ -116,6 +125,8 @@ pub struct SentFeaturizer {
     seeds: [u64; 4],
     /// Scratch space of the fast prediction path (module `fast`).
     pub(super) scratch: super::fast::Scratch,
+    /// Each word's character n-grams and their weights, for the fast prediction path.
+    pub(super) cache: crate::word_cache::WordCache,
 }
 
 impl SentFeaturizer {
@@ -136,6 +147,7 @@ impl SentFeaturizer {
             buckets: Vec::new(),
             seeds: ['w', 's', 'b', 'n'].map(|f| fnv_char(FNV_OFFSET, f)),
             scratch: Default::default(),
+            cache: Default::default(),
         }
     }
 
@@ -159,7 +171,9 @@ impl SentFeaturizer {
     /// The feature vector of `text` (empty when it has no words or symbols).
     pub fn features(&mut self, text: &str) -> SparseVec {
         let (chars, words) = self.fill(text);
-        let char_block = if chars {
+        let char_block = if chars && self.config.linear_chars {
+            linear_from_buckets(&mut self.char_buckets)
+        } else if chars {
             sparse_from_buckets(&mut self.char_buckets)
         } else {
             SparseVec::default()
@@ -178,6 +192,13 @@ impl SentFeaturizer {
     /// [`SentFeaturizer::buckets`] (the word block, used when it is on) for `text`; returns
     /// whether each block is on.
     pub(super) fn fill(&mut self, text: &str) -> (bool, bool) {
+        self.fill_with(text, true)
+    }
+
+    /// [`SentFeaturizer::fill`], leaving [`SentFeaturizer::char_buckets`] empty unless
+    /// `char_ngrams` (the fast path scores the character block word by word from
+    /// [`SentFeaturizer::normalized`]).
+    pub(super) fn fill_with(&mut self, text: &str, char_ngrams: bool) -> (bool, bool) {
         let end = text
             .char_indices()
             .nth(MAX_CHARS)
@@ -231,7 +252,7 @@ impl SentFeaturizer {
         self.clean = clean;
         self.char_buckets.clear();
         let chars = self.config.char_max >= self.config.char_min;
-        if chars {
+        if chars && char_ngrams {
             self.chars.char_buckets(&normalized, &mut self.char_buckets);
         }
         let words = self.config.word_weight > 0.0;
@@ -358,6 +379,27 @@ impl SentFeaturizer {
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Counts of each bucket of `buckets` (one per occurrence) over the square root of the
+/// number of occurrences.
+fn linear_from_buckets(buckets: &mut [u32]) -> SparseVec {
+    buckets.sort_unstable();
+    let inv = if buckets.is_empty() {
+        1.0
+    } else {
+        1.0 / (buckets.len() as f32).sqrt()
+    };
+    let mut out = SparseVec::default();
+    for &b in buckets.iter() {
+        if out.indices.last() == Some(&b) {
+            *out.values.last_mut().expect("a value per index") += inv;
+        } else {
+            out.indices.push(b);
+            out.values.push(inv);
+        }
+    }
+    out
+}
 
 /// A light stem of a normalized, clitic-stripped Arabic word: a leading و or ف (while four
 /// letters remain), then one common suffix (ها هم كم نا ات ون ين ه ي, while three letters
