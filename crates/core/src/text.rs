@@ -335,46 +335,66 @@ pub fn strip_clitics(word: &str) -> &str {
     }
     let mut w = word;
     // Conjunction.
-    if let Some(rest) = strip_prefix(w, WAW).or_else(|| strip_prefix(w, FA))
+    if let Some(rest) = strip_prefix_bytes(w, WAW).or_else(|| strip_prefix_bytes(w, FA))
         && rest.as_bytes().starts_with(AL)
-        && at_least(rest, 4)
+        && has_at_least_chars(rest, 4)
     {
         w = rest;
     }
     // Preposition + article: بال كال لل.
     for prep in [BAL, KAL, FAL, WAL] {
-        if let Some(rest) = strip_prefix(w, prep)
-            && at_least(rest, 2)
+        if let Some(rest) = strip_prefix_bytes(w, prep)
+            && has_at_least_chars(rest, 2)
         {
             return rest;
         }
     }
-    if let Some(rest) = strip_prefix(w, LL)
-        && at_least(rest, 2)
+    if let Some(rest) = strip_prefix_bytes(w, LL)
+        && has_at_least_chars(rest, 2)
     {
         return rest;
     }
-    if let Some(rest) = strip_prefix(w, AL)
-        && at_least(rest, 2)
+    if let Some(rest) = strip_prefix_bytes(w, AL)
+        && has_at_least_chars(rest, 2)
     {
         return rest;
     }
     w
 }
 
-/// The UTF-8 bytes of the proclitics [`strip_clitics`] removes.
-const WAW: &[u8; 2] = "و".as_bytes().first_chunk().unwrap();
-const FA: &[u8; 2] = "ف".as_bytes().first_chunk().unwrap();
-const AL: &[u8; 4] = "ال".as_bytes().first_chunk().unwrap();
-const LL: &[u8; 4] = "لل".as_bytes().first_chunk().unwrap();
-const BAL: &[u8; 6] = "بال".as_bytes().first_chunk().unwrap();
-const KAL: &[u8; 6] = "كال".as_bytes().first_chunk().unwrap();
-const FAL: &[u8; 6] = "فال".as_bytes().first_chunk().unwrap();
-const WAL: &[u8; 6] = "وال".as_bytes().first_chunk().unwrap();
+/// The UTF-8 bytes of Arabic proclitic letters and prefixes, as fixed-size arrays for
+/// [`strip_prefix_bytes`] (shared with the enrich crate's place forms).
+pub mod clitic_bytes {
+    /// و
+    pub const WAW: &[u8; 2] = "و".as_bytes().first_chunk().unwrap();
+    /// ف
+    pub const FA: &[u8; 2] = "ف".as_bytes().first_chunk().unwrap();
+    /// ب
+    pub const BA: &[u8; 2] = "ب".as_bytes().first_chunk().unwrap();
+    /// ك
+    pub const KAF: &[u8; 2] = "ك".as_bytes().first_chunk().unwrap();
+    /// ل
+    pub const LAM: &[u8; 2] = "ل".as_bytes().first_chunk().unwrap();
+    /// ال
+    pub const AL: &[u8; 4] = "ال".as_bytes().first_chunk().unwrap();
+    /// لل
+    pub const LL: &[u8; 4] = "لل".as_bytes().first_chunk().unwrap();
+    /// بال
+    pub const BAL: &[u8; 6] = "بال".as_bytes().first_chunk().unwrap();
+    /// كال
+    pub const KAL: &[u8; 6] = "كال".as_bytes().first_chunk().unwrap();
+    /// فال
+    pub const FAL: &[u8; 6] = "فال".as_bytes().first_chunk().unwrap();
+    /// وال
+    pub const WAL: &[u8; 6] = "وال".as_bytes().first_chunk().unwrap();
+}
 
-/// `s` without the prefix `p` (whole characters), compared as a fixed-size array.
+use clitic_bytes::{AL, BAL, FA, FAL, KAL, LL, WAL, WAW};
+
+/// `s` without the prefix `p` (the UTF-8 bytes of whole characters), compared as a
+/// fixed-size array.
 #[inline]
-fn strip_prefix<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> {
+pub fn strip_prefix_bytes<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> {
     if s.as_bytes().first_chunk::<N>()? == p {
         s.get(N..)
     } else {
@@ -385,7 +405,7 @@ fn strip_prefix<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> 
 /// True when `s` has at least `n` characters (counted only when the byte length leaves
 /// doubt).
 #[inline]
-fn at_least(s: &str, n: usize) -> bool {
+pub fn has_at_least_chars(s: &str, n: usize) -> bool {
     if s.len() < n {
         false
     } else if s.len() > 4 * n.saturating_sub(1) {

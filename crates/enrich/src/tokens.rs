@@ -26,7 +26,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rasd_core::text::{is_arabic_word, normalize_for_matching, strip_clitics, word_char_at};
+use rasd_core::text::clitic_bytes::{AL, BA, BAL, FA, KAF, KAL, LAM, LL, WAW};
+use rasd_core::text::{
+    has_at_least_chars, is_arabic_word, normalize_for_matching, strip_clitics, strip_prefix_bytes,
+    word_char_at,
+};
 
 /// The id of a word no rule uses, and of a barrier.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -283,58 +287,25 @@ pub fn strip_proclitics_keep_article(word: &str) -> Cow<'_, str> {
         return Cow::Borrowed(word);
     }
     let mut w = word;
-    if let Some(rest) = strip_prefix(w, WAW).or_else(|| strip_prefix(w, FA)) {
+    if let Some(rest) = strip_prefix_bytes(w, WAW).or_else(|| strip_prefix_bytes(w, FA)) {
         let r = rest.as_bytes();
         if (r.starts_with(AL) || r.starts_with(BAL) || r.starts_with(KAL) || r.starts_with(LL))
-            && at_least(rest, 4)
+            && has_at_least_chars(rest, 4)
         {
             w = rest;
         }
     }
-    if (w.as_bytes().starts_with(BAL) || w.as_bytes().starts_with(KAL)) && at_least(w, 5) {
+    if (w.as_bytes().starts_with(BAL) || w.as_bytes().starts_with(KAL)) && has_at_least_chars(w, 5)
+    {
         // Drop the preposition, keep the article.
         return Cow::Borrowed(&w[BA.len()..]);
     }
-    if let Some(rest) = strip_prefix(w, LL)
-        && at_least(rest, 2)
+    if let Some(rest) = strip_prefix_bytes(w, LL)
+        && has_at_least_chars(rest, 2)
     {
         return Cow::Owned(format!("ال{rest}"));
     }
     Cow::Borrowed(w)
-}
-
-/// The UTF-8 bytes of the proclitic letters and prefixes of the place form.
-const WAW: &[u8; 2] = "و".as_bytes().first_chunk().unwrap();
-const FA: &[u8; 2] = "ف".as_bytes().first_chunk().unwrap();
-const BA: &[u8; 2] = "ب".as_bytes().first_chunk().unwrap();
-const KAF: &[u8; 2] = "ك".as_bytes().first_chunk().unwrap();
-const LAM: &[u8; 2] = "ل".as_bytes().first_chunk().unwrap();
-const AL: &[u8; 4] = "ال".as_bytes().first_chunk().unwrap();
-const LL: &[u8; 4] = "لل".as_bytes().first_chunk().unwrap();
-const BAL: &[u8; 6] = "بال".as_bytes().first_chunk().unwrap();
-const KAL: &[u8; 6] = "كال".as_bytes().first_chunk().unwrap();
-
-/// `s` without the prefix `p` (whole characters), compared as a fixed-size array.
-#[inline]
-fn strip_prefix<'a, const N: usize>(s: &'a str, p: &[u8; N]) -> Option<&'a str> {
-    if s.as_bytes().first_chunk::<N>()? == p {
-        s.get(N..)
-    } else {
-        None
-    }
-}
-
-/// True when `s` has at least `n` characters (counted only when the byte length leaves
-/// doubt).
-#[inline]
-fn at_least(s: &str, n: usize) -> bool {
-    if s.len() < n {
-        false
-    } else if s.len() > 4 * n.saturating_sub(1) {
-        true
-    } else {
-        s.chars().nth(n - 1).is_some()
-    }
 }
 
 /// The form of one normalized token under `mode`.
@@ -404,21 +375,25 @@ fn is_address(chunk: &str) -> bool {
     chunk.contains('@') || chunk.contains("://") || chunk.starts_with("www.")
 }
 
+/// Pushes word `w` of [`words`], after a barrier (`None`) when one is pending and a word
+/// precedes it; the letter `s` left by a possessive `'s` is not a word.
+fn push_word<'a>(out: &mut Vec<Option<&'a str>>, w: &'a str, barrier: &mut bool) {
+    if w == "s" {
+        return;
+    }
+    if *barrier && out.last().is_some_and(Option::is_some) {
+        out.push(None);
+    }
+    *barrier = false;
+    out.push(Some(w));
+}
+
 /// The words of a normalized text, `None` standing for a barrier between clauses (and at the
 /// end). Words are split exactly as [`rasd_core::text::tokens`] splits them (tested), in one
 /// pass over the bytes ([`word_char_at`] judges ASCII and Arabic letters without decoding);
 /// whitespace-separated chunks that are addresses are left out.
 fn words(normalized: &str) -> Vec<Option<&str>> {
-    fn push<'a>(out: &mut Vec<Option<&'a str>>, w: &'a str, barrier: &mut bool) {
-        if w == "s" {
-            return;
-        }
-        if *barrier && out.last().is_some_and(Option::is_some) {
-            out.push(None);
-        }
-        *barrier = false;
-        out.push(Some(w));
-    }
+    let push = push_word;
     let bytes = normalized.as_bytes();
     let mut out: Vec<Option<&str>> = Vec::with_capacity(normalized.len() / 5 + 1);
     // Start of the current chunk and `out.len()` when it began; whether the chunk may be an
@@ -800,16 +775,7 @@ mod tests {
         }
 
         pub fn words(normalized: &str) -> Vec<Option<&str>> {
-            fn push<'a>(out: &mut Vec<Option<&'a str>>, w: &'a str, barrier: &mut bool) {
-                if w == "s" {
-                    return;
-                }
-                if *barrier && out.last().is_some_and(Option::is_some) {
-                    out.push(None);
-                }
-                *barrier = false;
-                out.push(Some(w));
-            }
+            let push = push_word;
             let mut out = Vec::new();
             let mut word: Option<usize> = None;
             let mut chunk: Option<(usize, usize)> = None;
