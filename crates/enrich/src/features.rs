@@ -408,7 +408,7 @@ fn damped(count: usize) -> f32 {
 /// Sorts bucket numbers: for long lists of buckets below 2^24, a two-pass radix sort whose
 /// digit is half the bits of the largest bucket (9 bits for 2^18 buckets, so the counts stay
 /// in the first-level cache); the standard sort otherwise.
-fn sort_buckets(buckets: &mut [u32]) {
+pub(crate) fn sort_buckets(buckets: &mut [u32]) {
     const MAX_DIGIT: u32 = 12;
     if buckets.len() < 256 {
         buckets.sort_unstable();

@@ -495,7 +495,7 @@ impl SentimentModel {
             };
             let fz = &mut fs[at];
             if let Some(scorer) = self.scorer(i) {
-                return scorer.scores_by_word(fz, text, m.features.word_weight, m.features.bits);
+                return scorer.scores_by_word(fz, text, m.features.word_weight);
             }
             let x = fz.features(text);
             if x.is_empty() {

@@ -8,7 +8,7 @@
 //! features are the character n-grams of its words, and a word always gives the same
 //! n-grams: [`WordCache`] keeps, per word, its buckets and the sum of their weight rows, so
 //! a text's first sum costs one lookup per word, and only the buckets that repeat (found
-//! by [`repeats`], which sorts the occurrences) need their weights read.
+//! by [`repeats`], which sorts the occurrences with the featurizer's radix sort) need their weights read.
 //!
 //! The sums are added in another order than a plain dot product, so scores agree with it to
 //! about 1e-6, not bit for bit; they are kept in `f64` because a long, repetitive text's
@@ -102,27 +102,10 @@ fn tf_of(n: u32) -> f32 {
     if n == 1 { 1.0 } else { 1.0 + (n as f32).ln() }
 }
 
-/// Reusable buffers of [`repeats`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SortBuffers {
-    tmp: Vec<u32>,
-    counts: Vec<u32>,
-}
-
-/// Sorts `occurrences` (buckets below `2^bits`), calls `repeated(bucket, count)` for each
-/// bucket occurring more than once, and gives the block's norm `sqrt(Σ tf(count)²)`.
-pub(crate) fn repeats(
-    occurrences: &mut [u32],
-    bits: u8,
-    buffers: &mut SortBuffers,
-    mut repeated: impl FnMut(u32, u32),
-) -> f32 {
-    sort(
-        occurrences,
-        &mut buffers.tmp,
-        &mut buffers.counts,
-        u32::from(bits),
-    );
+/// Sorts `occurrences`, calls `repeated(bucket, count)` for each bucket occurring more than
+/// once, and gives the block's norm `sqrt(Σ tf(count)²)`.
+pub(crate) fn repeats(occurrences: &mut [u32], mut repeated: impl FnMut(u32, u32)) -> f32 {
+    crate::features::sort_buckets(occurrences);
     let mut norm = 0.0f32;
     let mut i = 0;
     while i < occurrences.len() {
@@ -142,60 +125,9 @@ pub(crate) fn repeats(
     norm.sqrt()
 }
 
-/// Sorts keys below `2^key_bits`: a two-pass radix sort for long lists of keys of at most
-/// 24 bits, the standard sort otherwise.
-pub(crate) fn sort(keys: &mut [u32], tmp: &mut Vec<u32>, counts: &mut Vec<u32>, key_bits: u32) {
-    if keys.len() < 256 || key_bits > 24 {
-        keys.sort_unstable();
-        return;
-    }
-    let digit = key_bits.div_ceil(2);
-    let radix = 1usize << digit;
-    tmp.clear();
-    tmp.resize(keys.len(), 0);
-    for pass in 0..2 {
-        let shift = pass * digit;
-        let (src, dst): (&[u32], &mut [u32]) = if pass == 0 {
-            (&*keys, &mut tmp[..])
-        } else {
-            (&tmp[..], &mut *keys)
-        };
-        counts.clear();
-        counts.resize(radix, 0);
-        for &k in src {
-            counts[((k >> shift) as usize) & (radix - 1)] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &k in src {
-            let d = ((k >> shift) as usize) & (radix - 1);
-            dst[counts[d] as usize] = k;
-            counts[d] += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn radix_sort_sorts() {
-        let mut rng = crate::linear::SplitMix64::new(9);
-        let (mut tmp, mut counts) = (Vec::new(), Vec::new());
-        for (n, bits) in [(3000, 20u32), (300, 9), (100, 20), (1000, 26)] {
-            let v: Vec<u32> = (0..n).map(|_| rng.below(1 << bits) as u32).collect();
-            let mut a = v.clone();
-            sort(&mut a, &mut tmp, &mut counts, bits);
-            let mut b = v;
-            b.sort_unstable();
-            assert_eq!(a, b);
-        }
-    }
 
     /// Word by word with repeats corrected gives the plain damped, normalized dot product.
     #[test]
@@ -216,7 +148,7 @@ mod tests {
             });
         }
         let mut all = occ.clone();
-        let norm = repeats(&mut occ, 6, &mut SortBuffers::default(), |j, n| {
+        let norm = repeats(&mut occ, |j, n| {
             let r = weight(j);
             let by = f64::from(tf(n)) - f64::from(n);
             acc[0] += r[0] * by;

@@ -9,7 +9,7 @@
 
 use super::prep::SentFeaturizer;
 use crate::linear::LinearModel;
-use crate::word_cache::{SortBuffers, next_owner, repeats, tf};
+use crate::word_cache::{next_owner, repeats, tf};
 
 /// Buffers reused between predictions (kept in the featurizer).
 #[derive(Debug, Clone, Default)]
@@ -18,7 +18,6 @@ pub(crate) struct Scratch {
     keys: Vec<u32>,
     /// The word block's buckets, sorted.
     tmp: Vec<u32>,
-    sort: SortBuffers,
 }
 
 /// The weights of the three-class (classes 0..3) and polar (3..5) models, by bucket.
@@ -151,7 +150,6 @@ impl Scorer {
         fz: &mut SentFeaturizer,
         text: &str,
         word_weight: f32,
-        bits: u8,
     ) -> Option<([f32; 3], [f32; 2])> {
         let (chars_on, words_on) = fz.fill_with(text, false);
         debug_assert!(chars_on, "the caller checks the character block is on");
@@ -175,7 +173,7 @@ impl Scorer {
             return None;
         }
         let chars_empty = s.keys.is_empty();
-        let norm = repeats(&mut s.keys, bits, &mut s.sort, |j, n| {
+        let norm = repeats(&mut s.keys, |j, n| {
             add_wide(&mut chars, &self.row(j), f64::from(tf(n)) - f64::from(n));
         });
         let char_scale = if norm > 0.0 { 1.0 / norm } else { 1.0 };
