@@ -394,7 +394,7 @@ pub fn sparse_from_buckets(buckets: &mut [u32]) -> SparseVec {
 /// `1 + ln(count)`, the damped term frequency; small counts from a table (the same values:
 /// the table is filled by the same expression).
 #[inline]
-fn damped(count: usize) -> f32 {
+pub(crate) fn damped(count: usize) -> f32 {
     static SMALL: LazyLock<[f32; 64]> =
         LazyLock::new(|| std::array::from_fn(|n| 1.0 + (n as f32).ln()));
     match count {

@@ -466,9 +466,10 @@ impl SentimentModel {
             self.members
                 .iter()
                 .map(|m| {
-                    // Word by word needs character n-grams within words.
+                    // Word by word needs character n-grams within words, with damped
+                    // counts.
                     let f = m.features;
-                    let by_word = !f.across_words && f.char_max >= f.char_min;
+                    let by_word = !f.across_words && !f.linear_chars && f.char_max >= f.char_min;
                     fast::Scorer::new(&m.tri, &m.polar)
                         .filter(|_| m.tri.bits() == f.bits && by_word)
                 })

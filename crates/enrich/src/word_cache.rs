@@ -1,18 +1,19 @@
-//! Scoring a hashed-feature linear model word by word, for the prediction paths of the
-//! sentiment and topic models.
+//! Scoring a hashed-feature linear model word by word: the sentiment model's prediction
+//! path (module `sentiment::fast`).
 //!
-//! Both models read a block of features whose value is the damped count `tf(c) = 1 + ln c`
-//! of each distinct bucket over the block's L2 norm. A block's score for a class is then
+//! The model reads a block of features whose value is the damped count `tf(c) = 1 + ln c` of
+//! each distinct bucket over the block's L2 norm. A block's score for a class is then
 //! `Σ_j w_j · tf(c_j) / ‖tf‖`, which equals
 //! `(Σ_occurrences w − Σ_{c_j > 1} w_j · (c_j − tf(c_j))) / ‖tf‖`. Most of a text's
 //! features are the character n-grams of its words, and a word always gives the same
 //! n-grams: [`WordCache`] keeps, per word, its buckets and the sum of their weight rows, so
-//! a text's first sum costs one lookup per word, and only the buckets that repeat (found
-//! by [`repeats`], which sorts the occurrences with the featurizer's radix sort) need their weights read.
+//! a text's first sum costs one lookup per word, and only the buckets that repeat (found by
+//! [`repeats`], which sorts the occurrences) need their weights read.
 //!
 //! The sums are added in another order than a plain dot product, so scores agree with it to
 //! about 1e-6, not bit for bit; they are kept in `f64` because a long, repetitive text's
-//! corrections can be large against its result.
+//! corrections can be large against its result. (The topic model was tried this way too and
+//! was slower: it reads its 18 weights of a bucket as one vector already.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -87,19 +88,10 @@ impl WordCache {
     }
 }
 
-/// The damped count `1 + ln(n)` of a bucket occurring `n` times (1 for once), as
-/// `crate::features::sparse_from_buckets` computes it.
+/// The damped count `1 + ln(n)` of a bucket occurring `n` times, as the featurizer computes
+/// it.
 pub(crate) fn tf(n: u32) -> f32 {
-    static SMALL: std::sync::LazyLock<[f32; 64]> =
-        std::sync::LazyLock::new(|| std::array::from_fn(|n| tf_of(n as u32)));
-    match SMALL.get(n as usize) {
-        Some(&v) => v,
-        None => tf_of(n),
-    }
-}
-
-fn tf_of(n: u32) -> f32 {
-    if n == 1 { 1.0 } else { 1.0 + (n as f32).ln() }
+    crate::features::damped(n as usize)
 }
 
 /// Sorts `occurrences`, calls `repeated(bucket, count)` for each bucket occurring more than
