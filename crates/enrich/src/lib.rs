@@ -1611,10 +1611,7 @@ mod tests {
             println!("{name:<28} {us:>8.1} µs/item");
         };
         time("language", &|t, b| {
-            std::hint::black_box(detect_language(
-                &format!("{t}\n{}", lang::prefix(b, 2000)),
-                None,
-            ));
+            std::hint::black_box(lang::detect_language_of(t, b, None));
         });
         time("normalize", &|t, b| {
             std::hint::black_box(normalize_for_matching(&format!("{t}\n{b}")));

@@ -444,10 +444,10 @@ fn sentiment_parts() {
     });
     println!("char buckets per lead: {}", buckets.len());
     time("fill", &mut |t| {
-        std::hint::black_box(fz.fill(t));
+        std::hint::black_box(fz.fill(t, true));
     });
     time("fill_without_chars", &mut |t| {
-        std::hint::black_box(fz.fill_with(t, false));
+        std::hint::black_box(fz.fill(t, false));
     });
     time("predict", &mut |t| {
         std::hint::black_box(m.predict(t));

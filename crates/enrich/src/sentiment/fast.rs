@@ -17,7 +17,7 @@ pub(crate) struct Scratch {
     /// The character block's buckets, one per occurrence.
     keys: Vec<u32>,
     /// The word block's buckets, sorted.
-    tmp: Vec<u32>,
+    word_keys: Vec<u32>,
 }
 
 /// The weights of the three-class (classes 0..3) and polar (3..5) models, by bucket.
@@ -151,7 +151,7 @@ impl Scorer {
         text: &str,
         word_weight: f32,
     ) -> Option<([f32; 3], [f32; 2])> {
-        let (chars_on, words_on) = fz.fill_with(text, false);
+        let (chars_on, words_on) = fz.fill(text, false);
         debug_assert!(chars_on, "the caller checks the character block is on");
         let row = |j: u32, sums: &mut [f64]| add_wide(sums, &self.row(j), 1.0);
         let cache = &mut fz.cache;
@@ -178,12 +178,12 @@ impl Scorer {
         });
         let char_scale = if norm > 0.0 { 1.0 / norm } else { 1.0 };
         // Word block: every distinct bucket with its damped count.
-        s.tmp.clear();
-        s.tmp.extend_from_slice(words);
-        s.tmp.sort_unstable();
+        s.word_keys.clear();
+        s.word_keys.extend_from_slice(words);
+        s.word_keys.sort_unstable();
         let mut word_part = [0.0f32; 5];
         let mut norm = 0.0f32;
-        for run in s.tmp.chunk_by(|a, b| a == b) {
+        for run in s.word_keys.chunk_by(|a, b| a == b) {
             let v = tf(run.len() as u32);
             norm += v * v;
             add(&mut word_part, &self.row(run[0]), v);

@@ -170,7 +170,7 @@ impl SentFeaturizer {
 
     /// The feature vector of `text` (empty when it has no words or symbols).
     pub fn features(&mut self, text: &str) -> SparseVec {
-        let (chars, words) = self.fill(text);
+        let (chars, words) = self.fill(text, true);
         let char_block = if chars && self.config.linear_chars {
             linear_from_buckets(&mut self.char_buckets)
         } else if chars {
@@ -188,17 +188,12 @@ impl SentFeaturizer {
         weighted_sum(&char_block, 1.0, &word_block, self.config.word_weight)
     }
 
-    /// Fills [`SentFeaturizer::char_buckets`] (when the character block is on) and
-    /// [`SentFeaturizer::buckets`] (the word block, used when it is on) for `text`; returns
-    /// whether each block is on.
-    pub(super) fn fill(&mut self, text: &str) -> (bool, bool) {
-        self.fill_with(text, true)
-    }
-
-    /// [`SentFeaturizer::fill`], leaving [`SentFeaturizer::char_buckets`] empty unless
-    /// `char_ngrams` (the fast path scores the character block word by word from
-    /// [`SentFeaturizer::normalized`]).
-    pub(super) fn fill_with(&mut self, text: &str, char_ngrams: bool) -> (bool, bool) {
+    /// Fills [`SentFeaturizer::normalized`], [`SentFeaturizer::buckets`] (the word block,
+    /// used when it is on) and, with `char_ngrams` and the character block on,
+    /// [`SentFeaturizer::char_buckets`] (the fast path leaves them out: it scores the
+    /// character block word by word from the normalized text); returns whether each block
+    /// is on.
+    pub(super) fn fill(&mut self, text: &str, char_ngrams: bool) -> (bool, bool) {
         let end = text
             .char_indices()
             .nth(MAX_CHARS)
