@@ -41,7 +41,8 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     let dir: PathBuf = data_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| base.settings.data_dir.join("demo"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The lock before anything is written into the folder (it creates the folder).
+    let lock = crate::pipeline::lock_data_dir(&dir)?;
     let dir = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
@@ -53,7 +54,7 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     )?;
     let config = Arc::new(Config::load(&cfg_dir).map_err(|e| anyhow::anyhow!("demo config: {e}"))?);
 
-    let mut pipeline = Pipeline::open(config.clone(), &dir)?;
+    let mut pipeline = Pipeline::open_locked(config.clone(), &dir, lock)?;
     // Every demo outlet is one host on loopback: the per-host politeness meant for real
     // sites would only make the demo wait.
     let fetch = FetchSettings {

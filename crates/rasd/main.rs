@@ -1,6 +1,7 @@
 //! `rasd`: the command line and the daemon. Wires the stages (see `pipeline`), the
 //! scheduler (see `daemon`) and the bundled demo (see `demo` and `demo_cmd`).
 
+mod backup_cmd;
 mod classify_cmd;
 mod daemon;
 mod demo;
@@ -102,6 +103,22 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Copy the store into a folder (safe while `rasd run` is running). The search index is
+    /// not copied: `rasd restore` rebuilds it from the store.
+    Backup {
+        /// The folder to write (created; it must not already hold a backup).
+        dir: PathBuf,
+    },
+    /// Replace the data folder's store with a backup and rebuild the search index.
+    Restore {
+        /// The folder `rasd backup` wrote.
+        dir: PathBuf,
+        /// Replace an existing store (it is kept beside as rasd.sqlite.before-restore-TIME).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check that the search index holds exactly the stored items.
+    Verify,
     /// Tag every stored item again (after `rasd train` or an edit of topics.toml) and
     /// rebuild the search index.
     Retag,
@@ -358,14 +375,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dir = data_dir(&cli.data_dir, &config);
             let store = open_store_existing(&dir)?;
             let status = store.status()?;
+            let search = dir.join("search");
+            let lag = if search.join("meta.json").exists() {
+                let index = SearchIndex::open_or_create(&search)?;
+                Some(pipeline::index_lag(&store, &index)?)
+            } else {
+                None
+            };
             if *json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                let mut value = serde_json::to_value(&status)?;
+                value["index"] = serde_json::to_value(&lag)?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 println!("data folder: {}", dir.display());
                 println!("items: {}  sources: {}", status.items, status.sources);
                 println!("by language: {}", join_counts(&status.by_lang));
                 println!("by topic:    {}", join_counts(&status.by_topic));
                 println!("by kind:     {}", join_counts(&status.by_kind));
+                match lag {
+                    Some(l) if l.lag == 0 => {
+                        println!("index: up to date (change {})", l.store_seq)
+                    }
+                    Some(l) => println!(
+                        "index: {} changes behind the store (it catches up when rasd next writes \
+                         to this folder)",
+                        l.lag
+                    ),
+                    None => {
+                        println!("index: none yet (built from the store when rasd next writes)")
+                    }
+                }
             }
             Ok(())
         }
@@ -563,18 +602,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retag => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);
+            // The lock comes first: a refused retag changes nothing.
+            let _lock = pipeline::lock_data_dir(&dir)?;
             let store = open_store_existing(&dir)?;
             let enricher = rasd_enrich::Enricher::from_config_with_models(&config)
                 .context("cannot compile the topic, place and police rules")?;
             let (read, changed) = pipeline::retag(&store, &enricher, &config)?;
+            // Opening the index applies the changed items (and anything else it lacked).
             let index = pipeline::open_index(&store, &dir.join("search"))?;
-            let n = pipeline::reindex(&store, &index)?;
-            println!("retagged {read} items ({changed} changed); reindexed {n} items");
+            let lag = pipeline::index_lag(&store, &index)?;
+            println!(
+                "retagged {read} items ({changed} changed); the index is at change {} of {}",
+                lag.index_seq.unwrap_or(0),
+                lag.store_seq
+            );
             Ok(())
         }
         Command::Reindex => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);
+            let _lock = pipeline::lock_data_dir(&dir)?;
             let store = open_store_existing(&dir)?;
             let index = match SearchIndex::open_or_create(&dir.join("search")) {
                 Ok(index) => index,
@@ -588,11 +635,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("reindexed {n} items into {}", dir.join("search").display());
             Ok(())
         }
+        Command::Backup { dir: out } => {
+            let config = load_config(&cli.config)?;
+            backup_cmd::backup(&data_dir(&cli.data_dir, &config), out)
+        }
+        Command::Restore { dir: from, force } => {
+            let config = load_config(&cli.config)?;
+            backup_cmd::restore(&data_dir(&cli.data_dir, &config), from, *force)
+        }
+        Command::Verify => {
+            let config = load_config(&cli.config)?;
+            backup_cmd::verify(&data_dir(&cli.data_dir, &config))
+        }
     }
 }
 
 /// Opens the store of a data folder that must already exist.
-fn open_store_existing(dir: &Path) -> anyhow::Result<Store> {
+pub(crate) fn open_store_existing(dir: &Path) -> anyhow::Result<Store> {
     if !dir.join(rasd_store::DB_FILE).exists() {
         bail!(
             "no Rasd data in {}: run `rasd demo`, `rasd fetch` or `rasd run` first, or pass --data-dir",

@@ -3,7 +3,11 @@
 //! Fetch tasks send each source's [`SourceOutcome`] into a bounded channel; one enrich
 //! stage tags its items; one sink stage commits the items together with the source's fetch
 //! state in a single store transaction (so a source's ETag is never saved without the items
-//! it covered), then indexes them with the one [`IndexSink`]. Bounded channels mean a slow
+//! it covered), then brings the index up to the store with [`catch_up`]: every store change
+//! has a number, the index's commits record the last number applied, and whatever lies
+//! between is applied — after each batch, and when the index is opened, so neither a crash
+//! between the two commits, nor a restored store, nor a lost index folder leaves stored
+//! items unsearchable. Bounded channels mean a slow
 //! sink slows the fetchers instead of filling memory. When every sender is dropped the
 //! stages drain what they hold and finish: nothing taken from a source is dropped.
 
@@ -14,9 +18,10 @@ use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use rasd_core::{Config, FetchState, Item, Lang, SourceConfig};
 use rasd_enrich::Enricher;
+use rasd_search::AppliedMark;
 use rasd_search::{IndexSink, SearchIndex};
 use rasd_sources::{Fetcher, Problem, SourceOutcome};
-use rasd_store::{Store, UpsertStats};
+use rasd_store::{DataLock, Store, UpsertStats};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -71,11 +76,25 @@ pub struct Pipeline {
     pub fetcher: Fetcher,
     /// Tagging.
     pub enricher: Arc<Enricher>,
+    /// The data folder's write lock, held as long as any clone of the pipeline lives.
+    _lock: Arc<DataLock>,
 }
 
 impl Pipeline {
-    /// Opens the store and index in `data_dir` and builds the fetcher and enricher.
+    /// Takes the data folder's write lock (before anything is written: a second writer is
+    /// refused here), opens the store and the index in `data_dir`, brings the index up to the
+    /// store, records the configured sources and builds the fetcher and enricher.
     pub fn open(config: Arc<Config>, data_dir: &std::path::Path) -> anyhow::Result<Pipeline> {
+        let lock = lock_data_dir(data_dir)?;
+        Pipeline::open_locked(config, data_dir, lock)
+    }
+
+    /// [`Pipeline::open`] for a caller that already holds the data folder's lock.
+    pub fn open_locked(
+        config: Arc<Config>,
+        data_dir: &std::path::Path,
+        lock: DataLock,
+    ) -> anyhow::Result<Pipeline> {
         let store = Store::open(data_dir)
             .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
         let index = open_index(&store, &data_dir.join("search"))?;
@@ -92,6 +111,7 @@ impl Pipeline {
             index: Arc::new(index),
             fetcher,
             enricher: Arc::new(enricher),
+            _lock: Arc::new(lock),
         })
     }
 
@@ -233,24 +253,94 @@ fn sink_stage(
         if changed.is_empty() {
             continue;
         }
-        // Index what the store now holds under the stored ids (a duplicate is indexed under
-        // the id of the copy that was kept).
-        let indexed = store
-            .get_items(&changed)
-            .map_err(|e| e.to_string())
-            .and_then(|items| {
-                writer
-                    .index_items(&items)
-                    .and_then(|()| writer.commit())
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(e) = indexed {
-            // The store has the items; `rasd reindex` rebuilds the index from it.
+        // Apply every store change the index lacks (this batch's, under the stored ids, and
+        // any an earlier failure left behind).
+        if let Err(e) = catch_up(store, &mut writer) {
+            // The store has the items and their change numbers: the next batch, or the next
+            // start, applies them.
             report.sink_errors += 1;
-            tracing::error!(source = %outcome.source, error = %e, "Cannot index batch; run `rasd reindex`.");
+            tracing::error!(source = %outcome.source, error = %e, "Cannot index batch; it will be indexed with the next one.");
         }
     }
     report
+}
+
+/// What [`catch_up`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Items (re)indexed.
+    pub applied: u64,
+    /// The index was emptied and rebuilt: it followed another store lineage, was ahead of the
+    /// store (a store restored from an older copy), or recorded nothing.
+    pub rebuilt: bool,
+}
+
+/// Items applied per index batch while catching up.
+const CATCH_UP_BATCH: usize = 1000;
+
+/// Brings the index up to the store: applies the changes after the last one the index
+/// recorded, or, when its record is of another lineage, ahead of the store or missing,
+/// empties it and applies everything. Each page is committed with its mark, so an
+/// interrupted catch-up resumes where it stopped.
+pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp> {
+    let store_id = store
+        .store_id()
+        .context("cannot read the store's lineage")?;
+    let head = store
+        .head_seq()
+        .context("cannot read the store's change number")?;
+    let mut out = CatchUp::default();
+    let mut from = match writer.mark() {
+        Some(m) if m.store_id == store_id && m.seq <= head => m.seq,
+        found => {
+            tracing::info!(
+                recorded = ?found,
+                store = %store_id,
+                head,
+                "The search index does not follow this store; rebuilding it from the store."
+            );
+            writer.delete_all()?;
+            out.rebuilt = true;
+            0
+        }
+    };
+    loop {
+        let page = store
+            .changes_after(from, CATCH_UP_BATCH)
+            .context("cannot read the store's changes")?;
+        let Some(last) = page.last else { break };
+        writer.index_items(&page.items)?;
+        out.applied += page.items.len() as u64;
+        from = last;
+        writer.commit_applied(AppliedMark {
+            store_id: store_id.clone(),
+            seq: from,
+        })?;
+    }
+    let done = AppliedMark {
+        store_id,
+        seq: from,
+    };
+    if writer.mark() != Some(&done) {
+        // Nothing to apply, but the record is missing or was cleared for a rebuild.
+        writer.commit_applied(done)?;
+    }
+    Ok(out)
+}
+
+pub use rasd_web::index_lag;
+
+/// Takes the write lock of `data_dir` for this command; refused at once (nothing written)
+/// while another rasd holds it.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<DataLock> {
+    let mut purpose = std::env::args()
+        .map(|a| if a.contains(' ') { format!("{a:?}") } else { a })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Ok(cwd) = std::env::current_dir() {
+        purpose.push_str(&format!(" in {}", cwd.display()));
+    }
+    Ok(DataLock::acquire(data_dir, &purpose)?)
 }
 
 /// Records when the source of `outcome` is due again: at its `retry_at` after a failure or
@@ -274,22 +364,29 @@ fn schedule_next_poll(store: &Store, config: &Config, outcome: &SourceOutcome) {
     }
 }
 
-/// Rebuilds the index from the store; returns how many items were indexed.
 /// Opens the search index in `dir`; an index written by another version of Rasd is rebuilt
 /// from the store (the store is the source of truth).
+/// Then brings it up to the store ([`catch_up`]). The caller holds the data folder's lock.
 pub fn open_index(store: &Store, dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let context = || format!("cannot open the search index in {}", dir.display());
-    match SearchIndex::open_or_create(dir) {
-        Ok(index) => Ok(index),
+    let index = match SearchIndex::open_or_create(dir) {
+        Ok(index) => index,
         Err(rasd_search::Error::SchemaMismatch { .. }) => {
             tracing::info!(dir = %dir.display(), "Search index from another version; rebuilding it from the store.");
-            let index = SearchIndex::recreate(dir).with_context(context)?;
-            let n = reindex(store, &index)?;
-            tracing::info!(items = n, "Search index rebuilt.");
-            Ok(index)
+            SearchIndex::recreate(dir).with_context(context)?
         }
-        Err(e) => Err(anyhow::Error::new(e).context(context())),
+        Err(e) => return Err(anyhow::Error::new(e).context(context())),
+    };
+    let mut writer = index.writer().with_context(context)?;
+    let done = catch_up(store, &mut writer).with_context(context)?;
+    if done.applied > 0 || done.rebuilt {
+        tracing::info!(
+            items = done.applied,
+            rebuilt = done.rebuilt,
+            "Search index brought up to the store."
+        );
     }
+    Ok(index)
 }
 
 /// Tags every stored item again with `enricher` (after a new model or edited rules) and
@@ -324,11 +421,18 @@ pub fn retag(store: &Store, enricher: &Enricher, config: &Config) -> anyhow::Res
     Ok((read, changed))
 }
 
+/// Rebuilds the index from the store; returns how many items were indexed.
 pub fn reindex(store: &Store, index: &SearchIndex) -> anyhow::Result<u64> {
     const BATCH: usize = 1000;
     let mut writer = index
         .writer()
         .context("cannot open the index writer (is `rasd run` using this data folder?)")?;
+    // Read before the items: a change made while they are read is applied again by the next
+    // catch-up, which is harmless.
+    let mark = AppliedMark {
+        store_id: store.store_id()?,
+        seq: store.head_seq()?,
+    };
     writer.delete_all()?;
     let mut batch = Vec::with_capacity(BATCH);
     store
@@ -343,7 +447,7 @@ pub fn reindex(store: &Store, index: &SearchIndex) -> anyhow::Result<u64> {
         .context("cannot rebuild the index")
         .and_then(|count| {
             writer.index_items(&batch)?;
-            writer.commit()?;
+            writer.commit_applied(mark)?;
             Ok(count)
         })
 }

@@ -178,11 +178,41 @@ impl SearchIndex {
                 TantivyError::LockFailure(lock, _) => lock_error(lock, self.location.clone()),
                 other => Error::Tantivy(other),
             })?;
+        let mark = AppliedMark::parse(self.index.load_metas()?.payload.as_deref());
         Ok(IndexSink {
             writer,
             reader: self.reader.clone(),
             fields: self.fields,
+            mark,
         })
+    }
+
+    /// How far the last commit on disk followed the store (`None` when it records nothing:
+    /// an index made before marks were kept, or emptied for a rebuild).
+    pub fn applied(&self) -> Result<Option<AppliedMark>> {
+        Ok(AppliedMark::parse(
+            self.index.load_metas()?.payload.as_deref(),
+        ))
+    }
+
+    /// The id of every document (a deleted one excluded) as of the last reload, sorted; an id
+    /// indexed twice appears twice. For checking the index against the store.
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or(0));
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(64)
+                .map_err(|e| Error::Tantivy(e.into()))?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc?;
+                if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// How many items the index holds (as of the last reload).
@@ -316,10 +346,40 @@ fn check_schema(index: &Index, dir: &Path) -> Result<()> {
         return Err(mismatch("other fields".into()));
     }
     let payload = index.load_metas()?.payload;
-    match payload.as_deref() {
+    match payload.as_deref().map(|p| p.lines().next().unwrap_or("")) {
         Some(SCHEMA_TAG) => Ok(()),
         Some(other) => Err(mismatch(format!("tag {other}"))),
         None => Err(mismatch("no schema tag".into())),
+    }
+}
+
+/// How far the index has followed the store: the store's lineage and the number of the last
+/// change applied (see `rasd_store::Store::changes_after`). Kept in the payload of every
+/// commit, so it is exactly as durable as the documents it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMark {
+    /// The store's lineage id.
+    pub store_id: String,
+    /// The last change applied.
+    pub seq: u64,
+}
+
+impl AppliedMark {
+    /// The commit payload: the schema tag, then `store ID` and `seq N` lines.
+    fn payload(mark: Option<&AppliedMark>) -> String {
+        match mark {
+            Some(m) => format!("{SCHEMA_TAG}\nstore {}\nseq {}", m.store_id, m.seq),
+            None => SCHEMA_TAG.to_string(),
+        }
+    }
+
+    /// Reads a commit payload; `None` for one written before marks were kept (or by a
+    /// commit after [`IndexSink::delete_all`]).
+    fn parse(payload: Option<&str>) -> Option<AppliedMark> {
+        let mut lines = payload?.lines().skip(1);
+        let store_id = lines.next()?.strip_prefix("store ")?.to_string();
+        let seq = lines.next()?.strip_prefix("seq ")?.parse().ok()?;
+        Some(AppliedMark { store_id, seq })
     }
 }
 
@@ -355,6 +415,8 @@ pub struct IndexSink {
     writer: IndexWriter,
     reader: IndexReader,
     fields: Fields,
+    /// What the next commit records (see [`AppliedMark`]).
+    mark: Option<AppliedMark>,
 }
 
 impl fmt::Debug for IndexSink {
@@ -392,16 +454,34 @@ impl IndexSink {
     /// the old index until the new one is complete).
     pub fn delete_all(&mut self) -> Result<()> {
         self.writer.delete_all_documents()?;
+        self.mark = None;
         Ok(())
     }
 
-    /// Makes everything added or deleted so far durable and visible to searches.
+    /// What the last commit recorded, or what the next one will after a
+    /// [`IndexSink::delete_all`] (`None`).
+    pub fn mark(&self) -> Option<&AppliedMark> {
+        self.mark.as_ref()
+    }
+
+    /// Makes everything added or deleted so far durable and visible to searches; the commit
+    /// records the same [`AppliedMark`] as before (see [`IndexSink::commit_applied`]).
     pub fn commit(&mut self) -> Result<()> {
         let mut prepared = self.writer.prepare_commit()?;
-        prepared.set_payload(SCHEMA_TAG);
+        prepared.set_payload(&AppliedMark::payload(self.mark.as_ref()));
         prepared.commit()?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// [`IndexSink::commit`], recording that the store's changes up to `mark` are applied.
+    pub fn commit_applied(&mut self, mark: AppliedMark) -> Result<()> {
+        let previous = self.mark.replace(mark);
+        let committed = self.commit();
+        if committed.is_err() {
+            self.mark = previous;
+        }
+        committed
     }
 
     /// Drops everything added or deleted since the last commit.
@@ -1042,6 +1122,39 @@ mod tests {
         assert_eq!(r.hits.len(), 1);
         assert_eq!(r.hits[0].sentiment, items[0].tags.sentiment);
         assert!(r.hits[0].about_police);
+    }
+
+    #[test]
+    fn applied_mark_survives_reopening_and_is_cleared_by_delete_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        let items = sentiment_items();
+        let mark = AppliedMark {
+            store_id: "0123abcd".into(),
+            seq: 42,
+        };
+        {
+            let index = SearchIndex::open_or_create(&path).unwrap();
+            assert_eq!(index.applied().unwrap(), None);
+            let mut sink = index.writer().unwrap();
+            assert_eq!(sink.mark(), None);
+            sink.index_items(&items).unwrap();
+            sink.commit_applied(mark.clone()).unwrap();
+            // Indexing the same items again replaces them.
+            sink.index_items(&items).unwrap();
+            sink.commit().unwrap();
+        }
+        let index = SearchIndex::open_or_create(&path).unwrap();
+        assert_eq!(index.applied().unwrap(), Some(mark.clone()));
+        let mut expected: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        expected.sort();
+        assert_eq!(index.ids().unwrap(), expected);
+        let mut sink = index.writer().unwrap();
+        assert_eq!(sink.mark(), Some(&mark));
+        sink.delete_all().unwrap();
+        sink.commit().unwrap();
+        assert_eq!(index.applied().unwrap(), None);
+        assert!(index.ids().unwrap().is_empty());
     }
 
     /// Writes an empty index with `schema`, committed with `tag`.

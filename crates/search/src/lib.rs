@@ -23,7 +23,9 @@ mod snippet;
 use std::path::PathBuf;
 
 pub use facets::Facets;
-pub use index::{DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults};
+pub use index::{
+    AppliedMark, DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults,
+};
 pub use query::SearchQuery;
 pub use schema::SCHEMA_TAG;
 

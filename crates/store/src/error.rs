@@ -54,6 +54,28 @@ pub enum Error {
     /// A value could not be encoded as JSON for storage.
     #[error("cannot encode a value as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Another Rasd process holds the data folder's write lock.
+    #[error(
+        "the data folder {dir} is in use by another rasd ({holder}): stop it first, or point \
+         this command at another folder with --data-dir"
+    )]
+    Locked {
+        /// The data folder.
+        dir: PathBuf,
+        /// What the lock file says about its holder (pid, command, config, since when).
+        holder: String,
+    },
+    /// A file or folder of the data folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// A backup cannot be made or restored; the message says why and what to do.
+    #[error("{0}")]
+    Backup(String),
     /// The callback given to [`crate::Store::for_each_item`] failed; iteration stopped there.
     #[error("item callback failed: {0}")]
     Callback(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -13,6 +13,12 @@
 //!   [`Store::set_next_due`] drive the scheduler.
 //! - De-duplication on upsert: an unknown id is matched by GUID (same source), then by
 //!   content hash (any source) before it is inserted ([`Committed`], [`Duplicate`]).
+//! - The change sequence: every insert or update of an item takes the next change number
+//!   ([`Store::head_seq`], [`Store::changes_after`]); followers such as the search index
+//!   record the last number they applied and catch up from it. [`Store::store_id`] names
+//!   the store's lineage, renewed by a restore ([`Store::new_lineage`]).
+//! - [`DataLock`]: one writer per data folder, taken before the first write.
+//! - [`Store::backup_to`]: an online, consistent copy of the store.
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
 //!
@@ -20,11 +26,13 @@
 //! stored as whole unix seconds UTC, so sub-second precision is dropped.
 
 mod error;
+mod lock;
 pub mod schema;
 mod store;
 
 pub use error::{Error, Result};
+pub use lock::{DataLock, LOCK_FILE, create_private_dir};
 pub use store::{
-    Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
+    Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
     FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, UpsertStats,
 };

@@ -79,6 +79,22 @@ ALTER TABLE items ADD COLUMN about_police INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE items ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_police_when ON items (about_police, when_ts);
 "#,
+    // 4: the change sequence. Every insert or update of an item takes the next number of
+    // `meta.seq` into `items.seq`, so a follower (the search index, later replicas and
+    // alerting) applies what changed after the last number it applied. `store_id` names the
+    // store's lineage: a follower that saw another lineage starts over. Rows stored before
+    // this version take their rowid.
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value ANY NOT NULL
+) STRICT;
+ALTER TABLE items ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE items SET seq = rowid;
+CREATE UNIQUE INDEX items_seq ON items (seq);
+INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+INSERT INTO meta (key, value) VALUES ('seq', (SELECT COALESCE(MAX(seq), 0) FROM items));
+"#,
 ];
 
 /// The newest schema version this build knows.

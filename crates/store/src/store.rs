@@ -107,6 +107,16 @@ pub struct Committed {
     pub duplicates: Vec<Duplicate>,
 }
 
+/// A page of changes from [`Store::changes_after`].
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// The changed items, in change order.
+    pub items: Vec<Item>,
+    /// The number of the last change read; `None` when there was nothing after the number
+    /// asked for.
+    pub last: Option<u64>,
+}
+
 /// An incoming item that turned out to be a stored one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Duplicate {
@@ -184,11 +194,21 @@ impl Store {
     /// Opens (creating if needed) `<data_dir>/rasd.sqlite`, creating `data_dir`; sets WAL
     /// mode, a 5 s busy timeout, `synchronous = NORMAL` and foreign keys; runs migrations.
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::CreateDir {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
+        crate::lock::create_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
+        if !path.exists() {
+            // Created here, readable by its owner only; SQLite gives its -wal and -shm
+            // files the same permissions.
+            crate::lock::private_file_options()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
         let open_err = |source| Error::Open {
             path: path.clone(),
             source,
@@ -537,6 +557,117 @@ impl Store {
         Ok(ids)
     }
 
+    /// The store's lineage id: random, made when the store was created and made anew by
+    /// [`Store::new_lineage`] (a restore). A follower that applied changes of another
+    /// lineage must start over.
+    pub fn store_id(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'store_id'")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// The number of the latest change (0 for a store never written).
+    pub fn head_seq(&self) -> Result<u64> {
+        let conn = self.lock();
+        let seq: i64 = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'seq'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(seq).unwrap_or(0))
+    }
+
+    /// The items changed after change number `after`, in change order, at most `limit` of
+    /// them. An item changed several times appears once, at its latest number. Corrupt rows
+    /// are logged and skipped, but still move [`Changes::last`] on.
+    pub fn changes_after(&self, after: u64, limit: usize) -> Result<Changes> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT seq, {ITEM_COLS} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([after, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, RawItem::from_row(r, 1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let last = rows.last().map(|(seq, _)| u64::try_from(*seq).unwrap_or(0));
+        let items = rows
+            .into_iter()
+            .filter_map(|(_, raw)| readable(raw))
+            .collect();
+        Ok(Changes { items, last })
+    }
+
+    /// Every stored item id, sorted (for checking the index against the store).
+    pub fn item_ids(&self) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT id FROM items ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    }
+
+    /// Gives the store a new lineage id (after a restore), so every follower rebuilds from
+    /// it instead of trusting change numbers it saw in another history.
+    pub fn new_lineage(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(conn
+            .prepare_cached(
+                "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'store_id' \
+                 RETURNING value",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Runs SQLite's `PRAGMA quick_check`: `Ok(())` when the file is sound, else
+    /// [`Error::Backup`] with what SQLite found.
+    pub fn quick_check(&self) -> Result<()> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("PRAGMA quick_check")?;
+        let found = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if found.len() == 1 && found[0] == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Backup(format!(
+                "the database is damaged: {}",
+                found.join("; ")
+            )))
+        }
+    }
+
+    /// Moves everything in the write-ahead log into the database file and empties the log,
+    /// so the file alone holds the store (before it is moved or copied).
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.lock();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the whole store to `target` (which must not exist) while
+    /// other connections go on reading and writing: SQLite's `VACUUM INTO`, one read
+    /// transaction, so the copy is the store as of one moment, compacted.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(Error::Backup(format!(
+                "{} already exists: choose a new file name",
+                target.display()
+            )));
+        }
+        let name = target.to_str().ok_or_else(|| {
+            Error::Backup(format!(
+                "{} is not valid UTF-8: choose a plain path",
+                target.display()
+            ))
+        })?;
+        let conn = self.lock();
+        conn.execute("VACUUM INTO ?1", [name])?;
+        Ok(())
+    }
+
     /// The connection; a panic in another thread while holding it leaves it usable (an open
     /// transaction is rolled back when dropped), so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -617,9 +748,9 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
          when_ts, lang, topics, places, content_hash, guid, sentiment, sentiment_score, \
-         about_police, fingerprint) \
+         about_police, fingerprint, seq) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19)",
+         ?18, ?19, ?20)",
     )?;
     // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
     // stored value.
@@ -627,9 +758,12 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
         "UPDATE items SET url = ?2, title = ?3, body = ?4, author = COALESCE(?5, author), \
          published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
          lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid), \
-         sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15 \
-         WHERE id = ?1",
+         sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15, \
+         seq = ?16 WHERE id = ?1",
     )?;
+    let mut next_seq =
+        tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?;
+    let mut take_seq = || -> Result<i64> { Ok(next_seq.query_row([], |r| r.get(0))?) };
     let mut set_guid =
         tx.prepare_cached("UPDATE items SET guid = ?2 WHERE id = ?1 AND guid IS NULL")?;
     let mut clear_topics = tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?;
@@ -699,6 +833,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
         }
         match existing {
             None => {
+                let seq = take_seq()?;
                 insert.execute(params![
                     id,
                     item.kind.code(),
@@ -719,6 +854,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     sentiment_score,
                     about_police,
                     fingerprint,
+                    seq,
                 ])?;
                 out.stats.inserted += 1;
             }
@@ -742,6 +878,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                 continue;
             }
             Some(_) => {
+                let seq = take_seq()?;
                 update.execute(params![
                     id,
                     item.url,
@@ -758,6 +895,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     sentiment_score,
                     about_police,
                     fingerprint,
+                    seq,
                 ])?;
                 clear_topics.execute([&id])?;
                 out.stats.updated += 1;
@@ -2006,5 +2144,108 @@ mod tests {
         a.tags.sentiment = None;
         store.upsert_items(std::slice::from_ref(&a)).unwrap();
         assert_eq!(store.get_item(&a.id).unwrap().unwrap().tags.sentiment, None);
+    }
+
+    #[test]
+    fn changes_are_numbered_in_order_and_unchanged_items_take_no_number() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.head_seq().unwrap(), 0);
+        let items: Vec<Item> = (1..=3).map(|n| item(n, Some(1_000))).collect();
+        store.upsert_items(&items).unwrap();
+        assert_eq!(store.head_seq().unwrap(), 3);
+        store.upsert_items(&items).unwrap();
+        assert_eq!(
+            store.head_seq().unwrap(),
+            3,
+            "an unchanged item takes no number"
+        );
+
+        let mut second = items[1].clone();
+        second.title.push_str(" (محدث)");
+        store.upsert_items(std::slice::from_ref(&second)).unwrap();
+        assert_eq!(store.head_seq().unwrap(), 4);
+
+        let all = store.changes_after(0, 100).unwrap();
+        let ids: Vec<&str> = all.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, [&items[0].id, &items[2].id, &items[1].id]);
+        assert_eq!(
+            all.last,
+            Some(4),
+            "the updated item appears once, at its new number"
+        );
+
+        let page = store.changes_after(0, 2).unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.last, Some(3));
+        let rest = store.changes_after(3, 2).unwrap();
+        assert_eq!(rest.items.len(), 1);
+        assert_eq!(rest.items[0].title, second.title);
+        let none = store.changes_after(4, 2).unwrap();
+        assert!(none.items.is_empty());
+        assert_eq!(none.last, None);
+    }
+
+    #[test]
+    fn failed_batch_takes_no_number() {
+        let store = Store::open_in_memory().unwrap();
+        store.upsert_items(&[item(1, None)]).unwrap();
+        {
+            let conn = store.lock();
+            conn.execute_batch(
+                "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON fetch_state \
+                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        }
+        let state = FetchState {
+            source: "boom".into(),
+            ..FetchState::default()
+        };
+        assert!(store.commit_batch(&[item(2, None)], &[state]).is_err());
+        assert_eq!(store.head_seq().unwrap(), 1);
+        assert_eq!(store.changes_after(0, 10).unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn new_lineage_changes_the_store_id_only() {
+        let store = Store::open_in_memory().unwrap();
+        store.upsert_items(&[item(1, None)]).unwrap();
+        let before = store.store_id().unwrap();
+        assert_eq!(before.len(), 32);
+        let after = store.new_lineage().unwrap();
+        assert_ne!(before, after);
+        assert_eq!(store.store_id().unwrap(), after);
+        assert_eq!(store.head_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn backup_is_a_consistent_copy_taken_while_the_store_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("live")).unwrap();
+        let items: Vec<Item> = (1..=20).map(|n| item(n, Some(1_000))).collect();
+        store.upsert_items(&items).unwrap();
+        let copy_dir = dir.path().join("copy");
+        std::fs::create_dir_all(&copy_dir).unwrap();
+        store.backup_to(&copy_dir.join(DB_FILE)).unwrap();
+        // The live store goes on being written.
+        store.upsert_items(&[item(21, None)]).unwrap();
+        let copy = Store::open(&copy_dir).unwrap();
+        assert_eq!(copy.item_ids().unwrap().len(), 20);
+        assert_eq!(copy.head_seq().unwrap(), 20);
+        assert_eq!(copy.store_id().unwrap(), store.store_id().unwrap());
+        let err = store.backup_to(&copy_dir.join(DB_FILE)).unwrap_err();
+        assert!(err.to_string().contains("already exists"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_store_file_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let _store = Store::open(&data).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join(DB_FILE)), 0o600);
     }
 }

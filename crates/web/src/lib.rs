@@ -11,7 +11,7 @@
 //! | `GET /item/{id}` | one item as stored: text, tags, sentiment, police flag, link to the original |
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
-//! | `GET /healthz` | `ok` when the store and the index answer |
+//! | `GET /healthz` | JSON: items, the store's and the index's change numbers and the lag; 503 when the index is more than [`HEALTHY_LAG`] changes behind |
 //!
 //! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
 
@@ -30,7 +30,7 @@ use chrono::{NaiveDate, Utc};
 use rasd_core::{Config, Lang, Polarity};
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
 use rasd_store::Store;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -309,13 +309,59 @@ async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::St
     Ok(Json(status))
 }
 
-async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.status())
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok("ok")
+/// How far the index lags behind the store, for `/healthz` and `rasd status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexLag {
+    /// The store's latest change number.
+    pub store_seq: u64,
+    /// The last change the index applied (`None`: it records none, or another store's).
+    pub index_seq: Option<u64>,
+    /// Changes not yet searchable.
+    pub lag: u64,
+}
+
+/// Compares the index's record of what it applied with the store's latest change.
+pub fn index_lag(store: &Store, index: &SearchIndex) -> anyhow::Result<IndexLag> {
+    let store_seq = store.head_seq()?;
+    let store_id = store.store_id()?;
+    let index_seq = index
+        .applied()?
+        .filter(|m| m.store_id == store_id)
+        .map(|m| m.seq);
+    Ok(IndexLag {
+        store_seq,
+        index_seq,
+        lag: store_seq.saturating_sub(index_seq.unwrap_or(0)),
+    })
+}
+
+/// Changes the index may be behind the store and still be healthy: the writer applies them
+/// after every stored batch, a page of this many at a time.
+pub const HEALTHY_LAG: u64 = 1000;
+
+async fn healthz(State(state): State<AppState>) -> Result<Response> {
+    let (store, index) = (state.store.clone(), state.index.clone());
+    let (items, lag) = tokio::task::spawn_blocking(move || {
+        let items = store.status()?.items;
+        anyhow::Ok((items, index_lag(&store, &index)?))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let healthy = lag.lag <= HEALTHY_LAG;
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "index_behind" },
+        "items": items,
+        "store_seq": lag.store_seq,
+        "index_seq": lag.index_seq,
+        "index_lag": lag.lag,
+    });
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok((code, Json(body)).into_response())
 }
 
 #[cfg(test)]

@@ -76,7 +76,11 @@ fn state() -> AppState {
     store.upsert_items(&items).unwrap();
     let mut w = index.writer().unwrap();
     w.index_items(&items).unwrap();
-    w.commit().unwrap();
+    w.commit_applied(rasd_search::AppliedMark {
+        store_id: store.store_id().unwrap(),
+        seq: store.head_seq().unwrap(),
+    })
+    .unwrap();
     AppState {
         store: Arc::new(store),
         index: Arc::new(index),
@@ -141,7 +145,14 @@ async fn search_page_is_rtl_and_escapes_the_query() {
 #[tokio::test]
 async fn health_status_and_digest_answer() {
     let (status, body) = get("/healthz").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["items"], 4);
+    assert_eq!(
+        (v["store_seq"].as_u64(), v["index_lag"].as_u64()),
+        (Some(4), Some(0))
+    );
     let (status, body) = get("/api/status").await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -361,4 +372,37 @@ async fn served_on_loopback_the_api_filters_by_police_and_sentiment() {
     assert_eq!(v["hits"][0]["about_police"], true);
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn health_is_503_while_the_index_is_far_behind_the_store() {
+    let config = Config::from_texts(Path::new("cfg"), ["", "", TOPICS, PLACES, ""]).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let items: Vec<Item> = (0..=HEALTHY_LAG)
+        .map(|n| {
+            Item::new(
+                "s1",
+                &format!("https://example.jo/n/{n}"),
+                &format!("خبر رقم {n}"),
+                "نص",
+                Utc::now(),
+            )
+        })
+        .collect();
+    store.upsert_items(&items).unwrap();
+    let state = AppState {
+        store: Arc::new(store),
+        index: Arc::new(SearchIndex::create_in_ram().unwrap()),
+        config: Arc::new(config),
+    };
+    let resp = app(state)
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["status"], "index_behind");
+    assert_eq!(v["index_lag"].as_u64(), Some(HEALTHY_LAG + 1));
+    assert!(v["index_seq"].is_null());
 }
