@@ -428,6 +428,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let index = SearchIndex::open_or_create(&dir.join("search"))?;
+            if let Ok(store) = open_store_existing(&dir)
+                && let Ok(lag) = pipeline::index_lag(&store, &index)
+                && lag.lag > 0
+            {
+                eprintln!(
+                    "note: the index is {} changes behind the store; the newest items may be \
+                     missing until rasd next writes to this folder (or `rasd reindex`)",
+                    lag.lag
+                );
+            }
             let lang = match lang.as_deref() {
                 None => None,
                 Some(code @ ("ar" | "en" | "other")) => Some(Lang::from_code(code)),
@@ -527,8 +537,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match action {
                 None => {
                     let dir = data_dir(&cli.data_dir, &config);
+                    // Record the configured sources only when no other rasd holds the
+                    // folder; a running daemon's record is shown as it is.
+                    let lock = match rasd_store::DataLock::acquire(&dir, "rasd sources") {
+                        Ok(lock) => Some(lock),
+                        Err(rasd_store::Error::Locked { .. }) => None,
+                        Err(e) => return Err(e.into()),
+                    };
                     let store = Store::open(&dir)?;
-                    tools::sources_list(&store, &config, *json)
+                    if lock.is_some() {
+                        store
+                            .record_sources(&config.sources)
+                            .context("cannot record the configured sources")?;
+                    } else {
+                        eprintln!(
+                            "another rasd holds {}: showing the sources as it recorded them",
+                            dir.display()
+                        );
+                    }
+                    tools::sources_list(&store, *json)
                 }
                 Some(SourcesAction::Import { file }) => tools::sources_import(file, &config),
                 Some(SourcesAction::Export) => {

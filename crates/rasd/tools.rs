@@ -129,8 +129,7 @@ pub fn bench_extraction(pages: Option<&Path>, truth: Option<&Path>) -> anyhow::R
 }
 
 /// `rasd sources [--json]`: each configured source's health.
-pub fn sources_list(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
-    store.record_sources(&config.sources)?;
+pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
     let health = store.source_health()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&health)?);

@@ -315,3 +315,85 @@ fn retag_applies_edited_rules_to_stored_items() {
         "{status}"
     );
 }
+
+#[test]
+fn backup_restores_into_a_fresh_folder_and_a_copied_store_is_indexed_at_the_next_start() {
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup");
+    let out = stdout(&rasd_ok(&d.args(&["backup", backup.to_str().unwrap()])));
+    assert!(out.contains("backed up"), "{out}");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("rasd-backup.json")).unwrap())
+            .unwrap();
+    let items = manifest["items"].as_u64().unwrap();
+    assert!(items >= 300, "{manifest}");
+
+    // `rasd restore` into a fresh folder: the index is rebuilt from the store.
+    let fresh = dir.path().join("fresh");
+    let (cfg, fresh_s) = (d.config(), fresh.to_str().unwrap());
+    let out = stdout(&rasd_ok(&[
+        "--config",
+        cfg,
+        "--data-dir",
+        fresh_s,
+        "restore",
+        backup.to_str().unwrap(),
+    ]));
+    assert!(out.contains(&format!("restored {items} items")), "{out}");
+    let search = |data: &str| -> Value {
+        serde_json::from_str(&stdout(&rasd_ok(&[
+            "--config",
+            cfg,
+            "--data-dir",
+            data,
+            "search",
+            "--json",
+            "--",
+            KNOWN_AR_TITLE,
+        ])))
+        .unwrap()
+    };
+    assert_eq!(search(fresh_s)["hits"][0]["title"], KNOWN_AR_TITLE);
+    rasd_ok(&["--config", cfg, "--data-dir", fresh_s, "verify"]);
+    // A second restore over it needs --force.
+    let again = super::util::rasd()
+        .args(["--config", cfg, "--data-dir", fresh_s, "restore"])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(super::util::stderr(&again).contains("--force"));
+
+    // The store file copied by hand (as with sqlite3 .backup) into a folder whose index is
+    // empty: the next command that writes brings the index up, no `reindex` typed.
+    let by_hand = dir.path().join("by-hand");
+    std::fs::create_dir_all(by_hand.join("search")).unwrap();
+    std::fs::copy(backup.join("rasd.sqlite"), by_hand.join("rasd.sqlite")).unwrap();
+    let quiet = dir.path().join("quiet-config");
+    super::util::copy_config(std::path::Path::new(cfg), &quiet);
+    std::fs::write(quiet.join("sources.toml"), "").unwrap();
+    let (quiet_s, by_hand_s) = (quiet.to_str().unwrap(), by_hand.to_str().unwrap());
+    let status: Value = serde_json::from_str(&stdout(&rasd_ok(&[
+        "--config",
+        quiet_s,
+        "--data-dir",
+        by_hand_s,
+        "status",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(status["index"], Value::Null, "no index yet: {status}");
+    rasd_ok(&["--config", quiet_s, "--data-dir", by_hand_s, "fetch"]);
+    let status: Value = serde_json::from_str(&stdout(&rasd_ok(&[
+        "--config",
+        quiet_s,
+        "--data-dir",
+        by_hand_s,
+        "status",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(status["index"]["lag"], 0, "{status}");
+    assert_eq!(search(by_hand_s)["hits"][0]["title"], KNOWN_AR_TITLE);
+}

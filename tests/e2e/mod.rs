@@ -1,5 +1,6 @@
 mod classify;
 mod config;
+mod crash;
 mod daemon;
 mod demo;
 mod fetch;
