@@ -102,6 +102,9 @@ async fn hand_over_due(store: &Arc<rasd_store::Store>, tx: &mpsc::Sender<String>
 /// Runs the daemon until Ctrl-C/SIGTERM.
 pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
     let pipeline = Pipeline::open(config.clone(), data_dir)?;
+    for note in crate::not_yet_acted_on(&config) {
+        tracing::warn!("Not yet: {note}.");
+    }
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -318,6 +318,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// Settings that are read and checked but that nothing acts on yet: said by `check-config`
+/// and logged as warnings when the daemon or the demo starts, so no one relies on them.
+pub(crate) fn not_yet_acted_on(config: &Config) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !config.alerts.is_empty() {
+        notes.push(format!(
+            "alerts.toml's {} alert rules are checked, but no alert is evaluated or sent yet",
+            config.alerts.len()
+        ));
+    }
+    if config.settings.mail.enabled {
+        notes.push(
+            "[mail] enabled = true has no effect yet: Rasd sends no mail (read the digest on \
+             the web page or in the data folder's digests/)"
+                .into(),
+        );
+    }
+    notes
+}
+
 fn load_config(dir: &Path) -> anyhow::Result<Config> {
     Config::load(dir).map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -350,6 +370,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c.places.len(),
                 c.alerts.len()
             );
+            for note in not_yet_acted_on(&c) {
+                println!("not yet: {note}");
+            }
             Ok(())
         }
         Command::Run => {

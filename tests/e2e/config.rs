@@ -9,6 +9,28 @@ fn shipped_config_is_valid() {
     let text = stdout(&out);
     assert!(text.contains("ok"), "{text}");
     assert!(text.contains("18 topics"), "{text}");
+    // The shipped alert rules are checked but nothing evaluates them yet: said, not hidden.
+    assert!(
+        text.contains("not yet: alerts.toml's") && text.contains("no alert is evaluated"),
+        "{text}"
+    );
+}
+
+#[test]
+fn mail_that_sends_nothing_is_not_called_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_config(&shipped_config(), dir.path());
+    std::fs::write(
+        dir.path().join("rasd.toml"),
+        "[mail]\nenabled = true\nsmtp_host = \"127.0.0.1\"\nfrom = \"rasd@example.jo\"\nto = [\"office@example.jo\"]\n",
+    )
+    .unwrap();
+    let out = rasd_ok(&["check-config", dir.path().to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("not yet: [mail] enabled = true has no effect"),
+        "{text}"
+    );
 }
 
 #[test]
