@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 pub use facets::Facets;
 pub use index::{DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults};
-pub use query::SearchQuery;
+pub use query::{MAX_QUERY_CHARS, MAX_QUERY_DEPTH, SearchQuery};
 pub use schema::SCHEMA_TAG;
 
 /// What can go wrong in the search crate.
