@@ -91,3 +91,53 @@ fn missing_config_folder_says_what_to_pass() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--config"), "{}", stderr(&out));
 }
+
+#[test]
+fn every_problem_of_every_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_config(&shipped_config(), dir.path());
+    std::fs::write(
+        dir.path().join("rasd.toml"),
+        "[fetch]\nuser_agent = \"Rasd\\r\\nX-Injected: 1\"\nmax_body_bytes = 0\ntimeout = \"1000d\"\n",
+    )
+    .unwrap();
+    let path = dir.path().join("sources.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "\n[[source]]\nid = \"local-files\"\nname = \"Files\"\nkind = \"site\"\nurl = \"file:///var/news/\"\n\
+         \n[[source]]\nid = \"typo\"\nname = \"Typo\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n",
+    );
+    let file_line = text.lines().count() - 7;
+    let typo_line = text.lines().count();
+    std::fs::write(&path, text).unwrap();
+    let path = dir.path().join("alerts.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[[rule]]\nid = \"three\"\nname = \"Three\"\nmin_items = \"three\"\n");
+    let rule_line = text.lines().count();
+    std::fs::write(&path, text).unwrap();
+
+    let out = rasd()
+        .args(["check-config", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("6 problems in the config"), "{err}");
+    for (place, what) in [
+        ("rasd.toml:2:".to_string(), "HTTP header"),
+        ("rasd.toml:3:".to_string(), "from 1024"),
+        ("rasd.toml:4:".to_string(), "at most \"10m\""),
+        (format!("sources.toml:{file_line}:"), "file://"),
+        (
+            format!("sources.toml:{typo_line}:"),
+            "did you mean `interval`",
+        ),
+        (format!("alerts.toml:{rule_line}:"), "whole number"),
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&place))
+            .unwrap_or_else(|| panic!("no problem at {place}: {err}"));
+        assert!(line.contains(what), "{line}");
+    }
+}

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 use crate::duration::Interval;
 use crate::error::{Error, Result};
@@ -126,6 +127,119 @@ fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
 }
 
+// Values that would parse but break fetching at run time are refused while parsing, so
+// the message carries the line. A new bounded key needs only its `deserialize_with`.
+
+/// A poll interval, backoff, alert window or cooldown: 1 minute to 30 days.
+fn de_poll_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+    de_interval_in::<D, 60, { 30 * 86_400 }>(d)
+}
+
+/// [`de_poll_interval`] for an optional key.
+fn de_opt_poll_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Interval>, D::Error> {
+    de_poll_interval(d).map(Some)
+}
+
+/// A request or connect timeout: 1 second to 10 minutes.
+fn de_request_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+    de_interval_in::<D, 1, 600>(d)
+}
+
+/// An interval of `MIN` to `MAX` seconds.
+fn de_interval_in<'de, D: Deserializer<'de>, const MIN: u64, const MAX: u64>(
+    d: D,
+) -> Result<Interval, D::Error> {
+    let v = Interval::deserialize(d)?;
+    let (min, max) = (Interval::from_secs(MIN), Interval::from_secs(MAX));
+    if v < min {
+        Err(serde::de::Error::custom(format!(
+            "\"{v}\" is too short: write at least \"{min}\" (and at most \"{max}\")"
+        )))
+    } else if v > max {
+        Err(serde::de::Error::custom(format!(
+            "\"{v}\" is too long: write at most \"{max}\" (and at least \"{min}\")"
+        )))
+    } else {
+        Ok(v)
+    }
+}
+
+/// A whole number from `MIN` to `MAX`.
+fn de_number_in<'de, D, T, const MIN: u64, const MAX: u64>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Copy + Into<u64>,
+{
+    let v = T::deserialize(d)?;
+    if (MIN..=MAX).contains(&v.into()) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{} is out of range: write a whole number from {MIN} to {MAX}",
+            v.into()
+        )))
+    }
+}
+
+/// A value sent as an HTTP header (the User-Agent and the contact in it): one line of
+/// printable ASCII, not empty, at most 256 characters.
+fn de_header_value<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    match header_problem(&s) {
+        None => Ok(s),
+        Some(why) => Err(serde::de::Error::custom(format!(
+            "{s:?} cannot be sent as an HTTP header: {why}; write one line of plain ASCII, \
+             such as \"Rasd/0.1\" or \"media-office@example.jo\""
+        ))),
+    }
+}
+
+/// Why `s` cannot be an HTTP header value, if it cannot.
+fn header_problem(s: &str) -> Option<String> {
+    if s.trim().is_empty() {
+        return Some("it is empty".to_string());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "it holds the control character {c:?} (a line break would end the header early)"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| !c.is_ascii()) {
+        return Some(format!("{c:?} is not ASCII"));
+    }
+    if s.len() > 256 {
+        return Some(format!("it is {} characters long (at most 256)", s.len()));
+    }
+    None
+}
+
+/// Text that goes into a mail header or an SMTP command: no line breaks or other control
+/// characters.
+fn de_one_line<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    check_one_line(&s).map_err(serde::de::Error::custom)?;
+    Ok(s)
+}
+
+/// [`de_one_line`] for each entry of a list.
+fn de_one_line_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = Vec::<String>::deserialize(d)?;
+    for s in &v {
+        check_one_line(s).map_err(serde::de::Error::custom)?;
+    }
+    Ok(v)
+}
+
+fn check_one_line(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "{s:?} holds the control character {c:?}, which would break the mail header: \
+             write it on one line, such as \"rasd@example.jo\""
+        )),
+    }
+}
+
 /// `[server]` in `rasd.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -165,14 +279,22 @@ pub struct ScheduleSettings {
     /// (`sec min hour day month weekday`), in the configured time zone.
     #[serde(default = "default_digest_cron", deserialize_with = "de_cron")]
     pub digest: String,
-    /// How often a source is polled when it does not say.
-    #[serde(default = "default_interval")]
+    /// How often a source is polled when it does not say (1m to 30d).
+    #[serde(default = "default_interval", deserialize_with = "de_poll_interval")]
     pub default_interval: Interval,
-    /// Sources that publish often are polled more often, but never more often than this.
-    #[serde(default = "default_min_interval")]
+    /// Sources that publish often are polled more often, but never more often than this
+    /// (1m to 30d).
+    #[serde(
+        default = "default_min_interval",
+        deserialize_with = "de_poll_interval"
+    )]
     pub min_interval: Interval,
-    /// Sources that publish rarely are polled less often, but at least this often.
-    #[serde(default = "default_max_interval")]
+    /// Sources that publish rarely are polled less often, but at least this often (1m to
+    /// 30d).
+    #[serde(
+        default = "default_max_interval",
+        deserialize_with = "de_poll_interval"
+    )]
     pub max_interval: Interval,
 }
 
@@ -225,39 +347,59 @@ fn de_cron<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FetchSettings {
-    /// The User-Agent sent with every request; the contact is appended.
-    #[serde(default = "default_user_agent")]
+    /// The User-Agent sent with every request; the contact is appended. One line of
+    /// printable ASCII (it is an HTTP header), at most 256 characters.
+    #[serde(default = "default_user_agent", deserialize_with = "de_header_value")]
     pub user_agent: String,
-    /// How site owners can reach the operator (an e-mail address or URL).
-    #[serde(default = "default_contact")]
+    /// How site owners can reach the operator (an e-mail address or URL); sent in the
+    /// User-Agent header, so the same rules apply.
+    #[serde(default = "default_contact", deserialize_with = "de_header_value")]
     pub contact: String,
-    /// Give up on a request after this long.
-    #[serde(default = "default_timeout")]
+    /// Give up on a request after this long (1s to 10m).
+    #[serde(default = "default_timeout", deserialize_with = "de_request_timeout")]
     pub timeout: Interval,
-    /// Refuse response bodies larger than this many bytes.
-    #[serde(default = "default_max_body")]
+    /// Refuse response bodies larger than this many bytes (1 KiB to 1 GiB).
+    #[serde(
+        default = "default_max_body",
+        deserialize_with = "de_number_in::<_, u64, 1024, 1_073_741_824>"
+    )]
     pub max_body_bytes: u64,
-    /// Follow at most this many redirects.
-    #[serde(default = "default_max_redirects")]
+    /// Follow at most this many redirects (0 to 20).
+    #[serde(
+        default = "default_max_redirects",
+        deserialize_with = "de_number_in::<_, u32, 0, 20>"
+    )]
     pub max_redirects: u32,
-    /// How many sources are fetched at once.
-    #[serde(default = "default_concurrency")]
+    /// How many sources are fetched at once (1 to 64).
+    #[serde(
+        default = "default_concurrency",
+        deserialize_with = "de_number_in::<_, u32, 1, 64>"
+    )]
     pub concurrency: u32,
-    /// Give up connecting after this long (at most `timeout`).
-    #[serde(default = "default_connect_timeout")]
+    /// Give up connecting after this long (1s to 10m, and at most `timeout`).
+    #[serde(
+        default = "default_connect_timeout",
+        deserialize_with = "de_request_timeout"
+    )]
     pub connect_timeout: Interval,
-    /// At most this many requests to one host at the same time.
-    #[serde(default = "default_per_host_concurrency")]
+    /// At most this many requests to one host at the same time (1 to 16).
+    #[serde(
+        default = "default_per_host_concurrency",
+        deserialize_with = "de_number_in::<_, u32, 1, 16>"
+    )]
     pub per_host_concurrency: u32,
     /// At least this long between two requests to one host (a site's robots.txt
-    /// `Crawl-delay` can make it longer).
-    #[serde(default = "default_per_host_delay")]
+    /// `Crawl-delay` can make it longer); at most 10m.
+    #[serde(
+        default = "default_per_host_delay",
+        deserialize_with = "de_interval_in::<_, 1, 600>"
+    )]
     pub per_host_delay: Interval,
     /// Honour robots.txt (keep this on for sites you do not run).
     #[serde(default = "default_true")]
     pub respect_robots: bool,
-    /// A failing source waits longer after each failure, up to this long.
-    #[serde(default = "default_max_backoff")]
+    /// A failing source waits longer after each failure, up to this long (1m to 30d).
+    #[serde(default = "default_max_backoff", deserialize_with = "de_poll_interval")]
     pub max_backoff: Interval,
 }
 
@@ -318,16 +460,19 @@ pub struct MailSettings {
     #[serde(default)]
     pub enabled: bool,
     /// SMTP server host.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_one_line")]
     pub smtp_host: String,
-    /// SMTP server port.
-    #[serde(default = "default_smtp_port")]
+    /// SMTP server port (1 to 65535).
+    #[serde(
+        default = "default_smtp_port",
+        deserialize_with = "de_number_in::<_, u16, 1, 65535>"
+    )]
     pub smtp_port: u16,
-    /// Sender address.
-    #[serde(default)]
+    /// Sender address (a mail header: one line).
+    #[serde(default, deserialize_with = "de_one_line")]
     pub from: String,
-    /// Digest recipients.
-    #[serde(default)]
+    /// Digest recipients (mail headers: one line each).
+    #[serde(default, deserialize_with = "de_one_line_list")]
     pub to: Vec<String>,
 }
 
@@ -435,16 +580,16 @@ pub struct SourceConfig {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// `feed` or `form_export`.
+    /// `feed`, `site` or `form_export`.
     pub kind: SourceKind,
-    /// Where to fetch it: an `http://` or `https://` URL (or `file://` for a form export).
+    /// Where to fetch it: an `http://` or `https://` URL (`file://` only for a form export).
     #[serde(deserialize_with = "de_url")]
     pub url: String,
     /// The language the source publishes in, as a hint: `ar` or `en`.
     #[serde(default)]
     pub lang: Option<Lang>,
-    /// How often to poll it; `[schedule] default_interval` when absent.
-    #[serde(default)]
+    /// How often to poll it (1m to 30d); `[schedule] default_interval` when absent.
+    #[serde(default, deserialize_with = "de_opt_poll_interval")]
     pub interval: Option<Interval>,
     /// When to fetch the linked page for the full text (feeds only).
     #[serde(default)]
@@ -465,8 +610,8 @@ pub struct SourceConfig {
     /// `"h3.title a"`.
     #[serde(default)]
     pub link_selector: Option<String>,
-    /// Sites: a sitemap or news sitemap to read article links from.
-    #[serde(default, deserialize_with = "de_opt_url")]
+    /// Sites: a sitemap or news sitemap to read article links from (http or https).
+    #[serde(default, deserialize_with = "de_opt_web_url")]
     pub sitemap: Option<String>,
 }
 
@@ -623,17 +768,17 @@ pub struct AlertRule {
     /// Fire when at least this many matching items arrive within `window`.
     #[serde(default = "default_min_items")]
     pub min_items: u32,
-    /// The window items are counted in.
-    #[serde(default = "default_window")]
+    /// The window items are counted in (1m to 30d).
+    #[serde(default = "default_window", deserialize_with = "de_poll_interval")]
     pub window: Interval,
-    /// Do not fire the same rule again within this time.
-    #[serde(default = "default_cooldown")]
+    /// Do not fire the same rule again within this time (1m to 30d).
+    #[serde(default = "default_cooldown", deserialize_with = "de_poll_interval")]
     pub cooldown: Interval,
     /// Where to send it: `email` and/or `webhook`.
     #[serde(default)]
     pub channels: Vec<AlertChannel>,
-    /// The webhook to post to, when `webhook` is a channel.
-    #[serde(default, deserialize_with = "de_opt_url")]
+    /// The webhook to post to, when `webhook` is a channel (http or https).
+    #[serde(default, deserialize_with = "de_opt_web_url")]
     pub webhook_url: Option<String>,
 }
 
@@ -657,8 +802,16 @@ fn default_cooldown() -> Interval {
     Interval::from_secs(6 * 3600)
 }
 
-fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    de_url(d).map(Some)
+/// An `http://` or `https://` URL (no `file://`: sitemaps and webhooks are on the web).
+fn de_opt_web_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match url::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(Some(s)),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid URL {s:?}: write an absolute http:// or https:// address, \
+             such as \"https://example.jo/sitemap.xml\""
+        ))),
+    }
 }
 
 fn de_urls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -755,20 +908,210 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Parses one file, turning a TOML or schema error into a [`ConfigError`] with its line.
+/// Parses one file and reports every problem in it, each with its line.
+///
+/// serde stops at the first error, so after each one the entry it points at (a key, or an
+/// array element such as one `[[source]]`) is taken out of the parsed document and the rest
+/// is read again: one bad key cannot hide another, nor one bad source the next. Returns
+/// what could be read without the bad entries (`None` when nothing could); the caller knows
+/// from `problems` whether anything was left out. A TOML syntax error leaves the document
+/// unreliable: the syntax errors (the first of each line) are all that is reported for that
+/// file.
 fn parse<T: DeserializeOwned>(file: &Path, text: &str, problems: &mut Problems) -> Option<T> {
-    match toml::from_str::<T>(text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            problems.push(file, text, e.span(), explain(e.message()));
-            None
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        let mut lines = HashSet::new();
+        for e in syntax {
+            if lines.insert(e.span().map(|s| line_of(text, s.start))) {
+                problems.push(
+                    file,
+                    text,
+                    e.span(),
+                    format!(
+                        "{}: this is not valid TOML; write key = value, with text in \
+                         \"quotes\" and lists in [brackets]",
+                        e.message().trim()
+                    ),
+                );
+            }
+        }
+        return None;
+    }
+    let span = root.span();
+    let mut doc = Spanned::new(span, DeValue::Table(root.into_inner()));
+    // (start of the table's span, key) of every key taken out, so the "missing field"
+    // that follows from taking out a required key is not reported a second time.
+    let mut taken: Vec<(usize, String)> = Vec::new();
+    loop {
+        let e = match T::deserialize(ValueDeserializer::from(doc.clone())) {
+            Ok(v) => return Some(v),
+            Err(e) => e,
+        };
+        let at = e.span().map(|s| s.start);
+        let path = at.map(|pos| path_to(&doc, pos)).unwrap_or_default();
+        let message = e.message().trim();
+        let follows = missing_key(message)
+            .is_some_and(|key| at.is_some_and(|pos| taken.contains(&(pos, key.to_string()))));
+        if !follows {
+            problems.push(file, text, e.span(), describe(&doc, &path, message));
+        }
+        match take(&mut doc, &path) {
+            Some(Some(t)) => taken.push(t),
+            Some(None) => {}
+            None => return None,
         }
     }
 }
 
-/// Adds a "did you mean" to serde's unknown-field message.
+/// One step from a document's root towards a value.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A key of a table.
+    Key(String),
+    /// An element of an array (one `[[source]]`).
+    Index(usize),
+}
+
+/// The path to the deepest key or array element whose key or value holds byte `pos`.
+fn path_to(value: &Spanned<DeValue<'_>>, pos: usize) -> Vec<Step> {
+    let mut best = Vec::new();
+    let mut consider = |step: Step, here: bool, child: &Spanned<DeValue<'_>>| {
+        let below = path_to(child, pos);
+        if here || !below.is_empty() {
+            let mut path = vec![step];
+            path.extend(below);
+            if path.len() > best.len() {
+                best = path;
+            }
+        }
+    };
+    match value.get_ref() {
+        DeValue::Table(table) => {
+            for (key, child) in table.iter() {
+                let here = key.span().contains(&pos) || child.span().contains(&pos);
+                consider(Step::Key(key.get_ref().to_string()), here, child);
+            }
+        }
+        DeValue::Array(array) => {
+            for (i, child) in array.iter().enumerate() {
+                consider(Step::Index(i), child.span().contains(&pos), child);
+            }
+        }
+        _ => {}
+    }
+    best
+}
+
+/// Takes the entry at `path` out of `doc`: `None` when the path is empty (nothing to take
+/// out: the problem is the document itself); else the start of the parent table's span and
+/// the key, when a key was taken out.
+fn take(doc: &mut Spanned<DeValue<'_>>, path: &[Step]) -> Option<Option<(usize, String)>> {
+    let (last, parents) = path.split_last()?;
+    let mut parent = doc;
+    for step in parents {
+        parent = match (step, parent.get_mut()) {
+            (Step::Key(k), DeValue::Table(t)) => t.get_mut(k.as_str())?,
+            (Step::Index(i), DeValue::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    let start = parent.span().start;
+    match (last, parent.get_mut()) {
+        (Step::Key(k), DeValue::Table(t)) => {
+            t.remove(k.as_str())?;
+            Some(Some((start, k.clone())))
+        }
+        (Step::Index(i), DeValue::Array(a)) => {
+            let mut rest = DeArray::new();
+            for (j, v) in a.iter().enumerate() {
+                if j != *i {
+                    rest.push(v.clone());
+                }
+            }
+            *a = rest;
+            Some(None)
+        }
+        _ => None,
+    }
+}
+
+/// `message` with where it is (`[fetch] timeout`, `source "petra" url`) and a hint.
+fn describe(doc: &Spanned<DeValue<'_>>, path: &[Step], message: &str) -> String {
+    // An unknown key is named in the message: say where it is, not which it is.
+    let path = if message.starts_with("unknown field") {
+        &path[..path.len().saturating_sub(1)]
+    } else {
+        path
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut node = Some(doc);
+    for (i, step) in path.iter().enumerate() {
+        let child = node.and_then(|n| match (step, n.get_ref()) {
+            (Step::Key(k), DeValue::Table(t)) => t.get(k.as_str()),
+            (Step::Index(j), DeValue::Array(a)) => a.get(*j),
+            _ => None,
+        });
+        match step {
+            Step::Key(k) => {
+                let is_table = child.is_some_and(|c| c.get_ref().is_table());
+                if is_table && i + 1 < path.len() {
+                    parts.push(format!("[{k}]"));
+                } else {
+                    parts.push(k.clone());
+                }
+            }
+            Step::Index(j) => {
+                let id = child
+                    .and_then(|c| c.get_ref().as_table())
+                    .and_then(|t| t.get("id"))
+                    .and_then(|v| v.get_ref().as_str());
+                let last = parts.pop().unwrap_or_default();
+                parts.push(match id {
+                    Some(id) => format!("{last} {id:?}"),
+                    None => format!("{last} #{}", j + 1),
+                });
+            }
+        }
+        node = child;
+    }
+    let message = explain(message);
+    if parts.is_empty() {
+        message
+    } else {
+        format!("{}: {message}", parts.join(" "))
+    }
+}
+
+/// The key of a "missing field `key`" message.
+fn missing_key(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")?
+        .split_once('`')
+        .map(|(key, _)| key)
+}
+
+/// Adds what to write to serde's messages: a "did you mean" for an unknown key, the key to
+/// add for a missing one, the form expected for a value of the wrong type.
 fn explain(message: &str) -> String {
     let message = message.trim().to_string();
+    if let Some(key) = missing_key(&message) {
+        return format!("{message}: add {key} = ... to this table");
+    }
+    if message.starts_with("unknown variant") {
+        return format!("{message}: write one of those, in quotes");
+    }
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        let form = match message.rsplit_once(", expected ").map(|(_, e)| e) {
+            Some("a string") => "text in \"quotes\"".to_string(),
+            Some("a boolean") => "true or false".to_string(),
+            Some("u8" | "u16" | "u32" | "u64") => "a whole number without quotes".to_string(),
+            Some("f32" | "f64") => "a number without quotes".to_string(),
+            Some("a sequence") => "a list in [brackets]".to_string(),
+            Some(other) => other.to_string(),
+            None => return message,
+        };
+        return format!("{message}: write {form}");
+    }
     let Some(rest) = message.strip_prefix("unknown field `") else {
         return message;
     };
@@ -861,51 +1204,73 @@ impl Config {
                 Err(source) => return Err(Error::Io { path, source }),
             }
         }
-        if !problems.0.is_empty() {
-            return Err(Error::Config(problems.0));
-        }
-        Config::from_texts(dir, [&texts[0], &texts[1], &texts[2], &texts[3], &texts[4]])
+        // A missing file is one problem; the others are still checked.
+        Config::check_texts(
+            dir,
+            [&texts[0], &texts[1], &texts[2], &texts[3], &texts[4]],
+            problems,
+        )
     }
 
     /// Validates the five files' texts, given in the order of [`FILES`]; `dir` names them in
     /// messages.
     pub fn from_texts(dir: &Path, texts: [&str; 5]) -> Result<Config> {
+        Config::check_texts(dir, texts, Problems(Vec::new()))
+    }
+
+    /// [`Config::from_texts`], adding to problems already found.
+    fn check_texts(dir: &Path, texts: [&str; 5], mut p: Problems) -> Result<Config> {
         let [rasd, sources, topics, places, alerts] = texts;
         let path = |i: usize| dir.join(FILES[i]);
-        let mut p = Problems(Vec::new());
 
+        // What parsed of each file (bad entries taken out), and whether it parsed whole:
+        // checks within a file run on what parsed; checks that another entry or file could
+        // spoil (defaults standing in for bad keys, ids taken out) only on whole files.
+        let before = p.0.len();
         let settings = parse::<Settings>(&path(0), rasd, &mut p);
+        let settings_whole = p.0.len() == before;
         let sources_file = parse::<SourcesFile>(&path(1), sources, &mut p);
+        let before = p.0.len();
         let topics_file = parse::<TopicsFile>(&path(2), topics, &mut p);
+        let topics_whole = p.0.len() == before;
+        let before = p.0.len();
         let places_file = parse::<PlacesFile>(&path(3), places, &mut p);
+        let places_whole = p.0.len() == before;
         let alerts_file = parse::<AlertsFile>(&path(4), alerts, &mut p);
 
-        if let Some(st) = &settings
+        if let Some(st) = settings.as_ref().filter(|_| settings_whole)
             && st.schedule.min_interval > st.schedule.max_interval
         {
             p.push(
                 &path(0),
                 rasd,
-                None,
+                key_span(rasd, &["schedule", "min_interval"]),
                 format!(
                     "[schedule] min_interval ({}) is longer than max_interval ({}): make min_interval the shorter one",
                     st.schedule.min_interval, st.schedule.max_interval
                 ),
             );
         }
+        if let Some(st) = settings.as_ref().filter(|_| settings_whole) {
+            check_settings(st, &path(0), rasd, &mut p);
+        }
         if let Some(f) = &sources_file {
             check_unique("source", &f.source, |s| &s.id, &path(1), sources, &mut p);
             for s in &f.source {
                 let src = s.get_ref();
-                if src.kind == SourceKind::Feed && src.url.starts_with("file:") {
+                if src.kind != SourceKind::FormExport
+                    && !src.url.trim().to_ascii_lowercase().starts_with("http")
+                {
                     p.push(
                         &path(1),
                         sources,
-                        Some(s.span()),
+                        entry_key_span(sources, "source", s.span(), "url").or(Some(s.span())),
                         format!(
-                            "source {:?}: a feed must have an http:// or https:// url; \
-                             file:// is only for form_export sources",
-                            src.id
+                            "source {:?}: a {} source is fetched over the web: write an \
+                             http:// or https:// url, such as \"https://example.jo/rss.xml\" \
+                             (file:// is only for kind = \"form_export\")",
+                            src.id,
+                            src.kind.code()
                         ),
                     );
                 }
@@ -973,7 +1338,7 @@ impl Config {
             }
             for pl in &f.place {
                 let place = pl.get_ref();
-                if !governorates.contains(&place.governorate) {
+                if places_whole && !governorates.contains(&place.governorate) {
                     p.push(
                         &path(3),
                         places,
@@ -1008,7 +1373,7 @@ impl Config {
                 .unwrap_or_default();
             for r in &f.rule {
                 let rule = r.get_ref();
-                if topics_file.is_some() {
+                if topics_whole {
                     for t in &rule.topics {
                         if !topic_ids.contains(t) {
                             p.push(
@@ -1024,7 +1389,7 @@ impl Config {
                         }
                     }
                 }
-                if places_file.is_some() {
+                if places_whole {
                     for g in &rule.places {
                         if !governorates.contains(g) {
                             p.push(
@@ -1063,6 +1428,14 @@ impl Config {
         }
 
         if !p.0.is_empty() {
+            // File by file in the folder's order, then line by line.
+            let rank = |e: &ConfigError| {
+                FILES
+                    .iter()
+                    .position(|f| e.file.file_name().is_some_and(|n| n == *f))
+                    .unwrap_or(FILES.len())
+            };
+            p.0.sort_by_key(|e| (rank(e), e.line.unwrap_or(0)));
             return Err(Error::Config(p.0));
         }
         let unspan = |v: Vec<Spanned<_>>| v.into_iter().map(Spanned::into_inner).collect();
@@ -1099,6 +1472,70 @@ impl Config {
     pub fn topic(&self, id: &str) -> Option<&TopicConfig> {
         self.topics.iter().find(|t| t.id == id)
     }
+}
+
+/// Checks between keys of `rasd.toml` (each key's own bounds are checked while parsing).
+fn check_settings(st: &Settings, file: &Path, text: &str, p: &mut Problems) {
+    let fetch = &st.fetch;
+    if fetch.connect_timeout > fetch.timeout {
+        p.push(
+            file,
+            text,
+            key_span(text, &["fetch", "connect_timeout"]),
+            format!(
+                "[fetch] connect_timeout (\"{}\") is longer than timeout (\"{}\"), which \
+                 covers the whole request: make connect_timeout at most timeout",
+                fetch.connect_timeout, fetch.timeout
+            ),
+        );
+    }
+    let mail = &st.mail;
+    if mail.enabled {
+        let mut missing = Vec::new();
+        if mail.smtp_host.trim().is_empty() {
+            missing.push("smtp_host = \"mail.example.jo\"");
+        }
+        if mail.from.trim().is_empty() {
+            missing.push("from = \"rasd@example.jo\"");
+        }
+        if mail.to.iter().all(|t| t.trim().is_empty()) {
+            missing.push("to = [\"duty-officer@example.jo\"]");
+        }
+        if !missing.is_empty() {
+            p.push(
+                file,
+                text,
+                key_span(text, &["mail", "enabled"]),
+                format!(
+                    "[mail] is enabled but cannot send: add {} (or set enabled = false)",
+                    missing.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// The span of `key` in the `[[list]]` entry whose span is `entry`.
+fn entry_key_span(text: &str, list: &str, entry: Range<usize>, key: &str) -> Option<Range<usize>> {
+    let root = DeTable::parse(text).ok()?;
+    let entries = root.get_ref().get(list)?.get_ref().as_array()?;
+    let table = entries
+        .iter()
+        .find(|e| e.span() == entry)?
+        .get_ref()
+        .as_table()?;
+    table.get_key_value(key).map(|(k, _)| k.span())
+}
+
+/// The span of the key at `path` in `text` (for problems found after parsing).
+fn key_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
+    let root = DeTable::parse(text).ok()?;
+    let mut table = root.get_ref();
+    let (last, parents) = path.split_last()?;
+    for key in parents {
+        table = table.get(*key)?.get_ref().as_table()?;
+    }
+    table.get_key_value(*last).map(|(k, _)| k.span())
 }
 
 fn sorted_list(set: &HashSet<String>) -> String {
@@ -1279,5 +1716,203 @@ url = "https://example.jo/rss"
         let e = errors(load("[server]\nlisten = \"localhost\"\n", SOURCES, ""));
         assert_eq!(e[0].line, Some(2));
         assert!(e[0].message.contains("127.0.0.1:8080"), "{e:?}");
+    }
+
+    #[test]
+    fn six_mistakes_in_three_files_are_six_problems_with_lines_and_fixes() {
+        let rasd = "[fetch]\nuser_agent = \"Rasd/0.1\\r\\nX-Injected: 1\"\nmax_body_bytes = 0\n\
+                    timeout = \"1000d\"\n";
+        let sources = "[[source]]\nid = \"files\"\nname = \"Files\"\nkind = \"site\"\n\
+                       url = \"file:///var/news/\"\n\n[[source]]\nid = \"two\"\nname = \"Two\"\n\
+                       kind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n";
+        let alerts = "[[rule]]\nid = \"r\"\nname = \"R\"\nmin_items = \"three\"\n";
+        let e = errors(load(rasd, sources, alerts));
+        let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(e.len(), 6, "{shown:#?}");
+        let expect = [
+            ("cfg/rasd.toml:2:", "user_agent"),
+            ("cfg/rasd.toml:3:", "max_body_bytes"),
+            ("cfg/rasd.toml:4:", "timeout"),
+            ("cfg/sources.toml:5:", "file://"),
+            ("cfg/sources.toml:12:", "did you mean `interval`"),
+            ("cfg/alerts.toml:4:", "min_items"),
+        ];
+        for ((place, what), line) in expect.iter().zip(&shown) {
+            assert!(line.starts_with(place), "{line}");
+            assert!(line.contains(what), "{line}");
+            assert!(
+                ["write", "did you mean", "add", "make"]
+                    .iter()
+                    .any(|fix| line.contains(fix)),
+                "no fix in {line}"
+            );
+        }
+        assert!(
+            Error::Config(e)
+                .to_string()
+                .starts_with("6 problems in the config:")
+        );
+    }
+
+    #[test]
+    fn header_values_must_be_one_line_of_ascii() {
+        for (value, why) in [
+            ("Rasd\\r\\nX-Evil: 1", "control character '\\r'"),
+            ("Rasd\\nX", "control character '\\n'"),
+            ("رصد", "not ASCII"),
+            ("  ", "empty"),
+        ] {
+            let e = errors(load(
+                &format!("[fetch]\nuser_agent = \"{value}\"\n"),
+                SOURCES,
+                "",
+            ));
+            assert_eq!(e.len(), 1, "{e:?}");
+            assert_eq!(e[0].line, Some(2));
+            assert!(e[0].message.contains("[fetch] user_agent"), "{e:?}");
+            assert!(e[0].message.contains(why), "{e:?}");
+            assert!(e[0].message.contains("HTTP header"), "{e:?}");
+        }
+        let e = errors(load("[fetch]\ncontact = \"a@b.jo\\r\\n\"\n", SOURCES, ""));
+        assert!(e[0].message.contains("[fetch] contact"), "{e:?}");
+        let e = errors(load("[mail]\nto = [\"a@b.jo\\nBcc: x@y\"]\n", SOURCES, ""));
+        assert!(e[0].message.contains("mail header"), "{e:?}");
+    }
+
+    #[test]
+    fn zero_and_absurd_limits_and_durations_are_refused() {
+        for (rasd, line, expect) in [
+            (
+                "[fetch]\nmax_body_bytes = 0\n",
+                2,
+                "from 1024 to 1073741824",
+            ),
+            ("[fetch]\nmax_body_bytes = 99999999999\n", 2, "from 1024"),
+            ("[fetch]\ntimeout = \"1000d\"\n", 2, "at most \"10m\""),
+            ("[fetch]\ntimeout = \"1000d\"\n", 2, "\"1000d\" is too long"),
+            ("[fetch]\nconnect_timeout = \"20m\"\n", 2, "at most \"10m\""),
+            ("[fetch]\nconcurrency = 0\n", 2, "from 1 to 64"),
+            ("[fetch]\nper_host_concurrency = 1000\n", 2, "from 1 to 16"),
+            ("[fetch]\nmax_redirects = 100\n", 2, "from 0 to 20"),
+            ("[fetch]\nper_host_delay = \"2h\"\n", 2, "at most \"10m\""),
+            ("[fetch]\nmax_backoff = \"30s\"\n", 2, "at least \"1m\""),
+            (
+                "[schedule]\ndefault_interval = \"10s\"\n",
+                2,
+                "at least \"1m\"",
+            ),
+            (
+                "[schedule]\nmax_interval = \"365d\"\n",
+                2,
+                "at most \"30d\"",
+            ),
+            ("[mail]\nsmtp_port = 0\n", 2, "from 1 to 65535"),
+            (
+                "[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"10s\"\n",
+                3,
+                "make connect_timeout at most timeout",
+            ),
+            (
+                "[mail]\nenabled = true\nsmtp_host = \"\"\n",
+                2,
+                "smtp_host = ",
+            ),
+        ] {
+            let e = errors(load(rasd, SOURCES, ""));
+            assert_eq!(e.len(), 1, "{rasd}: {e:?}");
+            assert_eq!(e[0].line, Some(line), "{rasd}: {e:?}");
+            assert!(e[0].message.contains(expect), "{rasd}: {e:?}");
+        }
+        let source = |extra: &str| format!("{SOURCES}{extra}\n");
+        let e = errors(load("", &source("interval = \"5s\""), ""));
+        assert!(e[0].message.contains("source \"one\" interval"), "{e:?}");
+        assert!(e[0].message.contains("at least \"1m\""), "{e:?}");
+        let e = errors(load(
+            "",
+            SOURCES,
+            "[[rule]]\nid = \"r\"\nname = \"R\"\ncooldown = \"100d\"\n",
+        ));
+        assert!(e[0].message.contains("at most \"30d\""), "{e:?}");
+        // The shipped defaults are within every bound.
+        assert!(load("", SOURCES, "").is_ok());
+    }
+
+    #[test]
+    fn only_form_exports_may_read_files() {
+        for kind in ["feed", "site"] {
+            let text = format!(
+                "[[source]]\nid = \"x\"\nname = \"X\"\nkind = \"{kind}\"\nurl = \"file:///srv/x\"\n"
+            );
+            let e = errors(load("", &text, ""));
+            assert_eq!(e.len(), 1, "{e:?}");
+            assert_eq!(e[0].line, Some(5), "{e:?}");
+            assert!(
+                e[0].message.contains("write an http:// or https:// url"),
+                "{e:?}"
+            );
+        }
+        let form = "[[source]]\nid = \"x\"\nname = \"X\"\nkind = \"form_export\"\nurl = \"file:///srv/x.json\"\n";
+        assert!(load("", form, "").is_ok());
+        // Sitemaps and webhooks are on the web too.
+        let site = "[[source]]\nid = \"s\"\nname = \"S\"\nkind = \"site\"\nurl = \"https://e.jo/\"\nsitemap = \"file:///etc/passwd\"\n";
+        let e = errors(load("", site, ""));
+        assert_eq!(e[0].line, Some(6), "{e:?}");
+    }
+
+    #[test]
+    fn every_bad_key_of_one_table_and_of_each_source_is_reported() {
+        let text = "[[source]]\nid = \"a\"\nname = \"A\"\nkind = \"rss\"\nurl = \"https://e.jo/\"\n\
+                    colour = \"red\"\n\n[[source]]\nid = \"b\"\nname = \"B\"\nkind = \"feed\"\n\
+                    url = \"e.jo\"\n\n[[source]]\nid = \"c\"\nkind = \"feed\"\nurl = \"https://e.jo/c\"\n";
+        let e = errors(load(
+            "[fetch]\nconcurrency = 0\nbogus = 1\ntimeout = 3\n",
+            text,
+            "",
+        ));
+        let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(e.len(), 7, "{shown:#?}");
+        let lines: Vec<(String, Option<usize>)> = e
+            .iter()
+            .map(|e| (e.file.display().to_string(), e.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("cfg/rasd.toml".to_string(), Some(2)),
+                ("cfg/rasd.toml".to_string(), Some(3)),
+                ("cfg/rasd.toml".to_string(), Some(4)),
+                ("cfg/sources.toml".to_string(), Some(4)),
+                ("cfg/sources.toml".to_string(), Some(6)),
+                ("cfg/sources.toml".to_string(), Some(12)),
+                ("cfg/sources.toml".to_string(), Some(14)),
+            ],
+            "{shown:#?}"
+        );
+        assert!(
+            shown[2].contains("write text in \"quotes\""),
+            "{}",
+            shown[2]
+        );
+        assert!(shown[3].contains("source \"a\" kind"), "{}", shown[3]);
+        // The kind taken out is not reported again as missing.
+        assert!(!shown.iter().any(|s| s.contains("missing field `kind`")));
+        assert!(
+            shown[6].contains("source \"c\": missing field `name`"),
+            "{}",
+            shown[6]
+        );
+        assert!(shown[6].contains("add name = "), "{}", shown[6]);
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_their_line() {
+        let e = errors(load("[fetch]\ntimeout = 30s\n", SOURCES, "[[rule]\n"));
+        let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert!(shown[0].starts_with("cfg/rasd.toml:2:"), "{shown:#?}");
+        assert!(
+            shown.iter().any(|s| s.starts_with("cfg/alerts.toml:1:")),
+            "{shown:#?}"
+        );
+        assert!(shown[0].contains("not valid TOML"), "{shown:#?}");
     }
 }

@@ -244,8 +244,9 @@ impl SearchIndex {
         let query = compiled.query.as_ref();
         let (total, scored, facets) = if compiled.has_text {
             let by_score = page.order_by((SortBySimilarityScore, newest));
-            let (total, top, facets) =
-                searcher.search(query, &(Count, by_score, FacetsCollector))?;
+            let (total, top, facets) = searcher
+                .search(query, &(Count, by_score, FacetsCollector))
+                .map_err(|e| run_error(q, e))?;
             let scored: Vec<(f32, DocAddress)> = top
                 .into_iter()
                 .map(|((score, _), addr)| (score, addr))
@@ -253,8 +254,9 @@ impl SearchIndex {
             (total, scored, facets)
         } else {
             let by_date = page.order_by(newest);
-            let (total, top, facets) =
-                searcher.search(query, &(Count, by_date, FacetsCollector))?;
+            let (total, top, facets) = searcher
+                .search(query, &(Count, by_date, FacetsCollector))
+                .map_err(|e| run_error(q, e))?;
             let scored = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
             (total, scored, facets)
         };
@@ -333,6 +335,27 @@ impl SearchIndex {
     /// The searcher of the last reload, for callers that need tantivy directly.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
+    }
+}
+
+/// An error raised while a compiled query ran. The schema was checked when the index was
+/// opened, so a schema, field or argument error here comes from what the query asked for
+/// (a form [`compile`] let through): the user's to fix, not the server's.
+fn run_error(q: &SearchQuery, e: TantivyError) -> Error {
+    match e {
+        TantivyError::SchemaError(_)
+        | TantivyError::FieldNotFound(_)
+        | TantivyError::InvalidArgument(_) => {
+            tracing::warn!(query = %q.text, error = %e, "Query compiled but could not run.");
+            Error::Query {
+                query: q.text.clone(),
+                message: format!(
+                    "this form of query is not supported; {}",
+                    crate::query::HOW_TO_WRITE
+                ),
+            }
+        }
+        other => Error::Tantivy(other),
     }
 }
 
@@ -1269,5 +1292,289 @@ mod tests {
             search(&index, "والأسعار").total,
             search(&index, "الأسعار").total
         );
+    }
+
+    /// Runs `text` and fails the test unless it gives results or an [`Error::Query`] (a
+    /// 400 on the web) whose message says what to write; a panic fails too.
+    fn assert_answers(index: &SearchIndex, text: &str) {
+        let q = SearchQuery {
+            text: text.to_string(),
+            ..SearchQuery::default()
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index.search(&q)));
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(Error::Query { message, .. })) => {
+                let advice = [
+                    "write",
+                    "use ",
+                    "name",
+                    "keep it",
+                    "add ",
+                    "remove",
+                    "leave out",
+                    "close",
+                    "as in",
+                ];
+                assert!(
+                    advice.iter().any(|a| message.contains(a)),
+                    "{text:?}: the message does not say what to write: {message}"
+                );
+            }
+            Ok(Err(other)) => panic!("{text:?}: internal error {other:?}"),
+            Err(_) => panic!("{text:?}: the search panicked"),
+        }
+    }
+
+    #[test]
+    fn field_wildcards_are_results_or_advice_never_internal_errors() {
+        let index = index_with(&security_items());
+        // The regression: these answered 500 (tantivy wants a fast field for `field:*`).
+        for q in ["url:*", "title:*", "body:*", "id:*", "fetched:*"] {
+            assert_answers(&index, q);
+        }
+        let all = security_items().len();
+        assert_eq!(search(&index, "title:*").total, all);
+        assert_eq!(search(&index, "id:*").total, all);
+        assert_eq!(search(&index, "police:*").total, all);
+        assert_eq!(
+            search(&index, "سرقة title:*").total,
+            search(&index, "سرقة").total
+        );
+        assert_query_error(&index, "url:*", "cannot be searched");
+        assert_query_error(&index, "fetched:*", "there is no field `fetched`");
+        // topics:* keeps its meaning: items with at least one topic.
+        let mut tagged = item(1, "سرقة", "نص");
+        tagged.tags.topics = vec!["theft".into()];
+        let index = index_with(&[tagged.clone(), item(2, "سرقة", "نص")]);
+        assert_eq!(ids(&search(&index, "topics:*")), [tagged.id]);
+    }
+
+    /// A small deterministic generator (xorshift), so a failure names a query that can be
+    /// run again.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn hostile_queries_are_results_or_advice_never_internal_errors() {
+        let mut items = security_items();
+        items[0].tags.topics = vec!["theft".into()];
+        items[0].tags.places = vec!["zarqa".into()];
+        let index = index_with(&items);
+        let field_names = [
+            // The schema, every field.
+            "id",
+            "url",
+            "title",
+            "body",
+            "title_exact",
+            "body_exact",
+            "source",
+            "lang",
+            "kind",
+            "topics",
+            "places",
+            "published",
+            "dated",
+            "sentiment",
+            "sentiment_score",
+            "about_police",
+            // Aliases and names that are not fields.
+            "topic",
+            "place",
+            "police",
+            "fetched",
+            "Title",
+            "عنوان",
+            "_",
+            "a_b",
+        ];
+        let values = [
+            "*",
+            "?",
+            "a*",
+            "سر*",
+            "[a TO b]",
+            "{a TO b}",
+            "[* TO *]",
+            "[b TO a]",
+            "[2026-11-01T00:00:00Z TO *]",
+            "{2026-11-01T00:00:00Z TO 2026-11-08T10:30:00+03:00]",
+            "[2026-13-45T99:00:00Z TO *]",
+            "[1 TO 2",
+            ">a",
+            ">=2026-11-01T00:00:00Z",
+            "<5",
+            "IN [a b]",
+            "IN [yes no]",
+            "\"a b\"",
+            "\"إطلاق نار\"*",
+            "\"",
+            "\"\"",
+            "(",
+            ")",
+            "()",
+            "a^2",
+            "a^",
+            "^2",
+            "a~1",
+            "\"a b\"~3",
+            ":",
+            "::",
+            "/a.*/",
+            "/(/",
+            "سرقة",
+            "negative",
+            "yes",
+            "-",
+            "+",
+            "\u{0}",
+            "\u{202E}سرقة\u{202C}",
+            "\u{200F}",
+            "",
+            " ",
+            "\\",
+            "'",
+        ];
+        let mut queries: Vec<String> = Vec::new();
+        for field in field_names {
+            for value in values {
+                queries.push(format!("{field}:{value}"));
+                queries.push(format!("-{field}:{value}"));
+                queries.push(format!("سرقة {field}:{value}"));
+            }
+        }
+        let fragments = [
+            "سرقة",
+            "الأمن العام",
+            "theft",
+            "AND",
+            "OR",
+            "NOT",
+            "-",
+            "+",
+            "\"",
+            "'",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "^",
+            "~",
+            ":",
+            "*",
+            "?",
+            "\\",
+            "/",
+            "<",
+            ">",
+            "=",
+            "!",
+            "TO",
+            "IN",
+            "\"\"",
+            "-\"\"",
+            "\u{0}",
+            "\u{202B}",
+            "\u{202E}",
+            "\u{2066}",
+            "\u{200D}",
+            "\u{FEFF}",
+            "ـــ",
+            "٣",
+            "title:",
+            "source:petra",
+            "عنوان:سرقة",
+            "police:maybe",
+            "sentiment:غاضب",
+            "published:[2026-11-01T00:00:00Z TO *]",
+            "url:*",
+            "topics:*",
+            "a^0",
+            "a^-1",
+            "a^1e40",
+            "a~99",
+            "\t",
+            "\n",
+            "🚓",
+        ];
+        let mut rng = Rng(0x5eed_cafe_f00d_d00d);
+        for _ in 0..3000 {
+            let n = 1 + rng.below(6);
+            let mut q = String::new();
+            for _ in 0..n {
+                q.push_str(fragments[rng.below(fragments.len())]);
+                if rng.below(3) > 0 {
+                    q.push(' ');
+                }
+            }
+            queries.push(q);
+        }
+        // Lone operators and other edge cases.
+        for q in [
+            "AND",
+            "OR",
+            "NOT",
+            "-",
+            "+",
+            "\"\"",
+            "*",
+            "?",
+            "^",
+            "~",
+            ":",
+            "-*",
+            "NOT *",
+            "a AND",
+            "OR b",
+            "a OR OR b",
+            "(a OR b",
+            "a OR b)",
+            "((a)",
+            "\"a",
+            "a\"",
+            "-\"\"",
+            "+-a",
+            "--a",
+            "-+-a",
+            "*:*",
+            ":a",
+            "a:",
+            "\u{0}\u{0}",
+        ] {
+            queries.push(q.to_string());
+        }
+        // Very long and very deep.
+        queries.push("سرقة ".repeat(190));
+        queries.push("سرقة ".repeat(5000));
+        queries.push("a OR ".repeat(150) + "b");
+        queries.push("(".repeat(10_000));
+        queries.push(format!("{}a{}", "(".repeat(500), ")".repeat(500)));
+        queries.push(format!("{}a{}", "(".repeat(16), ")".repeat(16)));
+        queries.push("\"".repeat(999));
+        queries.push("-".repeat(999));
+        queries.push("title:".repeat(150));
+        for q in &queries {
+            assert_answers(&index, q);
+        }
+    }
+
+    #[test]
+    fn long_and_deep_queries_are_refused_with_the_limit() {
+        let index = index_with(&security_items());
+        assert_query_error(&index, "سرقة ".repeat(400).trim(), "keep it under 1000");
+        assert_query_error(&index, &"(".repeat(500), "at most 16 levels");
+        // Within the limits they run.
+        assert_answers(&index, &format!("{}سرقة{}", "(".repeat(16), ")".repeat(16)));
     }
 }

@@ -26,7 +26,7 @@ pub use facets::Facets;
 pub use index::{
     AppliedMark, DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults,
 };
-pub use query::SearchQuery;
+pub use query::{MAX_QUERY_CHARS, MAX_QUERY_DEPTH, SearchQuery};
 pub use schema::SCHEMA_TAG;
 
 /// What can go wrong in the search crate.

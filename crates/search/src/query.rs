@@ -38,6 +38,11 @@ use crate::{Error, Result, analyzer};
 ///   and `police:yes` or `police:no` (about the Public Security Directorate or not). Values
 ///   of `sentiment` and `police` are checked: anything else is an [`Error::Query`] that
 ///   lists what to write.
+/// - `field:*` means "has a value": every item for the fields every item has (`title:*`,
+///   `source:*`…), items with at least one topic or place for `topics:*` and `places:*`.
+/// - Any other field name (`url`, `fetched`…), a query longer than [`MAX_QUERY_CHARS`] or
+///   nested deeper than [`MAX_QUERY_DEPTH`] is an [`Error::Query`] saying what to write; no query
+///   text is an internal error.
 ///
 /// Empty text matches every item that passes the filters, newest first. With text, hits are
 /// ordered by score, then newest first.
@@ -99,11 +104,17 @@ const USER_FIELDS: &[(&str, &str)] = &[
     ("about_police", names::ABOUT_POLICE),
 ];
 
+/// The longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1000;
+
+/// The deepest nesting of `( )` accepted.
+pub const MAX_QUERY_DEPTH: usize = 16;
+
 /// The field names listed in error messages.
 const FIELD_LIST: &str =
     "title, body, source, lang, kind, topics, places, published, sentiment, police";
 
-const HOW_TO_WRITE: &str = "write words separated by spaces (all must appear), \"quoted words\" \
+pub(crate) const HOW_TO_WRITE: &str = "write words separated by spaces (all must appear), \"quoted words\" \
      for an exact phrase, -word to leave a word out, OR between alternatives, and field:value \
      to look in one field (title, body, source, lang, kind, topics, places, published, \
      sentiment, police)";
@@ -201,15 +212,17 @@ fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
 
 /// Parses the text part of a query.
 fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Query>> {
-    let cleaned = sanitize(text);
-    let ast = query_grammar::parse_query(&cleaned).map_err(|_| Error::Query {
-        query: text.to_string(),
-        message: diagnose_syntax(&cleaned),
-    })?;
-    let ast = check_values(rewrite(ast)).map_err(|message| Error::Query {
+    let user_error = |message: String| Error::Query {
         query: text.to_string(),
         message,
-    })?;
+    };
+    check_size(text).map_err(user_error)?;
+    let cleaned = sanitize(text);
+    let ast =
+        query_grammar::parse_query(&cleaned).map_err(|_| user_error(diagnose_syntax(&cleaned)))?;
+    let ast = rewrite(ast);
+    check_fields(&ast).map_err(user_error)?;
+    let ast = check_values(ast).map_err(user_error)?;
     let parser = parser(index, fields);
     match parser.build_query_from_user_input_ast(ast.clone()) {
         Ok(query) => Ok(query),
@@ -351,8 +364,104 @@ fn rewrite(ast: UserInputAst) -> UserInputAst {
                 elements,
             }
             .into(),
+            UserInputLeaf::Exists { field } => rewrite_exists(alias(field)),
+            UserInputLeaf::Regex { field, pattern } => UserInputLeaf::Regex {
+                field: field.map(alias),
+                pattern,
+            }
+            .into(),
             other => other.into(),
         },
+    }
+}
+
+/// `field:*`. tantivy answers it from the field's fast column, which the text fields, `id`
+/// and `url` do not have (the search then failed inside tantivy): for the searchable
+/// fields every item has, it means every item; `topics:*` and `places:*` (fast,
+/// multi-valued) keep their meaning "has at least one". Other names stay as written, for
+/// [`check_fields`] to refuse.
+fn rewrite_exists(field: String) -> UserInputAst {
+    let every_item_has = USER_FIELDS
+        .iter()
+        .any(|(_, real)| *real == field && *real != names::TOPICS && *real != names::PLACES);
+    if every_item_has {
+        UserInputLeaf::All.into()
+    } else {
+        UserInputLeaf::Exists { field }.into()
+    }
+}
+
+/// Refuses text too long or too deeply nested to read safely (the grammar recurses on
+/// groups).
+fn check_size(text: &str) -> std::result::Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(format!(
+            "the query is {chars} characters long; keep it under {MAX_QUERY_CHARS} (the few \
+             words that matter, with filters for the rest)"
+        ));
+    }
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_QUERY_DEPTH {
+        return Err(format!(
+            "the query nests ( ) {deepest} deep; use at most {MAX_QUERY_DEPTH} levels, as in \
+             (سرقة OR سطو) عمان"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses field names the query language does not offer (after [`rewrite`] resolved
+/// aliases): an unknown name, or a field of the index that cannot be searched (`url`).
+fn check_fields(ast: &UserInputAst) -> std::result::Result<(), String> {
+    match ast {
+        UserInputAst::Clause(children) => children
+            .iter()
+            .try_for_each(|(_, child)| check_fields(child)),
+        UserInputAst::Boost(inner, _) => check_fields(inner),
+        UserInputAst::Leaf(leaf) => {
+            let field = match leaf.as_ref() {
+                UserInputLeaf::Literal(literal) => literal.field_name.as_deref(),
+                UserInputLeaf::Range { field, .. }
+                | UserInputLeaf::Set { field, .. }
+                | UserInputLeaf::Regex { field, .. } => field.as_deref(),
+                UserInputLeaf::Exists { field } => Some(field.as_str()),
+                UserInputLeaf::All => None,
+            };
+            match field {
+                Some(field) if !USER_FIELDS.iter().any(|(_, real)| *real == field) => {
+                    Err(unknown_field(field))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// The message for a field name the query language does not offer.
+fn unknown_field(field: &str) -> String {
+    let fields = FIELD_LIST;
+    if [names::URL, names::DATED, names::SENTIMENT_SCORE].contains(&field) {
+        format!(
+            "the field `{field}` cannot be searched; the fields you can name are {fields} (as \
+             in source:petra)"
+        )
+    } else {
+        format!(
+            "there is no field `{field}`; the fields you can name are {fields} (as in \
+             source:petra). To search for the word itself, leave out the colon"
+        )
     }
 }
 
@@ -542,10 +651,7 @@ fn diagnose_syntax(text: &str) -> String {
 fn query_error(text: &str, e: QueryParserError) -> Error {
     let fields = FIELD_LIST;
     let message = match e {
-        QueryParserError::FieldDoesNotExist(field) => format!(
-            "there is no field `{field}`; the fields you can name are {fields} (as in \
-             source:petra). To search for the word itself, leave out the colon"
-        ),
+        QueryParserError::FieldDoesNotExist(field) => unknown_field(&field),
         QueryParserError::FieldNotIndexed(field) => {
             format!("the field `{field}` cannot be searched; use one of {fields}")
         }

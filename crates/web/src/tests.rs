@@ -406,3 +406,90 @@ async fn health_is_503_while_the_index_is_far_behind_the_store() {
     assert_eq!(v["index_lag"].as_u64(), Some(HEALTHY_LAG + 1));
     assert!(v["index_seq"].is_null());
 }
+
+/// The regression: `field:*` answered 500 (tantivy needs a fast field for it).
+#[tokio::test]
+async fn field_wildcards_and_hostile_queries_are_200_or_400_never_500() {
+    let app = app(state());
+    let call = |uri: String| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = resp.status();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let queries = [
+        "url:*",
+        "title:*",
+        "body:*",
+        "id:*",
+        "fetched:*",
+        "dated:*",
+        "sentiment_score:*",
+        "topics:*",
+        "police:*",
+        "url:[a TO z]",
+        "published:[a TO b]",
+        "title:IN [a b]",
+        "\"إطلاق نار",
+        "(سرقة",
+        "AND",
+        "-",
+        "\"\"",
+        "سرقة\u{0}",
+        "\u{202E}سرقة",
+        "عنوان:سرقة",
+        "/a.*/",
+        "a^",
+        "a~",
+    ];
+    for q in queries {
+        let (status, body) = call(format!("/api/search?q={}", enc(q))).await;
+        match status {
+            StatusCode::OK => {
+                json(&body);
+            }
+            StatusCode::BAD_REQUEST => {
+                let message = json(&body)["error"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(message.contains(q.trim()), "{q}: {message}");
+                assert!(
+                    [
+                        "write",
+                        "use ",
+                        "name",
+                        "leave out",
+                        "close",
+                        "remove",
+                        "as in"
+                    ]
+                    .iter()
+                    .any(|advice| message.contains(advice)),
+                    "{q}: the message does not say what to write: {message}"
+                );
+            }
+            other => panic!("{q}: answered {other}: {body}"),
+        }
+        let (status, body) = call(format!("/?q={}", enc(q))).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{q}: the page answered {status}: {body}"
+        );
+    }
+    let (status, body) = call("/api/search?q=url:*".to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("cannot be searched"), "{body}");
+    let (status, body) = call("/api/search?q=title:*".to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["total"], 4);
+    let (status, body) = call("/api/search?q=fetched:*".to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("there is no field `fetched`"), "{body}");
+}
