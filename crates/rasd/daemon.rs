@@ -120,6 +120,7 @@ pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
             format!("cannot listen on {listen}: change [server] listen in rasd.toml")
         })?;
     tracing::info!(address = %listen, "Web UI listening.");
+    rasd_web::warn_if_exposed(listener.local_addr()?);
     let state = rasd_web::AppState {
         store: pipeline.store.clone(),
         index: pipeline.index.clone(),

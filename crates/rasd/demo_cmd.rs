@@ -147,6 +147,7 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
         "  web UI:         http://{}/   (Ctrl-C to stop)",
         listener.local_addr()?
     );
+    rasd_web::warn_if_exposed(listener.local_addr()?);
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
         shutdown_signal().await;

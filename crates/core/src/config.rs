@@ -247,14 +247,39 @@ pub struct ServerSettings {
     /// Address the web server listens on, such as `"127.0.0.1:8080"`.
     #[serde(default = "default_listen", deserialize_with = "de_socket_addr")]
     pub listen: String,
+    /// The `Host` header values the web server answers, such as `"rasd.example.jo"` or
+    /// `"127.0.0.1:8080"`; letter case aside, a request's `Host` must equal one of them (a
+    /// port, when written, must match too). Others get 421, which stops DNS rebinding.
+    /// Empty (the default) means the listen address's host, `localhost`, `127.0.0.1` and
+    /// `[::1]`, each with and without the listen port.
+    #[serde(default, deserialize_with = "de_allowed_hosts")]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             listen: default_listen(),
+            allowed_hosts: Vec::new(),
         }
     }
+}
+
+fn de_allowed_hosts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let hosts = Vec::<String>::deserialize(d)?;
+    for h in &hosts {
+        // A host with an optional port, and nothing else: no scheme, user, path or query.
+        let plain = !h.is_empty()
+            && !h.contains(|c: char| c.is_whitespace() || "/\\@?#".contains(c))
+            && url::Url::parse(&format!("http://{h}/")).is_ok_and(|u| u.host().is_some());
+        if !plain {
+            return Err(serde::de::Error::custom(format!(
+                "invalid allowed host {h:?}: write a host name or address, with a port if \
+                 clients use one, such as \"rasd.example.jo\" or \"127.0.0.1:8080\""
+            )));
+        }
+    }
+    Ok(hosts)
 }
 
 fn default_listen() -> String {
@@ -1914,5 +1939,40 @@ url = "https://example.jo/rss"
             "{shown:#?}"
         );
         assert!(shown[0].contains("not valid TOML"), "{shown:#?}");
+    }
+
+    #[test]
+    fn allowed_hosts_are_host_and_port_only() {
+        let c = load(
+            "[server]\nallowed_hosts = [\"rasd.example.jo\", \"10.0.0.5:8080\", \"[::1]:8080\"]\n",
+            SOURCES,
+            "",
+        )
+        .unwrap();
+        assert_eq!(c.settings.server.allowed_hosts.len(), 3);
+        assert!(
+            load("", SOURCES, "")
+                .unwrap()
+                .settings
+                .server
+                .allowed_hosts
+                .is_empty()
+        );
+        for bad in [
+            "https://rasd.example.jo",
+            "rasd.example.jo/",
+            "",
+            "a b",
+            "host:99999",
+            "u@host",
+        ] {
+            let e = errors(load(
+                &format!("[server]\nallowed_hosts = [{bad:?}]\n"),
+                SOURCES,
+                "",
+            ));
+            assert_eq!(e[0].line, Some(2), "{bad:?}: {e:?}");
+            assert!(e[0].message.contains("rasd.example.jo"), "{bad:?}: {e:?}");
+        }
     }
 }

@@ -8,6 +8,9 @@
 //! [`normalize_for_matching`] adds ة → ه and ى → ي, for rules and gazetteers.
 //! [`tokens`] splits normalized text into words; [`strip_clitics`] removes the proclitics
 //! و ف ب ل ك and the article ال from an Arabic word.
+//!
+//! [`neutralize_bidi`] is for display, not matching: it removes the bidi controls that could
+//! make a title from a feed display as something else, and leaves everything else as it is.
 
 /// True for Arabic combining marks that carry no letter: harakat, tanwin, shadda, sukun,
 /// superscript alef and Quranic annotation signs.
@@ -415,8 +418,64 @@ pub fn has_at_least_chars(s: &str, n: usize) -> bool {
     }
 }
 
+/// True for the bidi controls that open or close an embedding, an override or an isolate:
+/// U+202A–U+202E (LRE, RLE, PDF, LRO, RLO) and U+2066–U+2069 (LRI, RLI, FSI, PDI).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// True for the bidi marks: U+200E (left-to-right mark), U+200F (right-to-left mark) and
+/// U+061C (Arabic letter mark).
+pub fn is_bidi_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// True for letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko,
+/// Samaritan, Mandaic and their presentation forms).
+fn is_rtl_letter(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'
+        | '\u{10800}'..='\u{10FFF}' | '\u{1E800}'..='\u{1EFFF}')
+        && c.is_alphabetic()
+}
+
+/// `text` made safe to show to people: without the bidi controls that can reorder what is
+/// displayed. Stored text stays as fetched; this is for display only (web pages, the JSON
+/// API's display fields, digests).
+///
+/// - Embeddings, overrides and isolates ([`is_bidi_control`]) are removed:
+///   `"Invoice\u{202E}gpj.exe"` would otherwise display as "Invoiceexe.jpg"; without the
+///   override it reads "Invoicegpj.exe", as it truly is. Pages isolate each string
+///   themselves (`dir="auto"`, `<bdi>`), so nothing legitimate is lost.
+/// - The marks LRM, RLM and ALM ([`is_bidi_mark`]) are kept in text that has right-to-left
+///   letters: publishers of Arabic use them to keep punctuation and numbers in place, and
+///   they cannot reverse the letters of a word. In text without right-to-left letters they
+///   have no such job and could only reorder words (`"\u{200F}jpg\u{200F}.\u{200F}exe"`
+///   displays as "exe.jpg"), so there they are removed.
+///
+/// Text with nothing to remove is borrowed, not copied. Unlike [`normalize`], nothing else
+/// changes (letters, harakat, zero-width joiners and digits stay).
+pub fn neutralize_bidi(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let controls = text.chars().any(is_bidi_control);
+    let marks = text.chars().any(is_bidi_mark);
+    if !controls && !marks {
+        return Cow::Borrowed(text);
+    }
+    let keep_marks = marks && text.chars().any(is_rtl_letter);
+    if !controls && keep_marks {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter(|&c| !is_bidi_control(c) && (keep_marks || !is_bidi_mark(c)))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
     #[test]
@@ -641,6 +700,55 @@ mod tests {
                 word_char_at(&s, 0),
                 (is_word_char(c), c.len_utf8()),
                 "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn neutralize_bidi_removes_overrides_embeddings_and_isolates() {
+        assert_eq!(neutralize_bidi("Invoice\u{202E}gpj.exe"), "Invoicegpj.exe");
+        let all: String = ('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+            .collect();
+        assert_eq!(neutralize_bidi(&format!("a{all}b")), "ab");
+        assert_eq!(
+            neutralize_bidi("\u{2067}سرقة\u{2069} in Zarqa"),
+            "سرقة in Zarqa"
+        );
+    }
+
+    #[test]
+    fn neutralize_bidi_keeps_marks_only_beside_right_to_left_letters() {
+        // An RLM keeping a closing bracket after a Latin word inside Arabic text.
+        let arabic = "قالت الشرطة (PSD)\u{200F} إن الحادث وقع أمس";
+        assert!(matches!(neutralize_bidi(arabic), Cow::Borrowed(_)));
+        let alm = "العدد\u{061C} 12";
+        assert_eq!(neutralize_bidi(alm), alm);
+        // Latin text has no use for them; here they would only reorder words.
+        assert_eq!(
+            neutralize_bidi("\u{200F}jpg\u{200F}.\u{200F}exe"),
+            "jpg.exe"
+        );
+        assert_eq!(neutralize_bidi("a\u{200E}b"), "ab");
+        // Overrides go even when marks stay.
+        assert_eq!(
+            neutralize_bidi("الملف\u{200F} \u{202E}fdp.exe"),
+            "الملف\u{200F} fdp.exe"
+        );
+    }
+
+    #[test]
+    fn neutralize_bidi_leaves_other_text_alone() {
+        for s in [
+            "",
+            "Police open new station",
+            "سَرِقَة مركبة في الرصيفة",
+            "a\u{200C}b",
+            "٢٠٢٦",
+        ] {
+            assert!(
+                matches!(neutralize_bidi(s), Cow::Borrowed(t) if t == s),
+                "{s:?}"
             );
         }
     }

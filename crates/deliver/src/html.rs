@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use rasd_core::text::neutralize_bidi;
 use rasd_core::{ItemKind, Polarity};
 use rasd_detect::{Digest, DigestItem, PoliceSummary, PoliceVoice, Story, TopicSummary, Trend};
 
@@ -23,13 +24,29 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Escapes text shown to people (titles, names, snippets) for HTML, with its bidi controls
+/// neutralised ([`neutralize_bidi`]) so that a title cannot display as something else.
+/// URLs and ids keep [`escape`].
+pub fn escape_text(s: &str) -> String {
+    escape(&neutralize_bidi(s))
+}
+
+/// A name from a feed or the config inside a line of other text: escaped, neutralised and
+/// isolated (`<bdi>`), so an Arabic name cannot pull the Latin text beside it out of order.
+fn bdi(s: &str) -> String {
+    format!("<bdi>{}</bdi>", escape_text(s))
+}
+
 /// Only http(s) links are made clickable; anything else (a `form:` reference, a
 /// `javascript:` URL from a hostile feed) is shown as text.
 fn safe_href(url: &str) -> Option<&str> {
     (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
 }
 
-const STYLE: &str = "body{font-family:'Noto Naskh Arabic','Segoe UI',Tahoma,Arial,sans-serif;\
+/// The stylesheet [`digest_html`] puts in its `<style>` element (inline, so the page also
+/// survives mail clients). A server that sends the page with a Content-Security-Policy can
+/// allow exactly this text by its hash.
+pub const DIGEST_STYLE: &str = "body{font-family:'Noto Naskh Arabic','Segoe UI',Tahoma,Arial,sans-serif;\
 max-width:56rem;margin:1.5rem auto;padding:0 1rem;color:#1d232a;line-height:1.6}\
 h1{font-size:1.6rem;margin:0}h2{font-size:1.2rem;margin:1.6rem 0 .3rem}\
 .meta{color:#5b6570;font-size:.9rem}.topic{border-top:1px solid #d8dde2;padding-top:.4rem}\
@@ -55,14 +72,14 @@ fn topic_name(t: &TopicSummary, rtl: bool) -> String {
     if rtl {
         format!(
             "{} <span class=\"meta\">({})</span>",
-            escape(&t.name_ar),
-            escape(&t.name_en)
+            escape_text(&t.name_ar),
+            escape_text(&t.name_en)
         )
     } else {
         format!(
             "{} <span class=\"meta\" dir=\"rtl\">({})</span>",
-            escape(&t.name_en),
-            escape(&t.name_ar)
+            escape_text(&t.name_en),
+            escape_text(&t.name_ar)
         )
     }
 }
@@ -79,7 +96,7 @@ pub fn digest_html(digest: &Digest) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+         <title>{}</title>\n<style>{DIGEST_STYLE}</style>\n</head>\n<body>\n",
         if rtl {
             format!("ملخص رصد اليومي {date}")
         } else {
@@ -135,9 +152,9 @@ pub fn digest_html(digest: &Digest) -> String {
             let (ar, en) = trend_label(t.trend);
             let place = t.places.first().map(|p| {
                 if rtl {
-                    format!("، أغلبها في {}", escape(&p.name_ar))
+                    format!("، أغلبها في {}", escape_text(&p.name_ar))
                 } else {
-                    format!(", mostly in {}", escape(&p.name_en))
+                    format!(", mostly in {}", escape_text(&p.name_en))
                 }
             });
             let _ = write!(
@@ -191,7 +208,12 @@ pub fn digest_html(digest: &Digest) -> String {
         );
         for p in &digest.places {
             let name = if rtl { &p.name_ar } else { &p.name_en };
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", escape(name), p.count);
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape_text(name),
+                p.count
+            );
         }
         h.push_str("</table></section>\n");
     }
@@ -235,7 +257,7 @@ pub fn digest_html(digest: &Digest) -> String {
                 h,
                 "<li>{} <span class=\"meta\">— {}</span></li>",
                 item_link(i),
-                escape(&i.source_name)
+                bdi(&i.source_name)
             );
         }
         h.push_str("</ul></div>\n");
@@ -261,7 +283,7 @@ pub fn digest_html(digest: &Digest) -> String {
 
 /// A linked (http/https only) and escaped title.
 fn item_link(i: &DigestItem) -> String {
-    let title = escape(&i.title);
+    let title = escape_text(&i.title);
     match safe_href(&i.url) {
         Some(url) => format!("<a href=\"{}\" dir=\"auto\">{title}</a>", escape(url)),
         None => format!("<span dir=\"auto\">{title}</span>"),
@@ -415,7 +437,7 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
                     i.sentiment.map(|s| s.score),
                     rtl
                 ),
-                escape(&i.source_name)
+                bdi(&i.source_name)
             );
         }
         h.push_str("</ul>");
@@ -450,7 +472,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
     }
     h.push_str("<ol>");
     for s in stories {
-        let names: Vec<String> = s.sources.iter().map(|n| escape(n)).collect();
+        let names: Vec<String> = s.sources.iter().map(|n| bdi(n)).collect();
         let police = if s.about_police {
             format!(
                 " <span class=\"badge steady\">{}</span>",
@@ -466,7 +488,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
         let _ = write!(
             h,
             "<li><strong dir=\"auto\">{}</strong>{police} <span class=\"meta\">— {}: {}</span><ul>",
-            escape(&s.title),
+            escape_text(&s.title),
             if rtl {
                 format!("{} وسائل، {} مواد", s.outlets, s.count)
             } else {
@@ -479,7 +501,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
                 h,
                 "<li>{} <span class=\"meta\">— {}</span></li>",
                 item_link(i),
-                escape(&i.source_name)
+                bdi(&i.source_name)
             );
         }
         h.push_str("</ul></li>");
@@ -593,7 +615,9 @@ mod tests {
         let stories = section(&html, "stories");
         assert!(stories.contains("القصة نفسها في أكثر من وسيلة"));
         assert!(
-            stories.contains("3 وسائل، 4 مواد: صوت الشمال، الرأي، الغد"),
+            stories.contains(
+                "3 وسائل، 4 مواد: <bdi>صوت الشمال</bdi>، <bdi>الرأي</bdi>، <bdi>الغد</bdi>"
+            ),
             "{stories}"
         );
         assert!(stories.contains("href=\"https://alghad.example/f3\""));
@@ -613,6 +637,23 @@ mod tests {
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(html.contains("&quot;&gt;&lt;script&gt;"));
         assert!(!html.contains("href=\"javascript:"));
+    }
+
+    #[test]
+    fn bidi_overrides_in_titles_and_names_are_removed() {
+        let mut d = sample_digest(false);
+        d.topics[0].items[0].title = "Invoice\u{202E}gpj.exe".into();
+        d.topics[0].items[0].source_name = "\u{2067}Outlet".into();
+        d.stories[0].title = "Fire\u{202D}!".into();
+        d.stories[0].sources[0] = "\u{202B}Voice".into();
+        d.police.most_negative[0].title = "x\u{2066}y".into();
+        let html = digest_html(&d);
+        for c in ['\u{202E}', '\u{2067}', '\u{202D}', '\u{202B}', '\u{2066}'] {
+            assert!(!html.contains(c), "{c:?} in\n{html}");
+        }
+        assert!(html.contains(">Invoicegpj.exe</a>"), "{html}");
+        assert!(html.contains("— <bdi>Outlet</bdi>"), "{html}");
+        assert!(html.contains("Fire!") && html.contains("<bdi>Voice</bdi>"));
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! terminal and chat tools). Both show how the police were spoken of (the digest's
 //! [`rasd_detect::PoliceSummary`]: counts by sentiment in words, not colour alone, against the
 //! week before, and the most negative and positive items) and the same story across outlets
-//! ([`rasd_detect::Story`]). Sending (SMTP, webhooks) comes later and will live here too.
+//! ([`rasd_detect::Story`]). Text from feeds is shown without its bidi controls
+//! ([`escape_text`], [`rasd_core::text::neutralize_bidi`]), so a title cannot display as
+//! something else. Sending (SMTP, webhooks) comes later and will live here too.
 
 mod html;
 mod markdown;
 
-pub use html::{digest_html, escape};
+pub use html::{DIGEST_STYLE, digest_html, escape, escape_text};
 pub use markdown::digest_markdown;
 
 use rasd_core::Polarity;

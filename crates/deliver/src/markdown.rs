@@ -3,14 +3,16 @@
 use std::fmt::Write;
 
 use rasd_core::ItemKind;
+use rasd_core::text::neutralize_bidi;
 use rasd_detect::{Digest, DigestItem};
 
 use crate::{comparison, negative_rise, percent, polarity_label, trend_label};
 
 /// Markdown has no escaping for everything; this keeps titles from breaking list items and
-/// links.
+/// links, and removes the bidi controls that could make them display as something else.
 fn clean(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    neutralize_bidi(s)
+        .replace(['\n', '\r'], " ")
         .replace('[', "(")
         .replace(']', ")")
 }
@@ -31,6 +33,7 @@ pub fn digest_markdown(digest: &Digest) -> String {
     let rtl = digest.rtl;
     let mut m = String::new();
     let name = |ar: &str, en: &str| {
+        let (ar, en) = (neutralize_bidi(ar), neutralize_bidi(en));
         if rtl {
             format!("{ar} ({en})")
         } else {
@@ -305,6 +308,24 @@ mod tests {
             stands_out.contains("الأمن العام — التغطية الإعلامية"),
             "{stands_out}"
         );
+    }
+
+    #[test]
+    fn bidi_overrides_in_titles_and_names_are_removed() {
+        let mut d = sample_digest(false);
+        d.topics[0].items[0].title = "Invoice\u{202E}gpj.exe".into();
+        d.topics[0].items[0].source_name = "\u{2067}Outlet\u{2069}".into();
+        d.stories[0].title = "Fire\u{202D}!".into();
+        d.stories[0].sources[0] = "\u{202B}Voice".into();
+        let md = digest_markdown(&d);
+        for c in ['\u{202E}', '\u{2067}', '\u{2069}', '\u{202D}', '\u{202B}'] {
+            assert!(!md.contains(c), "{c:?} in\n{md}");
+        }
+        assert!(
+            md.contains("- [Invoicegpj.exe](https://example.jo/1) — Outlet"),
+            "{md}"
+        );
+        assert!(md.contains("**Fire!**") && md.contains(": Voice, "), "{md}");
     }
 
     #[test]

@@ -12,25 +12,41 @@
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | JSON: items, the store's and the index's change numbers and the lag; 503 when the index is more than [`HEALTHY_LAG`] changes behind |
+//! | `GET /static/rasd.css` | the pages' stylesheet |
 //!
 //! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
+//!
+//! Every request passes the `Host` allow-list ([`AllowedHosts`], from `[server]
+//! allowed_hosts`) and every response carries strict security headers (a
+//! Content-Security-Policy with no script and no inline style, `nosniff`, no framing, no
+//! referrer); see the `guard` module. Text from feeds is shown, in pages and in the API's
+//! titles and snippets, without its bidi controls ([`rasd_core::text::neutralize_bidi`]),
+//! and pages isolate it (`dir="auto"`, `<bdi>`). [`warn_if_exposed`] is for the binary to
+//! call once the listener is bound.
 
+mod guard;
 mod pages;
 
+use std::borrow::Cow;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
+use rasd_core::text::neutralize_bidi;
 use rasd_core::{Config, Lang, Polarity};
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
 use rasd_store::Store;
 use serde::{Deserialize, Serialize};
+
+pub use guard::{AllowedHosts, warn_if_exposed};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -84,8 +100,23 @@ fn search_error(e: rasd_search::Error) -> Error {
     }
 }
 
-/// The routes of the server.
+/// The routes of the server, answering the hosts allowed for `[server] listen` as
+/// configured ([`serve`] uses the address it is actually bound to).
 pub fn app(state: AppState) -> Router {
+    let listen = state
+        .config
+        .settings
+        .server
+        .listen
+        .parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let allowed = AllowedHosts::new(&state.config.settings.server, listen);
+    router(state, allowed)
+}
+
+/// The routes behind the `Host` check, every response with the security headers (the
+/// outermost layer, so refusals, 404s and assets carry them too).
+fn router(state: AppState, allowed: AllowedHosts) -> Router {
     Router::new()
         .route("/", get(search_page))
         .route("/api/search", get(api_search))
@@ -93,18 +124,55 @@ pub fn app(state: AppState) -> Router {
         .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
         .route("/healthz", get(healthz))
+        .route("/static/rasd.css", get(stylesheet))
+        .fallback(not_found)
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(allowed),
+            guard::check_host,
+        ))
+        .layer(middleware::map_response(guard::security_headers))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, finishing requests in flight.
+/// The default `Host` allow-list is computed from the address the listener is bound to.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let allowed = AllowedHosts::new(&state.config.settings.server, listener.local_addr()?);
+    tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "Web UI answers these Host names.");
+    axum::serve(listener, router(state, allowed))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The pages' stylesheet (the pages have no inline style, see [`guard`]).
+const STYLESHEET: &str = include_str!("../static/rasd.css");
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (
+        StatusCode::NOT_FOUND,
+        "Not found: Rasd has no page at this address. The search page is at /.\n",
+    )
+}
+
+/// Removes the bidi controls of a display field in place (a copy only when there is one).
+fn neutralize_field(field: &mut String) {
+    if let Cow::Owned(clean) = neutralize_bidi(field) {
+        *field = clean;
+    }
 }
 
 /// Query-string parameters of the search page and API.
@@ -228,7 +296,13 @@ async fn api_search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchResults>> {
     let query = params.to_query()?;
-    Ok(Json(run_search(&state, query).await?))
+    let mut results = run_search(&state, query).await?;
+    // Titles and snippets are shown by whatever reads the API: without bidi controls.
+    for hit in &mut results.hits {
+        neutralize_field(&mut hit.title);
+        neutralize_field(&mut hit.snippet);
+    }
+    Ok(Json(results))
 }
 
 /// The search page; a bad parameter or query is a 400 whose page says what to fix.
@@ -280,7 +354,7 @@ struct DigestParams {
 async fn digest_page(
     State(state): State<AppState>,
     Query(params): Query<DigestParams>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     let tz = state.config.settings.tz();
     let date = match non_empty(&params.date) {
         None => Utc::now().with_timezone(&tz).date_naive(),
@@ -297,7 +371,12 @@ async fn digest_page(
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Html(rasd_deliver::digest_html(&digest)))
+    // The digest keeps its inline stylesheet (it is also e-mailed); its own CSP allows it.
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, guard::DIGEST_CSP.clone())],
+        Html(rasd_deliver::digest_html(&digest)),
+    )
+        .into_response())
 }
 
 async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::Status>> {

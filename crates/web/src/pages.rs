@@ -1,30 +1,16 @@
 //! The HTML of the search page. Arabic first: the page reads right to left, labels are
-//! bilingual, every title and snippet carries `dir="auto"`.
+//! bilingual, every title and snippet carries `dir="auto"` and names sit in `<bdi>`. Text
+//! shown to people goes through [`escape_text`] (bidi controls removed); URLs and ids
+//! through [`escape`]. No inline script or style: the styles are `/static/rasd.css`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use rasd_core::{Config, SentimentTag};
-use rasd_deliver::escape;
+use rasd_deliver::{escape, escape_text};
 use rasd_search::SearchResults;
 
 use crate::{Error, SearchParams};
-
-const STYLE: &str = "body{font-family:'Noto Naskh Arabic','Segoe UI',Tahoma,Arial,sans-serif;\
-margin:0;color:#1d232a;line-height:1.55}header{background:#0d3b66;color:#fff;padding:.6rem 1rem}\
-header a{color:#fff}main{display:flex;gap:1.5rem;padding:1rem;max-width:72rem;margin:auto}\
-aside{min-width:13rem}form.q{display:flex;gap:.5rem;flex-wrap:wrap;margin-bottom:1rem}\
-input[type=search]{flex:1;min-width:16rem;font-size:1.05rem;padding:.35rem .5rem}\
-select,button{font-size:.95rem;padding:.3rem}.hit{margin:0 0 1rem}.hit h3{margin:0;font-size:1.05rem}\
-.meta{color:#5b6570;font-size:.85rem}.tag{background:#e8eef3;border-radius:.6rem;padding:0 .45rem;\
-margin-inline-end:.25rem;font-size:.8rem}.error{background:#fde2e1;color:#9b1c1c;padding:.5rem .8rem}\
-aside h4{margin:.8rem 0 .2rem}aside ul{list-style:none;padding:0;margin:0}a{color:#0b5cad}\
-.badge{display:inline-block;border:1px solid;border-radius:.3rem;padding:0 .4rem;\
-margin-inline-end:.25rem;font-size:.8rem;font-weight:600}\
-.s-positive{background:#e3f4e6;color:#1b5e2f;border-color:#1b5e2f}\
-.s-negative{background:#fde2e1;color:#9b1c1c;border-color:#9b1c1c}\
-.s-neutral{background:#eceff1;color:#37424d;border-color:#37424d}\
-.police{background:#e1ebf7;color:#0d3b66;border-color:#0d3b66}";
 
 /// The bilingual name of a sentiment label (`positive`, `negative`, `neutral`); other
 /// strings are returned as they are.
@@ -72,7 +58,7 @@ fn options(selected: Option<&str>, items: &[(String, String)]) -> String {
             s,
             "<option value=\"{}\"{sel}>{}</option>",
             escape(value),
-            escape(label)
+            escape_text(label)
         );
     }
     s
@@ -133,9 +119,9 @@ fn facet_list(
     for (k, n) in v.into_iter().take(12) {
         let _ = write!(
             out,
-            "<li><a href=\"{}\">{}</a> <span class=\"meta\">{n}</span></li>",
+            "<li><a href=\"{}\"><bdi>{}</bdi></a> <span class=\"meta\">{n}</span></li>",
             escape(&link(params, key, k)),
-            escape(&label(k))
+            escape_text(&label(k))
         );
     }
     out.push_str("</ul>");
@@ -227,7 +213,7 @@ pub(crate) fn search_page(
             params,
         );
     }
-    h.push_str("</aside>\n<section style=\"flex:1\">");
+    h.push_str("</aside>\n<section class=\"results\">");
 
     // The form.
     let topics: Vec<(String, String)> =
@@ -276,7 +262,7 @@ pub(crate) fn search_page(
          <select name=\"sentiment\" aria-label=\"المشاعر / Sentiment\">{}</select>\
          <select name=\"police\" aria-label=\"الشرطة / Police\">{}</select>\
          <button type=\"submit\">بحث</button></form>",
-        escape(&params.q),
+        escape_text(&params.q),
         options(params.topic.as_deref(), &topics),
         options(params.place.as_deref(), &govs),
         options(params.lang.as_deref(), &langs),
@@ -289,7 +275,7 @@ pub(crate) fn search_page(
             let _ = write!(
                 h,
                 "<p class=\"error\" dir=\"auto\" role=\"alert\">{}</p>",
-                escape(message)
+                escape_text(message)
             );
         }
         Err(Error::Internal(_)) => {
@@ -309,7 +295,7 @@ pub(crate) fn search_page(
                 let mut title_html = format!(
                     "<a href=\"/item/{}\" dir=\"auto\">{}</a>",
                     escape(&hit.id),
-                    escape(title)
+                    escape_text(title)
                 );
                 if is_web_link(&hit.url) {
                     let _ = write!(
@@ -324,11 +310,11 @@ pub(crate) fn search_page(
                     .unwrap_or_default();
                 let _ = write!(
                     h,
-                    "<div class=\"hit\"><h3>{title_html}</h3><div class=\"meta\">{} · <span dir=\"ltr\">{}</span></div>\
+                    "<div class=\"hit\"><h3>{title_html}</h3><div class=\"meta\"><bdi>{}</bdi> · <span dir=\"ltr\">{}</span></div>\
                      <p dir=\"auto\">{}</p><div>",
-                    escape(&source_name(&hit.source)),
+                    escape_text(&source_name(&hit.source)),
                     escape(&when),
-                    escape(&hit.snippet)
+                    escape_text(&hit.snippet)
                 );
                 if let Some(tag) = &hit.sentiment {
                     h.push_str(&sentiment_badge(tag));
@@ -337,10 +323,18 @@ pub(crate) fn search_page(
                     h.push_str(POLICE_BADGE);
                 }
                 for t in &hit.topics {
-                    let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&topic_name(t)));
+                    let _ = write!(
+                        h,
+                        "<span class=\"tag\" dir=\"auto\">{}</span>",
+                        escape_text(&topic_name(t))
+                    );
                 }
                 for p in &hit.places {
-                    let _ = write!(h, "<span class=\"tag\">{}</span>", escape(&place_name(p)));
+                    let _ = write!(
+                        h,
+                        "<span class=\"tag\" dir=\"auto\">{}</span>",
+                        escape_text(&place_name(p))
+                    );
                 }
                 h.push_str("</div></div>\n");
             }
@@ -358,10 +352,10 @@ fn page_head(title: &str, lang: &str, dir: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head>\n<body>\n\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/static/rasd.css\"></head>\n<body>\n\
          <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · \
          <a href=\"/digest\">الملخص اليومي / Digest</a></header>\n",
-        escape(title)
+        escape_text(title)
     )
 }
 
@@ -385,22 +379,22 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
     let mut h = page_head(title, lang, dir);
     let _ = write!(
         h,
-        "<main><article style=\"max-width:46rem\"><h1 dir=\"auto\">{}</h1><p class=\"meta\">{} · <span dir=\"ltr\">{}</span>",
-        escape(title),
-        escape(source),
+        "<main><article><h1 dir=\"auto\">{}</h1><p class=\"meta\"><bdi>{}</bdi> · <span dir=\"ltr\">{}</span>",
+        escape_text(title),
+        escape_text(source),
         escape(&item.when().format("%Y-%m-%d %H:%M UTC").to_string())
     );
     if let Some(author) = &item.author {
-        let _ = write!(h, " · {}", escape(author));
+        let _ = write!(h, " · <bdi>{}</bdi>", escape_text(author));
     }
     h.push_str("</p><div>");
     for t in &item.tags.topics {
         let name = config.topic(t).map_or(t.as_str(), |t| t.name_ar.as_str());
         let _ = write!(
             h,
-            "<a class=\"tag\" href=\"/?topic={}\">{}</a>",
+            "<a class=\"tag\" href=\"/?topic={}\" dir=\"auto\">{}</a>",
             urlencode(t),
-            escape(name)
+            escape_text(name)
         );
     }
     for p in &item.tags.places {
@@ -411,9 +405,9 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
             .map_or(p.as_str(), |x| x.name_ar.as_str());
         let _ = write!(
             h,
-            "<a class=\"tag\" href=\"/?place={}\">{}</a>",
+            "<a class=\"tag\" href=\"/?place={}\" dir=\"auto\">{}</a>",
             urlencode(p),
-            escape(name)
+            escape_text(name)
         );
     }
     h.push_str("</div>");
@@ -443,7 +437,7 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
         escape(&police_name(flag))
     );
     for para in item.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
-        let _ = write!(h, "<p dir=\"auto\">{}</p>", escape(para.trim()));
+        let _ = write!(h, "<p dir=\"auto\">{}</p>", escape_text(para.trim()));
     }
     if is_web_link(&item.url) {
         let _ = write!(

@@ -14,7 +14,13 @@ const TOPICS: &str =
 const PLACES: &str = "[[place]]\nid = \"zarqa\"\nkind = \"governorate\"\ngovernorate = \"zarqa\"\nname_ar = \"الزرقاء\"\nname_en = \"Zarqa\"\n";
 
 fn state() -> AppState {
-    let config = Config::from_texts(Path::new("cfg"), ["", "", TOPICS, PLACES, ""]).unwrap();
+    state_with("", "", Vec::new())
+}
+
+/// The test state with this `rasd.toml` and `sources.toml`, and `extra` items beside the
+/// four of every test.
+fn state_with(rasd: &str, sources: &str, extra: Vec<Item>) -> AppState {
+    let config = Config::from_texts(Path::new("cfg"), [rasd, sources, TOPICS, PLACES, ""]).unwrap();
     let store = Store::open_in_memory().unwrap();
     let index = SearchIndex::create_in_ram().unwrap();
     let mut items = Vec::new();
@@ -73,6 +79,7 @@ fn state() -> AppState {
     );
     d.tags.lang = Lang::Ar;
     items.push(d);
+    items.extend(extra);
     store.upsert_items(&items).unwrap();
     let mut w = index.writer().unwrap();
     w.index_items(&items).unwrap();
@@ -89,13 +96,27 @@ fn state() -> AppState {
 }
 
 async fn get(uri: &str) -> (StatusCode, String) {
-    let resp = app(state())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+    let (status, _, body) = get_as("localhost:8080", uri).await;
+    (status, body)
+}
+
+/// A GET with this `Host` header: the status, the headers and the body.
+async fn get_as(host: &str, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(app(state()), Request::get(uri).header("host", host)).await
+}
+
+async fn send(
+    app: Router,
+    request: axum::http::request::Builder,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let resp = app
+        .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = resp.status();
+    let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
+    (status, headers, String::from_utf8(body.to_vec()).unwrap())
 }
 
 #[tokio::test]
@@ -285,11 +306,15 @@ async fn search_page_has_sentiment_and_police_facets_and_badges() {
     assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(body.contains("المشاعر / Sentiment"), "{body}");
     assert!(
-        body.contains("href=\"/?q=&amp;sentiment=negative\">سلبي / negative</a>"),
+        body.contains("href=\"/?q=&amp;sentiment=negative\"><bdi>سلبي / negative</bdi></a>"),
         "{body}"
     );
-    assert!(body.contains("href=\"/?q=&amp;police=yes\">عن الشرطة / about police</a>"));
-    assert!(body.contains("href=\"/?q=&amp;police=no\">ليس عن الشرطة / not about police</a>"));
+    assert!(body.contains("href=\"/?q=&amp;police=yes\"><bdi>عن الشرطة / about police</bdi></a>"));
+    assert!(
+        body.contains(
+            "href=\"/?q=&amp;police=no\"><bdi>ليس عن الشرطة / not about police</bdi></a>"
+        )
+    );
     // Each badge has words, not only a colour.
     assert!(
         body.contains("<span class=\"badge s-negative\" title=\"-0.64\">سلبي / negative</span>"),
@@ -396,7 +421,12 @@ async fn health_is_503_while_the_index_is_far_behind_the_store() {
         config: Arc::new(config),
     };
     let resp = app(state)
-        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/healthz")
+                .header("host", "localhost")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -415,7 +445,12 @@ async fn field_wildcards_and_hostile_queries_are_200_or_400_never_500() {
         let app = app.clone();
         async move {
             let resp = app
-                .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
+                .oneshot(
+                    Request::get(&uri)
+                        .header("host", "localhost")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
                 .await
                 .unwrap();
             let status = resp.status();
@@ -492,4 +527,343 @@ async fn field_wildcards_and_hostile_queries_are_200_or_400_never_500() {
     let (status, body) = call("/api/search?q=fetched:*".to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("there is no field `fetched`"), "{body}");
+}
+
+/// The headers every response must carry; `csp` is the policy expected.
+fn assert_security_headers(what: &str, headers: &axum::http::HeaderMap, csp: &str) {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{what}: no {name} in {headers:?}"))
+            .to_string()
+    };
+    assert_eq!(h("content-security-policy"), csp, "{what}");
+    assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(h("x-frame-options"), "DENY", "{what}");
+    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(h("cross-origin-opener-policy"), "same-origin", "{what}");
+}
+
+#[tokio::test]
+async fn foreign_hosts_are_refused_with_421() {
+    for host in [
+        "evil.example",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example:8080",
+        "evil.example:8080",
+        "127.0.0.1:9999",
+        "127.0.0.2",
+        "localhost.",
+    ] {
+        let (status, headers, body) = get_as(host, "/api/search").await;
+        assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{host}: {body}");
+        assert!(body.contains("[server] allowed_hosts"), "{host}: {body}");
+        assert!(!body.contains("total"), "{host}: {body}");
+        assert_security_headers(host, &headers, guard::CSP);
+    }
+    // A request without a Host, or with two, is 400.
+    let (status, headers, body) = send(app(state()), Request::get("/healthz")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("no Host header"), "{body}");
+    assert_security_headers("no host", &headers, guard::CSP);
+    let two = Request::get("/healthz")
+        .header("host", "localhost")
+        .header("host", "evil.example");
+    let (status, _, body) = send(app(state()), two).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // An absolute-form request names its host in the URI too; both must be allowed.
+    let absolute = Request::get("http://evil.example/healthz").header("host", "localhost");
+    let (status, _, _) = send(app(state()), absolute).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn loopback_names_with_and_without_the_port_are_answered() {
+    for host in [
+        "localhost",
+        "localhost:8080",
+        "LocalHost:8080",
+        "127.0.0.1",
+        "127.0.0.1:8080",
+        "[::1]",
+        "[::1]:8080",
+    ] {
+        let (status, _, body) = get_as(host, "/healthz").await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body}");
+        assert!(body.contains("\"status\":\"ok\""), "{host}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn configured_allowed_hosts_replace_the_defaults() {
+    let state = || {
+        state_with(
+            "[server]\nlisten = \"0.0.0.0:8080\"\nallowed_hosts = [\"rasd.example.jo\", \"10.1.2.3:8080\"]\n",
+            "",
+            Vec::new(),
+        )
+    };
+    for (host, status) in [
+        ("rasd.example.jo", StatusCode::OK),
+        ("RASD.example.jo", StatusCode::OK),
+        ("10.1.2.3:8080", StatusCode::OK),
+        ("rasd.example.jo:8080", StatusCode::MISDIRECTED_REQUEST),
+        ("10.1.2.3", StatusCode::MISDIRECTED_REQUEST),
+        ("localhost:8080", StatusCode::MISDIRECTED_REQUEST),
+        ("0.0.0.0:8080", StatusCode::MISDIRECTED_REQUEST),
+    ] {
+        let (got, _, body) =
+            send(app(state()), Request::get("/healthz").header("host", host)).await;
+        assert_eq!(got, status, "{host}: {body}");
+    }
+}
+
+#[test]
+fn default_allowed_hosts_follow_the_listen_address() {
+    let server = rasd_core::ServerSettings::default();
+    let hosts = |listen: &str| {
+        AllowedHosts::new(&server, listen.parse().unwrap())
+            .iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hosts("10.0.0.5:9000"),
+        [
+            "10.0.0.5",
+            "10.0.0.5:9000",
+            "127.0.0.1",
+            "127.0.0.1:9000",
+            "[::1]",
+            "[::1]:9000",
+            "localhost",
+            "localhost:9000"
+        ]
+    );
+    // An unspecified address is not a name anyone browses to.
+    assert!(
+        !hosts("0.0.0.0:8080")
+            .iter()
+            .any(|h| h.starts_with("0.0.0.0"))
+    );
+    assert!(!hosts("[::]:8080").iter().any(|h| h.starts_with("[::]")));
+    assert!(hosts("[fd00::5]:8080").contains(&"[fd00::5]:8080".to_string()));
+    assert_eq!(hosts("127.0.0.1:8080").len(), 6);
+}
+
+#[test]
+fn only_listening_beyond_loopback_warns() {
+    for addr in [
+        "127.0.0.1:8080",
+        "127.0.0.9:80",
+        "[::1]:8080",
+        "[::ffff:127.0.0.1]:8080",
+    ] {
+        assert!(!warn_if_exposed(addr.parse().unwrap()), "{addr}");
+    }
+    for addr in [
+        "0.0.0.0:8080",
+        "[::]:8080",
+        "192.168.1.5:8080",
+        "[fd00::5]:8080",
+    ] {
+        assert!(warn_if_exposed(addr.parse().unwrap()), "{addr}");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let id = rasd_core::item_id_for_url("https://example.jo/1");
+    for (uri, status) in [
+        ("/".to_string(), StatusCode::OK),
+        (format!("/item/{id}"), StatusCode::OK),
+        ("/item/0000".to_string(), StatusCode::NOT_FOUND),
+        ("/no/such/page".to_string(), StatusCode::NOT_FOUND),
+        ("/api/search?lang=fr".to_string(), StatusCode::BAD_REQUEST),
+        (
+            "/api/search?limit=many".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/?police=maybe".to_string(), StatusCode::BAD_REQUEST),
+        ("/api/search".to_string(), StatusCode::OK),
+        ("/api/status".to_string(), StatusCode::OK),
+        ("/healthz".to_string(), StatusCode::OK),
+        ("/static/rasd.css".to_string(), StatusCode::OK),
+        ("/digest?date=soon".to_string(), StatusCode::BAD_REQUEST),
+    ] {
+        let (got, headers, body) = get_as("localhost:8080", &uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert_security_headers(&uri, &headers, guard::CSP);
+    }
+    let (_, headers, css) = get_as("localhost", "/static/rasd.css").await;
+    assert_eq!(headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css, STYLESHEET);
+}
+
+#[tokio::test]
+async fn pages_have_no_inline_script_or_style() {
+    let id = rasd_core::item_id_for_url("https://example.jo/1");
+    for uri in [
+        "/".to_string(),
+        format!("/item/{id}"),
+        "/item/0000".to_string(),
+        "/?police=maybe".to_string(),
+    ] {
+        let (_, body) = get(&uri).await;
+        assert!(
+            body.contains("<link rel=\"stylesheet\" href=\"/static/rasd.css\">"),
+            "{uri}"
+        );
+        for inline in ["<script", "<style", "style="] {
+            assert!(!body.contains(inline), "{uri} has {inline:?}:\n{body}");
+        }
+    }
+    // Every class the pages use is in the stylesheet they link.
+    for class in [
+        ".results",
+        ".hit",
+        ".tag",
+        ".badge",
+        ".s-negative",
+        ".police",
+        ".error",
+        "article",
+    ] {
+        assert!(STYLESHEET.contains(class), "{class}");
+    }
+}
+
+#[tokio::test]
+async fn the_digest_keeps_its_inline_stylesheet_allowed_by_hash() {
+    use base64::Engine;
+    use sha2::Digest;
+    let (status, headers, body) = get_as("localhost", "/digest").await;
+    assert_eq!(status, StatusCode::OK);
+    let start = body.find("<style>").unwrap() + "<style>".len();
+    let end = body.find("</style>").unwrap();
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body[start..end]));
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains(&format!("style-src 'sha256-{hash}';")),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(csp.starts_with("default-src 'none';") && csp.contains("frame-ancestors 'none'"));
+    assert!(!body.contains("<script") && !body.contains("style=\""));
+    assert_security_headers("/digest", &headers, &csp);
+}
+
+/// An item whose title carries a right-to-left override: `Invoice\u{202E}gpj.exe` would display as
+/// "Invoiceexe.jpg".
+fn spoofed_item() -> Item {
+    let mut item = Item::new(
+        "s3",
+        "https://example.com/invoice",
+        "Invoice\u{202E}gpj.exe",
+        "Open Invoice\u{202E}gpj.exe today. The theft of \u{2066}data\u{2069} continues.",
+        Utc::now(),
+    );
+    item.tags.lang = Lang::En;
+    item.tags.topics = vec!["theft".into()];
+    item
+}
+
+const SPOOF_SOURCE: &str = "[[source]]\nid = \"s3\"\nname = \"\\u202BOutlet\"\nkind = \"feed\"\nurl = \"https://example.com/rss\"\n";
+
+fn assert_no_bidi_controls(what: &str, text: &str) {
+    for c in [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}',
+    ] {
+        assert!(!text.contains(c), "{what} shows {c:?}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_bidi_override_in_a_feed_title_is_not_shown() {
+    let state = || state_with("", SPOOF_SOURCE, vec![spoofed_item()]);
+    let get = |uri: String| async move {
+        let (status, _, body) = send(
+            app(state()),
+            Request::get(uri.as_str()).header("host", "localhost"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        body
+    };
+    // The search page.
+    let page = get("/?lang=en".into()).await;
+    assert_no_bidi_controls("search page", &page);
+    assert!(page.contains("dir=\"auto\">Invoicegpj.exe</a>"), "{page}");
+    assert!(page.contains("<bdi>Outlet</bdi>"), "{page}");
+    // The item page, title and text.
+    let id = rasd_core::item_id_for_url("https://example.com/invoice");
+    let page = get(format!("/item/{id}")).await;
+    assert_no_bidi_controls("item page", &page);
+    assert!(page.contains("<title>Invoicegpj.exe</title>"), "{page}");
+    assert!(
+        page.contains("<h1 dir=\"auto\">Invoicegpj.exe</h1>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Open Invoicegpj.exe today. The theft of data continues."),
+        "{page}"
+    );
+    // The API's display fields.
+    let v = json(&get("/api/search?lang=en&q=invoicegpj".into()).await);
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["hits"][0]["title"], "Invoicegpj.exe");
+    assert_no_bidi_controls("API snippet", v["hits"][0]["snippet"].as_str().unwrap());
+    // The digest.
+    let digest = get("/digest".into()).await;
+    assert_no_bidi_controls("digest", &digest);
+    assert!(digest.contains(">Invoicegpj.exe</a>"), "{digest}");
+    // The store keeps the title as fetched.
+    let stored = state().store.get_item(&id).unwrap().unwrap();
+    assert_eq!(stored.title, "Invoice\u{202E}gpj.exe");
+}
+
+/// The real server on a loopback port answers its own address and refuses a rebound name.
+#[tokio::test]
+async fn served_on_loopback_a_rebound_host_name_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state(), async {
+        let _ = stopped.await;
+    }));
+    let port = addr.port();
+    for (host, status) in [
+        (format!("localhost:{port}"), "200"),
+        (format!("evil.example:{port}"), "421"),
+        ("127.0.0.1:8080".to_string(), "421"),
+    ] {
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        conn.read_to_end(&mut response).await.unwrap();
+        let response = String::from_utf8(response).unwrap();
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {status}")),
+            "{host}: {response}"
+        );
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains("x-frame-options: deny"),
+            "{response}"
+        );
+    }
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }
