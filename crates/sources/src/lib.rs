@@ -28,6 +28,10 @@
 //! [`Problem`] (logged at WARN when made, with a short `reason` to count by), and the rest go
 //! on. Errors that stop one source are [`Error`]s.
 
+// The HTTP layer: the client and the gates every request passes.
+mod http;
+
+// Readers that do no I/O.
 mod bench;
 mod dates;
 mod encoding;
@@ -35,16 +39,18 @@ mod error;
 pub mod eval;
 mod extract;
 mod feed;
-mod fetch;
 mod form;
-mod guard;
-mod hosts;
 mod html;
 mod opml;
-mod robots;
 pub mod schedule;
-mod site;
 mod sitemap;
+
+// Source kinds and pages that fetch through the HTTP layer.
+mod pages;
+mod site;
+
+// One poll of one source, on top.
+mod poll;
 
 pub use bench::{BenchResult, bench_feeds, bench_files};
 pub use dates::{NAIVE_TZ, parse_date};
@@ -52,14 +58,14 @@ pub use encoding::decode_text;
 pub use error::{Error, Problem, Result};
 pub use extract::{Extracted, extract_article};
 pub use feed::{EntryReport, FeedReport, feed_report, is_article_link, parse_feed};
-pub use fetch::{
-    Fetched, Fetcher, PAGE_CONCURRENCY, SHORT_TEXT_CHARS, SourceOutcome, needs_full_text,
-};
 pub use form::parse_form_export;
-pub use guard::{allow_private_for, is_blocked_ip};
 pub use html::html_to_text;
+pub use http::guard::{PrivateHosts, allow_private_for, is_blocked_ip};
+pub use http::robots::AGENT as ROBOTS_AGENT;
+pub use http::{Fetched, Fetcher};
 pub use opml::{merge_sources, parse_opml, sources_toml_entries, to_opml};
-pub use robots::AGENT as ROBOTS_AGENT;
+pub use pages::{PAGE_CONCURRENCY, SHORT_TEXT_CHARS, needs_full_text};
+pub use poll::SourceOutcome;
 pub use schedule::{next_due, next_interval};
 pub use site::{MAX_LINKS_PER_POLL, discover_links, fetch_articles, read_site};
 pub use sitemap::MAX_SITEMAP_BYTES;

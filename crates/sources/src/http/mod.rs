@@ -1,61 +1,65 @@
-//! Fetching: the HTTP client ([`Fetcher`]), one GET with a streamed size cap
-//! ([`Fetcher::get`]), and one whole source poll ([`Fetcher::fetch_source`]).
+//! The HTTP layer, the bottom of the crate: the client ([`Fetcher`]) and the gates every
+//! request passes — the address guard ([`guard`]), robots.txt ([`robots`]) and the per-host
+//! limits ([`hosts`]). Nothing here knows about feeds, sites or sources beyond the hosts a
+//! request may reach privately ([`PrivateHosts`]).
 //!
-//! `get` is the one place requests go out, and every request passes the same gates in this
-//! order: the address guard (loopback and private addresses, unless allowed), the site's
-//! robots.txt (when `[fetch] respect_robots`; fetched once per site and cached), then the
-//! per-host limits (requests in flight and the delay between starts, a longer `Crawl-delay`
-//! winning). `fetch_source` returns the new [`FetchState`], the problems and, after a
-//! failure, when to try again (`retry_at`: the server's `Retry-After`, else exponential
-//! backoff with jitter); the caller schedules.
+//! [`Fetcher::get`] is the one place requests go out. Redirects are followed here, not by
+//! reqwest, so that every hop passes the same gates in this order: the address guard
+//! (loopback and private addresses only on the request's own private hosts), the site's
+//! robots.txt (when `[fetch] respect_robots`; fetched once per site and cached, through the
+//! same guarded hops), then the per-host limits (requests in flight and the delay between
+//! starts, a longer `Crawl-delay` winning). Bodies are capped while streaming.
+//!
+//! Two reqwest clients: `guarded` (the guarded resolver; the `[fetch] proxy` when one is
+//! configured) for every hop that is not on the request's own private hosts, and `open`
+//! (system DNS, never a proxy) for those that are. Neither reads proxies from the
+//! environment.
+
+pub(crate) mod guard;
+pub(crate) mod hosts;
+pub(crate) mod robots;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use futures_util::{StreamExt, stream};
-use rasd_core::{
-    FetchSettings, FetchState, FullText, Interval, Item, ScheduleSettings, SourceConfig, SourceKind,
-};
+use rasd_core::{FetchSettings, FetchState, Interval, ScheduleSettings};
 use reqwest::header::{
-    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
 };
-use reqwest::redirect::{Attempt, Policy};
+use reqwest::redirect::Policy;
 use tokio::io::AsyncReadExt;
-use tracing::info;
+use url::Url;
 
-use crate::error::{Error, Problem, Result};
-use crate::extract::{Extracted, extract_article};
-use crate::feed::{is_article_link, parse_feed};
-use crate::form::parse_form_export;
-use crate::guard::{BlockedAddr, GuardedResolver, allow_private_for, blocked_literal};
-use crate::hosts::{HostLimits, host_key};
-use crate::robots::{Access, ROBOTS_MAX_BYTES, RobotsCache, Verdict, site_of};
-use crate::schedule::{MAX_RETRY_AFTER, backoff, jitter_seed, retry_after};
-
-/// How many linked pages of one source are fetched at once for their full text.
-pub const PAGE_CONCURRENCY: usize = 4;
-
-/// In `auto` mode, entries whose text is shorter than this many characters get their page
-/// fetched.
-pub const SHORT_TEXT_CHARS: usize = 400;
+use crate::error::{Error, Result};
+use guard::{BlockedAddr, GuardedResolver, PrivateHosts, blocked_literal, resolves_to_blocked};
+use hosts::{HostLimits, HostPermit, host_key};
+use robots::{Access, ROBOTS_MAX_BYTES, RobotsCache, Verdict, site_of};
 
 /// The HTTP client Rasd fetches with. Cheap to clone: the connection pools, the robots.txt
 /// cache and the per-host limits are shared by every clone.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    /// For ordinary sources: the address guard is on.
+    /// For every hop outside the request's private hosts: the guarded resolver, and the
+    /// configured proxy if any.
     guarded: reqwest::Client,
-    /// For sources with `allow_private = true`.
+    /// For hops on the request's own private hosts: no guard, no proxy.
     open: reqwest::Client,
+    /// A proxy is configured: names sent through it are checked by resolving them here.
+    proxied: bool,
     max_body: u64,
     timeout: Duration,
     max_redirects: u32,
-    max_backoff: Duration,
+    /// The longest a failing source waits (used by the poll layer).
+    pub(crate) max_backoff: Duration,
     /// The backoff base of sources without an `interval`.
-    default_interval: Duration,
+    pub(crate) default_interval: Duration,
+    /// `[fetch] max_entries_per_poll`.
+    pub(crate) max_entries: u32,
+    /// `[fetch] source_time_budget`.
+    pub(crate) time_budget: Duration,
     hosts: Arc<HostLimits>,
     /// `None` when `[fetch] respect_robots = false`.
     robots: Option<Arc<RobotsCache>>,
@@ -78,51 +82,28 @@ pub struct Fetched {
     pub body: Bytes,
 }
 
-/// What one poll of one source produced.
-#[derive(Debug, Clone)]
-pub struct SourceOutcome {
-    /// The source id.
-    pub source: String,
-    /// New or changed items, untagged.
-    pub items: Vec<Item>,
-    /// The fetch state to store for the next poll.
-    pub state: FetchState,
-    /// The server said nothing changed (HTTP 304); `items` is empty.
-    pub not_modified: bool,
-    /// What went wrong, source-level and per entry.
-    pub problems: Vec<Problem>,
-    /// Set when the poll failed: do not poll the source before this time. From the server's
-    /// `Retry-After` (429, 503…) when it sent one, else exponential backoff: the source's
-    /// interval doubled for each failure in a row after the first, ±20% jitter, at most
-    /// `[fetch] max_backoff`. `None` after a success or a 304.
-    pub retry_at: Option<DateTime<Utc>>,
+/// What one hop gave.
+enum Hop {
+    /// A response that is not a redirect, and the permit of its host.
+    Final(reqwest::Response, HostPermit),
+    /// A redirect, to this `Location`.
+    Redirect(String),
 }
-
-/// Too many redirects, raised by the redirect policy.
-#[derive(Debug)]
-struct TooManyRedirects(usize);
-
-impl std::fmt::Display for TooManyRedirects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "more than {} redirects", self.0)
-    }
-}
-
-impl std::error::Error for TooManyRedirects {}
 
 impl Fetcher {
     /// A client per the `[fetch]` settings: rustls, gzip/brotli/deflate, `connect_timeout`
-    /// (at most `timeout`) and the total `timeout`, the redirect limit, the User-Agent
-    /// `"<user_agent> (+<contact>)"`, robots.txt when `respect_robots`, and the per-host
+    /// (at most `timeout`) and the total `timeout` per hop, the redirect limit, the
+    /// User-Agent `"<user_agent> (+<contact>)"`, the `proxy` if one is set (and none from
+    /// the environment otherwise), robots.txt when `respect_robots`, and the per-host
     /// limits. Backoff starts from `[schedule] default_interval`'s default for sources
     /// without an `interval`; see [`Fetcher::with_default_interval`].
     pub fn new(settings: &FetchSettings) -> Result<Fetcher> {
         Fetcher::with_resolved(settings, &[])
     }
 
-    /// Like [`Fetcher::new`], but for sources with `allow_private = true` the given host
-    /// names resolve to the given addresses (port included) instead of through DNS. The demo
-    /// uses it to publish its loopback outlets under a fixed host name, so item URLs do not
+    /// Like [`Fetcher::new`], but on a source's own private hosts the given host names
+    /// resolve to the given addresses (port included) instead of through DNS. The demo uses
+    /// it to publish its loopback outlets under a fixed host name, so item URLs do not
     /// depend on the port the demo server gets.
     pub fn with_resolved(
         settings: &FetchSettings,
@@ -131,43 +112,56 @@ impl Fetcher {
         let user_agent = format!("{} (+{})", settings.user_agent, settings.contact);
         let timeout = settings.timeout.as_duration();
         let connect_timeout = settings.connect_timeout.as_duration().min(timeout);
-        let max_redirects = settings.max_redirects as usize;
-        let build = |guard: bool| {
-            let policy = Policy::custom(move |attempt: Attempt<'_>| {
-                if attempt.previous().len() > max_redirects {
-                    return attempt.error(TooManyRedirects(max_redirects));
-                }
-                if guard && let Some(addr) = blocked_literal(attempt.url()) {
-                    let host = attempt.url().host_str().unwrap_or_default().to_string();
-                    return attempt.error(BlockedAddr { host, addr });
-                }
-                attempt.follow()
-            });
-            let mut builder = reqwest::Client::builder()
+        let base = || {
+            reqwest::Client::builder()
                 .user_agent(user_agent.clone())
                 .connect_timeout(connect_timeout)
                 .timeout(timeout)
-                .redirect(policy)
+                // Redirects are followed by `get`, one guarded hop at a time.
+                .redirect(Policy::none())
+                // Proxies only from rasd.toml: never HTTP_PROXY and friends.
+                .no_proxy()
                 .gzip(true)
                 .brotli(true)
-                .deflate(true);
-            if guard {
-                builder = builder.dns_resolver(GuardedResolver);
-            } else {
-                for (host, addr) in hosts {
-                    builder = builder.resolve(host, *addr);
-                }
-            }
-            builder.build().map_err(Error::Client)
+                .deflate(true)
         };
+        let proxy = match settings.proxy.as_deref() {
+            Some(p) => Some(
+                Url::parse(p.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| Error::BadUrl {
+                        url: p.to_string(),
+                        message: "`[fetch] proxy` must be an http:// or https:// address"
+                            .to_string(),
+                    })?,
+            ),
+            None => None,
+        };
+        let mut guarded = base().dns_resolver(GuardedResolver {
+            trusted: proxy
+                .as_ref()
+                .and_then(|p| p.host_str())
+                .map(str::to_string),
+        });
+        if let Some(p) = &proxy {
+            guarded = guarded.proxy(reqwest::Proxy::all(p.as_str()).map_err(Error::Client)?);
+        }
+        let mut open = base();
+        for (host, addr) in hosts {
+            open = open.resolve(host, *addr);
+        }
         Ok(Fetcher {
-            guarded: build(true)?,
-            open: build(false)?,
+            guarded: guarded.build().map_err(Error::Client)?,
+            open: open.build().map_err(Error::Client)?,
+            proxied: proxy.is_some(),
             max_body: settings.max_body_bytes,
             timeout,
             max_redirects: settings.max_redirects,
             max_backoff: settings.max_backoff.as_duration(),
             default_interval: ScheduleSettings::default().default_interval.as_duration(),
+            max_entries: settings.max_entries_per_poll.max(1),
+            time_budget: settings.source_time_budget.as_duration(),
             hosts: Arc::new(HostLimits::new(
                 settings.per_host_concurrency,
                 settings.per_host_delay.as_duration(),
@@ -185,67 +179,48 @@ impl Fetcher {
         self
     }
 
-    /// GETs `url`. The body is streamed and the request aborted as soon as it passes
-    /// `[fetch] max_body_bytes` ([`Error::TooLarge`]). With `conditional`, its ETag and
-    /// Last-Modified are sent and a 304 comes back as `Ok` with `status == 304` and an empty
-    /// body; any other status outside 2xx is [`Error::Status`]. Unless `allow_private`,
-    /// loopback, private and link-local addresses are refused ([`Error::BlockedAddress`]).
-    /// With `respect_robots`, a URL the site's robots.txt disallows for `Rasd` is
-    /// [`Error::RobotsDisallowed`] (and [`Error::RobotsUnavailable`] while the robots.txt
-    /// answers 5xx or not at all); nothing is requested then. Waits for the per-host limits
-    /// before sending.
+    /// GETs `url`; with `allow_private`, loopback and private addresses may be reached on
+    /// `url`'s own host and port (and nowhere else, redirects included). See
+    /// [`Fetcher::get_within`].
     pub async fn get(
         &self,
         url: &str,
         allow_private: bool,
         conditional: Option<&FetchState>,
     ) -> Result<Fetched> {
-        let parsed = url::Url::parse(url.trim()).map_err(|e| Error::BadUrl {
-            url: url.to_string(),
-            message: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::BadUrl {
-                url: url.to_string(),
-                message: "only http:// and https:// can be fetched".to_string(),
-            });
-        }
-        if !allow_private && let Some(addr) = blocked_literal(&parsed) {
-            return Err(Error::BlockedAddress {
-                url: url.to_string(),
-                host: parsed.host_str().unwrap_or_default().to_string(),
-                addr: addr.to_string(),
-            });
-        }
-        let client = if allow_private {
-            &self.open
+        let private = if allow_private {
+            PrivateHosts::only(url)
         } else {
-            &self.guarded
+            PrivateHosts::none()
         };
-        let key = host_key(&parsed);
-        self.check_robots(url, &parsed, client, &key).await?;
-        // Held until the body is read: the request counts against its host until then.
-        let _permit = self.hosts.acquire(&key).await;
-        let mut request = client.get(parsed);
-        if let Some(state) = conditional {
-            if let Some(etag) = &state.etag {
-                request = request.header(IF_NONE_MATCH, etag);
-            }
-            if let Some(lm) = &state.last_modified {
-                request = request.header(IF_MODIFIED_SINCE, lm);
-            }
-        }
-        let mut response = request.send().await.map_err(|e| self.http_error(url, &e))?;
+        self.get_within(url, &private, conditional).await
+    }
+
+    /// GETs `url`, following at most `[fetch] max_redirects` redirects, each hop through
+    /// the gates. The body is streamed and the request aborted as soon as it passes
+    /// `[fetch] max_body_bytes` ([`Error::TooLarge`]). With `conditional`, its ETag and
+    /// Last-Modified are sent and a 304 comes back as `Ok` with `status == 304` and an empty
+    /// body; any other status outside 2xx is [`Error::Status`]. Loopback, private and
+    /// link-local addresses are refused unless the hop is on one of `private`
+    /// ([`Error::BlockedAddress`] for `url` itself, [`Error::BlockedRedirect`] for a
+    /// redirect). With `respect_robots`, a URL the site's robots.txt disallows for `Rasd` is
+    /// [`Error::RobotsDisallowed`] (and [`Error::RobotsUnavailable`] while the robots.txt
+    /// answers 5xx or not at all); nothing is requested then. Waits for the per-host limits
+    /// before each hop.
+    pub async fn get_within(
+        &self,
+        url: &str,
+        private: &PrivateHosts,
+        conditional: Option<&FetchState>,
+    ) -> Result<Fetched> {
+        let parsed = parse_http(url)?;
+        let (mut response, _permit, final_url) =
+            self.send(url, parsed, private, conditional).await?;
         let status = response.status().as_u16();
         let headers = response.headers();
-        let header = |h: &HeaderMap, name| {
-            h.get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
         let mut fetched = Fetched {
             status,
-            final_url: response.url().to_string(),
+            final_url: final_url.to_string(),
             content_type: header(headers, CONTENT_TYPE),
             etag: header(headers, ETAG),
             last_modified: header(headers, LAST_MODIFIED),
@@ -272,7 +247,7 @@ impl Fetcher {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| self.http_error(url, &e))?
+            .map_err(|e| self.http_error(url, None, &e))?
         {
             if (body.len() + chunk.len()) as u64 > self.max_body {
                 // Dropping the response closes the connection: nothing more is read.
@@ -284,24 +259,151 @@ impl Fetcher {
         Ok(fetched)
     }
 
-    /// Checks `parsed` against its site's robots.txt (fetching it when not cached) and
-    /// applies the site's `Crawl-delay`. Does nothing when robots.txt is not respected.
-    async fn check_robots(
+    /// Sends a GET and follows redirects by hand: each hop is guarded, checked against
+    /// robots.txt and counted against its host. Returns the last response (not a
+    /// redirect), the permit of its host (hold it until the body is read) and its URL.
+    async fn send(
         &self,
         url: &str,
-        parsed: &url::Url,
-        client: &reqwest::Client,
-        key: &str,
+        first: Url,
+        private: &PrivateHosts,
+        conditional: Option<&FetchState>,
+    ) -> Result<(reqwest::Response, HostPermit, Url)> {
+        let mut hop = first;
+        let mut redirects = 0u32;
+        loop {
+            let redirected = (redirects > 0).then(|| hop.clone());
+            // The guard before robots.txt: a refused host's robots.txt is not asked for.
+            self.guard_hop(url, redirected.as_ref(), &hop, private)
+                .await?;
+            let shown = redirected
+                .as_ref()
+                .map_or_else(|| url.to_string(), Url::to_string);
+            self.check_robots(&shown, &hop, private).await?;
+            match self
+                .send_one(url, redirected.as_ref(), &hop, private, conditional)
+                .await?
+            {
+                Hop::Final(response, permit) => return Ok((response, permit, hop)),
+                Hop::Redirect(next) => hop = self.next_hop(url, &hop, &next, &mut redirects)?,
+            }
+        }
+    }
+
+    /// [`Fetcher::send`] for a robots.txt: the same guarded hops, without robots.txt.
+    async fn send_robots(
+        &self,
+        url: &str,
+        private: &PrivateHosts,
+    ) -> Result<(reqwest::Response, HostPermit)> {
+        let mut hop = parse_http(url)?;
+        let mut redirects = 0u32;
+        loop {
+            let redirected = (redirects > 0).then(|| hop.clone());
+            self.guard_hop(url, redirected.as_ref(), &hop, private)
+                .await?;
+            match self
+                .send_one(url, redirected.as_ref(), &hop, private, None)
+                .await?
+            {
+                Hop::Final(response, permit) => return Ok((response, permit)),
+                Hop::Redirect(next) => hop = self.next_hop(url, &hop, &next, &mut redirects)?,
+            }
+        }
+    }
+
+    /// The guard for one hop: loopback and private addresses only on `private`. With a
+    /// proxy, names are resolved here first, since the proxy resolves them out of sight.
+    async fn guard_hop(
+        &self,
+        url: &str,
+        redirected: Option<&Url>,
+        hop: &Url,
+        private: &PrivateHosts,
     ) -> Result<()> {
+        if private.allows(hop) {
+            return Ok(());
+        }
+        if let Some(addr) = blocked_literal(hop) {
+            return Err(blocked(url, redirected, hop, addr.to_string()));
+        }
+        if self.proxied
+            && let Some(url::Host::Domain(name)) = hop.host()
+            && let Some(addr) =
+                resolves_to_blocked(name, hop.port_or_known_default().unwrap_or(80)).await
+        {
+            return Err(blocked(url, redirected, hop, addr.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Sends one hop, already guarded, counted against its host: the response, or where it
+    /// redirects to.
+    async fn send_one(
+        &self,
+        url: &str,
+        redirected: Option<&Url>,
+        hop: &Url,
+        private: &PrivateHosts,
+        conditional: Option<&FetchState>,
+    ) -> Result<Hop> {
+        let own = private.allows(hop);
+        let client = if own { &self.open } else { &self.guarded };
+        let permit = self.hosts.acquire(&host_key(hop)).await;
+        let mut request = client.get(hop.clone());
+        if let Some(state) = conditional {
+            if let Some(etag) = &state.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &state.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.http_error(url, redirected, &e))?;
+        let status = response.status().as_u16();
+        match header(response.headers(), LOCATION) {
+            Some(location) if matches!(status, 301 | 302 | 303 | 307 | 308) => {
+                Ok(Hop::Redirect(location))
+            }
+            _ => Ok(Hop::Final(response, permit)),
+        }
+    }
+
+    /// The URL a redirect from `hop` to `location` leads to, counting it against
+    /// `[fetch] max_redirects`.
+    fn next_hop(&self, url: &str, hop: &Url, location: &str, redirects: &mut u32) -> Result<Url> {
+        *redirects += 1;
+        if *redirects > self.max_redirects {
+            return Err(Error::TooManyRedirects {
+                url: url.to_string(),
+                limit: self.max_redirects,
+            });
+        }
+        hop.join(location.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| Error::Http {
+                url: url.to_string(),
+                message: format!("redirected to {location:?}, which is not an http(s) URL"),
+            })
+    }
+
+    /// Checks `hop` against its site's robots.txt (fetching it when not cached) and
+    /// applies the site's `Crawl-delay`; errors name `url`. Does nothing when robots.txt is
+    /// not respected.
+    async fn check_robots(&self, url: &str, hop: &Url, private: &PrivateHosts) -> Result<()> {
         let Some(cache) = &self.robots else {
             return Ok(());
         };
-        if parsed.path() == "/robots.txt" {
+        if hop.path() == "/robots.txt" {
             return Ok(());
         }
-        let (site, robots) = site_of(parsed);
+        let (site, robots) = site_of(hop);
         let rules = cache
-            .rules_for(&site, || self.fetch_robots(&robots, client, key))
+            .rules_for(&site, || self.fetch_robots(&robots, private))
             .await
             .map_err(|e| match e {
                 Error::BlockedAddress { host, addr, .. } => Error::BlockedAddress {
@@ -311,8 +413,9 @@ impl Fetcher {
                 },
                 other => other,
             })?;
-        self.hosts.set_crawl_delay(key, rules.crawl_delay());
-        match rules.check(parsed) {
+        self.hosts
+            .set_crawl_delay(&host_key(hop), rules.crawl_delay());
+        match rules.check(hop) {
             Verdict::Allowed => Ok(()),
             Verdict::Disallowed(rule) => Err(Error::RobotsDisallowed {
                 url: url.to_string(),
@@ -327,25 +430,22 @@ impl Fetcher {
         }
     }
 
-    /// Fetches a robots.txt (counted against its host like any request) and says what it
-    /// means. `Err` only when the site's address is refused by the guard.
-    async fn fetch_robots(
-        &self,
-        robots: &str,
-        client: &reqwest::Client,
-        key: &str,
-    ) -> Result<Access> {
-        let _permit = self.hosts.acquire(key).await;
+    /// Fetches a robots.txt (its hops guarded and counted against their hosts like any
+    /// request) and says what it means. `Err` only when the site's address is refused by
+    /// the guard.
+    async fn fetch_robots(&self, robots: &str, private: &PrivateHosts) -> Result<Access> {
         let unreachable = |e: Error| match e {
             e @ Error::BlockedAddress { .. } => Err(e),
+            // A robots.txt redirected to a refused address: there are no rules to read.
+            Error::BlockedRedirect { .. } => Ok(Access::Unavailable),
             // RFC 9309: a robots.txt not reached within the redirect limit may be read as
             // missing.
             Error::TooManyRedirects { .. } => Ok(Access::Unavailable),
             other => Ok(Access::Unreachable(other.to_string())),
         };
-        let mut response = match client.get(robots).send().await {
+        let (mut response, _permit) = match self.send_robots(robots, private).await {
             Ok(r) => r,
-            Err(e) => return unreachable(self.http_error(robots, &e)),
+            Err(e) => return unreachable(e),
         };
         let status = response.status().as_u16();
         if status == 429 || status >= 500 {
@@ -365,29 +465,31 @@ impl Fetcher {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return unreachable(self.http_error(robots, &e)),
+                Err(e) => return unreachable(self.http_error(robots, None, &e)),
             }
         }
         Ok(Access::File(body))
     }
 
-    /// Maps a reqwest error to ours, finding our guard's and redirect policy's errors in its
-    /// cause chain.
-    fn http_error(&self, url: &str, err: &reqwest::Error) -> Error {
+    /// Maps a reqwest error to ours, finding our resolver's error in its cause chain.
+    /// `redirected` is the hop being sent when it is a redirect.
+    fn http_error(&self, url: &str, redirected: Option<&Url>, err: &reqwest::Error) -> Error {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
         let mut chain = Vec::new();
         while let Some(c) = cause {
             if let Some(b) = c.downcast_ref::<BlockedAddr>() {
-                return Error::BlockedAddress {
-                    url: url.to_string(),
-                    host: b.host.clone(),
-                    addr: b.addr.to_string(),
-                };
-            }
-            if c.downcast_ref::<TooManyRedirects>().is_some() {
-                return Error::TooManyRedirects {
-                    url: url.to_string(),
-                    limit: self.max_redirects,
+                return match redirected {
+                    Some(to) => Error::BlockedRedirect {
+                        url: url.to_string(),
+                        to: to.to_string(),
+                        host: b.host.clone(),
+                        addr: b.addr.to_string(),
+                    },
+                    None => Error::BlockedAddress {
+                        url: url.to_string(),
+                        host: b.host.clone(),
+                        addr: b.addr.to_string(),
+                    },
                 };
             }
             let text = c.to_string();
@@ -409,8 +511,8 @@ impl Fetcher {
     }
 
     /// Reads a `file://` URL, capped like a response body.
-    async fn read_file(&self, url: &str) -> Result<Fetched> {
-        let path = url::Url::parse(url)
+    pub(crate) async fn read_file(&self, url: &str) -> Result<Fetched> {
+        let path = Url::parse(url)
             .ok()
             .and_then(|u| u.to_file_path().ok())
             .ok_or_else(|| Error::BadUrl {
@@ -442,317 +544,44 @@ impl Fetcher {
             body: Bytes::from(body),
         })
     }
+}
 
-    /// Fetches one source once: a conditional GET (or a file read), parsing, and the linked
-    /// pages' full text when the source asks for it. Never fails: problems are in
-    /// `problems`, and a source-level failure also in `state.last_error`,
-    /// `state.consecutive_failures` and `retry_at`. Linked pages may reach private addresses
-    /// only on the source's own hosts ([`crate::allow_private_for`]).
-    pub async fn fetch_source(&self, source: &SourceConfig, state: &FetchState) -> SourceOutcome {
-        let now = Utc::now();
-        let mut out = SourceOutcome {
-            source: source.id.clone(),
-            items: Vec::new(),
-            state: FetchState {
-                source: source.id.clone(),
-                ..state.clone()
-            },
-            not_modified: false,
-            problems: Vec::new(),
-            retry_at: None,
-        };
-        let result = if source.url.starts_with("file:") {
-            self.read_file(&source.url).await
-        } else {
-            // A site's front page may not change while its sections and sitemaps do:
-            // site polls are never conditional.
-            let conditional = (source.kind != SourceKind::Site).then_some(state);
-            self.get(&source.url, source.allow_private, conditional)
-                .await
-        };
-        let fetched = match result {
-            Ok(f) => f,
-            Err(e) => {
-                self.fail(&mut out, source, &e, now);
-                return out;
-            }
-        };
-        if fetched.status == 304 {
-            out.not_modified = true;
-            succeed(&mut out.state, &fetched, now);
-            info!(source = %source.id, "Source not modified.");
-            return out;
-        }
-        let parsed = match source.kind {
-            SourceKind::Feed => parse_feed(
-                source,
-                &fetched.final_url,
-                &fetched.body,
-                fetched.content_type.as_deref(),
-                now,
-            ),
-            SourceKind::FormExport => parse_form_export(source, &fetched.body, now),
-            SourceKind::Site => crate::site::read_site(self, source, &fetched, now).await,
-        };
-        let (mut items, mut problems) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                self.fail(&mut out, source, &e, now);
-                return out;
-            }
-        };
-        if source.kind == SourceKind::Feed {
-            self.fill_full_text(source, &mut items, &mut problems).await;
-        }
-        succeed(&mut out.state, &fetched, now);
-        out.state.etag = fetched.etag.clone();
-        out.state.last_modified = fetched.last_modified.clone();
-        info!(
-            source = %source.id,
-            items = items.len(),
-            problems = problems.len(),
-            "Source fetched."
-        );
-        out.items = items;
-        out.problems = problems;
-        out
+/// Parses an absolute `http://` or `https://` URL.
+fn parse_http(url: &str) -> Result<Url> {
+    let parsed = Url::parse(url.trim()).map_err(|e| Error::BadUrl {
+        url: url.to_string(),
+        message: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::BadUrl {
+            url: url.to_string(),
+            message: "only http:// and https:// can be fetched".to_string(),
+        });
     }
+    Ok(parsed)
+}
 
-    /// Fetches the linked page of entries that need it and keeps the longer text.
-    async fn fill_full_text(
-        &self,
-        source: &SourceConfig,
-        items: &mut [Item],
-        problems: &mut Vec<Problem>,
-    ) {
-        let todo: Vec<(usize, String)> = items
-            .iter()
-            .enumerate()
-            .filter(|(_, it)| {
-                is_article_link(&it.url) && needs_full_text(source.fetch_full_text, &it.body)
-            })
-            .map(|(i, it)| (i, it.url.clone()))
-            .collect();
-        let results: Vec<(usize, String, Result<Extracted, PageError>)> = stream::iter(todo)
-            .map(|(i, url)| async move {
-                let r = self.fetch_page(&url, allow_private_for(source, &url)).await;
-                (i, url, r)
-            })
-            .buffer_unordered(PAGE_CONCURRENCY)
-            .collect()
-            .await;
-        for (i, url, result) in results {
-            match result {
-                Ok(x) => merge_page(&mut items[i], x),
-                // Refusals by policy are counted under their own reason.
-                Err(PageError::Fetch(
-                    e @ (Error::BlockedAddress { .. }
-                    | Error::RobotsDisallowed { .. }
-                    | Error::RobotsUnavailable { .. }),
-                )) => problems.push(Problem::new(
-                    &source.id,
-                    Some(&url),
-                    e.reason(),
-                    format!("{e}; the feed's text is kept"),
-                )),
-                Err(why) => problems.push(Problem::new(
-                    &source.id,
-                    Some(&url),
-                    "page_fetch",
-                    format!("could not get the full text ({why}); the feed's text is kept"),
-                )),
-            }
-        }
-    }
-
-    /// Fetches an article page and extracts it.
-    async fn fetch_page(&self, url: &str, allow_private: bool) -> Result<Extracted, PageError> {
-        let page = self
-            .get(url, allow_private, None)
-            .await
-            .map_err(PageError::Fetch)?;
-        if let Some(ct) = &page.content_type {
-            let ct = ct.to_ascii_lowercase();
-            if !(ct.contains("html") || ct.starts_with("text/")) {
-                return Err(PageError::Other(format!(
-                    "the link is {ct}, not an HTML page"
-                )));
-            }
-        }
-        let final_url = page.final_url.clone();
-        tokio::task::spawn_blocking(move || {
-            let text = crate::encoding::decode_text(
-                &page.body,
-                page.content_type.as_deref(),
-                Some(&final_url),
-            );
-            extract_article(&text, &final_url)
-        })
-        .await
-        .map_err(|e| PageError::Other(format!("the extractor failed: {e}")))
-    }
-
-    /// Records a source-level failure: the problem, the failure count, and `retry_at`.
-    fn fail(
-        &self,
-        out: &mut SourceOutcome,
-        source: &SourceConfig,
-        err: &Error,
-        now: DateTime<Utc>,
-    ) {
-        let problem = Problem::from_error(&out.source, Some(&source.url), err);
-        out.state.last_error = Some(problem.message.clone());
-        out.state.last_error_at = Some(now);
-        out.state.consecutive_failures = out.state.consecutive_failures.saturating_add(1);
-        out.problems.push(problem);
-        out.retry_at = Some(self.retry_at(source, err, out.state.consecutive_failures, now));
-    }
-
-    /// When to try a failed source again: the server's `Retry-After`, else backoff from the
-    /// source's interval.
-    fn retry_at(
-        &self,
-        source: &SourceConfig,
-        err: &Error,
-        failures: u32,
-        now: DateTime<Utc>,
-    ) -> DateTime<Utc> {
-        if let Error::Status {
-            retry_after: Some(value),
-            ..
-        } = err
-            && let Some(at) = retry_after(value, now, MAX_RETRY_AFTER.max(self.max_backoff))
-        {
-            return at;
-        }
-        let base = source
-            .interval
-            .map_or(self.default_interval, Interval::as_duration);
-        let wait = backoff(
-            base,
-            failures,
-            self.max_backoff,
-            jitter_seed(&source.id, now),
-        );
-        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+/// The refusal of a hop to a blocked address: of `url` itself, or of a redirect.
+fn blocked(url: &str, redirected: Option<&Url>, hop: &Url, addr: String) -> Error {
+    let host = hop.host_str().unwrap_or_default().to_string();
+    match redirected {
+        Some(to) => Error::BlockedRedirect {
+            url: url.to_string(),
+            to: to.to_string(),
+            host,
+            addr,
+        },
+        None => Error::BlockedAddress {
+            url: url.to_string(),
+            host,
+            addr,
+        },
     }
 }
 
-/// Why an article page gave no text.
-#[derive(Debug)]
-enum PageError {
-    /// The request failed or was refused.
-    Fetch(Error),
-    /// The page is not HTML, or the extractor failed.
-    Other(String),
-}
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PageError::Fetch(e) => e.fmt(f),
-            PageError::Other(s) => f.write_str(s),
-        }
-    }
-}
-
-/// True when an entry's text should be replaced by its page's, per the source's setting.
-pub fn needs_full_text(mode: FullText, body: &str) -> bool {
-    match mode {
-        FullText::Never => false,
-        FullText::Always => true,
-        FullText::Auto => body.chars().count() < SHORT_TEXT_CHARS || looks_truncated(body),
-    }
-}
-
-/// True when a text ends like a teaser: an ellipsis or a "read more".
-fn looks_truncated(body: &str) -> bool {
-    let t = body.trim_end().to_lowercase();
-    [
-        "…",
-        "...",
-        "[…]",
-        "[...]",
-        "read more",
-        "continue reading",
-        "المزيد",
-        "التفاصيل",
-    ]
-    .iter()
-    .any(|end| t.ends_with(end))
-}
-
-fn merge_page(item: &mut Item, page: Extracted) {
-    if page.text.chars().count() > item.body.chars().count() {
-        item.body = page.text;
-    }
-    if item.title.is_empty()
-        && let Some(t) = page.title
-    {
-        item.title = t;
-    }
-    if item.published.is_none() {
-        item.published = page.published;
-    }
-    if item.author.is_none() {
-        item.author = page.author;
-    }
-}
-
-fn succeed(state: &mut FetchState, fetched: &Fetched, now: DateTime<Utc>) {
-    state.last_success = Some(now);
-    state.last_error = None;
-    state.consecutive_failures = 0;
-    if fetched.etag.is_some() {
-        state.etag = fetched.etag.clone();
-    }
-    if fetched.last_modified.is_some() {
-        state.last_modified = fetched.last_modified.clone();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn full_text_policy() {
-        let long = "أ".repeat(500);
-        assert!(!needs_full_text(FullText::Never, "قصير"));
-        assert!(needs_full_text(FullText::Always, &long));
-        assert!(needs_full_text(FullText::Auto, "قصير"));
-        assert!(!needs_full_text(FullText::Auto, &long));
-        assert!(needs_full_text(FullText::Auto, &format!("{long} …")));
-        assert!(needs_full_text(
-            FullText::Auto,
-            &format!("{long} اقرأ المزيد")
-        ));
-        assert!(needs_full_text(FullText::Auto, &format!("{long} [...]")));
-    }
-
-    #[test]
-    fn page_text_replaces_only_when_longer() {
-        let mut item = Item::new("s", "https://example.jo/a", "", "ملخص", Utc::now());
-        merge_page(
-            &mut item,
-            Extracted {
-                title: Some("عنوان".into()),
-                text: "نص كامل أطول من الملخص".into(),
-                published: None,
-                author: Some("كاتب".into()),
-                ..Extracted::default()
-            },
-        );
-        assert_eq!(item.body, "نص كامل أطول من الملخص");
-        assert_eq!(item.title, "عنوان");
-        assert_eq!(item.author.as_deref(), Some("كاتب"));
-        merge_page(
-            &mut item,
-            Extracted {
-                text: "قصير".into(),
-                ..Extracted::default()
-            },
-        );
-        assert_eq!(item.body, "نص كامل أطول من الملخص");
-    }
+/// A header's value as text.
+fn header(h: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
