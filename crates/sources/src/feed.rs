@@ -94,7 +94,7 @@ pub(crate) fn parse_feed_capped(
     let mut raw = read_document(&text, feed_url, max_entries)?;
     drop(text);
     let entries = raw.total_entries;
-    let capped = max_entries > 0 && raw.entries.len() > max_entries;
+    let capped = max_entries > 0 && entries > max_entries;
     if capped {
         read::keep_newest(&mut raw.entries, max_entries);
     }
@@ -108,7 +108,7 @@ pub(crate) fn parse_feed_capped(
         items,
         problems,
         entries,
-        capped: capped || (max_entries > 0 && entries > max_entries),
+        capped,
     })
 }
 

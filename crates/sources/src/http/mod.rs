@@ -276,10 +276,8 @@ impl Fetcher {
             // The guard before robots.txt: a refused host's robots.txt is not asked for.
             self.guard_hop(url, redirected.as_ref(), &hop, private)
                 .await?;
-            let shown = redirected
-                .as_ref()
-                .map_or_else(|| url.to_string(), Url::to_string);
-            self.check_robots(&shown, &hop, private).await?;
+            self.check_robots(url, redirected.as_ref(), &hop, private)
+                .await?;
             match self
                 .send_one(url, redirected.as_ref(), &hop, private, conditional)
                 .await?
@@ -391,10 +389,16 @@ impl Fetcher {
             })
     }
 
-    /// Checks `hop` against its site's robots.txt (fetching it when not cached) and
-    /// applies the site's `Crawl-delay`; errors name `url`. Does nothing when robots.txt is
-    /// not respected.
-    async fn check_robots(&self, url: &str, hop: &Url, private: &PrivateHosts) -> Result<()> {
+    /// Checks `hop` (`url` itself, or a redirect from it) against its site's robots.txt
+    /// (fetching it when not cached) and applies the site's `Crawl-delay`. Does nothing when
+    /// robots.txt is not respected.
+    async fn check_robots(
+        &self,
+        url: &str,
+        redirected: Option<&Url>,
+        hop: &Url,
+        private: &PrivateHosts,
+    ) -> Result<()> {
         let Some(cache) = &self.robots else {
             return Ok(());
         };
@@ -406,13 +410,11 @@ impl Fetcher {
             .rules_for(&site, || self.fetch_robots(&robots, private))
             .await
             .map_err(|e| match e {
-                Error::BlockedAddress { host, addr, .. } => Error::BlockedAddress {
-                    url: url.to_string(),
-                    host,
-                    addr,
-                },
+                // The site's own address was refused while asking for its robots.txt.
+                Error::BlockedAddress { addr, .. } => blocked(url, redirected, hop, addr),
                 other => other,
             })?;
+        let url = redirected.map_or_else(|| url.to_string(), Url::to_string);
         self.hosts
             .set_crawl_delay(&host_key(hop), rules.crawl_delay());
         match rules.check(hop) {
