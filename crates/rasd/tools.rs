@@ -140,8 +140,20 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             .unwrap_or_else(|| "-".into())
     };
     println!(
-        "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7} {:<11} last error",
-        "", "source", "kind", "on", "last ok", "fail", "items/d", "next due"
+        "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7} {:<11} {:>7} {:>5} {:>5} {:>5} {:<6} last error",
+        "",
+        "source",
+        "kind",
+        "on",
+        "last ok",
+        "fail",
+        "items/d",
+        "next due",
+        "entries",
+        "new",
+        "taken",
+        "pages",
+        "cut"
     );
     for h in &health {
         let err: String = h
@@ -151,8 +163,15 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             .chars()
             .take(60)
             .collect();
+        let p = &h.last_poll;
+        let cut = match (p.capped, p.out_of_time) {
+            (true, true) => "cap+t",
+            (true, false) => "cap",
+            (false, true) => "time",
+            (false, false) => "-",
+        };
         println!(
-            "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7.1} {:<11} {}",
+            "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7.1} {:<11} {:>7} {:>5} {:>5} {:>5} {:<6} {}",
             if h.flagged { "!" } else { "" },
             h.source,
             h.kind,
@@ -161,7 +180,23 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             h.consecutive_failures,
             h.items_per_day,
             fmt(h.next_due),
+            p.entries,
+            p.new,
+            p.taken,
+            p.pages,
+            cut,
             err
+        );
+    }
+    println!(
+        "\nentries: listed by the source at its last poll; new: not taken before (of the newest \
+         [fetch] max_entries_per_poll); taken: items; pages: article pages fetched; cut: the \
+         entry cap (cap) or the time budget (time) left entries out."
+    );
+    if health.iter().any(|h| h.last_poll.out_of_time) {
+        println!(
+            "Sources cut by time: their remaining entries are fetched at the next poll; raise \
+             [fetch] source_time_budget if it keeps happening."
         );
     }
     let flagged = health.iter().filter(|h| h.flagged).count();

@@ -426,6 +426,20 @@ pub struct FetchSettings {
     /// A failing source waits longer after each failure, up to this long (1m to 30d).
     #[serde(default = "default_max_backoff", deserialize_with = "de_poll_interval")]
     pub max_backoff: Interval,
+    /// An HTTP proxy for requests to public addresses, such as `"http://proxy.example.jo:3128"`
+    /// (`http://` or `https://`). Without it no proxy is used: the `HTTP_PROXY`,
+    /// `HTTPS_PROXY` and `ALL_PROXY` variables of the environment are ignored. Sources on
+    /// loopback or private addresses (`allow_private`) never go through it.
+    #[serde(default, deserialize_with = "de_opt_proxy")]
+    pub proxy: Option<String>,
+    /// At most this many entries of one feed are read per poll, the newest first (a source's
+    /// `max_entries_per_poll` overrides it). At least 1.
+    #[serde(default = "default_max_entries", deserialize_with = "de_max_entries")]
+    pub max_entries_per_poll: u32,
+    /// One poll of one source may spend at most this long fetching article pages; the
+    /// entries whose pages were not fetched in time are left for the next poll.
+    #[serde(default = "default_source_time_budget")]
+    pub source_time_budget: Interval,
 }
 
 impl Default for FetchSettings {
@@ -442,6 +456,9 @@ impl Default for FetchSettings {
             per_host_delay: default_per_host_delay(),
             respect_robots: true,
             max_backoff: default_max_backoff(),
+            proxy: None,
+            max_entries_per_poll: default_max_entries(),
+            source_time_budget: default_source_time_budget(),
         }
     }
 }
@@ -475,6 +492,37 @@ fn default_per_host_delay() -> Interval {
 }
 fn default_max_backoff() -> Interval {
     Interval::from_secs(6 * 3600)
+}
+fn default_max_entries() -> u32 {
+    500
+}
+fn default_source_time_budget() -> Interval {
+    Interval::from_secs(120)
+}
+
+fn de_max_entries<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom(
+            "max_entries_per_poll must be 1 or more, such as 500",
+        ));
+    }
+    Ok(n)
+}
+
+fn de_opt_max_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    de_max_entries(d).map(Some)
+}
+
+fn de_opt_proxy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match url::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(Some(s)),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid proxy {s:?}: write an http:// or https:// address with a port, \
+             such as \"http://proxy.example.jo:3128\""
+        ))),
+    }
 }
 
 /// `[mail]` in `rasd.toml`.
@@ -638,6 +686,10 @@ pub struct SourceConfig {
     /// Sites: a sitemap or news sitemap to read article links from (http or https).
     #[serde(default, deserialize_with = "de_opt_web_url")]
     pub sitemap: Option<String>,
+    /// Feeds: at most this many entries are read per poll, the newest first;
+    /// `[fetch] max_entries_per_poll` when absent.
+    #[serde(default, deserialize_with = "de_opt_max_entries")]
+    pub max_entries_per_poll: Option<u32>,
 }
 
 fn default_true() -> bool {
@@ -662,6 +714,7 @@ impl SourceConfig {
             link_pattern: None,
             link_selector: None,
             sitemap: None,
+            max_entries_per_poll: None,
         }
     }
 }
@@ -1731,6 +1784,37 @@ url = "https://example.jo/rss"
         .unwrap();
         assert_eq!(c.settings.fetch.per_host_delay, Interval::from_secs(3));
         assert!(!c.settings.fetch.respect_robots);
+    }
+
+    #[test]
+    fn fetch_bounds_and_proxy() {
+        let c = load("", SOURCES, "").unwrap();
+        assert_eq!(c.settings.fetch.max_entries_per_poll, 500);
+        assert_eq!(
+            c.settings.fetch.source_time_budget,
+            Interval::from_secs(120)
+        );
+        assert_eq!(c.settings.fetch.proxy, None);
+        let c = load(
+            "[fetch]\nproxy = \"http://proxy.example.jo:3128\"\nmax_entries_per_poll = 50\n\
+             source_time_budget = \"30s\"\n",
+            &format!("{SOURCES}max_entries_per_poll = 20\n"),
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            c.settings.fetch.proxy.as_deref(),
+            Some("http://proxy.example.jo:3128")
+        );
+        assert_eq!(c.settings.fetch.max_entries_per_poll, 50);
+        assert_eq!(c.settings.fetch.source_time_budget, Interval::from_secs(30));
+        assert_eq!(c.sources[0].max_entries_per_poll, Some(20));
+
+        let e = errors(load("[fetch]\nproxy = \"socks5://p:1080\"\n", SOURCES, ""));
+        assert_eq!(e[0].line, Some(2));
+        assert!(e[0].message.contains("http://"), "{e:?}");
+        let e = errors(load("[fetch]\nmax_entries_per_poll = 0\n", SOURCES, ""));
+        assert!(e[0].message.contains("1 or more"), "{e:?}");
     }
 
     #[test]

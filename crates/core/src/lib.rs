@@ -26,5 +26,6 @@ pub use config::{
 pub use duration::Interval;
 pub use error::{Error, Result};
 pub use model::{
-    FetchState, Item, ItemKind, Lang, Polarity, SentimentTag, Tags, canonical_url, item_id_for_url,
+    FetchState, Item, ItemKind, Lang, MAX_SEEN_ENTRIES, Polarity, PollStats, SentimentTag, Tags,
+    canonical_url, entry_key, item_id_for_url,
 };

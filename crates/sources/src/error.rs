@@ -34,6 +34,23 @@ pub enum Error {
         /// The address it is or resolved to.
         addr: String,
     },
+    /// A redirect led to a loopback, private or link-local address that is not one of the
+    /// source's own hosts; it was not followed.
+    #[error(
+        "refused {url}: it redirects to {to}, and {host} is a loopback, private or link-local \
+         address ({addr}); redirects may reach private addresses only on the source's own \
+         hosts (its url, sections and sitemap, with allow_private = true)"
+    )]
+    BlockedRedirect {
+        /// The URL requested.
+        url: String,
+        /// The redirect target that was refused.
+        to: String,
+        /// Its host.
+        host: String,
+        /// The address it is or resolved to.
+        addr: String,
+    },
     /// The request did not finish within the configured time.
     #[error("{url}: no complete answer within {}s; raise `[fetch] timeout` in rasd.toml if the site is just slow", .after.as_secs_f32())]
     Timeout {
@@ -149,6 +166,7 @@ impl Error {
             Error::Client(_) => "client",
             Error::BadUrl { .. } => "bad_url",
             Error::BlockedAddress { .. } => "blocked_address",
+            Error::BlockedRedirect { .. } => "blocked_redirect",
             Error::Timeout { .. } => "timeout",
             Error::TooLarge { .. } => "too_large",
             Error::Status { .. } => "http_status",
@@ -176,8 +194,8 @@ pub struct Problem {
     pub url: Option<String>,
     /// A short snake_case label for counters: `http_status`, `timeout`, `too_large`,
     /// `not_a_feed`, `no_link`, `no_date`, `page_fetch`, `bad_record`, `blocked_address`,
-    /// `empty_entry`, `bad_export`, `http`, `file`, `bad_url`, `robots_disallowed`,
-    /// `robots_unavailable`, `too_many_redirects`.
+    /// `blocked_redirect`, `empty_entry`, `bad_export`, `http`, `file`, `bad_url`,
+    /// `robots_disallowed`, `robots_unavailable`, `too_many_redirects`, `time_budget`.
     pub reason: &'static str,
     /// What was wrong, for a person.
     pub message: String,

@@ -63,22 +63,60 @@ pub fn parse_feed(
     content_type: Option<&str>,
     fetched: DateTime<Utc>,
 ) -> Result<(Vec<Item>, Vec<Problem>)> {
+    let read = parse_feed_capped(source, feed_url, bytes, content_type, fetched, 0)?;
+    Ok((read.items, read.problems))
+}
+
+/// What [`parse_feed_capped`] read.
+#[derive(Debug)]
+pub(crate) struct FeedRead {
+    /// Items of the newest entries, in document order.
+    pub items: Vec<Item>,
+    /// Problems of the feed and of the entries read.
+    pub problems: Vec<Problem>,
+    /// How many entries the document holds.
+    pub entries: usize,
+    /// Older entries were left unread because of the cap.
+    pub capped: bool,
+}
+
+/// [`parse_feed`] reading only the newest `max_entries` entries (0: all). Entries beyond
+/// the cap are counted but not kept while parsing, nor turned into items.
+pub(crate) fn parse_feed_capped(
+    source: &SourceConfig,
+    feed_url: &str,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    fetched: DateTime<Utc>,
+    max_entries: usize,
+) -> Result<FeedRead> {
     let (text, _) = encoding::decode(bytes, content_type, Some(feed_url));
-    let raw = read_document(&text, feed_url)?;
+    let mut raw = read_document(&text, feed_url, max_entries)?;
+    drop(text);
+    let entries = raw.total_entries;
+    let capped = max_entries > 0 && entries > max_entries;
+    if capped {
+        read::keep_newest(&mut raw.entries, max_entries);
+    }
     let mut notes = Vec::new();
     let items = to_items(&source.id, feed_url, &raw, fetched, &mut notes);
     let problems = notes
         .into_iter()
         .map(|n| Problem::new(&source.id, n.url.as_deref(), n.reason, n.message))
         .collect();
-    Ok((items, problems))
+    Ok(FeedRead {
+        items,
+        problems,
+        entries,
+        capped,
+    })
 }
 
 /// Everything [`parse_feed`] does except logging problems, for the benchmark: returns how
 /// many entries the document holds.
 pub(crate) fn parse_quietly(feed_url: &str, bytes: &[u8], fetched: DateTime<Utc>) -> Result<usize> {
     let (text, _) = encoding::decode(bytes, None, Some(feed_url));
-    let raw = read_document(&text, feed_url)?;
+    let raw = read_document(&text, feed_url, 0)?;
     let mut notes = Vec::new();
     std::hint::black_box(to_items("bench", feed_url, &raw, fetched, &mut notes));
     Ok(raw.entries.len())
@@ -132,7 +170,7 @@ pub struct EntryReport {
 pub fn feed_report(bytes: &[u8], url_or_path: &str) -> Result<FeedReport> {
     let url = url_or_path.trim();
     let (text, enc) = encoding::decode(bytes, None, Some(url));
-    let raw = read_document(&text, url)?;
+    let raw = read_document(&text, url, 0)?;
     let base = if absolute_http(url, None).is_some() {
         url.to_string()
     } else {
@@ -201,13 +239,14 @@ impl Note {
     }
 }
 
-/// Reads a decoded document: JSON Feed if it is a JSON object, XML otherwise.
-fn read_document(text: &str, url: &str) -> Result<RawFeed> {
+/// Reads a decoded document: JSON Feed if it is a JSON object, XML otherwise; `keep` as in
+/// [`read::read_xml`].
+fn read_document(text: &str, url: &str, keep: usize) -> Result<RawFeed> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let result = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        read::read_json(trimmed)
+        read::read_json(trimmed, keep)
     } else {
-        read::read_xml(trimmed)
+        read::read_xml(trimmed, keep)
     };
     result.map_err(|why| not_a_feed(why, trimmed, url))
 }

@@ -18,11 +18,12 @@
 //! on pages count as new, in page order), and capped at [`MAX_LINKS_PER_POLL`].
 //!
 //! [`fetch_articles`] then fetches the pages, [`PAGE_CONCURRENCY`] at a time, through
-//! [`Fetcher::get`] (robots.txt, per-host limits, the size cap and the address guard:
-//! [`allow_private_for`] lets a link reach a private address only on the source's own
+//! [`Fetcher::get_within`] (robots.txt, per-host limits, the size cap and the address guard:
+//! [`PrivateHosts::of_source`] lets a link reach a private address only on the source's own
 //! configured hosts), and extracts each with [`extract_article`]. An item's id comes from the
 //! page's `<link rel="canonical">` when it points at the same host, else from the URL the
-//! page was served at. [`read_site`] is the whole poll, for [`Fetcher::fetch_source`].
+//! page was served at. [`read_site`] is the whole poll, for [`Fetcher::fetch_source`], which
+//! also gives it a deadline: pages not fetched by then are left for the next poll.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex};
@@ -31,12 +32,14 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::{StreamExt, stream};
 use rasd_core::{Item, SourceConfig, canonical_url};
 use scraper::{Html, Selector};
+use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::error::{Error, Problem, Result};
 use crate::extract::extract_article;
-use crate::fetch::{Fetched, Fetcher, PAGE_CONCURRENCY};
-use crate::guard::allow_private_for;
+use crate::http::guard::PrivateHosts;
+use crate::http::{Fetched, Fetcher};
+use crate::pages::PAGE_CONCURRENCY;
 use crate::sitemap::{Sitemap, SitemapUrl, is_gzip, parse_sitemap};
 
 /// The most article links taken from one poll of a site.
@@ -80,8 +83,8 @@ pub async fn fetch_articles(
             title: None,
         })
         .collect();
-    let (items, problems, _) = fetch_found(fetcher, source, found, fetched).await;
-    (items, problems)
+    let done = fetch_found(fetcher, source, found, fetched, None).await;
+    (done.items, done.problems)
 }
 
 /// One poll of a site source, given its front page (`source.url`) already fetched:
@@ -96,6 +99,33 @@ pub async fn read_site(
     front_page: &Fetched,
     fetched: DateTime<Utc>,
 ) -> Result<(Vec<Item>, Vec<Problem>)> {
+    let poll = read_site_within(fetcher, source, front_page, fetched, None).await?;
+    Ok((poll.items, poll.problems))
+}
+
+/// What one poll of a site did.
+#[derive(Debug, Default)]
+pub(crate) struct SitePoll {
+    /// The articles read.
+    pub items: Vec<Item>,
+    /// What went wrong.
+    pub problems: Vec<Problem>,
+    /// New article links found (before the cap of [`MAX_LINKS_PER_POLL`]).
+    pub links: usize,
+    /// Article pages requested.
+    pub pages: u32,
+    /// Links whose page was not fetched before the deadline: left for the next poll.
+    pub late: usize,
+}
+
+/// [`read_site`] with a deadline for the article pages.
+pub(crate) async fn read_site_within(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    front_page: &Fetched,
+    fetched: DateTime<Utc>,
+    deadline: Option<Instant>,
+) -> Result<SitePoll> {
     let (found, mut problems, first_error) =
         discover(fetcher, source, Some(front_page), true).await;
     if found.is_empty()
@@ -105,15 +135,22 @@ pub async fn read_site(
     }
     let links: Vec<(String, Option<DateTime<Utc>>)> =
         found.iter().map(|f| (f.url.clone(), f.date)).collect();
-    let (items, more, failed) = fetch_found(fetcher, source, found, fetched).await;
-    // Remember the pages read (those that could not be fetched are tried again next time).
+    let done = fetch_found(fetcher, source, found, fetched, deadline).await;
+    // Remember the pages read (those that could not be fetched in time or at all are tried
+    // again next time).
     for (url, date) in &links {
-        if !failed.contains(url) {
+        if !done.failed.contains(url) && !done.late.contains(url) {
             remember(&source.id, url, *date);
         }
     }
-    problems.extend(more);
-    Ok((items, problems))
+    problems.extend(done.problems);
+    Ok(SitePoll {
+        items: done.items,
+        problems,
+        links: links.len(),
+        pages: done.pages,
+        late: done.late.len(),
+    })
 }
 
 /// How many fetched article links are remembered per source.
@@ -166,6 +203,7 @@ async fn discover(
 ) -> (Vec<Found>, Vec<Problem>, Option<Error>) {
     let mut problems = Vec::new();
     let mut first_error = None;
+    let private = PrivateHosts::of_source(source);
     let filter = match LinkFilter::new(source) {
         Ok(f) => f,
         Err(p) => return (Vec::new(), vec![p], None),
@@ -182,10 +220,7 @@ async fn discover(
         let owned;
         let page = match given {
             Some(p) => p,
-            None => match fetcher
-                .get(&url, allow_private_for(source, &url), None)
-                .await
-            {
+            None => match fetcher.get_within(&url, &private, None).await {
                 Ok(p) => {
                     owned = p;
                     &owned
@@ -235,10 +270,7 @@ async fn discover(
             }
             children_left -= 1;
         }
-        match fetcher
-            .get(&url, allow_private_for(source, &url), None)
-            .await
-        {
+        match fetcher.get_within(&url, &private, None).await {
             Ok(page) => {
                 let mut more = Vec::new();
                 read_sitemap_body(
@@ -649,40 +681,69 @@ pub(crate) fn looks_like_article(url: &url::Url) -> bool {
 /// A fetched article page and what was extracted from it.
 type Page = (Fetched, crate::Extracted);
 
-/// Fetches and extracts the found links: the items, the problems, and the links that could
-/// not be fetched.
+/// What [`fetch_found`] did.
+#[derive(Debug, Default)]
+struct FoundDone {
+    items: Vec<Item>,
+    problems: Vec<Problem>,
+    /// Links that could not be fetched.
+    failed: HashSet<String>,
+    /// Links not fetched before the deadline.
+    late: HashSet<String>,
+    /// Pages requested.
+    pages: u32,
+}
+
+/// Fetches and extracts the found links, each page within `deadline` if one is given.
 async fn fetch_found(
     fetcher: &Fetcher,
     source: &SourceConfig,
     found: Vec<Found>,
     fetched: DateTime<Utc>,
-) -> (Vec<Item>, Vec<Problem>, HashSet<String>) {
-    let mut results: Vec<(usize, Found, Result<Page>)> =
-        stream::iter(found.into_iter().enumerate())
-            .map(|(i, f)| async move {
-                let r = fetch_article(fetcher, source, &f.url).await;
-                (i, f, r)
-            })
-            .buffer_unordered(PAGE_CONCURRENCY)
-            .collect()
-            .await;
+    deadline: Option<Instant>,
+) -> FoundDone {
+    let private = PrivateHosts::of_source(source);
+    let private = &private;
+    // `None`: the deadline passed before the page was done; the flag says it was requested.
+    type Fate = (Option<Result<Page>>, bool);
+    let mut results: Vec<(usize, Found, Fate)> = stream::iter(found.into_iter().enumerate())
+        .map(|(i, f)| async move {
+            let Some(deadline) = deadline else {
+                let r = fetch_article(fetcher, private, &f.url).await;
+                return (i, f, (Some(r), true));
+            };
+            if Instant::now() >= deadline {
+                return (i, f, (None, false));
+            }
+            let r = tokio::time::timeout_at(deadline, fetch_article(fetcher, private, &f.url))
+                .await
+                .ok();
+            (i, f, (r, true))
+        })
+        .buffer_unordered(PAGE_CONCURRENCY)
+        .collect()
+        .await;
     results.sort_by_key(|(i, _, _)| *i);
-    let mut items: Vec<Item> = Vec::new();
-    let mut problems = Vec::new();
+    let mut done = FoundDone::default();
     let mut ids = HashSet::new();
-    let mut failed = HashSet::new();
-    for (_, f, result) in results {
+    for (_, f, (result, requested)) in results {
+        done.pages += u32::from(requested);
+        let Some(result) = result else {
+            done.late.insert(f.url);
+            continue;
+        };
         let (page, x) = match result {
             Ok(r) => r,
             Err(e) => {
-                problems.push(Problem::from_error(&source.id, Some(&f.url), &e));
-                failed.insert(f.url);
+                done.problems
+                    .push(Problem::from_error(&source.id, Some(&f.url), &e));
+                done.failed.insert(f.url);
                 continue;
             }
         };
         let title = x.title.clone().or(f.title.clone()).unwrap_or_default();
         if title.is_empty() && x.text.is_empty() {
-            problems.push(Problem::new(
+            done.problems.push(Problem::new(
                 &source.id,
                 Some(&page.final_url),
                 "empty_page",
@@ -699,16 +760,16 @@ async fn fetch_found(
             continue;
         }
         if x.text.is_empty() {
-            problems.push(Problem::new(
+            done.problems.push(Problem::new(
                 &source.id,
                 Some(&item.url),
                 "no_text",
                 "no article text was found on the page; only its title is kept",
             ));
         }
-        items.push(item);
+        done.items.push(item);
     }
-    (items, problems, failed)
+    done
 }
 
 /// The URL an article is identified by: its `rel=canonical` when that is on the same host
@@ -728,10 +789,8 @@ fn canonical_for(page_url: &str, canonical: Option<&str>) -> String {
 }
 
 /// Fetches one article page and extracts it.
-async fn fetch_article(fetcher: &Fetcher, source: &SourceConfig, url: &str) -> Result<Page> {
-    let page = fetcher
-        .get(url, allow_private_for(source, url), None)
-        .await?;
+async fn fetch_article(fetcher: &Fetcher, private: &PrivateHosts, url: &str) -> Result<Page> {
+    let page = fetcher.get_within(url, private, None).await?;
     if let Some(ct) = &page.content_type {
         let ct = ct.to_ascii_lowercase();
         if !(ct.contains("html") || ct.starts_with("text/")) {

@@ -1,6 +1,8 @@
 //! Fetching against real loopback servers: conditional GET, HTTP errors, the body cap, the
 //! timeout, full-text pages, the address guard, file imports, robots.txt, per-host limits,
-//! Retry-After and backoff, redirect loops and slow bodies. A middleware logs every request
+//! Retry-After and backoff, redirect loops and slow bodies; redirects to other private
+//! hosts, proxies (configured, and from the environment), and the bounds of one poll (the
+//! entry cap, pages only for new or changed entries, the time budget). A middleware logs every request
 //! the server receives (path and time) and how many are in flight, so the tests assert what
 //! reached the server, not only what the client reports.
 
@@ -739,4 +741,547 @@ async fn fetch_with(fetcher: &Fetcher, url: &str) -> SourceOutcome {
     fetcher
         .fetch_source(&source(url, true), &FetchState::default())
         .await
+}
+
+// ---------------------------------------------------------------------------------------
+// A configurable loopback site for the guard, proxy and per-poll bounds: its feed, its
+// pages' delay and its redirects are set by each test, and it logs every request.
+
+#[derive(Clone, Default)]
+struct Lab {
+    /// What `/feed.xml` answers.
+    feed: Arc<Mutex<String>>,
+    /// What `/home` answers (a site's front page).
+    home: Arc<Mutex<String>>,
+    /// How long `/page/{n}` takes.
+    page_delay: Arc<Mutex<Duration>>,
+    /// Where `/r/{i}` redirects to.
+    redirects: Arc<Mutex<Vec<String>>>,
+    /// Every request received: its path (and query).
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Lab {
+    fn hits(&self, path: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| *p == path)
+            .count()
+    }
+
+    fn total(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    fn page_hits(&self) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with("/page/"))
+            .count()
+    }
+}
+
+async fn lab_spy(State(lab): State<Lab>, req: Request, next: Next) -> Response {
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
+    lab.log.lock().unwrap().push(path);
+    next.run(req).await
+}
+
+async fn lab_feed(State(lab): State<Lab>) -> Response {
+    let body = lab.feed.lock().unwrap().clone();
+    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+}
+
+async fn lab_home(State(lab): State<Lab>) -> Response {
+    let body = lab.home.lock().unwrap().clone();
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+async fn lab_page(
+    State(lab): State<Lab>,
+    axum::extract::Path(n): axum::extract::Path<String>,
+) -> Response {
+    let delay = *lab.page_delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ar\"><head><meta charset=\"utf-8\"><title>خبر {n}</title></head>\
+         <body><article><h1>خبر رقم {n}</h1><p>{ARTICLE_P1}</p><p>{ARTICLE_P2}</p></article></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+async fn lab_redirect(
+    State(lab): State<Lab>,
+    axum::extract::Path(i): axum::extract::Path<usize>,
+) -> Response {
+    let to = lab.redirects.lock().unwrap()[i].clone();
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+}
+
+/// Starts a lab on `127.0.0.1:0`, or on `[::1]` at `port` when given (None if that fails).
+async fn lab_on(addr: &str) -> Option<(String, Lab)> {
+    let listener = tokio::net::TcpListener::bind(addr).await.ok()?;
+    let local = listener.local_addr().ok()?;
+    let lab = Lab::default();
+    let router = Router::new()
+        .route("/feed.xml", get(lab_feed))
+        .route("/home", get(lab_home))
+        .route("/page/{n}", get(lab_page))
+        .route("/r/{i}", get(lab_redirect))
+        .layer(middleware::from_fn_with_state(lab.clone(), lab_spy))
+        .with_state(lab.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Some((format!("http://{local}"), lab))
+}
+
+async fn lab() -> (String, Lab) {
+    lab_on("127.0.0.1:0").await.unwrap()
+}
+
+/// An RSS feed of `(link, title, summary, hours after the epoch)` entries.
+fn rss_of(entries: &[(String, String, String, i64)]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>مختبر</title>\
+         <link>http://lab.example/</link><description>d</description>",
+    );
+    for (link, title, summary, hours) in entries {
+        let date = (chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(*hours)).to_rfc2822();
+        out.push_str(&format!(
+            "<item><title>{title}</title><link>{link}</link><description>{summary}</description>\
+             <pubDate>{date}</pubDate></item>"
+        ));
+    }
+    out.push_str("</channel></rss>");
+    out
+}
+
+/// `n` summary-only entries linking to `/page/{i}` on `base`, the first the oldest.
+fn summary_entries(base: &str, n: usize) -> Vec<(String, String, String, i64)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("{base}/page/{i}"),
+                format!("عنوان الخبر {i}"),
+                format!("ملخص قصير للخبر {i}…"),
+                1_000 + i as i64,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn redirects_from_item_links_to_other_private_hosts_are_refused() {
+    let (base, site) = lab().await;
+    let (target, target_lab) = lab().await;
+    let port = target.rsplit(':').next().unwrap().to_string();
+    // The same target port on [::1], when this machine has IPv6 loopback.
+    let v6 = lab_on(&format!("[::1]:{port}")).await;
+    let redirects = vec![
+        format!("{target}/page/secret"),
+        format!("http://localhost:{port}/page/secret"),
+        format!("http://[::1]:{port}/page/secret"),
+        format!("http://2130706433:{port}/page/secret"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        // A redirect on the source's own host is followed.
+        format!("{base}/page/own"),
+    ];
+    *site.redirects.lock().unwrap() = redirects.clone();
+    let entries: Vec<_> = (0..redirects.len())
+        .map(|i| {
+            (
+                format!("{base}/r/{i}"),
+                format!("خبر محوَّل {i}"),
+                "ملخص قصير".to_string(),
+                i as i64,
+            )
+        })
+        .collect();
+    *site.feed.lock().unwrap() = rss_of(&entries);
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let out = fetch_with(&fetcher, &format!("{base}/feed.xml")).await;
+
+    assert_eq!(out.items.len(), 6, "entries keep their summaries");
+    assert_eq!(
+        reasons(&out),
+        ["blocked_redirect"; 5],
+        "{:#?}",
+        out.problems
+    );
+    for (p, to) in out.problems.iter().zip(&redirects) {
+        assert!(
+            p.message.contains("redirects to") && p.message.contains("own hosts"),
+            "{}",
+            p.message
+        );
+        let host = url::Url::parse(to).unwrap().host_str().unwrap().to_string();
+        assert!(p.message.contains(&host), "{host} in {}", p.message);
+    }
+    assert_eq!(target_lab.total(), 0, "nothing reached the other port");
+    if let Some((_, v6_lab)) = v6 {
+        assert_eq!(v6_lab.total(), 0, "nothing reached [::1]");
+    }
+    let own = out.items.iter().find(|i| i.url.ends_with("/r/5")).unwrap();
+    assert!(own.body.contains(ARTICLE_P1), "{}", own.body);
+    assert_eq!(site.hits("/page/own"), 1);
+}
+
+#[tokio::test]
+async fn a_feed_redirected_to_another_private_host_is_refused() {
+    let (base, site) = lab().await;
+    let (target, target_lab) = lab().await;
+    *target_lab.feed.lock().unwrap() = rss_of(&summary_entries(&target, 2));
+    let port = target.rsplit(':').next().unwrap().to_string();
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    for to in [
+        format!("{target}/feed.xml"),
+        format!("http://localhost:{port}/feed.xml"),
+        format!("http://2130706433:{port}/feed.xml"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+    ] {
+        *site.redirects.lock().unwrap() = vec![to.clone()];
+        let out = fetch_with(&fetcher, &format!("{base}/r/0")).await;
+        assert!(out.items.is_empty(), "{to}");
+        assert_eq!(
+            reasons(&out),
+            ["blocked_redirect"],
+            "{to}: {:?}",
+            out.problems
+        );
+        assert_eq!(out.state.consecutive_failures, 1);
+        assert!(
+            out.state
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("redirects to")
+        );
+    }
+    assert_eq!(target_lab.total(), 0, "the target was never asked");
+    // The same feed, redirected within the source's own host, is read.
+    *site.feed.lock().unwrap() = rss_of(&summary_entries(&base, 1));
+    *site.redirects.lock().unwrap() = vec![format!("{base}/feed.xml")];
+    let out = fetch_with(&fetcher, &format!("{base}/r/0")).await;
+    assert_eq!(out.items.len(), 1, "{:?}", out.problems);
+}
+
+#[tokio::test]
+async fn a_configured_proxy_carries_public_requests_only() {
+    // The proxy is a lab: a proxied `GET http://203.0.113.7/feed.xml` reaches its /feed.xml.
+    let (proxy, proxy_lab) = lab().await;
+    let (local, local_lab) = lab().await;
+    *proxy_lab.feed.lock().unwrap() = rss_of(&[
+        (
+            "http://203.0.113.7/page/1".to_string(),
+            "خبر عام".to_string(),
+            LONG_TEXT.to_string(),
+            1,
+        ),
+        (
+            format!("{local}/page/2"),
+            "رابط إلى عنوان خاص".to_string(),
+            "ملخص".to_string(),
+            2,
+        ),
+    ]);
+    *local_lab.feed.lock().unwrap() = rss_of(&summary_entries(&local, 1));
+    let mut s = settings();
+    s.proxy = Some(proxy.clone());
+    let fetcher = Fetcher::new(&s).unwrap();
+
+    let out = fetcher
+        .fetch_source(
+            &source("http://203.0.113.7/feed.xml", false),
+            &FetchState::default(),
+        )
+        .await;
+    assert_eq!(out.items.len(), 2, "{:?}", out.problems);
+    assert_eq!(proxy_lab.hits("/feed.xml"), 1, "through the proxy");
+    // A link to a private address is refused before the proxy sees it.
+    assert_eq!(reasons(&out), ["blocked_address"]);
+    assert_eq!(local_lab.total(), 0);
+
+    // A source on loopback without allow_private: refused, whatever its name.
+    let port = local.rsplit(':').next().unwrap();
+    let before = proxy_lab.total();
+    for url in [
+        format!("http://localhost:{port}/feed.xml"),
+        format!("{local}/feed.xml"),
+    ] {
+        let out = fetcher
+            .fetch_source(&source(&url, false), &FetchState::default())
+            .await;
+        assert_eq!(reasons(&out), ["blocked_address"], "{url}");
+    }
+    assert_eq!(proxy_lab.total(), before, "the proxy saw none of them");
+
+    // A trusted local source goes straight to its server, never through the proxy.
+    let out = fetch_with(&fetcher, &format!("{local}/feed.xml")).await;
+    assert_eq!(out.items.len(), 1, "{:?}", out.problems);
+    assert_eq!(local_lab.hits("/feed.xml"), 1);
+    assert_eq!(local_lab.hits("/page/0"), 1);
+    assert_eq!(proxy_lab.total(), before);
+}
+
+/// The environment variable that makes [`proxy_variables_of_the_environment_are_ignored`]
+/// run as the child process.
+const PROXY_CHILD: &str = "RASD_TEST_PROXY_CHILD";
+
+#[tokio::test]
+async fn proxy_variables_of_the_environment_are_ignored() {
+    if let Ok(target) = std::env::var(PROXY_CHILD) {
+        // The child, with HTTP_PROXY and friends set: a local source is read directly and
+        // a loopback name without allow_private is refused.
+        let fetcher = Fetcher::new(&settings()).unwrap();
+        let out = fetch_with(&fetcher, &format!("{target}/feed.xml")).await;
+        assert_eq!(out.items.len(), 1, "{:?}", out.problems);
+        let port = target.rsplit(':').next().unwrap();
+        let out = fetcher
+            .fetch_source(
+                &source(&format!("http://localhost:{port}/feed.xml"), false),
+                &FetchState::default(),
+            )
+            .await;
+        assert_eq!(reasons(&out), ["blocked_address"], "{:?}", out.problems);
+        return;
+    }
+    // The "proxy": counts the connections it accepts, and answers none.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for stream in proxy.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let (target, target_lab) = lab().await;
+    *target_lab.feed.lock().unwrap() = rss_of(&[(
+        format!("{target}/page/0"),
+        "خبر".to_string(),
+        LONG_TEXT.to_string(),
+        1,
+    )]);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args([
+            "--exact",
+            "proxy_variables_of_the_environment_are_ignored",
+            "--test-threads=1",
+        ])
+        .env(PROXY_CHILD, &target)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        child.env(var, &proxy_url);
+    }
+    let output = tokio::task::spawn_blocking(move || child.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the child failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the test: {stdout}"
+    );
+    assert_eq!(target_lab.hits("/feed.xml"), 1, "read directly");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the proxy was never used"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_feed_is_cut_to_the_newest_entries() {
+    let (base, site) = lab().await;
+    // 5,000 entries, oldest first: the newest are at the end of the document.
+    let entries: Vec<_> = (0..5000)
+        .map(|i| {
+            (
+                format!("{base}/page/{i}"),
+                format!("خبر {i}"),
+                "ملخص".to_string(),
+                i as i64,
+            )
+        })
+        .collect();
+    *site.feed.lock().unwrap() = rss_of(&entries);
+    let mut s = settings();
+    s.max_body_bytes = 10 * 1024 * 1024;
+    let fetcher = Fetcher::new(&s).unwrap();
+    let mut src = source(&format!("{base}/feed.xml"), true);
+    src.fetch_full_text = rasd_core::FullText::Never;
+
+    let out = fetcher.fetch_source(&src, &FetchState::default()).await;
+    assert_eq!(out.items.len(), 500, "the default cap");
+    let mut got: Vec<usize> = out
+        .items
+        .iter()
+        .map(|i| i.url.rsplit('/').next().unwrap().parse().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (4500..5000).collect::<Vec<_>>(), "the newest 500");
+    let poll = out.state.last_poll;
+    assert_eq!((poll.entries, poll.new, poll.taken), (5000, 500, 500));
+    assert!(poll.capped && !poll.out_of_time);
+    assert_eq!(out.state.seen_entries.len(), 500);
+    assert_eq!(site.page_hits(), 0);
+
+    // Nothing new at the next poll; a source's own cap wins over [fetch]'s.
+    let again = fetcher.fetch_source(&src, &out.state).await;
+    assert!(again.items.is_empty());
+    assert_eq!(again.state.last_poll.new, 0);
+    src.max_entries_per_poll = Some(10);
+    let small = fetcher.fetch_source(&src, &FetchState::default()).await;
+    assert_eq!(small.items.len(), 10);
+    assert!(small.items.iter().all(|i| i.title.starts_with("خبر 499")));
+}
+
+#[tokio::test]
+async fn summary_pages_are_fetched_once_and_again_when_the_entry_changes() {
+    let (base, site) = lab().await;
+    let mut entries = summary_entries(&base, 5);
+    *site.feed.lock().unwrap() = rss_of(&entries);
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let src = source(&format!("{base}/feed.xml"), true);
+
+    let first = fetcher.fetch_source(&src, &FetchState::default()).await;
+    assert_eq!(first.items.len(), 5, "{:?}", first.problems);
+    assert!(first.items.iter().all(|i| i.body.contains(ARTICLE_P1)));
+    assert_eq!(site.page_hits(), 5);
+    assert_eq!(first.state.last_poll.pages, 5);
+
+    let second = fetcher.fetch_source(&src, &first.state).await;
+    assert!(second.items.is_empty(), "{:?}", second.items);
+    assert_eq!(site.page_hits(), 5, "no page fetched again");
+    assert_eq!(second.state.last_poll.entries, 5);
+    assert_eq!(second.state.last_poll.pages, 0);
+
+    // One entry is edited: only its page is fetched again.
+    entries[2].2 = "ملخص معدَّل بعد النشر…".to_string();
+    *site.feed.lock().unwrap() = rss_of(&entries);
+    let third = fetcher.fetch_source(&src, &second.state).await;
+    assert_eq!(third.items.len(), 1);
+    assert!(third.items[0].url.ends_with("/page/2"));
+    assert_eq!(site.hits("/page/2"), 2);
+    assert_eq!(site.page_hits(), 6);
+    let fourth = fetcher.fetch_source(&src, &third.state).await;
+    assert!(fourth.items.is_empty());
+    assert_eq!(site.page_hits(), 6);
+}
+
+#[tokio::test]
+async fn a_slow_feed_stops_at_the_time_budget_and_the_rest_waits_for_the_next_poll() {
+    let (base, site) = lab().await;
+    *site.feed.lock().unwrap() = rss_of(&summary_entries(&base, 8));
+    *site.page_delay.lock().unwrap() = Duration::from_millis(600);
+    let mut s = settings();
+    s.timeout = Interval(Duration::from_secs(10));
+    s.source_time_budget = Interval(Duration::from_millis(1500));
+    let fetcher = Fetcher::new(&s).unwrap();
+    let src = source(&format!("{base}/feed.xml"), true);
+
+    let started = Instant::now();
+    let first = fetcher.fetch_source(&src, &FetchState::default()).await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "stopped at the budget: {took:?}"
+    );
+    let taken = first.items.len();
+    assert!((1..8).contains(&taken), "{taken} of 8 taken");
+    assert!(first.items.iter().all(|i| i.body.contains(ARTICLE_P1)));
+    assert_eq!(reasons(&first), ["time_budget"], "{:?}", first.problems);
+    assert!(first.problems[0].message.contains("source_time_budget"));
+    let poll = first.state.last_poll;
+    assert!(poll.out_of_time);
+    assert_eq!((poll.new, poll.taken), (8, taken as u32));
+    assert_eq!(
+        first.state.seen_entries.len(),
+        taken,
+        "the rest is not marked seen"
+    );
+    assert_eq!(first.state.etag, None);
+    assert_eq!(first.state.consecutive_failures, 0);
+
+    // The next poll, with time enough, takes the rest and fetches no page twice.
+    *site.page_delay.lock().unwrap() = Duration::ZERO;
+    let second = fetcher.fetch_source(&src, &first.state).await;
+    assert_eq!(second.items.len(), 8 - taken, "{:?}", second.problems);
+    assert!(second.problems.is_empty(), "{:?}", second.problems);
+    let mut all: Vec<&str> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|i| i.url.as_str())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 8);
+    for item in &first.items {
+        let path = &item.url[base.len()..];
+        assert_eq!(site.hits(path), 1, "{path} fetched once");
+    }
+    assert!(!second.state.last_poll.out_of_time);
+    assert_eq!(second.state.seen_entries.len(), 8);
+}
+
+#[tokio::test]
+async fn a_slow_site_stops_at_the_time_budget_and_the_rest_waits_for_the_next_poll() {
+    let (base, site) = lab().await;
+    let links: String = (0..8)
+        .map(|i| format!("<h3><a href=\"/page/{i}\">خبر {i}</a></h3>"))
+        .collect();
+    *site.home.lock().unwrap() = format!("<html><body>{links}</body></html>");
+    *site.page_delay.lock().unwrap() = Duration::from_millis(600);
+    let mut s = settings();
+    s.timeout = Interval(Duration::from_secs(10));
+    s.source_time_budget = Interval(Duration::from_millis(1500));
+    let fetcher = Fetcher::new(&s).unwrap();
+    let src = SourceConfig {
+        allow_private: true,
+        link_pattern: Some(r"/page/\d+".to_string()),
+        // Site polls remember links per source id for the life of the process.
+        ..SourceConfig::new(
+            "slow-site-budget",
+            "موقع بطيء",
+            SourceKind::Site,
+            &format!("{base}/home"),
+        )
+    };
+    let first = fetcher.fetch_source(&src, &FetchState::default()).await;
+    let taken = first.items.len();
+    assert!((1..8).contains(&taken), "{taken} of 8 taken");
+    assert_eq!(reasons(&first), ["time_budget"], "{:?}", first.problems);
+    assert!(first.state.last_poll.out_of_time);
+    assert_eq!(first.state.last_poll.entries, 8);
+
+    *site.page_delay.lock().unwrap() = Duration::ZERO;
+    let second = fetcher.fetch_source(&src, &first.state).await;
+    assert_eq!(second.items.len(), 8 - taken, "{:?}", second.problems);
+    for item in &first.items {
+        let path = &item.url[base.len()..];
+        assert_eq!(site.hits(path), 1, "{path} fetched once");
+    }
 }

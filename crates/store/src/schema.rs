@@ -95,6 +95,17 @@ CREATE UNIQUE INDEX items_seq ON items (seq);
 INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 INSERT INTO meta (key, value) VALUES ('seq', (SELECT COALESCE(MAX(seq), 0) FROM items));
 "#,
+    // 5 (sources hardening): per source, the keys of the feed entries already taken (8 bytes
+    // each, big-endian, the most recent first) and what the last poll did.
+    r#"
+ALTER TABLE fetch_state ADD COLUMN seen_entries BLOB;
+ALTER TABLE fetch_state ADD COLUMN poll_entries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_new INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_taken INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_pages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_capped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_out_of_time INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -210,6 +221,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!(indexes, 2);
+    }
+
+    #[test]
+    fn version_3_fetch_state_gains_poll_columns() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for script in &MIGRATIONS[..3] {
+            conn.execute_batch(script).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO fetch_state (source, etag, consecutive_failures) VALUES ('petra', 'e', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        type Row = (String, Option<Vec<u8>>, i64, i64, i64, i64, bool, bool);
+        let row: Row = conn
+            .query_row(
+                "SELECT etag, seen_entries, poll_entries, poll_new, poll_taken, poll_pages, \
+                 poll_capped, poll_out_of_time FROM fetch_state",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(row, ("e".into(), None, 0, 0, 0, 0, false, false));
     }
 
     #[test]

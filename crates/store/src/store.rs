@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rasd_core::{FetchState, Item, ItemKind, Lang, Polarity, SentimentTag, SourceConfig, Tags};
+use rasd_core::{
+    FetchState, Item, ItemKind, Lang, Polarity, PollStats, SentimentTag, SourceConfig, Tags,
+};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 use tracing::{info, warn};
@@ -171,6 +173,9 @@ pub struct SourceHealth {
     /// Needs a person: [`FLAG_AFTER_FAILURES`] failures in a row, or failing with no success
     /// for [`FLAG_AFTER_SILENCE`].
     pub flagged: bool,
+    /// What the last poll that read the source did: entries listed, new ones, items taken,
+    /// pages fetched, and whether the entry cap or the time budget cut it.
+    pub last_poll: PollStats,
 }
 
 /// A source as last recorded from the config.
@@ -494,7 +499,9 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT s.id, s.name, s.kind, s.url, s.enabled, f.last_success, f.last_error_at, \
              f.last_error, COALESCE(f.consecutive_failures, 0), f.failing_since, f.next_due, \
-             COALESCE(f.items_per_day, 0) \
+             COALESCE(f.items_per_day, 0), COALESCE(f.poll_entries, 0), \
+             COALESCE(f.poll_new, 0), COALESCE(f.poll_taken, 0), COALESCE(f.poll_pages, 0), \
+             COALESCE(f.poll_capped, 0), COALESCE(f.poll_out_of_time, 0) \
              FROM sources s LEFT JOIN fetch_state f ON f.source = s.id \
              WHERE s.removed = 0 ORDER BY s.id",
         )?;
@@ -513,6 +520,7 @@ impl Store {
                     failing_since: r.get(9)?,
                     next_due: r.get(10)?,
                     items_per_day: r.get(11)?,
+                    poll: RawPoll::from_row(r, 12)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1014,8 +1022,9 @@ fn readable(raw: RawItem) -> Option<Item> {
 }
 
 /// The fetch-state columns, in the order [`RawState::from_row`] reads them.
-const STATE_COLS: &str =
-    "source, etag, last_modified, last_success, last_error_at, last_error, consecutive_failures";
+const STATE_COLS: &str = "source, etag, last_modified, last_success, last_error_at, last_error, \
+     consecutive_failures, seen_entries, poll_entries, poll_new, poll_taken, poll_pages, \
+     poll_capped, poll_out_of_time";
 
 /// A fetch-state row as stored.
 struct RawState {
@@ -1026,6 +1035,70 @@ struct RawState {
     last_error_at: Option<i64>,
     last_error: Option<String>,
     consecutive_failures: i64,
+    seen_entries: Option<Vec<u8>>,
+    poll: RawPoll,
+}
+
+/// The `poll_*` columns as stored.
+struct RawPoll {
+    entries: i64,
+    new: i64,
+    taken: i64,
+    pages: i64,
+    capped: bool,
+    out_of_time: bool,
+}
+
+impl RawPoll {
+    /// Reads the six `poll_*` columns starting at `at`.
+    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RawPoll> {
+        Ok(RawPoll {
+            entries: r.get(at)?,
+            new: r.get(at + 1)?,
+            taken: r.get(at + 2)?,
+            pages: r.get(at + 3)?,
+            capped: r.get(at + 4)?,
+            out_of_time: r.get(at + 5)?,
+        })
+    }
+
+    fn into_stats(self, id: &str) -> Result<PollStats> {
+        let n = |field: &str, v: i64| {
+            u32::try_from(v).map_err(|_| Error::Corrupt {
+                id: id.to_string(),
+                message: format!("poll_{field} {v} is out of range"),
+            })
+        };
+        Ok(PollStats {
+            entries: n("entries", self.entries)?,
+            new: n("new", self.new)?,
+            taken: n("taken", self.taken)?,
+            pages: n("pages", self.pages)?,
+            capped: self.capped,
+            out_of_time: self.out_of_time,
+        })
+    }
+}
+
+/// Entry keys as stored: 8 big-endian bytes each.
+fn seen_to_blob(keys: &[u64]) -> Option<Vec<u8>> {
+    (!keys.is_empty()).then(|| keys.iter().flat_map(|k| k.to_be_bytes()).collect())
+}
+
+fn seen_from_blob(id: &str, blob: Option<Vec<u8>>) -> Result<Vec<u64>> {
+    let Some(blob) = blob else {
+        return Ok(Vec::new());
+    };
+    if blob.len() % 8 != 0 {
+        return Err(Error::Corrupt {
+            id: id.to_string(),
+            message: format!("seen_entries is {} bytes, not a multiple of 8", blob.len()),
+        });
+    }
+    Ok(blob
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().unwrap_or_default()))
+        .collect())
 }
 
 impl RawState {
@@ -1038,6 +1111,8 @@ impl RawState {
             last_error_at: r.get(4)?,
             last_error: r.get(5)?,
             consecutive_failures: r.get(6)?,
+            seen_entries: r.get(7)?,
+            poll: RawPoll::from_row(r, 8)?,
         })
     }
 
@@ -1047,6 +1122,8 @@ impl RawState {
         let last_success = time("last_success", self.last_success)?;
         let last_error_at = time("last_error_at", self.last_error_at)?;
         let consecutive_failures = stored_failures(&source, self.consecutive_failures)?;
+        let seen_entries = seen_from_blob(&source, self.seen_entries)?;
+        let last_poll = self.poll.into_stats(&source)?;
         Ok(FetchState {
             source,
             etag: self.etag,
@@ -1055,6 +1132,8 @@ impl RawState {
             last_error_at,
             last_error: self.last_error,
             consecutive_failures,
+            seen_entries,
+            last_poll,
         })
     }
 }
@@ -1068,11 +1147,17 @@ fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
         .map(|t| t.timestamp());
     tx.prepare_cached(
         "INSERT INTO fetch_state (source, etag, last_modified, last_success, last_error_at, \
-         last_error, consecutive_failures, failing_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         last_error, consecutive_failures, failing_since, seen_entries, poll_entries, poll_new, \
+         poll_taken, poll_pages, poll_capped, poll_out_of_time) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
          ON CONFLICT (source) DO UPDATE SET etag = excluded.etag, \
          last_modified = excluded.last_modified, last_success = excluded.last_success, \
          last_error_at = excluded.last_error_at, last_error = excluded.last_error, \
          consecutive_failures = excluded.consecutive_failures, \
+         seen_entries = excluded.seen_entries, poll_entries = excluded.poll_entries, \
+         poll_new = excluded.poll_new, poll_taken = excluded.poll_taken, \
+         poll_pages = excluded.poll_pages, poll_capped = excluded.poll_capped, \
+         poll_out_of_time = excluded.poll_out_of_time, \
          failing_since = CASE WHEN excluded.consecutive_failures = 0 THEN NULL \
          ELSE COALESCE(fetch_state.failing_since, excluded.failing_since) END",
     )?
@@ -1085,6 +1170,13 @@ fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
         s.last_error,
         i64::from(s.consecutive_failures),
         failing_since,
+        seen_to_blob(&s.seen_entries),
+        i64::from(s.last_poll.entries),
+        i64::from(s.last_poll.new),
+        i64::from(s.last_poll.taken),
+        i64::from(s.last_poll.pages),
+        s.last_poll.capped,
+        s.last_poll.out_of_time,
     ])?;
     if s.consecutive_failures == 0
         && let Some(at) = s.last_success
@@ -1150,6 +1242,7 @@ struct RawHealth {
     failing_since: Option<i64>,
     next_due: Option<i64>,
     items_per_day: f64,
+    poll: RawPoll,
 }
 
 impl RawHealth {
@@ -1161,6 +1254,7 @@ impl RawHealth {
         let failing_since = time("failing_since", self.failing_since)?;
         let next_due = time("next_due", self.next_due)?;
         let consecutive_failures = stored_failures(&source, self.consecutive_failures)?;
+        let last_poll = self.poll.into_stats(&source)?;
         let silent_since = last_success.or(failing_since);
         let flagged = consecutive_failures >= FLAG_AFTER_FAILURES
             || (consecutive_failures > 0
@@ -1179,6 +1273,7 @@ impl RawHealth {
             next_due,
             items_per_day: self.items_per_day,
             flagged,
+            last_poll,
         })
     }
 }
@@ -1515,6 +1610,15 @@ mod tests {
             last_error_at: None,
             last_error: None,
             consecutive_failures: 0,
+            seen_entries: vec![1, 2, 3],
+            last_poll: PollStats {
+                entries: 30,
+                new: 3,
+                taken: 3,
+                pages: 1,
+                capped: false,
+                out_of_time: false,
+            },
         };
         store.save_fetch_state(&ok).unwrap();
         assert_eq!(store.fetch_state("roya-news").unwrap(), Some(ok.clone()));
@@ -1549,6 +1653,69 @@ mod tests {
         assert_eq!(stats.inserted, 2);
         assert_eq!(store.fetch_state("roya-news").unwrap(), Some(state));
         assert!(store.get_item(&items[1].id).unwrap().is_some());
+    }
+
+    #[test]
+    fn seen_entries_and_poll_stats_land_with_the_items() {
+        let store = Store::open_in_memory().unwrap();
+        store.record_sources(&[source("roya-news", true)]).unwrap();
+        let state = FetchState {
+            source: "roya-news".into(),
+            last_success: Some(at(5_000)),
+            seen_entries: vec![u64::MAX, 0, 0x0123_4567_89ab_cdef],
+            last_poll: PollStats {
+                entries: 49_219,
+                new: 500,
+                taken: 499,
+                pages: 12,
+                capped: true,
+                out_of_time: true,
+            },
+            ..FetchState::default()
+        };
+        store
+            .commit_batch(&[item(1, Some(4_000))], std::slice::from_ref(&state))
+            .unwrap();
+        assert_eq!(store.fetch_state("roya-news").unwrap(), Some(state.clone()));
+        let h = store.source_health_at(at(5_000)).unwrap().remove(0);
+        assert_eq!(h.last_poll, state.last_poll);
+
+        // A later poll replaces both; an empty set is stored as NULL and read back empty.
+        let later = FetchState {
+            seen_entries: Vec::new(),
+            last_poll: PollStats::default(),
+            ..state
+        };
+        store.save_fetch_state(&later).unwrap();
+        assert_eq!(store.fetch_state("roya-news").unwrap(), Some(later));
+
+        // A scheduled source never fetched has zero stats.
+        store.record_sources(&[source("petra", true)]).unwrap();
+        store.set_next_due("petra", at(9_000)).unwrap();
+        let p = store.fetch_state("petra").unwrap().unwrap();
+        assert!(p.seen_entries.is_empty());
+        assert_eq!(p.last_poll, PollStats::default());
+    }
+
+    #[test]
+    fn corrupt_seen_entries_are_reported() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .save_fetch_state(&FetchState {
+                source: "alrai".into(),
+                seen_entries: vec![7],
+                ..FetchState::default()
+            })
+            .unwrap();
+        store
+            .lock()
+            .execute(
+                "UPDATE fetch_state SET seen_entries = x'0102' WHERE source = 'alrai'",
+                [],
+            )
+            .unwrap();
+        let err = store.fetch_state("alrai").unwrap_err();
+        assert!(err.to_string().contains("multiple of 8"), "{err}");
     }
 
     #[test]

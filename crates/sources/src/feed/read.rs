@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::xml::{Event, Reader, Tag, markup_of, split_name, text_of};
+use crate::dates::parse_date;
 
 /// How a text field is to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,48 @@ pub(crate) struct RawFeed {
     pub malformed: Option<String>,
     /// The document's first element, to say what it is when it is not a feed.
     pub root: Option<String>,
+    /// How many entries the document holds (`entries` may keep fewer, see
+    /// [`RawFeed::push_entry`]).
+    pub total_entries: usize,
+    /// Keep at most this many entries, the newest; 0 keeps all.
+    keep: usize,
+}
+
+impl RawFeed {
+    /// Adds an entry. When a limit is set and twice that many are held, only the newest
+    /// `keep` are kept, so a feed of fifty thousand entries never holds them all.
+    fn push_entry(&mut self, entry: RawEntry) {
+        self.total_entries += 1;
+        self.entries.push(entry);
+        if self.keep > 0 && self.entries.len() >= self.keep.saturating_mul(2) {
+            keep_newest(&mut self.entries, self.keep);
+        }
+    }
+}
+
+/// Keeps the `keep` newest entries (by published, else updated date; undated entries after
+/// dated ones, and among equals the earlier in the document), in document order.
+pub(crate) fn keep_newest(entries: &mut Vec<RawEntry>, keep: usize) {
+    if entries.len() <= keep {
+        return;
+    }
+    let dates: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            e.published
+                .as_deref()
+                .and_then(parse_date)
+                .or_else(|| e.updated.as_deref().and_then(parse_date))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| dates[b].cmp(&dates[a]).then(a.cmp(&b)));
+    let mut kept = vec![false; entries.len()];
+    for &i in &order[..keep] {
+        kept[i] = true;
+    }
+    let mut flags = kept.into_iter();
+    entries.retain(|_| flags.next().unwrap_or(false));
 }
 
 /// Why a document is not a feed.
@@ -355,7 +398,7 @@ impl<'a> XmlReader<'a> {
                 };
                 if tag.empty {
                     self.entry.complete = true;
-                    self.feed.entries.push(std::mem::take(&mut self.entry));
+                    self.feed.push_entry(std::mem::take(&mut self.entry));
                     self.pop_scope(decls, base);
                     return;
                 }
@@ -644,7 +687,7 @@ impl<'a> XmlReader<'a> {
             return;
         }
         self.entry.complete = complete;
-        self.feed.entries.push(std::mem::take(&mut self.entry));
+        self.feed.push_entry(std::mem::take(&mut self.entry));
     }
 
     fn end(&mut self, name: &'a str, at: usize) {
@@ -752,14 +795,18 @@ fn base64_text(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Reads an XML feed document.
-pub(crate) fn read_xml(text: &str) -> Result<RawFeed, NotFeed> {
+/// Reads an XML feed document, holding at most about `2 × keep` entries at a time (the
+/// newest `keep` are sure to be among them; 0 keeps all).
+pub(crate) fn read_xml(text: &str, keep: usize) -> Result<RawFeed, NotFeed> {
     let mut r = XmlReader {
         src: text,
         stack: Vec::with_capacity(16),
         ns: Vec::new(),
         bases: Vec::new(),
-        feed: RawFeed::default(),
+        feed: RawFeed {
+            keep,
+            ..RawFeed::default()
+        },
         root_found: false,
         entry_at: None,
         entry: RawEntry::default(),
@@ -792,8 +839,8 @@ pub(crate) fn read_xml(text: &str) -> Result<RawFeed, NotFeed> {
 // ---------------------------------------------------------------------------------------
 // JSON Feed
 
-/// Reads a JSON Feed document.
-pub(crate) fn read_json(text: &str) -> Result<RawFeed, NotFeed> {
+/// Reads a JSON Feed document, keeping entries as [`read_xml`] does.
+pub(crate) fn read_json(text: &str, keep: usize) -> Result<RawFeed, NotFeed> {
     let (v, damage) = match serde_json::from_str::<Value>(text) {
         Ok(v) => (v, None),
         Err(e) => match salvage_json(text) {
@@ -812,7 +859,7 @@ pub(crate) fn read_json(text: &str) -> Result<RawFeed, NotFeed> {
         .and_then(|r| r.get("channel"))
         .and_then(Value::as_object)
     {
-        return Ok(read_rss_in_json(channel));
+        return Ok(read_rss_in_json(channel, keep));
     }
     let version = obj.get("version").and_then(Value::as_str).unwrap_or("");
     let items = obj.get("items").and_then(Value::as_array);
@@ -839,6 +886,7 @@ pub(crate) fn read_json(text: &str) -> Result<RawFeed, NotFeed> {
         link: s(obj.get("home_page_url")),
         root: Some("{".to_string()),
         malformed: damage,
+        keep,
         ..RawFeed::default()
     };
     let feed_author = json_author(obj.get("authors"), obj.get("author"));
@@ -859,7 +907,7 @@ pub(crate) fn read_json(text: &str) -> Result<RawFeed, NotFeed> {
             }
         }
         let text = |key: &str, kind: Kind| s(it.get(key)).map(|value| Content { value, kind });
-        feed.entries.push(RawEntry {
+        feed.push_entry(RawEntry {
             title: text("title", Kind::Text),
             links,
             guid: s(it.get("id")),
@@ -878,7 +926,7 @@ pub(crate) fn read_json(text: &str) -> Result<RawFeed, NotFeed> {
 }
 
 /// Reads RSS 2.0 written as JSON (`{"rss": {"channel": {"item": […]}}}`, "RSS-in-JSON").
-fn read_rss_in_json(channel: &serde_json::Map<String, Value>) -> RawFeed {
+fn read_rss_in_json(channel: &serde_json::Map<String, Value>, keep: usize) -> RawFeed {
     // A field is a string, or an object whose text is under "#value".
     let s = |v: Option<&Value>| -> Option<String> {
         let v = v?;
@@ -899,6 +947,7 @@ fn read_rss_in_json(channel: &serde_json::Map<String, Value>) -> RawFeed {
         title: s(channel.get("title")),
         link: s(channel.get("link")),
         root: Some("{".to_string()),
+        keep,
         ..RawFeed::default()
     };
     for item in items {
@@ -916,7 +965,7 @@ fn read_rss_in_json(channel: &serde_json::Map<String, Value>) -> RawFeed {
                 kind: Kind::Guess,
             })
         };
-        feed.entries.push(RawEntry {
+        feed.push_entry(RawEntry {
             title: text("title"),
             links: s(it.get("link"))
                 .map(|href| RawLink {
@@ -1006,7 +1055,7 @@ mod tests {
         let doc = r#"<rss version="0.91" xmlns:d="http://purl.org/dc/elements/1.1/"><channel><title>قناة</title>
 <image><title>شعار</title><link>https://x.jo/logo</link></image></channel>
 <item><title>أول</title><link>https://x.jo/1</link><d:creator>سارة</d:creator><d:date>2026-11-22</d:date></item></rss>"#;
-        let f = read_xml(doc).unwrap();
+        let f = read_xml(doc, 0).unwrap();
         assert_eq!(f.format, "rss091");
         assert_eq!(f.title.as_deref(), Some("قناة"));
         assert_eq!(f.entries.len(), 1);
@@ -1026,7 +1075,7 @@ mod tests {
 <source><title>ليس هذا</title><id>tag:other</id></source>
 <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>فقرة <b>أولى</b></p></div></content>
 <updated>2026-11-22T10:00:00Z</updated></entry></feed>"#;
-        let f = read_xml(doc).unwrap();
+        let f = read_xml(doc, 0).unwrap();
         assert_eq!(f.format, "atom10");
         assert_eq!(f.title.as_deref(), Some("مدونة"));
         let e = &f.entries[0];
@@ -1047,7 +1096,7 @@ mod tests {
 <channel r:about="x"><title>t</title><items><r:Seq><r:li r:resource="https://x.jo/1"/></r:Seq></items></channel>
 <item r:about="https://x.jo/1"><title>واحد</title><link>https://x.jo/1</link><c:encoded><![CDATA[<p>نص</p>]]></c:encoded></item>
 <item r:about="https://x.jo/2"><title>اثنان</title><link>https://x.jo/2</link></item></r:RDF>"#;
-        let f = read_xml(doc).unwrap();
+        let f = read_xml(doc, 0).unwrap();
         assert_eq!(f.format, "rss10");
         assert_eq!(f.entries.len(), 2);
         assert_eq!(f.entries[0].content.as_ref().unwrap().value, "<p>نص</p>");
@@ -1058,7 +1107,7 @@ mod tests {
         // An unclosed title, a stray end tag, and a document cut off inside the last entry.
         let doc = "<rss version=\"2.0\"><channel><item><title>بلا نهاية<link>https://x.jo/1</link></item>\
                    </bogus><item><title>ثان</title><link>https://x.jo/2</link></item><item><title>مقطو";
-        let f = read_xml(doc).unwrap();
+        let f = read_xml(doc, 0).unwrap();
         assert_eq!(f.entries.len(), 3);
         assert!(f.entries[0].complete && f.entries[1].complete);
         assert!(!f.entries[2].complete);
@@ -1069,17 +1118,17 @@ mod tests {
     #[test]
     fn not_feeds() {
         assert_eq!(
-            read_xml("<html><body><p>x</p></body></html>"),
+            read_xml("<html><body><p>x</p></body></html>", 0),
             Err(NotFeed::NoRoot(Some("html".to_string())))
         );
-        assert!(matches!(read_json("[1,2]"), Err(NotFeed::Json(_))));
-        assert!(matches!(read_json("{\"a\":1}"), Err(NotFeed::Json(_))));
+        assert!(matches!(read_json("[1,2]", 0), Err(NotFeed::Json(_))));
+        assert!(matches!(read_json("{\"a\":1}", 0), Err(NotFeed::Json(_))));
     }
 
     #[test]
     fn json_feed_fields() {
         let f = read_json(r#"{"version":"https://jsonfeed.org/version/1.1","title":"ت","authors":[{"name":"فريق"}],
-            "items":[{"id":7,"url":"https://x.jo/j","title":"خبر","content_html":"<p>ن</p>","date_published":"2026-11-22T10:00:00Z"}, 5]}"#)
+            "items":[{"id":7,"url":"https://x.jo/j","title":"خبر","content_html":"<p>ن</p>","date_published":"2026-11-22T10:00:00Z"}, 5]}"#, 0)
             .unwrap();
         assert_eq!(f.format, "json11");
         assert_eq!(f.entries.len(), 1);
@@ -1090,14 +1139,41 @@ mod tests {
 
     #[test]
     fn json_feed_cut_off() {
-        let f = read_json(r#"{"version":"https://jsonfeed.org/version/1","title":"ت","items":[{"id":"1","url":"https://x.jo/1","title":"كامل"},{"id":"2","title":"مقط"#)
+        let f = read_json(r#"{"version":"https://jsonfeed.org/version/1","title":"ت","items":[{"id":"1","url":"https://x.jo/1","title":"كامل"},{"id":"2","title":"مقط"#, 0)
             .unwrap();
         assert_eq!(f.entries.len(), 1);
         assert_eq!(f.title.as_deref(), Some("ت"));
         assert!(f.malformed.as_deref().unwrap().contains("invalid JSON"));
         assert!(
-            read_json(r#"{"version":"https://jsonfeed.org/version/1","items":[{"id""#).is_err()
+            read_json(
+                r#"{"version":"https://jsonfeed.org/version/1","items":[{"id""#,
+                0
+            )
+            .is_err()
         );
+    }
+
+    #[test]
+    fn huge_feeds_hold_only_the_newest_entries() {
+        // Oldest first, 1,000 entries: the newest 10 are the last ones.
+        let mut doc = String::from("<rss version=\"2.0\"><channel><title>t</title>");
+        for i in 0..1000 {
+            doc.push_str(&format!(
+                "<item><title>خبر {i}</title><link>https://x.jo/{i}</link>\
+                 <pubDate>{}</pubDate></item>",
+                (chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(i)).to_rfc2822()
+            ));
+        }
+        doc.push_str("</channel></rss>");
+        let f = read_xml(&doc, 10).unwrap();
+        assert_eq!(f.total_entries, 1000);
+        assert!(f.entries.len() < 20, "{}", f.entries.len());
+        let mut entries = f.entries;
+        keep_newest(&mut entries, 10);
+        let links: Vec<&str> = entries.iter().map(|e| e.links[0].href.as_str()).collect();
+        let want: Vec<String> = (990..1000).map(|i| format!("https://x.jo/{i}")).collect();
+        assert_eq!(links, want, "the newest, in document order");
+        assert_eq!(read_xml(&doc, 0).unwrap().entries.len(), 1000);
     }
 
     #[test]
