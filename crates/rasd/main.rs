@@ -295,7 +295,26 @@ enum BenchWhat {
     },
 }
 
+/// Output piped into a reader that stops early (`rasd search … | head`) ends the command
+/// quietly, as other command-line tools do, instead of with a panic report.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Run | Command::Demo { .. } | Command::Fetch => "info",

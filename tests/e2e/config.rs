@@ -141,3 +141,26 @@ fn every_problem_of_every_file_is_reported() {
         assert!(line.contains(what), "{line}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // The reading end is closed before rasd writes, as `rasd … | head -1` does once head
+    // has its line.
+    let mut child = rasd()
+        .args([
+            "--config",
+            shipped_config().to_str().unwrap(),
+            "sources",
+            "export",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{}: {err}", out.status);
+}
