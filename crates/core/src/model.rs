@@ -273,9 +273,10 @@ pub struct FetchState {
     pub last_error: Option<String>,
     /// Failures since the last success.
     pub consecutive_failures: u32,
-    /// Keys of the feed entries already taken ([`entry_key`]), the most recent first, at
-    /// most [`MAX_SEEN_ENTRIES`]: an entry whose key is here gives no item and no page
-    /// fetch. Saved with the items of the poll that took them.
+    /// Keys of the feed entries already taken ([`entry_key`]), or of a site's article
+    /// links already read, the most recent first, at most [`MAX_SEEN_ENTRIES`]: an entry
+    /// whose key is here gives no item and no page fetch. Saved with the items of the poll
+    /// that took them.
     #[serde(default)]
     pub seen_entries: Vec<u64>,
     /// What the last poll that read the source did.
@@ -292,7 +293,7 @@ pub struct PollStats {
     /// Entries (or article links, for sites) the source listed.
     pub entries: u32,
     /// Of those, entries read after the cap (the newest `max_entries_per_poll`) that were
-    /// new or changed since earlier polls.
+    /// new or changed since earlier polls (for sites: links not read before, the cap aside).
     pub new: u32,
     /// Items taken from the source.
     pub taken: u32,

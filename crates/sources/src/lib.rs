@@ -77,5 +77,5 @@ pub use opml::{merge_sources, parse_opml, sources_toml_entries, to_opml};
 pub use pages::{PAGE_CONCURRENCY, SHORT_TEXT_CHARS, needs_full_text};
 pub use poll::SourceOutcome;
 pub use schedule::{next_due, next_interval};
-pub use site::{MAX_LINKS_PER_POLL, discover_links, fetch_articles, read_site};
+pub use site::{MAX_LINKS_PER_POLL, SitePoll, discover_links, fetch_articles, link_key, read_site};
 pub use sitemap::MAX_SITEMAP_BYTES;

@@ -9,7 +9,9 @@
 //! - **New or changed only.** Each entry has a key ([`rasd_core::entry_key`] of its link,
 //!   GUID, date, title and text); the keys of the entries taken are remembered in
 //!   [`FetchState::seen_entries`] (saved with the items, in one transaction), and an entry
-//!   whose key is known gives no item and no page fetch.
+//!   whose key is known gives no item and no page fetch. A site's article links are keyed
+//!   the same way ([`crate::link_key`]: the canonical URL and any sitemap date) in the
+//!   same list, so a link read before is not fetched again, even after a restart.
 //! - **Time.** Article pages are fetched within `[fetch] source_time_budget` from the start
 //!   of the poll. Entries whose page was not fetched in time give no item now and are not
 //!   remembered, so the next poll takes them; the feed's ETag and Last-Modified are not
@@ -61,7 +63,7 @@ struct Read {
     items: Vec<Item>,
     problems: Vec<Problem>,
     stats: PollStats,
-    /// The keys to remember for the next poll (feeds only).
+    /// The keys to remember for the next poll (feeds and sites).
     seen: Option<Vec<u64>>,
 }
 
@@ -130,27 +132,34 @@ impl Fetcher {
                     seen: None,
                 })
             }
-            SourceKind::Site => read_site_within(self, source, &fetched, now, Some(deadline))
-                .await
-                .map(|poll| {
-                    let mut problems = poll.problems;
-                    if poll.late > 0 {
-                        problems.push(self.out_of_time(source, poll.late, "article links"));
-                    }
-                    Read {
-                        stats: PollStats {
-                            entries: count(poll.links),
-                            new: count(poll.links),
-                            taken: count(poll.items.len()),
-                            pages: poll.pages,
-                            capped: false,
-                            out_of_time: poll.late > 0,
-                        },
-                        items: poll.items,
-                        problems,
-                        seen: None,
-                    }
-                }),
+            SourceKind::Site => read_site_within(
+                self,
+                source,
+                &fetched,
+                now,
+                Some(deadline),
+                &state.seen_entries,
+            )
+            .await
+            .map(|poll| {
+                let mut problems = poll.problems;
+                if poll.late > 0 {
+                    problems.push(self.out_of_time(source, poll.late, "article links"));
+                }
+                Read {
+                    stats: PollStats {
+                        entries: count(poll.entries),
+                        new: count(poll.new),
+                        taken: count(poll.items.len()),
+                        pages: poll.pages,
+                        capped: poll.capped,
+                        out_of_time: poll.late > 0,
+                    },
+                    items: poll.items,
+                    problems,
+                    seen: Some(poll.seen),
+                }
+            }),
         };
         let read = match read {
             Ok(r) => r,

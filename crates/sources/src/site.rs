@@ -24,13 +24,25 @@
 //! page's `<link rel="canonical">` when it points at the same host, else from the URL the
 //! page was served at. [`read_site`] is the whole poll, for [`Fetcher::fetch_source`], which
 //! also gives it a deadline: pages not fetched by then are left for the next poll.
+//!
+//! **Links read once.** Each link has a key ([`link_key`]: its canonical URL and the date a
+//! sitemap gives it, if any), and a poll skips the links whose key is in the source's
+//! [`FetchState::seen_entries`] (saved with the items), before the cap, so a link is
+//! fetched once across polls and restarts, and again only when its sitemap date changes. A
+//! link is remembered once it is settled: made into an item, or fetched and found not to be
+//! an article (no title or text, another link to an article already taken) or gone (404,
+//! 410, too large, disallowed by robots.txt). Links that failed otherwise, were not fetched
+//! in time or were beyond the cap are not, so the next poll takes them. Links still listed
+//! are moved to the front of the (bounded) list at each poll, so they do not fall out of
+//! it while the site shows them.
+//!
+//! [`FetchState::seen_entries`]: rasd_core::FetchState::seen_entries
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{LazyLock, Mutex};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::{StreamExt, stream};
-use rasd_core::{Item, SourceConfig, canonical_url};
+use rasd_core::{Item, MAX_SEEN_ENTRIES, SourceConfig, canonical_url, entry_key};
 use scraper::{Html, Selector};
 use tokio::time::Instant;
 use tracing::{debug, info};
@@ -63,8 +75,11 @@ pub async fn discover_links(
     fetcher: &Fetcher,
     source: &SourceConfig,
 ) -> (Vec<String>, Vec<Problem>) {
-    let (found, problems, _) = discover(fetcher, source, None, false).await;
-    (found.into_iter().map(|f| f.url).collect(), problems)
+    let found = discover(fetcher, source, None, &HashSet::new()).await;
+    (
+        found.links.into_iter().map(|f| f.url).collect(),
+        found.problems,
+    )
 }
 
 /// Fetches article pages and extracts them into items (in the order given), with a
@@ -88,34 +103,53 @@ pub async fn fetch_articles(
 }
 
 /// One poll of a site source, given its front page (`source.url`) already fetched:
-/// discovery on it, its sections and sitemap, then the articles. Links an earlier poll of
-/// this process already made items of are skipped (unless a sitemap dates them newer), so
-/// a site polled every few minutes is not re-read; the cap applies to the new links. Fails
-/// only when no link was found and something could not be fetched (so the source's health
-/// shows the failure); otherwise what failed is in the problems.
+/// discovery on it, its sections and sitemap, then the articles. `seen` holds the keys of
+/// the links earlier polls settled ([`FetchState::seen_entries`]); those links are not
+/// fetched again, and the cap applies to the others. Fails only when no link was found and
+/// something could not be fetched (so the source's health shows the failure); otherwise
+/// what failed is in the problems. The poll's [`SitePoll::seen`] is what to remember next.
+///
+/// [`FetchState::seen_entries`]: rasd_core::FetchState::seen_entries
 pub async fn read_site(
     fetcher: &Fetcher,
     source: &SourceConfig,
     front_page: &Fetched,
     fetched: DateTime<Utc>,
-) -> Result<(Vec<Item>, Vec<Problem>)> {
-    let poll = read_site_within(fetcher, source, front_page, fetched, None).await?;
-    Ok((poll.items, poll.problems))
+    seen: &[u64],
+) -> Result<SitePoll> {
+    read_site_within(fetcher, source, front_page, fetched, None, seen).await
 }
 
 /// What one poll of a site did.
 #[derive(Debug, Default)]
-pub(crate) struct SitePoll {
+pub struct SitePoll {
     /// The articles read.
     pub items: Vec<Item>,
     /// What went wrong.
     pub problems: Vec<Problem>,
-    /// New article links found (before the cap of [`MAX_LINKS_PER_POLL`]).
-    pub links: usize,
+    /// Article links found (de-duplicated).
+    pub entries: usize,
+    /// Of those, links not settled by an earlier poll (before the cap of
+    /// [`MAX_LINKS_PER_POLL`]).
+    pub new: usize,
+    /// More new links than [`MAX_LINKS_PER_POLL`]: the rest wait for the next poll.
+    pub capped: bool,
     /// Article pages requested.
     pub pages: u32,
     /// Links whose page was not fetched before the deadline: left for the next poll.
     pub late: usize,
+    /// The link keys to remember ([`link_key`]): the links settled now first, then those
+    /// still listed that were settled before, then older ones, at most
+    /// [`MAX_SEEN_ENTRIES`].
+    pub seen: Vec<u64>,
+}
+
+/// The key a site's article link is remembered by: [`entry_key`] over its canonical URL
+/// and, when a sitemap dates it, that date (so an article the sitemap shows as changed is
+/// read again).
+pub fn link_key(url: &str, date: Option<DateTime<Utc>>) -> u64 {
+    let date = date.map(|d| d.to_rfc3339()).unwrap_or_default();
+    entry_key(&[&canonical_url(url), &date])
 }
 
 /// [`read_site`] with a deadline for the article pages.
@@ -125,88 +159,88 @@ pub(crate) async fn read_site_within(
     front_page: &Fetched,
     fetched: DateTime<Utc>,
     deadline: Option<Instant>,
+    seen: &[u64],
 ) -> Result<SitePoll> {
-    let (found, mut problems, first_error) =
-        discover(fetcher, source, Some(front_page), true).await;
-    if found.is_empty()
-        && let Some(err) = first_error
+    let known: HashSet<u64> = seen.iter().copied().collect();
+    let found = discover(fetcher, source, Some(front_page), &known).await;
+    let mut problems = found.problems;
+    if found.links.is_empty()
+        && let Some(err) = found.first_error
     {
         return Err(err);
     }
-    let links: Vec<(String, Option<DateTime<Utc>>)> =
-        found.iter().map(|f| (f.url.clone(), f.date)).collect();
-    let done = fetch_found(fetcher, source, found, fetched, deadline).await;
-    // Remember the pages read (those that could not be fetched in time or at all are tried
-    // again next time).
-    for (url, date) in &links {
-        if !done.failed.contains(url) && !done.late.contains(url) {
-            remember(&source.id, url, *date);
+    let keys: Vec<(String, u64)> = found
+        .links
+        .iter()
+        .map(|f| (f.url.clone(), link_key(&f.url, f.date)))
+        .collect();
+    let done = fetch_found(fetcher, source, found.links, fetched, deadline).await;
+    // Remember the links settled now: made into items, or fetched and found not to be an
+    // article (no title or text, a second link to the same article, gone, too large,
+    // disallowed). Links that failed otherwise or were not fetched in time are tried again.
+    let settled = keys
+        .iter()
+        .filter(|(url, _)| !done.failed.contains(url) && !done.late.contains(url))
+        .map(|(_, k)| *k);
+    // Links still listed keep their place, so they do not fall out of the window.
+    let listed = found.listed.iter().filter(|k| known.contains(k)).copied();
+    let mut remember = Vec::new();
+    let mut added = HashSet::new();
+    for k in settled.chain(listed).chain(seen.iter().copied()) {
+        if remember.len() >= MAX_SEEN_ENTRIES {
+            break;
+        }
+        if added.insert(k) {
+            remember.push(k);
         }
     }
     problems.extend(done.problems);
     Ok(SitePoll {
         items: done.items,
         problems,
-        links: links.len(),
+        entries: found.listed.len(),
+        new: found.new,
+        capped: found.new > keys.len(),
         pages: done.pages,
         late: done.late.len(),
+        seen: remember,
     })
 }
 
-/// How many fetched article links are remembered per source.
-const REMEMBERED_PER_SOURCE: usize = 2000;
-
-/// Article links [`read_site`] already made items of, per source id, with the date their
-/// sitemap gave. Kept for the life of the process, the oldest forgotten first.
-static FETCHED: LazyLock<Mutex<HashMap<String, Remembered>>> = LazyLock::new(Mutex::default);
-
-/// One source's remembered links.
-#[derive(Debug, Default)]
-struct Remembered {
-    order: VecDeque<String>,
-    dates: HashMap<String, Option<DateTime<Utc>>>,
+/// What discovery found.
+struct Discovered {
+    /// The links to fetch: newest first, without those known, capped.
+    links: Vec<Found>,
+    /// The keys of every article link found, de-duplicated.
+    listed: Vec<u64>,
+    /// How many of them are not known.
+    new: usize,
+    problems: Vec<Problem>,
+    /// The first fetch error, if any.
+    first_error: Option<Error>,
 }
 
-/// True when a poll of `source` already made an item of this link, and the sitemap gives
-/// no newer date for it.
-fn already_fetched(source: &str, f: &Found) -> bool {
-    let Ok(map) = FETCHED.lock() else {
-        return false;
-    };
-    map.get(source)
-        .and_then(|r| r.dates.get(&f.url))
-        .is_some_and(|old| f.date <= *old)
-}
-
-fn remember(source: &str, url: &str, date: Option<DateTime<Utc>>) {
-    let Ok(mut map) = FETCHED.lock() else {
-        return;
-    };
-    let r = map.entry(source.to_string()).or_default();
-    if r.dates.insert(url.to_string(), date).is_none() {
-        r.order.push_back(url.to_string());
-    }
-    while r.order.len() > REMEMBERED_PER_SOURCE {
-        if let Some(old) = r.order.pop_front() {
-            r.dates.remove(&old);
-        }
-    }
-}
-
-/// Discovery: the links (without those already fetched, when `skip_fetched`), the problems,
-/// and the first fetch error (if any).
+/// Discovery: the links, without those whose key ([`link_key`]) is `known`.
 async fn discover(
     fetcher: &Fetcher,
     source: &SourceConfig,
     front_page: Option<&Fetched>,
-    skip_fetched: bool,
-) -> (Vec<Found>, Vec<Problem>, Option<Error>) {
+    known: &HashSet<u64>,
+) -> Discovered {
     let mut problems = Vec::new();
     let mut first_error = None;
     let private = PrivateHosts::of_source(source);
     let filter = match LinkFilter::new(source) {
         Ok(f) => f,
-        Err(p) => return (Vec::new(), vec![p], None),
+        Err(p) => {
+            return Discovered {
+                links: Vec::new(),
+                listed: Vec::new(),
+                new: 0,
+                problems: vec![p],
+                first_error: None,
+            };
+        }
     };
     // (found, is from a page) in discovery order.
     let mut page_links: Vec<Found> = Vec::new();
@@ -291,9 +325,30 @@ async fn discover(
         }
     }
 
-    let candidates = page_links.len() + sitemap_links.len();
+    // Each link under its canonical URL, with the newest date a sitemap gives it wherever it
+    // is found, so its key does not depend on where it was seen first.
+    let mut dates: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for f in page_links.iter_mut().chain(sitemap_links.iter_mut()) {
+        f.url = canonical_url(&f.url);
+        if let Some(d) = f.date {
+            let newest = dates.entry(f.url.clone()).or_insert(d);
+            *newest = (*newest).max(d);
+        }
+    }
+    let mut listed = Vec::new();
+    let mut urls = HashSet::new();
+    for f in page_links.iter_mut().chain(sitemap_links.iter_mut()) {
+        if let Some(d) = dates.get(&f.url) {
+            f.date = Some(*d);
+        }
+        if urls.insert(f.url.clone()) {
+            listed.push(link_key(&f.url, f.date));
+        }
+    }
+    let new = listed.iter().filter(|k| !known.contains(k)).count();
+    let candidates = listed.len();
     let found = order_links(page_links, sitemap_links, |f| {
-        !(skip_fetched && already_fetched(&source.id, f))
+        !known.contains(&link_key(&f.url, f.date))
     });
     if found.is_empty() && candidates > 0 {
         debug!(source = %source.id, links = candidates, "No new site links.");
@@ -309,7 +364,13 @@ async fn discover(
     } else {
         info!(source = %source.id, links = found.len(), "Site links discovered.");
     }
-    (found, problems, first_error)
+    Discovered {
+        links: found,
+        listed,
+        new,
+        problems,
+        first_error,
+    }
 }
 
 /// True when a fetched body is a sitemap rather than a page.
@@ -686,7 +747,7 @@ type Page = (Fetched, crate::Extracted);
 struct FoundDone {
     items: Vec<Item>,
     problems: Vec<Problem>,
-    /// Links that could not be fetched.
+    /// Links that could not be fetched, to try again (see [`settles`]).
     failed: HashSet<String>,
     /// Links not fetched before the deadline.
     late: HashSet<String>,
@@ -737,7 +798,9 @@ async fn fetch_found(
             Err(e) => {
                 done.problems
                     .push(Problem::from_error(&source.id, Some(&f.url), &e));
-                done.failed.insert(f.url);
+                if !settles(&e) {
+                    done.failed.insert(f.url);
+                }
                 continue;
             }
         };
@@ -770,6 +833,20 @@ async fn fetch_found(
         done.items.push(item);
     }
     done
+}
+
+/// True when an article link that failed this way need not be tried again: the page is
+/// gone (404, 410), too large, or disallowed by robots.txt. Other failures (timeouts,
+/// server errors, refused addresses) are tried again at the next poll.
+fn settles(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Status {
+            status: 404 | 410,
+            ..
+        } | Error::TooLarge { .. }
+            | Error::RobotsDisallowed { .. }
+    )
 }
 
 /// The URL an article is identified by: its `rel=canonical` when that is on the same host
@@ -1188,21 +1265,28 @@ mod tests {
                 ..source(&base, true)
             };
             let front = f.get(&src.url, true, None).await.unwrap();
-            let (items, problems) = read_site(&f, &src, &front, Utc::now()).await.unwrap();
-            assert!(problems.is_empty(), "{problems:?}");
-            assert_eq!(items.len(), 1);
+            let poll = read_site(&f, &src, &front, Utc::now(), &[]).await.unwrap();
+            assert!(poll.problems.is_empty(), "{:?}", poll.problems);
+            assert_eq!(poll.items.len(), 1);
             assert_eq!(
                 hits_of(&hits, "home"),
                 1,
                 "the front page is not fetched again"
             );
             assert_eq!(hits_of(&hits, "news/100001"), 1);
-            // The next poll finds nothing new and fetches no article again.
-            let (items, problems) = read_site(&f, &src, &front, Utc::now()).await.unwrap();
+            assert_eq!(poll.seen, [link_key(&format!("{base}/news/100001"), None)]);
+            // The next poll, given what the first remembers, fetches no article again.
+            let again = read_site(&f, &src, &front, Utc::now(), &poll.seen)
+                .await
+                .unwrap();
             assert!(
-                items.is_empty() && problems.is_empty(),
-                "{items:?} {problems:?}"
+                again.items.is_empty() && again.problems.is_empty(),
+                "{:?} {:?}",
+                again.items,
+                again.problems
             );
+            assert_eq!((again.entries, again.new, again.pages), (1, 0, 0));
+            assert_eq!(again.seen, poll.seen);
             assert_eq!(hits_of(&hits, "news/100001"), 1);
 
             // A site whose pages all fail is an error.
@@ -1223,11 +1307,31 @@ mod tests {
                 last_modified: None,
                 body: bytes::Bytes::from_static(b"<html><body>nothing</body></html>"),
             };
-            let err = read_site(&f, &broken, &front, Utc::now())
+            let err = read_site(&f, &broken, &front, Utc::now(), &[])
                 .await
                 .unwrap_err();
             assert_eq!(err.reason(), "http_status");
         }
+    }
+
+    #[test]
+    fn link_keys_follow_the_canonical_url_and_the_sitemap_date() {
+        let d = crate::parse_date("2026-11-22T10:00:00Z");
+        let k = link_key("https://x.jo/a/1", None);
+        assert_eq!(k, link_key("https://x.jo/a/1?utm_source=rss#top", None));
+        assert_ne!(k, link_key("https://x.jo/a/2", None));
+        assert_ne!(k, link_key("https://x.jo/a/1", d));
+        assert_eq!(
+            link_key("https://x.jo/a/1", d),
+            link_key("https://x.jo/a/1", d)
+        );
+        assert_ne!(
+            link_key("https://x.jo/a/1", d),
+            link_key(
+                "https://x.jo/a/1",
+                crate::parse_date("2026-11-23T10:00:00Z")
+            )
+        );
     }
 
     #[test]

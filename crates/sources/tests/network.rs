@@ -1262,7 +1262,6 @@ async fn a_slow_site_stops_at_the_time_budget_and_the_rest_waits_for_the_next_po
     let src = SourceConfig {
         allow_private: true,
         link_pattern: Some(r"/page/\d+".to_string()),
-        // Site polls remember links per source id for the life of the process.
         ..SourceConfig::new(
             "slow-site-budget",
             "موقع بطيء",
@@ -1276,6 +1275,12 @@ async fn a_slow_site_stops_at_the_time_budget_and_the_rest_waits_for_the_next_po
     assert_eq!(reasons(&first), ["time_budget"], "{:?}", first.problems);
     assert!(first.state.last_poll.out_of_time);
     assert_eq!(first.state.last_poll.entries, 8);
+    assert_eq!(first.state.last_poll.new, 8);
+    assert_eq!(
+        first.state.seen_entries.len(),
+        taken,
+        "the links not fetched are not marked seen"
+    );
 
     *site.page_delay.lock().unwrap() = Duration::ZERO;
     let second = fetcher.fetch_source(&src, &first.state).await;
@@ -1284,4 +1289,98 @@ async fn a_slow_site_stops_at_the_time_budget_and_the_rest_waits_for_the_next_po
         let path = &item.url[base.len()..];
         assert_eq!(site.hits(path), 1, "{path} fetched once");
     }
+    let poll = second.state.last_poll;
+    assert_eq!((poll.entries, poll.new), (8, 8 - taken as u32));
+    assert!(!poll.out_of_time);
+    assert_eq!(second.state.seen_entries.len(), 8);
+    // Everything is read now: the third poll fetches no article.
+    let pages = site.page_hits();
+    let third = fetcher.fetch_source(&src, &second.state).await;
+    assert!(third.items.is_empty(), "{:?}", third.items);
+    assert_eq!(site.page_hits(), pages);
+}
+
+#[tokio::test]
+async fn site_articles_are_fetched_once_across_polls_and_restarts() {
+    let (base, site) = lab().await;
+    let home = |n: usize| {
+        let links: String = (0..n)
+            .rev()
+            .map(|i| format!("<h3><a href=\"/page/{i}?utm_source=home\">خبر {i}</a></h3>"))
+            .collect();
+        format!("<html><body>{links}<a href=\"/about\">من نحن</a></body></html>")
+    };
+    *site.home.lock().unwrap() = home(5);
+    let src = SourceConfig {
+        allow_private: true,
+        link_pattern: Some(r"/page/\d+".to_string()),
+        ..SourceConfig::new(
+            "site-seen",
+            "موقع",
+            SourceKind::Site,
+            &format!("{base}/home"),
+        )
+    };
+
+    let first = Fetcher::new(&settings())
+        .unwrap()
+        .fetch_source(&src, &FetchState::default())
+        .await;
+    assert_eq!(first.items.len(), 5, "{:?}", first.problems);
+    assert_eq!(site.page_hits(), 5);
+    let poll = first.state.last_poll;
+    assert_eq!(
+        (poll.entries, poll.new, poll.taken, poll.pages),
+        (5, 5, 5, 5)
+    );
+    assert_eq!(first.state.seen_entries.len(), 5);
+
+    // Another process (a restart, or the next `rasd fetch`) given the stored state fetches
+    // the section page again but no article.
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let second = fetcher.fetch_source(&src, &first.state).await;
+    assert!(second.items.is_empty(), "{:?}", second.items);
+    assert!(second.problems.is_empty(), "{:?}", second.problems);
+    assert_eq!(site.page_hits(), 5, "no article fetched again");
+    assert_eq!(site.hits("/home"), 2);
+    let poll = second.state.last_poll;
+    assert_eq!(
+        (poll.entries, poll.new, poll.taken, poll.pages),
+        (5, 0, 0, 0)
+    );
+    assert_eq!(second.state.seen_entries.len(), 5);
+
+    // A new link on the section page: only its article is fetched.
+    *site.home.lock().unwrap() = home(6);
+    let third = fetcher.fetch_source(&src, &second.state).await;
+    assert_eq!(site.page_hits(), 6);
+    assert_eq!(site.hits("/page/5"), 1);
+    assert_eq!(third.items.len(), 1);
+    assert!(
+        third.items[0].url.ends_with("/page/5"),
+        "{}",
+        third.items[0].url
+    );
+    let poll = third.state.last_poll;
+    assert_eq!(
+        (poll.entries, poll.new, poll.taken, poll.pages),
+        (6, 1, 1, 1)
+    );
+    assert_eq!(third.state.seen_entries.len(), 6);
+
+    // Links still listed move to the front of the bounded list, ahead of a full window of
+    // newer memories, so they do not fall out of it.
+    let mut state = third.state.clone();
+    state.seen_entries = (1..=rasd_core::MAX_SEEN_ENTRIES as u64)
+        .map(|k| k.wrapping_mul(0x9e37_79b9))
+        .chain(third.state.seen_entries.iter().copied())
+        .collect();
+    let fourth = fetcher.fetch_source(&src, &state).await;
+    assert!(fourth.items.is_empty());
+    assert_eq!(site.page_hits(), 6);
+    assert_eq!(fourth.state.seen_entries.len(), rasd_core::MAX_SEEN_ENTRIES);
+    assert_eq!(
+        fourth.state.seen_entries[..6],
+        third.state.seen_entries[..6]
+    );
 }
