@@ -1,7 +1,24 @@
 //! `rasd check-config`: the shipped config loads; broken ones are refused with the file,
 //! the line and a fix.
 
+use std::path::Path;
+
 use super::util::{copy_config, rasd, rasd_ok, shipped_config, stderr, stdout};
+
+/// Appends `text` to the file at `path`; returns the number of its last line.
+fn append(path: &Path, text: &str) -> usize {
+    let mut all = std::fs::read_to_string(path).unwrap();
+    all.push_str(text);
+    std::fs::write(path, &all).unwrap();
+    all.lines().count()
+}
+
+/// `rasd ARGS`, which must fail; its standard error.
+fn refused(args: &[&str]) -> String {
+    let out = rasd().args(args).output().unwrap();
+    assert!(!out.status.success(), "rasd {args:?} should have failed");
+    stderr(&out)
+}
 
 #[test]
 fn shipped_config_is_valid() {
@@ -37,18 +54,12 @@ fn mail_that_sends_nothing_is_not_called_ok() {
 fn unknown_key_is_refused_with_file_line_and_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     copy_config(&shipped_config(), dir.path());
-    let path = dir.path().join("sources.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("\n[[source]]\nid = \"broken\"\nname = \"Broken\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n");
-    let bad_line = text.lines().count();
-    std::fs::write(&path, text).unwrap();
+    let bad_line = append(
+        &dir.path().join("sources.toml"),
+        "\n[[source]]\nid = \"broken\"\nname = \"Broken\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n",
+    );
 
-    let out = rasd()
-        .args(["check-config", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = refused(&["check-config", dir.path().to_str().unwrap()]);
     assert!(err.contains(&format!("sources.toml:{bad_line}:")), "{err}");
     assert!(err.contains("did you mean `interval`"), "{err}");
 }
@@ -62,17 +73,13 @@ fn bad_values_and_duplicates_are_all_reported() {
         "[schedule]\ndefault_interval = \"every 5 minutes\"\n",
     )
     .unwrap();
-    let path = dir.path().join("alerts.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("\n[[rule]]\nid = \"serious-incident\"\nname = \"Again\"\n");
-    std::fs::write(&path, text).unwrap();
+    append(
+        &dir.path().join("alerts.toml"),
+        "\n[[rule]]\nid = \"serious-incident\"\nname = \"Again\"\n",
+    );
 
-    let out = rasd()
-        .args(["--config", dir.path().to_str().unwrap(), "status"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "a broken config must stop start-up");
-    let err = stderr(&out);
+    // A broken config stops start-up.
+    let err = refused(&["--config", dir.path().to_str().unwrap(), "status"]);
     assert!(err.contains("rasd.toml:2:"), "{err}");
     assert!(err.contains("\"15m\""), "{err}");
     assert!(err.contains("alerts.toml:"), "{err}");
@@ -84,12 +91,8 @@ fn bad_values_and_duplicates_are_all_reported() {
 
 #[test]
 fn missing_config_folder_says_what_to_pass() {
-    let out = rasd()
-        .args(["--config", "/nonexistent/rasd-config", "status"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("--config"), "{}", stderr(&out));
+    let err = refused(&["--config", "/nonexistent/rasd-config", "status"]);
+    assert!(err.contains("--config"), "{err}");
 }
 
 #[test]
@@ -101,27 +104,18 @@ fn every_problem_of_every_file_is_reported() {
         "[fetch]\nuser_agent = \"Rasd\\r\\nX-Injected: 1\"\nmax_body_bytes = 0\ntimeout = \"1000d\"\n",
     )
     .unwrap();
-    let path = dir.path().join("sources.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str(
+    let typo_line = append(
+        &dir.path().join("sources.toml"),
         "\n[[source]]\nid = \"local-files\"\nname = \"Files\"\nkind = \"site\"\nurl = \"file:///var/news/\"\n\
          \n[[source]]\nid = \"typo\"\nname = \"Typo\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n",
     );
-    let file_line = text.lines().count() - 7;
-    let typo_line = text.lines().count();
-    std::fs::write(&path, text).unwrap();
-    let path = dir.path().join("alerts.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("\n[[rule]]\nid = \"three\"\nname = \"Three\"\nmin_items = \"three\"\n");
-    let rule_line = text.lines().count();
-    std::fs::write(&path, text).unwrap();
+    let file_line = typo_line - 7;
+    let rule_line = append(
+        &dir.path().join("alerts.toml"),
+        "\n[[rule]]\nid = \"three\"\nname = \"Three\"\nmin_items = \"three\"\n",
+    );
 
-    let out = rasd()
-        .args(["check-config", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = refused(&["check-config", dir.path().to_str().unwrap()]);
     assert!(err.contains("6 problems in the config"), "{err}");
     for (place, what) in [
         ("rasd.toml:2:".to_string(), "HTTP header"),
