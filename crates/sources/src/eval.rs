@@ -1,9 +1,10 @@
 //! Scoring [`crate::extract_article`] against hand-checked article text.
 //!
 //! The metric is the one the shared extraction benchmark uses: both texts are split into
-//! words (`\w+`, Unicode), the words into overlapping 4-word shingles, and per page the true
-//! positives (shingles in both), false positives (only extracted) and false negatives (only
-//! in the truth) are divided by their sum so that every page weighs the same.
+//! words (`\w+`, Unicode), the words into overlapping 4-word shingles counted as a multiset,
+//! and per page the true positives (shingles in both, as often as both have them), false
+//! positives (extracted more often than true) and false negatives (true more often than
+//! extracted) are divided by their sum so that every page weighs the same.
 //! [`ExtractionScore::precision`] is the mean of `tp / (tp + fp)` over the pages where that is
 //! defined, [`ExtractionScore::recall`] the mean of `tp / (tp + fn)` likewise, and
 //! [`ExtractionScore::f1`] their harmonic mean. A page where both texts are empty scores 1.
@@ -12,7 +13,7 @@
 //! listed in a truth file (`{ID: {"articleBody": text, "url": url}}`), timing only the
 //! extraction, on one thread.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
@@ -229,32 +230,48 @@ fn words(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn shingles<'a>(words: &'a [&'a str]) -> HashSet<&'a [&'a str]> {
+/// Each shingle with the number of times it occurs: a text that says the same thing twice
+/// must say it twice to match a truth that does.
+fn shingles<'a>(words: &'a [&'a str]) -> HashMap<&'a [&'a str], u32> {
+    let mut out = HashMap::new();
     if words.is_empty() {
-        HashSet::new()
-    } else if words.len() < SHINGLE {
-        HashSet::from([words])
-    } else {
-        words.windows(SHINGLE).collect()
+        return out;
     }
+    let windows: Box<dyn Iterator<Item = &'a [&'a str]>> = if words.len() < SHINGLE {
+        Box::new(std::iter::once(words))
+    } else {
+        Box::new(words.windows(SHINGLE))
+    };
+    for w in windows {
+        *out.entry(w).or_insert(0) += 1;
+    }
+    out
 }
 
-/// The shingle overlap of an extracted text with the true text: true positives, false
-/// positives and false negatives, each divided by their sum (all three 0 when both texts
-/// have no words). A text shorter than four words is one shingle.
+/// The shingle overlap of an extracted text with the true text, the benchmark's standard
+/// way: shingles are counted as a multiset (a shingle found twice in the truth and once in
+/// the text is one true positive and one false negative). Returns the true positives,
+/// false positives and false negatives, each divided by their sum (all three 0 when both
+/// texts have no words). A text shorter than four words is one shingle.
 pub fn shingle_score(extracted: &str, truth: &str) -> (f64, f64, f64) {
     let ew = words(extracted);
     let tw = words(truth);
     let es = shingles(&ew);
     let ts = shingles(&tw);
-    let tp = es.intersection(&ts).count() as f64;
-    let fp = es.len() as f64 - tp;
-    let fn_ = ts.len() as f64 - tp;
-    let sum = tp + fp + fn_;
+    let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
+    for (k, &e) in &es {
+        let t = ts.get(k).copied().unwrap_or(0);
+        tp += u64::from(e.min(t));
+        fp += u64::from(e.saturating_sub(t));
+    }
+    for (k, &t) in &ts {
+        fn_ += u64::from(t.saturating_sub(es.get(k).copied().unwrap_or(0)));
+    }
+    let sum = (tp + fp + fn_) as f64;
     if sum == 0.0 {
         (0.0, 0.0, 0.0)
     } else {
-        (tp / sum, fp / sum, fn_ / sum)
+        (tp as f64 / sum, fp as f64 / sum, fn_ as f64 / sum)
     }
 }
 
@@ -290,6 +307,24 @@ mod tests {
         assert!(close(
             shingle_score("one two three four five", truth),
             (2.0 / 3.0, 0.0, 1.0 / 3.0)
+        ));
+    }
+
+    #[test]
+    fn shingles_count_as_a_multiset() {
+        // The truth once, the text twice: half the text's shingles are true.
+        let truth = "one two three four five six";
+        let twice = format!("{truth} {truth}");
+        // 12 words, 9 shingles: 3 of them match, 3 more are the same ones again, 3 span
+        // the seam.
+        assert!(close(
+            shingle_score(&twice, truth),
+            (3.0 / 9.0, 6.0 / 9.0, 0.0)
+        ));
+        // The other way round: the truth says it twice, the text once.
+        assert!(close(
+            shingle_score(truth, &twice),
+            (3.0 / 9.0, 0.0, 6.0 / 9.0)
         ));
     }
 
@@ -365,10 +400,15 @@ mod tests {
         assert!((s.f1 - 1.0).abs() < 1e-9, "{s:?}");
     }
 
-    /// The shared benchmark's pages and truth, when the shared data is beside the repo.
-    fn shared_benchmark() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-        let dir = rasd_core::shared_data::shared_data("extraction")?;
+    /// A shared extraction set's pages and truth (`extraction`, `extraction-dragnet`), when
+    /// the shared data is beside the repo.
+    fn shared_set(name: &str) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        let dir = rasd_core::shared_data::shared_data(name)?;
         Some((dir.join("pages"), dir.join("ground-truth.json")))
+    }
+
+    fn shared_benchmark() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        shared_set("extraction")
     }
 
     #[test]
@@ -409,6 +449,12 @@ mod tests {
         if let Some((pages, truth)) = shared_benchmark() {
             sets.push(("shared", pages, truth));
         }
+        if let Some((pages, truth)) = shared_set("extraction-dragnet") {
+            sets.push(("dragnet", pages, truth));
+        }
+        let only = std::env::var("RASD_EVAL_SET").ok();
+        let dump = std::env::var_os("RASD_EVAL_DUMP").map(std::path::PathBuf::from);
+        sets.retain(|s| only.as_deref().is_none_or(|o| o == s.0));
         for (name, pages, truth) in sets {
             if !truth.is_file() {
                 continue;
@@ -422,6 +468,30 @@ mod tests {
             });
             for p in per_page.iter().take(worst) {
                 println!("{name} {} p={:?} r={:?}", p.id, p.precision, p.recall);
+            }
+            if let Some(dir) = &dump {
+                // Each page's text beside its scores, to read what went wrong.
+                let out = dir.join(name);
+                std::fs::create_dir_all(&out).unwrap();
+                let truth_map = read_truth(&truth).unwrap();
+                for (id, t) in &truth_map {
+                    if let Some(html) = read_page(&pages, id, &t.url) {
+                        let text = crate::extract_article(&html, &t.url).text;
+                        std::fs::write(out.join(format!("{id}.txt")), text).unwrap();
+                    }
+                }
+                let scores: Vec<String> = per_page
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} {:.3} {:.3}",
+                            p.id,
+                            p.precision.unwrap_or(0.0),
+                            p.recall.unwrap_or(0.0)
+                        )
+                    })
+                    .collect();
+                std::fs::write(out.join("scores.txt"), scores.join("\n")).unwrap();
             }
             println!(
                 "{name}: pages={} precision={:.4} recall={:.4} f1={:.4} pages_per_s={:.0}",
