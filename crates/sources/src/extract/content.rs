@@ -329,6 +329,16 @@ fn furniture_level(value: &str) -> u8 {
     level
 }
 
+/// A text score with the element's class/id weight (a multiple of ±25) added: furniture
+/// words count in full, content words at most double the text's own score.
+fn class_weighted(score: f32, weight: f32) -> f32 {
+    if weight > 0.0 {
+        score + weight.min(score.max(0.0))
+    } else {
+        score + weight
+    }
+}
+
 /// What the markup says about each element, read once.
 #[derive(Debug, Clone, Copy, Default)]
 struct Hint {
@@ -701,8 +711,7 @@ impl<'a> Page<'a> {
             while cur != NONE && cur != 0 && level < 5 {
                 let i = cur as usize;
                 if score[i].is_nan() {
-                    score[i] =
-                        tag_weight(dom.nodes[i].tag.unwrap_or(Tag::Other)) + self.weight(i, filter);
+                    score[i] = tag_weight(dom.nodes[i].tag.unwrap_or(Tag::Other));
                 }
                 score[i] += s / match level {
                     0 => 1.0,
@@ -713,11 +722,13 @@ impl<'a> Page<'a> {
                 level += 1;
             }
         }
+        // Class and id words weigh the text's score; they do not replace it, so that a
+        // container named `content` holding one line does not outscore the article.
         let final_score = |i: usize| {
             if score[i].is_nan() {
                 0.0
             } else {
-                score[i] * (1.0 - counts[i].link_density())
+                class_weighted(score[i], self.weight(i, filter)) * (1.0 - counts[i].link_density())
             }
         };
         let mut candidates: Vec<(usize, f32)> = (0..n)
@@ -732,6 +743,29 @@ impl<'a> Page<'a> {
             };
         };
         let top = self.choose_top(core, core_score, &candidates, &score, &final_score, filter);
+        #[cfg(test)]
+        if std::env::var_os("RASD_EXTRACT_DEBUG").is_some() {
+            let name = |i: usize| {
+                let mut s = format!("{:?}", dom.nodes[i].tag.unwrap_or(Tag::Other));
+                if let Some(id) = dom.attr(i as u32, AttrName::Id) {
+                    s += &format!("#{id}");
+                }
+                if let Some(c) = dom.attr(i as u32, AttrName::Class) {
+                    s += &format!(".{}", c.split_whitespace().collect::<Vec<_>>().join("."));
+                }
+                s
+            };
+            eprintln!("{filter:?}: top {} core {}", name(top), name(core));
+            for &(c, f) in candidates.iter().take(10) {
+                eprintln!(
+                    "  {f:7.1} raw {:7.1} chars {:6} ld {:.2} {}",
+                    score[c],
+                    counts[c].chars,
+                    counts[c].link_density(),
+                    name(c)
+                );
+            }
+        }
 
         // Paragraph counts and prose characters per subtree.
         let mut paras = vec![0u32; n];
@@ -1213,6 +1247,31 @@ mod tests {
 
     fn text_of(html: &str) -> String {
         main_text(&Dom::parse(html), None)
+    }
+
+    /// One page through the extractor, with the candidates printed:
+    /// `RASD_EXTRACT_DEBUG=1 RASD_EXTRACT_FILE=page.html[.gz] cargo test -p rasd-sources
+    /// --lib -- --ignored --nocapture extract_one_page`.
+    #[test]
+    #[ignore = "a debugging aid"]
+    fn extract_one_page() {
+        use std::io::Read;
+        let Some(path) = std::env::var_os("RASD_EXTRACT_FILE") else {
+            return;
+        };
+        let raw = std::fs::read(&path).unwrap();
+        let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(raw.as_slice())
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        } else {
+            raw
+        };
+        let html = crate::decode_text(&bytes, None, None);
+        let e = crate::extract_article(&html, "http://localhost/");
+        println!("TITLE: {:?}\n{}", e.title, e.text);
     }
 
     #[test]
