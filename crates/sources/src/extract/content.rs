@@ -50,19 +50,101 @@ const MAX_BLOCK_LINK_DENSITY: f32 = 0.5;
 
 /// The article's text: paragraphs separated by blank lines.
 pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> String {
-    let page = Page::new(dom);
+    let page = Page::new(dom, title);
     let strict = page.extract(title, Filter::Strict);
     let strict_len = strict.text.chars().count();
-    if strict_len >= SHORT_RESULT {
+    let chosen = if strict_len >= SHORT_RESULT {
         strict.text
     } else {
         let lenient = page.extract(title, Filter::Lenient);
-        if page.hidden_by_strict(lenient.core) && lenient.text.chars().count() > 2 * strict_len {
+        if page.hidden_by_strict(lenient.core)
+            && lenient.text.chars().count() > 2 * strict_len
+            && (page.anchored(lenient.core) || !page.anchored(strict.core))
+        {
             lenient.text
         } else {
             strict.text
         }
+    };
+    // The scores can crown a box of a few lines beside a longer article: the page's longest
+    // run of prose is the check.
+    let chosen_chars = count_chars(&chosen);
+    let run = page.best_run(title, Filter::Lenient);
+    if chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM && run.chars >= MIN_RUN {
+        run.text
+    } else {
+        chosen
     }
+}
+
+/// A result shorter than `NUM / DEN` of the page's best run of prose gives way to the run.
+const RUN_FACTOR_NUM: usize = 2;
+const RUN_FACTOR_DEN: usize = 5;
+/// Runs shorter than this (non-space characters) are not a check on the result.
+const MIN_RUN: usize = 200;
+
+/// How many levels above the headline its article is looked for.
+const HEADLINE_REACH: usize = 4;
+
+/// Letters and digits, lower-cased: what two titles are compared on.
+fn title_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The first heading (`h1`–`h3`, or `itemprop="headline"`) that shows the page's title: the
+/// metadata's title, or the longest part of `<title>` (split at ` | `, ` - ` and the like,
+/// which set the site's name apart). A title that is only the site's name (`og:title` set
+/// to the blog's name) is not looked for.
+fn find_headline(dom: &Dom, title: Option<&str>) -> Option<usize> {
+    const MIN_KEY: usize = 8;
+    let mut keys: Vec<String> = Vec::new();
+    let parts: Vec<String> = dom
+        .title
+        .as_deref()
+        .map(|t| {
+            t.split(['|', '–', '—', '»', '«', '·'])
+                .flat_map(|p| p.split(" - "))
+                .flat_map(|p| p.split(" :: "))
+                .map(title_key)
+                .filter(|k| !k.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let longest = parts.iter().max_by_key(|k| k.len()).cloned();
+    let whole = dom.title.as_deref().map(title_key).unwrap_or_default();
+    if let Some(t) = title.map(title_key).filter(|k| k.len() >= MIN_KEY) {
+        // `<title>` = the site's name and more: a title that is only its head or tail is
+        // the site's name.
+        let site_name = whole.len() > t.len()
+            && (whole.starts_with(&t) || whole.ends_with(&t))
+            && longest.as_ref() != Some(&t);
+        if !site_name {
+            keys.push(t);
+        }
+    }
+    if let Some(l) = longest.filter(|k| k.len() >= MIN_KEY) {
+        keys.push(l);
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    let matches = |text: &str| {
+        let h = title_key(text);
+        h.len() >= MIN_KEY
+            && keys.iter().any(|k| {
+                let (short, long) = if h.len() <= k.len() { (&h, k) } else { (k, &h) };
+                long.contains(short.as_str()) && short.len() * 5 >= long.len() * 3
+            })
+    };
+    dom.nodes.iter().enumerate().find_map(|(i, n)| {
+        let tag = n.tag?;
+        let is_heading = matches!(tag, Tag::H1 | Tag::H2 | Tag::H3)
+            || dom.attr(i as u32, AttrName::Itemprop) == Some("headline");
+        (is_heading && matches(&dom.inner_text(i as u32))).then_some(i)
+    })
 }
 
 /// Elements whose content is never article text.
@@ -301,7 +383,7 @@ const WEIGHT_POSITIVE: &[&str] = &[
 /// [`Filter::Strict`], 0 not furniture.
 fn furniture_level(value: &str) -> u8 {
     let mut level = 0;
-    for name in value.split_ascii_whitespace() {
+    for name in value.split_ascii_whitespace().filter(|n| !is_term_class(n)) {
         let mut words = name
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
@@ -360,6 +442,7 @@ struct ClassInfo {
 
 impl ClassInfo {
     fn read(value: &str) -> ClassInfo {
+        let value = &without_terms(value);
         let found = scan_words(value.as_bytes());
         let any = |from: usize, to: usize| found & (((1u64 << (to - from)) - 1) << from) != 0;
         let neg = WEIGHT_NEGATIVE.len();
@@ -372,6 +455,33 @@ impl ClassInfo {
             caption: any(pos, pos + CAPTION.len()),
             furniture: furniture_level(value),
         }
+    }
+}
+
+/// Class names that only list the post's tags and categories (`tag-renewable-energy-credits`,
+/// `category-news`, as blog engines write them): they say nothing about the element's role.
+fn is_term_class(name: &str) -> bool {
+    ["tag-", "category-", "tags-", "post_tag-", "topic-"]
+        .iter()
+        .any(|p| {
+            name.len() > p.len()
+                && name
+                    .get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        })
+}
+
+/// `value` without its [`is_term_class`] names.
+fn without_terms(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.split_ascii_whitespace().any(is_term_class) {
+        value
+            .split_ascii_whitespace()
+            .filter(|n| !is_term_class(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into()
+    } else {
+        value.into()
     }
 }
 
@@ -528,6 +638,13 @@ struct Extraction {
     core: usize,
 }
 
+/// The page's longest run of prose.
+struct Run {
+    text: String,
+    /// Non-space characters of its prose blocks.
+    chars: usize,
+}
+
 /// The page analysed: hints and per-text-node counts, shared by both passes.
 struct Page<'a> {
     dom: &'a Dom,
@@ -536,6 +653,9 @@ struct Page<'a> {
     text_chars: Vec<u32>,
     /// Commas of each text node.
     text_commas: Vec<u32>,
+    /// The heading that shows the article's title, and the ancestor (a few levels up) within
+    /// which the article around it is looked for.
+    headline: Option<(usize, usize)>,
 }
 
 /// Commas (Latin, Arabic, full-width, ideographic), counted on the bytes.
@@ -575,7 +695,7 @@ fn is_within(dom: &Dom, a: usize, b: usize) -> bool {
 }
 
 impl<'a> Page<'a> {
-    fn new(dom: &'a Dom) -> Page<'a> {
+    fn new(dom: &'a Dom, title: Option<&str>) -> Page<'a> {
         let mut text_chars = vec![0u32; dom.nodes.len()];
         let mut text_commas = vec![0u32; dom.nodes.len()];
         for (i, n) in dom.nodes.iter().enumerate() {
@@ -585,11 +705,39 @@ impl<'a> Page<'a> {
                 text_commas[i] = commas(t) as u32;
             }
         }
+        let headline = find_headline(dom, title).map(|h| {
+            let mut reach = h;
+            for _ in 0..HEADLINE_REACH {
+                let p = dom.nodes[reach].parent;
+                if p == NONE
+                    || p == 0
+                    || matches!(dom.nodes[p as usize].tag, Some(Tag::Body | Tag::Html))
+                {
+                    break;
+                }
+                reach = p as usize;
+            }
+            (h, reach)
+        });
         Page {
             dom,
             hints: hints(dom),
             text_chars,
             text_commas,
+            headline,
+        }
+    }
+
+    /// Whether `i` holds the headline, or follows it closely enough to be its article (no
+    /// headline found: always; the document itself: never).
+    fn anchored(&self, i: usize) -> bool {
+        match self.headline {
+            // The document is what a pass that found nothing reports.
+            _ if i == 0 => false,
+            None => true,
+            Some((h, reach)) => {
+                is_within(self.dom, h, i) || (i > h && is_within(self.dom, i, reach))
+            }
         }
     }
 
@@ -1015,6 +1163,52 @@ impl<'a> Page<'a> {
             out.push(i);
         }
         out
+    }
+
+    /// The longest run of consecutive prose blocks under `filter`: blocks of 25 characters
+    /// or more with few links add to it, short ones (subheadings, datelines) pass, and a
+    /// block mostly of links ends it.
+    fn best_run(&self, title: Option<&str>, filter: Filter) -> Run {
+        let blocks = self.blocks(filter);
+        let (mut best, mut best_chars) = ((0, 0), 0usize);
+        let (mut start, mut chars) = (0usize, 0usize);
+        for (k, b) in blocks.iter().enumerate() {
+            let ld = b.link_density();
+            if !self.anchored(b.owner as usize) {
+                chars = 0;
+            } else if b.chars >= MIN_PARAGRAPH && ld < 0.25 {
+                if chars == 0 {
+                    start = k;
+                }
+                chars += b.chars;
+                if chars > best_chars {
+                    best_chars = chars;
+                    best = (start, k + 1);
+                }
+            } else if ld > MAX_BLOCK_LINK_DENSITY
+                || self.dom.nodes[b.owner as usize].tag == Some(Tag::H1)
+            {
+                chars = 0;
+            }
+        }
+        let dom = self.dom;
+        let mut prose: Vec<&Block> = blocks[best.0..best.1]
+            .iter()
+            .filter(|b| b.link_density() <= MAX_BLOCK_LINK_DENSITY)
+            .filter(|b| dom.nodes[b.owner as usize].tag != Some(Tag::H1))
+            .filter(|b| title.is_none_or(|t| b.text != t))
+            .collect();
+        let len = prose.len();
+        let mut k = 0;
+        prose.retain(|b| {
+            k += 1;
+            let edge = k <= 2 || k + 2 > len;
+            !(edge && is_dateline(&b.text, b.chars))
+        });
+        Run {
+            text: join(prose.iter().map(|b| b.text.as_str())),
+            chars: best_chars,
+        }
     }
 
     /// When no block scores: the old descent from the body into the child container holding
