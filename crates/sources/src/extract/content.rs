@@ -54,26 +54,27 @@ pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> String {
     let strict = page.extract(title, Filter::Strict);
     let strict_len = strict.text.chars().count();
     let chosen = if strict_len >= SHORT_RESULT {
-        strict.text
+        strict
     } else {
         let lenient = page.extract(title, Filter::Lenient);
         if page.hidden_by_strict(lenient.core)
             && lenient.text.chars().count() > 2 * strict_len
             && (page.anchored(lenient.core) || !page.anchored(strict.core))
+            && !page.closer(strict.core, lenient.core)
         {
-            lenient.text
+            lenient
         } else {
-            strict.text
+            strict
         }
     };
     // The scores can crown a box of a few lines beside a longer article: the page's longest
-    // run of prose is the check.
-    let chosen_chars = count_chars(&chosen);
+    // run of prose near the headline is the check.
+    let chosen_chars = count_chars(&chosen.text);
     let run = page.best_run(title, Filter::Lenient);
     if chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM && run.chars >= MIN_RUN {
         run.text
     } else {
-        chosen
+        chosen.text
     }
 }
 
@@ -656,6 +657,8 @@ struct Page<'a> {
     /// The heading that shows the article's title, and the ancestor (a few levels up) within
     /// which the article around it is looked for.
     headline: Option<(usize, usize)>,
+    /// Non-link characters of the text nodes before each node, in document order.
+    text_before: Vec<u32>,
 }
 
 /// Commas (Latin, Arabic, full-width, ideographic), counted on the bytes.
@@ -719,12 +722,56 @@ impl<'a> Page<'a> {
             }
             (h, reach)
         });
+        let mut in_link = vec![false; dom.nodes.len()];
+        let mut text_before = vec![0u32; dom.nodes.len() + 1];
+        for (i, n) in dom.nodes.iter().enumerate() {
+            if i > 0 {
+                in_link[i] = in_link[n.parent as usize] || n.tag == Some(Tag::A);
+            }
+            let own = if n.tag.is_none() && !in_link[i] {
+                text_chars[i]
+            } else {
+                0
+            };
+            text_before[i + 1] = text_before[i] + own;
+        }
         Page {
             dom,
             hints: hints(dom),
             text_chars,
             text_commas,
             headline,
+            text_before,
+        }
+    }
+
+    /// How much text (not in links) lies between the end of the headline and the start of
+    /// `i`: 0 when `i` holds the headline, `None` when it comes before it or no headline was
+    /// found.
+    fn gap(&self, i: usize) -> Option<u32> {
+        let (h, _) = self.headline?;
+        if i == 0 {
+            return None;
+        }
+        if is_within(self.dom, h, i) {
+            return Some(0);
+        }
+        if i < h {
+            return None;
+        }
+        let mut end = h;
+        while self.dom.nodes[end].last_child != NONE {
+            end = self.dom.nodes[end].last_child as usize;
+        }
+        Some(self.text_before[i].saturating_sub(self.text_before[end + 1]))
+    }
+
+    /// Whether `a` is closer to the headline than `b` (`b` before it, or no headline: no).
+    fn closer(&self, a: usize, b: usize) -> bool {
+        match (self.gap(a), self.gap(b)) {
+            (Some(x), Some(y)) => x < y,
+            (Some(_), None) => self.headline.is_some() && b != 0,
+            _ => false,
         }
     }
 
