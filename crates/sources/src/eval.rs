@@ -439,8 +439,10 @@ mod tests {
         };
         let s = eval_extraction(&pages, &truth).unwrap();
         assert_eq!(s.pages, 181);
-        // Reached 0.978 (precision 0.975, recall 0.982); the first cut scored 0.937.
-        assert!(s.f1 >= 0.977, "{s:?}");
+        // With shingles counted as a multiset (the standard metric) it scored 0.9755 before
+        // the work on unseen pages and 0.976 after; the goal is to stay at 0.975 or more.
+        // (The set-based count it was first tuned with read up to 0.003 higher.)
+        assert!(s.f1 >= 0.975, "{s:?}");
     }
 
     #[test]

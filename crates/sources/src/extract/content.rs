@@ -28,6 +28,7 @@
 use std::collections::HashMap;
 
 use super::dom::{AttrName, Dom, NONE, Tag};
+use super::meta::{title_key, title_parts};
 
 /// How much page furniture is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +88,6 @@ const MIN_RUN: usize = 200;
 /// How many levels above the headline its article is looked for.
 const HEADLINE_REACH: usize = 4;
 
-/// Letters and digits, lower-cased: what two titles are compared on.
-fn title_key(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 /// The first heading (`h1`–`h3`, or `itemprop="headline"`) that shows the page's title: the
 /// metadata's title, or the longest part of `<title>` (split at ` | `, ` - ` and the like,
 /// which set the site's name apart). A title that is only the site's name (`og:title` set
@@ -106,9 +99,7 @@ fn find_headline(dom: &Dom, title: Option<&str>) -> Option<usize> {
         .title
         .as_deref()
         .map(|t| {
-            t.split(['|', '–', '—', '»', '«', '·'])
-                .flat_map(|p| p.split(" - "))
-                .flat_map(|p| p.split(" :: "))
+            title_parts(t)
                 .map(title_key)
                 .filter(|k| !k.is_empty())
                 .collect()

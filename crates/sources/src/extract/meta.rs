@@ -43,6 +43,31 @@ const AUTHOR_KEYS: &[&str] = &[
     "sailthru.author",
 ];
 
+/// Letters and digits, lower-cased: what two titles are compared on.
+pub(crate) fn title_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The separators that set a site's name apart in `<title>`.
+pub(crate) fn title_parts(title: &str) -> impl Iterator<Item = &str> {
+    title
+        .split(['|', '–', '—', '»', '«', '·'])
+        .flat_map(|p| p.split(" - "))
+        .flat_map(|p| p.split(" :: "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+}
+
+/// The longest part of a `<title>` ("headline | site" gives the headline).
+fn longest_part(title: &str) -> Option<String> {
+    title_parts(title)
+        .max_by_key(|p| p.chars().count())
+        .map(str::to_string)
+}
+
 impl Meta {
     pub fn read(dom: &Dom, url: &str) -> Meta {
         let metas = metas(dom);
@@ -54,13 +79,25 @@ impl Meta {
         let article = pick_ld_article(&ld);
         let base = url::Url::parse(url).ok();
 
+        // `<title>` is often "headline | site": an `og:title` that is only the site's name
+        // (blogs set it so) is no headline, nor is an `h1` that is (the site's logo);
+        // `<title>` itself gives its longest part.
+        let page_title = dom.title.as_deref().unwrap_or("");
+        let whole = title_key(page_title);
+        let headline_part = longest_part(page_title).map(|p| title_key(&p));
+        let site_name = |t: &str| {
+            let k = title_key(t);
+            whole.len() > k.len()
+                && (whole.starts_with(&k) || whole.ends_with(&k))
+                && headline_part.as_ref() != Some(&k)
+        };
         let title = find(&["og:title", "twitter:title"])
             .map(|t| html::one_line(t, false))
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.is_empty() && !site_name(t))
             .or_else(|| {
                 dom.elements(Tag::H1)
                     .map(|h| dom.inner_text(h))
-                    .find(|t| !t.is_empty())
+                    .find(|t| !t.is_empty() && !site_name(t))
             })
             .or_else(|| {
                 article
@@ -68,7 +105,12 @@ impl Meta {
                     .map(|t| html::one_line(t, false))
                     .filter(|t| !t.is_empty())
             })
-            .or_else(|| dom.title.clone().filter(|t| !t.is_empty()));
+            .or_else(|| longest_part(page_title))
+            .or_else(|| {
+                find(&["og:title", "twitter:title"])
+                    .map(|t| html::one_line(t, false))
+                    .filter(|t| !t.is_empty())
+            });
 
         // Placeholder dates (`0001-01-01`, far futures) are refused, and the next source tried.
         let plausible =

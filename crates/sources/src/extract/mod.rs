@@ -167,6 +167,27 @@ mod tests {
     }
 
     #[test]
+    fn site_name_is_not_the_headline() {
+        // og:title set to the blog's name; the post's heading is an h2.
+        let html = r#"<html><head><title>مدونة الحي &raquo; دورية ليلية في جبل الحسين</title>
+<meta property="og:title" content="مدونة الحي"></head><body>
+<h1><a href="/">مدونة الحي</a></h1>
+<div class="post"><h2>دورية ليلية في جبل الحسين</h2>
+<p>جالت دورية الشرطة المجتمعية ليلة أمس في شوارع جبل الحسين والتقت بأصحاب المحال والسكان.</p></div>
+</body></html>"#;
+        let x = extract_article(html, "https://example.jo/p");
+        assert_eq!(x.title.as_deref(), Some("دورية ليلية في جبل الحسين"));
+        // No og:title; the h1 is the site's logo text and <title> ends with it.
+        let html = r#"<html><head><title>Night patrol in Jabal Al-Hussein - Neighbourhood Blog</title>
+</head><body><h1>Neighbourhood Blog</h1><div class="post"><h2>Night patrol in Jabal Al-Hussein</h2>
+<p>The community police patrol walked the streets of Jabal Al-Hussein last night and met shop owners.</p></div>
+</body></html>"#;
+        let x = extract_article(html, "https://example.jo/p");
+        assert_eq!(x.title.as_deref(), Some("Night patrol in Jabal Al-Hussein"));
+        assert!(x.text.starts_with("The community police"), "{}", x.text);
+    }
+
+    #[test]
     fn article_element_and_json_ld() {
         let html = r#"<html><head><title>t</title>
 <script type="application/ld+json">{"@context":"https://schema.org","@graph":[
