@@ -260,6 +260,13 @@ enum EvalWhat {
         /// JSON {ID: {"articleBody": text, "url": url}}.
         #[arg(long)]
         truth: PathBuf,
+        /// Score the title, a blank line, then the text: for truth that starts with the
+        /// headline (the shared extraction-dragnet set).
+        #[arg(long)]
+        with_title: bool,
+        /// Also list the N worst pages (precision and recall of each).
+        #[arg(long, default_value_t = 0)]
+        worst: usize,
     },
 }
 
@@ -612,7 +619,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Extract { file, url, json } => tools::extract(file, url.as_deref(), *json),
         Command::Eval { what } => match what {
-            EvalWhat::Extraction { pages, truth } => tools::eval_extraction(pages, truth),
+            EvalWhat::Extraction {
+                pages,
+                truth,
+                with_title,
+                worst,
+            } => tools::eval_extraction(pages, truth, *with_title, *worst),
             EvalWhat::Topics { data, layers } => {
                 classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers)
             }

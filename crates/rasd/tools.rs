@@ -83,9 +83,31 @@ pub fn extract(file: &Path, url: Option<&str>, json: bool) -> anyhow::Result<()>
     Ok(())
 }
 
-/// `rasd eval extraction --pages DIR --truth FILE.json`.
-pub fn eval_extraction(pages: &Path, truth: &Path) -> anyhow::Result<()> {
-    let s = rasd_sources::eval::eval_extraction(pages, truth)?;
+/// `rasd eval extraction --pages DIR --truth FILE.json [--with-title] [--worst N]`.
+pub fn eval_extraction(
+    pages: &Path,
+    truth: &Path,
+    with_title: bool,
+    worst: usize,
+) -> anyhow::Result<()> {
+    use rasd_sources::eval::{PageScore, Scored};
+    let scored = if with_title {
+        Scored::TitleAndText
+    } else {
+        Scored::Text
+    };
+    let (s, mut per_page) = rasd_sources::eval::eval_pages(pages, truth, scored)?;
+    let sum = |p: &PageScore| p.precision.unwrap_or(0.0) + p.recall.unwrap_or(0.0);
+    per_page.sort_by(|a, b| sum(a).total_cmp(&sum(b)));
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    for p in per_page.iter().take(worst) {
+        println!(
+            "worst: {} precision={} recall={}",
+            p.id,
+            show(p.precision),
+            show(p.recall)
+        );
+    }
     println!("pages={} seconds={:.3}", s.pages, s.seconds);
     println!(
         "precision={:.4} recall={:.4} f1={:.4} pages_per_s={:.1}",
@@ -125,7 +147,7 @@ pub fn bench_extraction(pages: Option<&Path>, truth: Option<&Path>) -> anyhow::R
         }
         _ => bail!("pass both --pages and --truth, or neither (to use the shared benchmark)"),
     };
-    eval_extraction(&pages, &truth)
+    eval_extraction(&pages, &truth, false, 0)
 }
 
 /// `rasd sources [--json]`: each configured source's health.

@@ -446,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn dragnet_set() {
+        let Some((pages, truth)) = shared_set("extraction-dragnet") else {
+            eprintln!("shared dragnet data absent; skipped");
+            return;
+        };
+        let (s, _) = eval_pages(&pages, &truth, Scored::TitleAndText).unwrap();
+        assert_eq!(s.pages, 1136);
+        // Its truth starts with the headline: scored as title and text. Was F1 0.895 (P 0.914,
+        // R 0.878) before the work on unseen pages, 0.911 (P 0.928, R 0.895) after; the goal
+        // is 0.95 with recall 0.93. Text alone: 0.898 then, see docs/performance.md now.
+        assert!(s.f1 >= 0.905 && s.recall >= 0.89, "{s:?}");
+    }
+
+    #[test]
     fn arabic_gold_set() {
         let gold = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/arabic-gold");
         let s = eval_extraction(&gold.join("pages"), &gold.join("truth.json")).unwrap();
