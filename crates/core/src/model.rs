@@ -303,6 +303,15 @@ pub struct PollStats {
     pub capped: bool,
     /// The time budget ran out: some new entries were left for the next poll.
     pub out_of_time: bool,
+    /// Article pages fetched whose article text was not found (empty or too short: an
+    /// `extraction_failed` problem each); the office fixes it with the source's
+    /// `article_selector`.
+    #[serde(default)]
+    pub extraction_failed: u32,
+    /// Article pages on which the source's `article_selector` matched no text (a
+    /// `site_rule_missed` problem each): the rule is stale.
+    #[serde(default)]
+    pub rule_missed: u32,
 }
 
 /// A stable 64-bit key of a feed entry from what it says (FNV-1a over its fields, each
