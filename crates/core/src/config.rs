@@ -933,7 +933,12 @@ fn de_opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 fn de_opt_link_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    de_opt_css(d, "link_selector", "the article links on section pages", "h3.title a")
+    de_opt_css(
+        d,
+        "link_selector",
+        "the article links on section pages",
+        "h3.title a",
+    )
 }
 
 fn de_opt_article_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -1894,7 +1899,10 @@ url = "https://example.jo/rss"
         assert_eq!(css_selector_error("[itemprop=articleBody]"), None);
         for bad in ["div..x", "::", "a[", "}", ""] {
             let why = css_selector_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
-            assert!(!why.is_empty() && why.len() < 80 && !why.contains('\n'), "{why}");
+            assert!(
+                !why.is_empty() && why.len() < 80 && !why.contains('\n'),
+                "{why}"
+            );
         }
     }
 
