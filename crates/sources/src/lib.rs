@@ -66,7 +66,10 @@ pub use bench::{BenchResult, bench_feeds, bench_files};
 pub use dates::{NAIVE_TZ, parse_date};
 pub use encoding::decode_text;
 pub use error::{Error, Problem, Result};
-pub use extract::{Extracted, extract_article};
+pub use extract::{
+    Extracted, MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, extract_article,
+    extract_article_with,
+};
 pub use feed::{EntryReport, FeedReport, feed_report, is_article_link, parse_feed};
 pub use form::parse_form_export;
 pub use html::html_to_text;
