@@ -974,11 +974,33 @@ pub fn css_selector_error(s: &str) -> Option<String> {
     }
     match scraper::Selector::parse(s) {
         Ok(_) => None,
-        // Its own message for these asks to report a bug, with a dump: name the kind only.
+        // Its own message for these asks to report a bug, with a dump: say it in words.
         Err(scraper::error::SelectorErrorKind::UnexpectedSelectorParseError(kind)) => {
             let kind = format!("{kind:?}");
-            let name = kind.split(['(', ' ', '{']).next().unwrap_or("syntax error");
-            Some(format!("not a selector: {name}"))
+            let name = kind.split(['(', ' ', '{']).next().unwrap_or_default();
+            Some(match name {
+                "ClassNeedsIdent" => "a class name must follow each '.'".to_string(),
+                "DanglingCombinator" => "'>', '+' or '~' with nothing after it".to_string(),
+                "EmptySelector" => "an empty part (check the commas)".to_string(),
+                "UnsupportedPseudoClassOrElement" => {
+                    "a pseudo-class or pseudo-element it does not support".to_string()
+                }
+                _ => {
+                    // `BadValueInAttr` → "bad value in attr".
+                    let mut words = String::new();
+                    for c in name.chars() {
+                        if c.is_ascii_uppercase() && !words.is_empty() {
+                            words.push(' ');
+                        }
+                        words.push(c.to_ascii_lowercase());
+                    }
+                    if words.is_empty() {
+                        "not a selector".to_string()
+                    } else {
+                        format!("not a selector: {words}")
+                    }
+                }
+            })
         }
         Err(e) => Some(e.to_string()),
     }
@@ -1897,7 +1919,11 @@ url = "https://example.jo/rss"
     fn css_selector_errors_are_short() {
         assert_eq!(css_selector_error("div.story-body p"), None);
         assert_eq!(css_selector_error("[itemprop=articleBody]"), None);
-        for bad in ["div..x", "::", "a[", "}", ""] {
+        assert_eq!(
+            css_selector_error("div..story").as_deref(),
+            Some("a class name must follow each '.'")
+        );
+        for bad in ["div..x", "::", "a[", "}", "", "h3 >", "a:hover2", "a[x=]"] {
             let why = css_selector_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert!(
                 !why.is_empty() && why.len() < 80 && !why.contains('\n'),

@@ -68,7 +68,7 @@ pub use encoding::decode_text;
 pub use error::{Error, Problem, Result};
 pub use extract::{
     Extracted, MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, extract_article,
-    extract_article_with,
+    extract_article_with, parse_rule,
 };
 pub use feed::{EntryReport, FeedReport, feed_report, is_article_link, parse_feed};
 pub use form::parse_form_export;

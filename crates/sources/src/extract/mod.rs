@@ -19,7 +19,7 @@ mod meta;
 mod rule;
 
 pub use rule::{
-    MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, extract_article_with,
+    MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, extract_article_with, parse_rule,
 };
 pub(crate) use rule::{extraction_failed, rule_missed, source_rule};
 

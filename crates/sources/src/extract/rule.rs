@@ -99,15 +99,23 @@ pub fn rule_text(html: &str, rule: &Selector, title: Option<&str>) -> (usize, St
     (matched.len(), paragraphs.join("\n\n"))
 }
 
+/// Parses a site rule (an `article_selector`); the error says why in a few words.
+pub fn parse_rule(selector: &str) -> Result<Selector, String> {
+    match rasd_core::css_selector_error(selector) {
+        None => Selector::parse(selector).map_err(|e| e.to_string()),
+        Some(why) => Err(why),
+    }
+}
+
 /// The source's `article_selector`, parsed; a problem (`bad_config`) when it is not a
 /// selector (the config loader refuses those, but a source can be built in code).
 pub(crate) fn source_rule(source: &SourceConfig) -> Result<Option<Selector>, Problem> {
     let Some(s) = source.article_selector.as_deref() else {
         return Ok(None);
     };
-    match rasd_core::css_selector_error(s) {
-        None => Ok(Selector::parse(s).ok()),
-        Some(why) => Err(Problem::new(
+    match parse_rule(s) {
+        Ok(rule) => Ok(Some(rule)),
+        Err(why) => Err(Problem::new(
             &source.id,
             Some(&source.url),
             "bad_config",
