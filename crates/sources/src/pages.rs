@@ -5,12 +5,15 @@
 //! entry whose page was not fetched in time is reported as left over, for the poll layer to
 //! leave for the next poll.
 //!
-//! **Extraction failed.** A page whose article text was not found (under
-//! [`MIN_ARTICLE_CHARS`](crate::MIN_ARTICLE_CHARS) characters, and no site rule gave it) never replaces the feed's
-//! text, however short that is (it is used only when the feed gave no text at all); an
+//! **Extraction failed.** A page's article text is found when the source's site rule gave
+//! it, when it has at least [`MIN_ARTICLE_CHARS`](crate::MIN_ARTICLE_CHARS) characters, or
+//! when it tells the story of the feed's text (it repeats the summary's opening words: a
+//! short article). A page whose text was not found never replaces the feed's text, however
+//! short that is (it is used only when the feed gave no text at all); an
 //! `extraction_failed` problem names the page and tells the office to add an
-//! `article_selector`, and the poll counts it. A site rule that found no text is a
-//! `site_rule_missed` problem, counted too.
+//! `article_selector`, and the poll counts it. A found text shorter than the feed's (a feed
+//! that carries whole articles) is not a failure either: the feed's text is kept. A site
+//! rule that found no text is a `site_rule_missed` problem, counted too.
 
 use futures_util::{StreamExt, stream};
 use rasd_core::{FullText, Item, SourceConfig};
@@ -19,8 +22,8 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Problem, Result};
 use crate::extract::{
-    Extracted, RuleOutcome, article_found, extract_article_with, extraction_failed, rule_missed,
-    source_rule,
+    Extracted, RuleOutcome, article_found, continues, extract_article_with, extraction_failed,
+    rule_missed, source_rule,
 };
 use crate::feed::is_article_link;
 use crate::http::Fetcher;
@@ -110,7 +113,8 @@ pub(crate) async fn fill_full_text(
                     filled.rule_missed += 1;
                     problems.push(rule_missed(source, &url, elements, chars, &x.text));
                 }
-                let found = article_found(&x.text, outcome);
+                // A short page text that tells the feed's story is a short article, found.
+                let found = article_found(&x.text, outcome) || continues(&x.text, &items[i].body);
                 if !found {
                     filled.extraction_failed += 1;
                     let kept = if items[i].body.trim().is_empty() {

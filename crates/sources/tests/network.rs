@@ -775,6 +775,15 @@ impl Lab {
         self.log.lock().unwrap().len()
     }
 
+    fn page_hits_of(&self, prefix: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .count()
+    }
+
     fn page_hits(&self) -> usize {
         self.log
             .lock()
@@ -846,6 +855,19 @@ async fn lab_linked(axum::extract::Path(n): axum::extract::Path<String>) -> Resp
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
+/// A short article page: two sentences, under 200 characters of text.
+async fn lab_short(axum::extract::Path(n): axum::extract::Path<String>) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ar\"><head><meta charset=\"utf-8\"><title>خبر قصير {n}</title></head>\
+         <body><nav><a href=\"/\">الرئيسية</a> <a href=\"/local\">محليات</a></nav>\
+         <article><h1>خبر قصير {n}</h1><p>{SHORT_STORY}</p></article><footer>حقوق النشر</footer></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+const SHORT_STORY: &str = "أخمدت كوادر الدفاع المدني حريقاً شب في منزل بمدينة السلط مساء اليوم، \
+     دون وقوع إصابات، وباشرت الجهات المختصة التحقيق في أسبابه.";
+
 async fn lab_redirect(
     State(lab): State<Lab>,
     axum::extract::Path(i): axum::extract::Path<usize>,
@@ -864,6 +886,7 @@ async fn lab_on(addr: &str) -> Option<(String, Lab)> {
         .route("/home", get(lab_home))
         .route("/page/{n}", get(lab_page))
         .route("/linked/{n}", get(lab_linked))
+        .route("/short/{n}", get(lab_short))
         .route("/r/{i}", get(lab_redirect))
         .layer(middleware::from_fn_with_state(lab.clone(), lab_spy))
         .with_state(lab.clone());
@@ -1567,4 +1590,41 @@ async fn a_site_page_without_a_findable_article_is_kept_by_title_and_remembered(
     assert!(third.problems.is_empty(), "{:?}", third.problems);
     assert_eq!(third.items[0].body, linked_text());
     assert_eq!(third.state.last_poll.extraction_failed, 0);
+}
+
+#[tokio::test]
+async fn a_short_article_that_continues_the_summary_is_not_an_extraction_failure() {
+    let (base, site) = lab().await;
+    assert!(SHORT_STORY.chars().count() < rasd_sources::MIN_ARTICLE_CHARS);
+    // One entry with a teaser, one carrying the whole (short) story.
+    *site.feed.lock().unwrap() = rss_of(&[
+        (
+            format!("{base}/short/1"),
+            "حريق منزل في السلط".to_string(),
+            "أخمدت كوادر الدفاع المدني حريقاً شب في منزل…".to_string(),
+            1_000,
+        ),
+        (
+            format!("{base}/short/2"),
+            "حريق منزل في السلط".to_string(),
+            SHORT_STORY.to_string(),
+            1_001,
+        ),
+    ]);
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let out = fetcher
+        .fetch_source(
+            &source(&format!("{base}/feed.xml"), true),
+            &FetchState::default(),
+        )
+        .await;
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.items.len(), 2);
+    assert!(
+        out.items.iter().all(|i| i.body == SHORT_STORY),
+        "{:?}",
+        out.items
+    );
+    assert_eq!(site.page_hits_of("/short/"), 2, "both pages were read");
+    assert_eq!(out.state.last_poll.extraction_failed, 0);
 }

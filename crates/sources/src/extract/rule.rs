@@ -30,7 +30,8 @@ pub const RULE_MIN_CHARS: usize = 25;
 /// benchmarks, 7 of 1,317 hand-checked article texts are under 200 characters, while what
 /// the extractor finds on a page it does not understand is usually empty or a stray line (a
 /// caption, a share bar, a cookie note). A text the source's `article_selector` gave is
-/// never a failure, whatever its length: the office chose it.
+/// never a failure, whatever its length: the office chose it; nor is a feed entry's page
+/// text that [`continues`] the feed's summary (a short story).
 pub const MIN_ARTICLE_CHARS: usize = 200;
 
 /// How a site rule fared on one page.
@@ -131,6 +132,41 @@ pub(crate) fn source_rule(source: &SourceConfig) -> Result<Option<Selector>, Pro
 /// least [`MIN_ARTICLE_CHARS`] characters.
 pub fn article_found(text: &str, outcome: RuleOutcome) -> bool {
     outcome == RuleOutcome::Used || text.chars().count() >= MIN_ARTICLE_CHARS
+}
+
+/// Words in a row that a page's text must share with the opening of a feed's summary to
+/// count as the same story ([`continues`]).
+const SHARED_RUN: usize = 4;
+
+/// How many of the summary's first words are looked at.
+const OPENING_WORDS: usize = 8;
+
+/// True when `text` tells the story `summary` opens: some [`SHARED_RUN`] words in a row
+/// among the summary's first [`OPENING_WORDS`] (all of them when it has fewer) appear in a
+/// row in `text`. Words are compared by their letters and digits only, so punctuation,
+/// harakat and an ellipsis do not matter. A feed's summary is usually the article's first
+/// lines: a short page text that repeats them is the article, a short one that does not is
+/// what the extractor picked up instead of it.
+pub fn continues(text: &str, summary: &str) -> bool {
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|&c| c.is_alphanumeric() && !rasd_core::text::is_arabic_mark(c))
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+    let opening: Vec<String> = words(summary).into_iter().take(OPENING_WORDS).collect();
+    if opening.is_empty() {
+        return false;
+    }
+    let page = words(text);
+    let run = SHARED_RUN.min(opening.len());
+    opening
+        .windows(run)
+        .any(|w| page.windows(run).any(|p| p == w))
 }
 
 /// The `site_rule_missed` problem of a page where the source's rule found no text;
@@ -332,6 +368,26 @@ mod tests {
         ));
         assert!(article_found(short, RuleOutcome::Used));
         assert!(article_found(&long, RuleOutcome::NoRule));
+    }
+
+    #[test]
+    fn a_short_page_text_continues_the_summary_or_not() {
+        let summary = "ألقت الأجهزة الأمنية القبضَ على ثلاثة مطلوبين في منطقة ماركا…";
+        let story = "عمّان - ألقت الأجهزة الأمنية القبض على ثلاثة مطلوبين في منطقة ماركا بالعاصمة، \
+                     بعد مداهمة نفذتها قوة من البحث الجنائي فجر اليوم.";
+        assert!(continues(story, summary));
+        // A summary with its own dateline still matches on the words after it.
+        assert!(continues(story, &format!("(بترا) - {summary}")));
+        let junk = "شارك الخبر على فيسبوك وتويتر وواتساب — جميع الحقوق محفوظة لموقع الأخبار";
+        assert!(!continues(junk, summary));
+        // Two words in common are not the same story.
+        assert!(!continues("ألقت الأجهزة كلمة أخرى تماما هنا", summary));
+        assert!(continues(
+            "Police closed the road at dawn.",
+            "Police closed the road"
+        ));
+        assert!(!continues("anything", ""));
+        assert!(!continues("", summary));
     }
 
     #[test]
