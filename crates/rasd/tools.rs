@@ -228,8 +228,8 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "\nentries: listed by the source at its last poll; new: not taken before (of the newest \
-         [fetch] max_entries_per_poll); taken: items; pages: article pages fetched; xfail: of \
-         those, pages whose article text was not found; cut: the entry cap (cap) or the time \
+         [fetch] max_entries_per_poll); taken: items; pages: article pages fetched; xfail: \
+         pages whose article text was not found, at the last poll that fetched pages; cut: the entry cap (cap) or the time \
          budget (time) left entries out."
     );
     let failing: Vec<String> = health
@@ -239,7 +239,7 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
         .collect();
     if !failing.is_empty() {
         println!(
-            "Extraction failed at the last poll for {}: the article text of that many pages was \
+            "Extraction failed at the last poll that fetched pages for {}: the article text of that many pages was \
              not found (feed items keep the feed's summary; site items keep their title and the \
              little text found). Find the element holding the text on one of the pages (try it \
              with `rasd extract PAGE.html --selector CSS`) and set it as the source's \
@@ -254,7 +254,7 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
         .collect();
     if !stale.is_empty() {
         println!(
-            "Site rule missed at the last poll for {}: the source's article_selector matched no \
+            "Site rule missed at the last poll that fetched pages for {}: the source's article_selector matched no \
              text on that many pages (the site's layout may have changed); update it in \
              sources.toml.",
             stale.join(", ")

@@ -401,7 +401,7 @@ fn extraction_failed_is_shown_in_the_sources_health_and_fixed_by_a_site_rule() {
     };
     assert_eq!((col("pages"), col("xfail")), ("1", "1"), "{text}");
     assert!(
-        text.contains("Extraction failed at the last poll for linked (1)")
+        text.contains("Extraction failed at the last poll that fetched pages for linked (1)")
             && text.contains("article_selector"),
         "{text}"
     );

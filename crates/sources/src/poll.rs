@@ -19,7 +19,9 @@
 //!
 //! What the poll did is in [`FetchState::last_poll`] for `rasd sources`, with the article
 //! pages whose text was not found (`extraction_failed`) and those where the source's
-//! `article_selector` found none (`site_rule_missed`) counted. A failed poll sets
+//! `article_selector` found none (`site_rule_missed`) counted. Those two counts are of the
+//! last poll that fetched any page: a poll with nothing new keeps them, so a source whose
+//! pages fail stays visible between its new entries. A failed poll sets
 //! `retry_at` from `Retry-After` or exponential backoff with jitter; the caller schedules.
 
 use std::collections::HashSet;
@@ -112,7 +114,8 @@ impl Fetcher {
             out.state.last_poll = PollStats {
                 entries: state.last_poll.entries,
                 ..PollStats::default()
-            };
+            }
+            .keeping_extraction_of(&state.last_poll);
             info!(source = %source.id, "Source not modified.");
             return out;
         }
@@ -183,7 +186,7 @@ impl Fetcher {
         if let Some(seen) = read.seen {
             out.state.seen_entries = seen;
         }
-        out.state.last_poll = read.stats;
+        out.state.last_poll = read.stats.keeping_extraction_of(&state.last_poll);
         info!(
             source = %source.id,
             entries = read.stats.entries,

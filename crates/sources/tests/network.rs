@@ -1500,6 +1500,16 @@ async fn a_page_without_a_findable_article_keeps_the_summary_until_a_site_rule_r
     );
     assert_eq!(out.state.consecutive_failures, 0, "not a source failure");
     assert_eq!(site.hits("/linked/0"), 1);
+    // A poll with nothing new fetches no page and keeps the counts, so the source's health
+    // still shows the failures.
+    let quiet = fetcher.fetch_source(&plain, &out.state).await;
+    assert!(quiet.items.is_empty() && quiet.problems.is_empty());
+    let poll = quiet.state.last_poll;
+    assert_eq!(
+        (poll.pages, poll.extraction_failed, poll.rule_missed),
+        (0, 2, 0)
+    );
+    assert_eq!(site.hits("/linked/0"), 1);
 
     // The office adds the rule: the same pages give their text, with nothing to report.
     let ruled = SourceConfig {
@@ -1579,7 +1589,14 @@ async fn a_site_page_without_a_findable_article_is_kept_by_title_and_remembered(
     let second = fetcher.fetch_source(&plain, &first.state).await;
     assert!(second.items.is_empty() && second.problems.is_empty());
     assert_eq!(site.hits("/linked/7"), 1);
-    assert_eq!(second.state.last_poll.extraction_failed, 0);
+    assert_eq!(
+        (
+            second.state.last_poll.pages,
+            second.state.last_poll.extraction_failed
+        ),
+        (0, 1),
+        "the count stays until a poll fetches pages"
+    );
 
     // With the rule, a new poll (a fresh state) reads the text.
     let ruled = SourceConfig {

@@ -19,9 +19,10 @@ mod meta;
 mod rule;
 
 pub use rule::{
-    MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, extract_article_with, parse_rule,
+    MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, continues, extract_article_with,
+    parse_rule,
 };
-pub(crate) use rule::{continues, extraction_failed, rule_missed, source_rule};
+pub(crate) use rule::{extraction_failed, rule_missed, source_rule};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -141,12 +141,12 @@ const SHARED_RUN: usize = 4;
 /// How many of the summary's first words are looked at.
 const OPENING_WORDS: usize = 8;
 
-/// True when `text` tells the story `summary` opens: some [`SHARED_RUN`] words in a row
-/// among the summary's first [`OPENING_WORDS`] (all of them when it has fewer) appear in a
-/// row in `text`. Words are compared by their letters and digits only, so punctuation,
-/// harakat and an ellipsis do not matter. A feed's summary is usually the article's first
-/// lines: a short page text that repeats them is the article, a short one that does not is
-/// what the extractor picked up instead of it.
+/// True when `text` tells the story `summary` opens: some 4 words in a row among the
+/// summary's first 8 (all of them when it has fewer) appear in a row in `text`. Words are
+/// compared by their letters and digits only, so punctuation, harakat and an ellipsis do
+/// not matter. A feed's summary is usually the article's first lines: a short page text
+/// that repeats them is the article, a short one that does not is what the extractor
+/// picked up instead of it.
 pub fn continues(text: &str, summary: &str) -> bool {
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace()
