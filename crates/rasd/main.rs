@@ -145,6 +145,10 @@ enum Command {
         /// The page's address (resolves relative links, hints the charset).
         #[arg(long)]
         url: Option<String>,
+        /// A site rule to try: the CSS selector of the element(s) holding the article text,
+        /// as a source's `article_selector` in sources.toml.
+        #[arg(long, value_name = "CSS")]
+        selector: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -617,7 +621,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.config)?;
             runtime()?.block_on(tools::feed(target, *json, &config))
         }
-        Command::Extract { file, url, json } => tools::extract(file, url.as_deref(), *json),
+        Command::Extract {
+            file,
+            url,
+            selector,
+            json,
+        } => tools::extract(file, url.as_deref(), selector.as_deref(), *json),
         Command::Eval { what } => match what {
             EvalWhat::Extraction {
                 pages,
@@ -802,7 +811,11 @@ pub(crate) fn print_report(r: &pipeline::Report) {
                 .join(", ")
         );
         for p in r.examples.iter().take(5) {
-            println!("  - {}: {}", p.source, p.message);
+            // Name the page when the message does not.
+            match p.url.as_deref().filter(|u| !p.message.contains(u)) {
+                Some(url) => println!("  - {}: {} ({url})", p.source, p.message),
+                None => println!("  - {}: {}", p.source, p.message),
+            }
         }
     }
     if r.sink_errors > 0 {

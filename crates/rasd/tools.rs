@@ -62,16 +62,36 @@ pub async fn feed(target: &str, json: bool, config: &Config) -> anyhow::Result<(
     Ok(())
 }
 
-/// `rasd extract FILE.html [--url URL] [--json]`.
-pub fn extract(file: &Path, url: Option<&str>, json: bool) -> anyhow::Result<()> {
+/// `rasd extract FILE.html [--url URL] [--selector CSS] [--json]`. With a selector, the
+/// text is what it matches (as a source's `article_selector` would give it); a note on
+/// standard error says when it matched nothing, or when the article text was not found.
+pub fn extract(
+    file: &Path,
+    url: Option<&str>,
+    selector: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rule = match selector {
+        Some(s) => Some(rasd_sources::parse_rule(s).map_err(|why| {
+            anyhow::anyhow!("--selector {s:?} is not a CSS selector Rasd can use ({why})")
+        })?),
+        None => None,
+    };
     let html = rasd_sources::decode_text(&bytes, None, url);
     let url = url.unwrap_or("http://localhost/");
-    let e = rasd_sources::extract_article(&html, url);
+    let (e, outcome) = rasd_sources::extract_article_with(&html, url, rule.as_ref());
+    let found = rasd_sources::article_found(&e.text, outcome);
+    let rule = match outcome {
+        rasd_sources::RuleOutcome::NoRule => None,
+        rasd_sources::RuleOutcome::Used => Some("used"),
+        rasd_sources::RuleOutcome::Missed { .. } => Some("missed"),
+    };
     if json {
         let v = serde_json::json!({
             "title": e.title, "text": e.text, "published": e.published, "author": e.author,
             "lead_image": e.lead_image, "lang": e.lang, "canonical": e.canonical,
+            "rule": rule, "text_found": found,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -79,6 +99,22 @@ pub fn extract(file: &Path, url: Option<&str>, json: bool) -> anyhow::Result<()>
             println!("{t}\n");
         }
         println!("{}", e.text);
+    }
+    if let (rasd_sources::RuleOutcome::Missed { elements, chars }, Some(s)) = (outcome, selector) {
+        eprintln!(
+            "note: --selector {s:?} matched {elements} element(s) with {chars} characters of \
+             text (under {}), so the text above is the generic extractor's",
+            rasd_sources::RULE_MIN_CHARS
+        );
+    }
+    if !found {
+        eprintln!(
+            "note: the article text was not found ({} characters, under {}): a source with \
+             such pages reports extraction_failed; try --selector with the element that holds \
+             the text, then set it as the source's article_selector in sources.toml",
+            e.text.chars().count(),
+            rasd_sources::MIN_ARTICLE_CHARS
+        );
     }
     Ok(())
 }
@@ -162,7 +198,7 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             .unwrap_or_else(|| "-".into())
     };
     println!(
-        "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7} {:<11} {:>7} {:>5} {:>5} {:>5} {:<6} last error",
+        "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7} {:<11} {:>7} {:>5} {:>5} {:>5} {:>5} {:<6} last error",
         "",
         "source",
         "kind",
@@ -175,6 +211,7 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
         "new",
         "taken",
         "pages",
+        "xfail",
         "cut"
     );
     for h in &health {
@@ -193,7 +230,7 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             (false, false) => "-",
         };
         println!(
-            "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7.1} {:<11} {:>7} {:>5} {:>5} {:>5} {:<6} {}",
+            "{:<2} {:<20} {:<11} {:<3} {:<11} {:>4} {:>7.1} {:<11} {:>7} {:>5} {:>5} {:>5} {:>5} {:<6} {}",
             if h.flagged { "!" } else { "" },
             h.source,
             h.kind,
@@ -206,15 +243,45 @@ pub fn sources_list(store: &Store, json: bool) -> anyhow::Result<()> {
             p.new,
             p.taken,
             p.pages,
+            p.extraction_failed,
             cut,
             err
         );
     }
     println!(
         "\nentries: listed by the source at its last poll; new: not taken before (of the newest \
-         [fetch] max_entries_per_poll); taken: items; pages: article pages fetched; cut: the \
-         entry cap (cap) or the time budget (time) left entries out."
+         [fetch] max_entries_per_poll); taken: items; pages: article pages fetched; xfail: \
+         pages whose article text was not found, at the last poll that fetched pages; cut: the entry cap (cap) or the time \
+         budget (time) left entries out."
     );
+    let failing: Vec<String> = health
+        .iter()
+        .filter(|h| h.last_poll.extraction_failed > 0)
+        .map(|h| format!("{} ({})", h.source, h.last_poll.extraction_failed))
+        .collect();
+    if !failing.is_empty() {
+        println!(
+            "Extraction failed at the last poll that fetched pages for {}: the article text of that many pages was \
+             not found (feed items keep the feed's summary; site items keep their title and the \
+             little text found). Find the element holding the text on one of the pages (try it \
+             with `rasd extract PAGE.html --selector CSS`) and set it as the source's \
+             article_selector in sources.toml; the log and `rasd fetch` name the pages.",
+            failing.join(", ")
+        );
+    }
+    let stale: Vec<String> = health
+        .iter()
+        .filter(|h| h.last_poll.rule_missed > 0)
+        .map(|h| format!("{} ({})", h.source, h.last_poll.rule_missed))
+        .collect();
+    if !stale.is_empty() {
+        println!(
+            "Site rule missed at the last poll that fetched pages for {}: the source's article_selector matched no \
+             text on that many pages (the site's layout may have changed); update it in \
+             sources.toml.",
+            stale.join(", ")
+        );
+    }
     if health.iter().any(|h| h.last_poll.out_of_time) {
         println!(
             "Sources cut by time: their remaining entries are fetched at the next poll; raise \

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::util::{copy_config, rasd, search_json, serve, shipped_config, stdout};
+use super::util::{copy_config, rasd, rasd_ok, search_json, serve, shipped_config, stderr, stdout};
 
 fn rss(items: &[(&str, &str, &str)], encoding: &str) -> String {
     let mut out = format!(
@@ -327,4 +327,125 @@ fn local_feed_items(file: &std::path::Path) -> u64 {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["items"].as_u64().unwrap()
+}
+
+/// An article page whose story no generic extractor finds: every phrase links to a tag
+/// page. Its `div.story` holds the text.
+fn linked_story_page() -> Vec<u8> {
+    "<!DOCTYPE html><html lang=\"ar\"><head><meta charset=\"utf-8\"><title>ضبط مطلوبين في ماركا</title></head>\
+     <body><nav><a href=\"/\">الرئيسية</a></nav><h1>ضبط مطلوبين في ماركا</h1><div class=\"story\">\
+     <a href=\"/tag/1\">ألقت الأجهزة الأمنية القبض على ثلاثة مطلوبين في منطقة ماركا بالعاصمة عمّان</a>، \
+     <a href=\"/tag/2\">بعد مداهمة نفذتها قوة من البحث الجنائي فجر اليوم</a>.</div>\
+     <footer>حقوق النشر</footer></body></html>"
+        .as_bytes()
+        .to_vec()
+}
+
+#[test]
+fn extraction_failed_is_shown_in_the_sources_health_and_fixed_by_a_site_rule() {
+    let feed = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title>\
+        <link>http://x.example/</link><description>d</description>\
+        <item><link>/news/1</link><title>ضبط مطلوبين في ماركا</title>\
+        <description>ألقت الأجهزة الأمنية القبض على ثلاثة مطلوبين…</description>\
+        <pubDate>Sat, 28 Nov 2026 08:00:00 +0300</pubDate></item></channel></rss>";
+    // The entry's link is relative: the page is on the feed's server.
+    let addr = serve(HashMap::from([
+        (
+            "/feed.xml",
+            (200, "application/rss+xml", feed.as_bytes().to_vec()),
+        ),
+        (
+            "/news/1",
+            (200, "text/html; charset=utf-8", linked_story_page()),
+        ),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    copy_config(&shipped_config(), &cfg);
+    let entry = format!(
+        "[[source]]\nid = \"linked\"\nname = \"روابط\"\nkind = \"feed\"\nurl = \"http://{addr}/feed.xml\"\n\
+         allow_private = true\n"
+    );
+    std::fs::write(cfg.join("sources.toml"), &entry).unwrap();
+    let data = dir.path().join("data");
+    let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+    let fetch = |cfg: &str| stdout(&rasd_ok(&["--config", cfg, "--data-dir", data_s, "fetch"]));
+
+    let text = fetch(cfg_s);
+    assert!(text.contains("extraction_failed 1"), "{text}");
+    assert!(
+        text.contains(&format!("http://{addr}/news/1")),
+        "the page is named: {text}"
+    );
+    // The item keeps the feed's summary.
+    let v = search_json(cfg_s, data_s, "مطلوبين");
+    assert_eq!(v["total"], 1, "{v}");
+    assert!(
+        v["hits"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("القبض على ثلاثة مطلوبين"),
+        "{v}"
+    );
+
+    let out = rasd_ok(&["--config", cfg_s, "--data-dir", data_s, "sources"]);
+    let text = stdout(&out);
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("xfail"), "{text}");
+    let row = text.lines().find(|l| l.contains("linked")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let col = |name: &str| {
+        let at = header.split_whitespace().position(|h| h == name).unwrap();
+        // The header's first column (the flag) is blank in both.
+        cells[at]
+    };
+    assert_eq!((col("pages"), col("xfail")), ("1", "1"), "{text}");
+    assert!(
+        text.contains("Extraction failed at the last poll that fetched pages for linked (1)")
+            && text.contains("article_selector"),
+        "{text}"
+    );
+    let out = rasd_ok(&["--config", cfg_s, "--data-dir", data_s, "sources", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["last_poll"]["extraction_failed"], 1, "{v}");
+    assert_eq!(v[0]["last_poll"]["rule_missed"], 0, "{v}");
+
+    // The office tries a selector on the page, then sets it; a bad one is refused first.
+    let saved = dir.path().join("page.html");
+    std::fs::write(&saved, linked_story_page()).unwrap();
+    let out = rasd_ok(&["extract", saved.to_str().unwrap()]);
+    assert!(stderr(&out).contains("the article text was not found"));
+    let out = rasd_ok(&[
+        "extract",
+        saved.to_str().unwrap(),
+        "--selector",
+        "div.story",
+    ]);
+    assert!(
+        stdout(&out).contains("بعد مداهمة نفذتها قوة من البحث الجنائي"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+
+    std::fs::write(
+        cfg.join("sources.toml"),
+        format!("{entry}article_selector = \"div..story\"\n"),
+    )
+    .unwrap();
+    let out = rasd().args(["check-config", cfg_s]).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("sources.toml:7:")
+            && err.contains("source \"linked\" article_selector: invalid article_selector")
+            && err.contains("write a CSS selector"),
+        "{err}"
+    );
+    std::fs::write(
+        cfg.join("sources.toml"),
+        format!("{entry}article_selector = \"div.story\"\n"),
+    )
+    .unwrap();
+    rasd_ok(&["check-config", cfg_s]);
 }

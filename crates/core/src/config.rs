@@ -681,8 +681,15 @@ pub struct SourceConfig {
     pub link_pattern: Option<String>,
     /// Sites: a CSS selector for the article links on section pages, such as
     /// `"h3.title a"`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_link_selector")]
     pub link_selector: Option<String>,
+    /// Feeds and sites: a CSS selector for the element(s) holding the article text on the
+    /// source's article pages, such as `"div.story-body"`. When it matches, the text of what
+    /// it matches is the item's text; when it matches nothing (or under 25 characters) the
+    /// generic extractor's text is used and a `site_rule_missed` problem says the rule is
+    /// stale.
+    #[serde(default, deserialize_with = "de_opt_article_selector")]
+    pub article_selector: Option<String>,
     /// Sites: a sitemap or news sitemap to read article links from (http or https).
     #[serde(default, deserialize_with = "de_opt_web_url")]
     pub sitemap: Option<String>,
@@ -713,6 +720,7 @@ impl SourceConfig {
             sections: Vec::new(),
             link_pattern: None,
             link_selector: None,
+            article_selector: None,
             sitemap: None,
             max_entries_per_poll: None,
         }
@@ -921,6 +929,80 @@ fn de_opt_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
                 .unwrap_or("syntax error")
                 .trim()
         ))),
+    }
+}
+
+fn de_opt_link_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_opt_css(
+        d,
+        "link_selector",
+        "the article links on section pages",
+        "h3.title a",
+    )
+}
+
+fn de_opt_article_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_opt_css(
+        d,
+        "article_selector",
+        "the element(s) holding the article text on article pages",
+        "div.story-body",
+    )
+}
+
+/// A CSS selector, checked with the parser the fetcher uses, so a bad one is refused at
+/// load (with its line) rather than at each poll.
+fn de_opt_css<'de, D: Deserializer<'de>>(
+    d: D,
+    key: &str,
+    names: &str,
+    example: &str,
+) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match css_selector_error(&s) {
+        None => Ok(Some(s)),
+        Some(why) => Err(serde::de::Error::custom(format!(
+            "invalid {key} {s:?} ({why}): write a CSS selector for {names}, such as \"{example}\""
+        ))),
+    }
+}
+
+/// Why `s` is not a CSS selector the fetcher can use, in a few words; `None` when it is one.
+pub fn css_selector_error(s: &str) -> Option<String> {
+    if s.trim().is_empty() {
+        return Some("it is empty".to_string());
+    }
+    match scraper::Selector::parse(s) {
+        Ok(_) => None,
+        // Its own message for these asks to report a bug, with a dump: say it in words.
+        Err(scraper::error::SelectorErrorKind::UnexpectedSelectorParseError(kind)) => {
+            let kind = format!("{kind:?}");
+            let name = kind.split(['(', ' ', '{']).next().unwrap_or_default();
+            Some(match name {
+                "ClassNeedsIdent" => "a class name must follow each '.'".to_string(),
+                "DanglingCombinator" => "'>', '+' or '~' with nothing after it".to_string(),
+                "EmptySelector" => "an empty part (check the commas)".to_string(),
+                "UnsupportedPseudoClassOrElement" => {
+                    "a pseudo-class or pseudo-element it does not support".to_string()
+                }
+                _ => {
+                    // `BadValueInAttr` → "bad value in attr".
+                    let mut words = String::new();
+                    for c in name.chars() {
+                        if c.is_ascii_uppercase() && !words.is_empty() {
+                            words.push(' ');
+                        }
+                        words.push(c.to_ascii_lowercase());
+                    }
+                    if words.is_empty() {
+                        "not a selector".to_string()
+                    } else {
+                        format!("not a selector: {words}")
+                    }
+                }
+            })
+        }
+        Err(e) => Some(e.to_string()),
     }
 }
 
@@ -1368,6 +1450,19 @@ impl Config {
                         ),
                     );
                 }
+                if src.kind == SourceKind::FormExport && src.article_selector.is_some() {
+                    p.push(
+                        &path(1),
+                        sources,
+                        entry_key_span(sources, "source", s.span(), "article_selector")
+                            .or(Some(s.span())),
+                        format!(
+                            "source {:?}: article_selector is for the article pages of kind = \
+                             \"feed\" and kind = \"site\"; a form export has none: remove it",
+                            src.id
+                        ),
+                    );
+                }
                 if src.name.trim().is_empty() {
                     p.push(
                         &path(1),
@@ -1766,6 +1861,75 @@ url = "https://example.jo/rss"
         let feed = "[[source]]\nid = \"f\"\nname = \"F\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\nlink_selector = \"a\"\n";
         let e = errors(load("", feed, ""));
         assert!(e[0].message.contains("kind = \"site\""), "{e:?}");
+    }
+
+    #[test]
+    fn article_selector_for_feeds_and_sites() {
+        let text = "[[source]]\nid = \"f\"\nname = \"F\"\nkind = \"feed\"\nurl = \"https://example.jo/rss\"\n\
+                    article_selector = \"div.story-body, article .content > p\"\n\n\
+                    [[source]]\nid = \"s\"\nname = \"S\"\nkind = \"site\"\nurl = \"https://example.jo/\"\n\
+                    article_selector = \"#main-text\"\n";
+        let c = load("", text, "").unwrap();
+        assert_eq!(
+            c.sources[0].article_selector.as_deref(),
+            Some("div.story-body, article .content > p")
+        );
+        assert_eq!(c.sources[1].article_selector.as_deref(), Some("#main-text"));
+    }
+
+    #[test]
+    fn bad_article_selector_names_the_source_the_key_and_a_fix() {
+        for bad in ["div..story", "div >", "p:nth-child(", "", "   "] {
+            let text = format!(
+                "[[source]]\nid = \"alghad\"\nname = \"الغد\"\nkind = \"feed\"\nurl = \"https://alghad.com/feed/\"\n\
+                 article_selector = {bad:?}\n"
+            );
+            let e = errors(load("", &text, ""));
+            assert_eq!(e.len(), 1, "{bad:?}: {e:?}");
+            assert_eq!(e[0].line, Some(6), "{e:?}");
+            let m = &e[0].message;
+            assert!(
+                m.starts_with("source \"alghad\" article_selector: invalid article_selector"),
+                "{m}"
+            );
+            assert!(m.contains("write a CSS selector"), "{m}");
+            assert!(m.contains("\"div.story-body\""), "{m}");
+            assert!(!m.contains("report this"), "no parser internals: {m}");
+            assert_eq!(m.lines().count(), 1, "{m}");
+        }
+        // A bad link_selector is refused the same way, for its own key.
+        let site = "[[source]]\nid = \"site\"\nname = \"S\"\nkind = \"site\"\nurl = \"https://example.jo/\"\n\
+                    link_selector = \"h3..x\"\n";
+        let e = errors(load("", site, ""));
+        assert_eq!(e[0].line, Some(6), "{e:?}");
+        assert!(
+            e[0].message
+                .starts_with("source \"site\" link_selector: invalid link_selector"),
+            "{e:?}"
+        );
+        // A form export has no article pages.
+        let form = "[[source]]\nid = \"form\"\nname = \"F\"\nkind = \"form_export\"\nurl = \"file:///tmp/x.json\"\n\
+                    article_selector = \"div\"\n";
+        let e = errors(load("", form, ""));
+        assert_eq!(e[0].line, Some(6), "{e:?}");
+        assert!(e[0].message.contains("remove it"), "{e:?}");
+    }
+
+    #[test]
+    fn css_selector_errors_are_short() {
+        assert_eq!(css_selector_error("div.story-body p"), None);
+        assert_eq!(css_selector_error("[itemprop=articleBody]"), None);
+        assert_eq!(
+            css_selector_error("div..story").as_deref(),
+            Some("a class name must follow each '.'")
+        );
+        for bad in ["div..x", "::", "a[", "}", "", "h3 >", "a:hover2", "a[x=]"] {
+            let why = css_selector_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(
+                !why.is_empty() && why.len() < 80 && !why.contains('\n'),
+                "{why}"
+            );
+        }
     }
 
     #[test]

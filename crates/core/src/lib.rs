@@ -21,7 +21,7 @@ pub mod text;
 pub use config::{
     AlertRule, Config, ConfigError, EnrichSettings, FetchSettings, FullText, MailSettings,
     PlaceConfig, PlaceKind, PoliceConfig, ScheduleSettings, ServerSettings, Settings, SourceConfig,
-    SourceKind, TopicConfig,
+    SourceKind, TopicConfig, css_selector_error,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};

@@ -303,6 +303,33 @@ pub struct PollStats {
     pub capped: bool,
     /// The time budget ran out: some new entries were left for the next poll.
     pub out_of_time: bool,
+    /// Article pages whose article text was not found (empty or too short: an
+    /// `extraction_failed` problem each), at the last poll that fetched any page (see
+    /// [`PollStats::keeping_extraction_of`]); the office fixes it with the source's
+    /// `article_selector`.
+    #[serde(default)]
+    pub extraction_failed: u32,
+    /// Article pages on which the source's `article_selector` matched no text (a
+    /// `site_rule_missed` problem each: the rule is stale), at the last poll that fetched
+    /// any page.
+    #[serde(default)]
+    pub rule_missed: u32,
+}
+
+impl PollStats {
+    /// These stats, with the extraction counts of `previous` when this poll fetched no
+    /// page: a poll with nothing new says nothing about extraction, and a source whose
+    /// pages fail should not look healthy until its next new entry.
+    pub fn keeping_extraction_of(self, previous: &PollStats) -> PollStats {
+        if self.pages > 0 {
+            return self;
+        }
+        PollStats {
+            extraction_failed: previous.extraction_failed,
+            rule_missed: previous.rule_missed,
+            ..self
+        }
+    }
 }
 
 /// A stable 64-bit key of a feed entry from what it says (FNV-1a over its fields, each
@@ -372,6 +399,35 @@ pub fn canonical_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extraction_counts_stay_until_a_poll_fetches_pages() {
+        let failing = PollStats {
+            pages: 4,
+            extraction_failed: 3,
+            rule_missed: 1,
+            ..PollStats::default()
+        };
+        let quiet = PollStats {
+            entries: 20,
+            ..PollStats::default()
+        };
+        let kept = quiet.keeping_extraction_of(&failing);
+        assert_eq!(
+            (
+                kept.entries,
+                kept.pages,
+                kept.extraction_failed,
+                kept.rule_missed
+            ),
+            (20, 0, 3, 1)
+        );
+        let fixed = PollStats {
+            pages: 2,
+            ..PollStats::default()
+        };
+        assert_eq!(fixed.keeping_extraction_of(&failing), fixed);
+    }
 
     #[test]
     fn canonical_url_drops_fragment_and_tracking() {

@@ -31,7 +31,10 @@
 //! - [`extract_article`] finds the main text, title, date, author, lead image, language and
 //!   canonical URL of an article page ([`Extracted`]) with its own fast HTML parser;
 //!   `fetch_source` uses it for entries that carry only a summary. [`eval`] scores it
-//!   against hand-checked text ([`eval::eval_extraction`]).
+//!   against hand-checked text ([`eval::eval_extraction`]). [`extract_article_with`] adds a
+//!   source's site rule (`article_selector`, a CSS selector for the text), and
+//!   [`article_found`] tells a page whose text was not found: the poll reports it as
+//!   `extraction_failed` and counts it in [`rasd_core::PollStats`].
 //! - [`parse_form_export`] imports a public comment form's JSON export as comment items.
 //!
 //! Nothing here panics or fails a batch on bad input: a bad entry, record or page is a
@@ -66,7 +69,10 @@ pub use bench::{BenchResult, bench_feeds, bench_files};
 pub use dates::{NAIVE_TZ, parse_date};
 pub use encoding::decode_text;
 pub use error::{Error, Problem, Result};
-pub use extract::{Extracted, extract_article};
+pub use extract::{
+    Extracted, MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, continues,
+    extract_article, extract_article_with, parse_rule,
+};
 pub use feed::{EntryReport, FeedReport, feed_report, is_article_link, parse_feed};
 pub use form::parse_form_export;
 pub use html::html_to_text;

@@ -117,7 +117,10 @@ fn read_rasd_attributes(tag: &Tag<'_>, s: &mut SourceConfig) {
         .map(|v| v.split_whitespace().filter_map(http_url).collect())
         .unwrap_or_default();
     s.link_pattern = attr("rasdLinkPattern").filter(|p| regex::Regex::new(p).is_ok());
-    s.link_selector = attr("rasdLinkSelector");
+    // Selectors the config loader would refuse are left out, as bad patterns are.
+    let css = |v: String| rasd_core::css_selector_error(&v).is_none().then_some(v);
+    s.link_selector = attr("rasdLinkSelector").and_then(css);
+    s.article_selector = attr("rasdArticleSelector").and_then(css);
     s.sitemap = attr("rasdSitemap").and_then(|v| http_url(&v));
 }
 
@@ -165,6 +168,9 @@ pub fn to_opml(sources: &[SourceConfig]) -> String {
         }
         if let Some(p) = &s.link_selector {
             attrs.push(("rasdLinkSelector", p.clone()));
+        }
+        if let Some(p) = &s.article_selector {
+            attrs.push(("rasdArticleSelector", p.clone()));
         }
         if let Some(p) = &s.sitemap {
             attrs.push(("rasdSitemap", p.clone()));
@@ -216,6 +222,9 @@ pub fn sources_toml_entries(sources: &[SourceConfig]) -> String {
         }
         if let Some(p) = &s.link_selector {
             line("link_selector", toml_str(p));
+        }
+        if let Some(p) = &s.article_selector {
+            line("article_selector", toml_str(p));
         }
         if let Some(p) = &s.sitemap {
             line("sitemap", toml_str(p));
@@ -492,6 +501,7 @@ mod tests {
         ];
         site.link_pattern = Some(r"/Include/InnerPage\.jsp\?ID=\d+".into());
         site.link_selector = Some("h3.title > a".into());
+        site.article_selector = Some("div.news-body p, [itemprop=\"articleBody\"]".into());
         site.sitemap = Some("https://petra.gov.jo/sitemap.xml".into());
         site.lang = Some(Lang::Ar);
         site.interval = Some("30m".parse().unwrap());
@@ -502,6 +512,7 @@ mod tests {
             "https://alghad.com/feed/",
         );
         feed.fetch_full_text = FullText::Always;
+        feed.article_selector = Some("#story > .text".into());
         feed.enabled = false;
         let form = SourceConfig::new(
             "form",
@@ -525,6 +536,22 @@ mod tests {
                 a.id
             );
         }
+    }
+
+    #[test]
+    fn selectors_the_loader_would_refuse_are_not_imported() {
+        let opml = r#"<opml version="2.0"><body>
+  <outline text="A" type="rss" xmlUrl="https://a.example.jo/rss" rasdArticleSelector="div..body"/>
+  <outline text="B" type="link" htmlUrl="https://b.example.jo/" rasdKind="site"
+    rasdLinkSelector="h3 &gt;" rasdArticleSelector=" div.body "/>
+</body></opml>"#;
+        let s = parse_opml(opml).unwrap();
+        assert_eq!(s[0].article_selector, None);
+        assert_eq!(s[1].link_selector, None);
+        assert_eq!(s[1].article_selector.as_deref(), Some("div.body"));
+        let text = sources_toml_entries(&s);
+        rasd_core::Config::from_texts(std::path::Path::new("config"), ["", &text, "", "", ""])
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
     }
 
     #[test]

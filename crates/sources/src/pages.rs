@@ -1,15 +1,30 @@
 //! Article pages of feed entries: when an entry carries only a summary (per the source's
-//! `fetch_full_text`), its linked page is fetched through the HTTP layer and extracted, and
-//! the longer text wins ([`fill_full_text`]). Pages are fetched [`PAGE_CONCURRENCY`] at a
-//! time, each within the poll's deadline: an entry whose page was not fetched in time is
-//! reported as left over, for the poll layer to leave for the next poll.
+//! `fetch_full_text`), its linked page is fetched through the HTTP layer and extracted (with
+//! the source's `article_selector`, if any), and the longer text wins ([`fill_full_text`]).
+//! Pages are fetched [`PAGE_CONCURRENCY`] at a time, each within the poll's deadline: an
+//! entry whose page was not fetched in time is reported as left over, for the poll layer to
+//! leave for the next poll.
+//!
+//! **Extraction failed.** A page's article text is found when the source's site rule gave
+//! it, when it has at least [`MIN_ARTICLE_CHARS`](crate::MIN_ARTICLE_CHARS) characters, or
+//! when it tells the story of the feed's text (it repeats the summary's opening words: a
+//! short article). A page whose text was not found never replaces the feed's text, however
+//! short that is (it is used only when the feed gave no text at all); an
+//! `extraction_failed` problem names the page and tells the office to add an
+//! `article_selector`, and the poll counts it. A found text shorter than the feed's (a feed
+//! that carries whole articles) is not a failure either: the feed's text is kept. A site
+//! rule that found no text is a `site_rule_missed` problem, counted too.
 
 use futures_util::{StreamExt, stream};
 use rasd_core::{FullText, Item, SourceConfig};
+use scraper::Selector;
 use tokio::time::Instant;
 
 use crate::error::{Error, Problem, Result};
-use crate::extract::{Extracted, extract_article};
+use crate::extract::{
+    Extracted, RuleOutcome, article_found, continues, extract_article_with, extraction_failed,
+    rule_missed, source_rule,
+};
 use crate::feed::is_article_link;
 use crate::http::Fetcher;
 use crate::http::guard::PrivateHosts;
@@ -28,12 +43,16 @@ pub(crate) struct Filled {
     pub pages: u32,
     /// Indexes of the entries whose page was not fetched before the deadline.
     pub late: Vec<usize>,
+    /// Pages whose article text was not found (`extraction_failed`).
+    pub extraction_failed: u32,
+    /// Pages on which the source's `article_selector` found no text (`site_rule_missed`).
+    pub rule_missed: u32,
 }
 
 /// Fetches the linked page of the entries that need it (reaching private addresses only on
-/// `private`), and keeps the longer text. Pages not started, or not finished, by `deadline`
-/// are given up and listed in [`Filled::late`]; failures are problems and the feed's text is
-/// kept.
+/// `private`), and keeps the longer text (see the module docs for a page whose text was not
+/// found). Pages not started, or not finished, by `deadline` are given up and listed in
+/// [`Filled::late`]; failures are problems and the feed's text is kept.
 pub(crate) async fn fill_full_text(
     fetcher: &Fetcher,
     source: &SourceConfig,
@@ -50,12 +69,21 @@ pub(crate) async fn fill_full_text(
         })
         .map(|(i, it)| (i, it.url.clone()))
         .collect();
+    let rule = if todo.is_empty() {
+        None
+    } else {
+        source_rule(source).unwrap_or_else(|p| {
+            problems.push(p);
+            None
+        })
+    };
+    let rule = rule.as_ref();
     let mut results: Vec<(usize, String, Page)> = stream::iter(todo)
         .map(|(i, url)| async move {
             if Instant::now() >= deadline {
                 return (i, url, Page::NotStarted);
             }
-            let page = tokio::time::timeout_at(deadline, fetch_page(fetcher, &url, private))
+            let page = tokio::time::timeout_at(deadline, fetch_page(fetcher, &url, private, rule))
                 .await
                 .map_or(Page::CutOff, Page::Done);
             (i, url, page)
@@ -80,7 +108,29 @@ pub(crate) async fn fill_full_text(
         };
         filled.pages += 1;
         match result {
-            Ok(x) => merge_page(&mut items[i], x),
+            Ok((x, outcome)) => {
+                if let RuleOutcome::Missed { elements, chars } = outcome {
+                    filled.rule_missed += 1;
+                    problems.push(rule_missed(source, &url, elements, chars, &x.text));
+                }
+                // A short page text that tells the feed's story is a short article, found.
+                let found = article_found(&x.text, outcome) || continues(&x.text, &items[i].body);
+                if !found {
+                    filled.extraction_failed += 1;
+                    let kept = if items[i].body.trim().is_empty() {
+                        "the feed gave no text, so what was found is kept"
+                    } else {
+                        "the feed's summary is kept"
+                    };
+                    problems.push(extraction_failed(
+                        source,
+                        &url,
+                        x.text.chars().count(),
+                        kept,
+                    ));
+                }
+                merge_page(&mut items[i], x, found);
+            }
             // Refusals by policy are counted under their own reason.
             Err(PageError::Fetch(
                 e @ (Error::BlockedAddress { .. }
@@ -111,15 +161,16 @@ enum Page {
     /// Requested, but not done by the deadline.
     CutOff,
     /// Fetched and extracted, or failed.
-    Done(Result<Extracted, PageError>),
+    Done(Result<(Extracted, RuleOutcome), PageError>),
 }
 
-/// Fetches an article page and extracts it.
+/// Fetches an article page and extracts it, with the source's site rule if it has one.
 async fn fetch_page(
     fetcher: &Fetcher,
     url: &str,
     private: &PrivateHosts,
-) -> Result<Extracted, PageError> {
+    rule: Option<&Selector>,
+) -> Result<(Extracted, RuleOutcome), PageError> {
     let page = fetcher
         .get_within(url, private, None)
         .await
@@ -133,13 +184,14 @@ async fn fetch_page(
         }
     }
     let final_url = page.final_url.clone();
+    let rule = rule.cloned();
     tokio::task::spawn_blocking(move || {
         let text = crate::encoding::decode_text(
             &page.body,
             page.content_type.as_deref(),
             Some(&final_url),
         );
-        extract_article(&text, &final_url)
+        extract_article_with(&text, &final_url, rule.as_ref())
     })
     .await
     .map_err(|e| PageError::Other(format!("the extractor failed: {e}")))
@@ -189,8 +241,12 @@ fn looks_truncated(body: &str) -> bool {
     .any(|end| t.ends_with(end))
 }
 
-fn merge_page(item: &mut Item, page: Extracted) {
-    if page.text.chars().count() > item.body.chars().count() {
+/// Fills an item from its page: the page's text when it is longer and was `found` (a page
+/// whose article text was not found gives its text only to an item with none), and the
+/// title, date and author the feed left out.
+fn merge_page(item: &mut Item, page: Extracted, found: bool) {
+    let usable = found || item.body.trim().is_empty();
+    if usable && page.text.chars().count() > item.body.chars().count() {
         item.body = page.text;
     }
     if item.title.is_empty()
@@ -237,6 +293,7 @@ mod tests {
                 author: Some("كاتب".into()),
                 ..Extracted::default()
             },
+            true,
         );
         assert_eq!(item.body, "نص كامل أطول من الملخص");
         assert_eq!(item.title, "عنوان");
@@ -247,7 +304,45 @@ mod tests {
                 text: "قصير".into(),
                 ..Extracted::default()
             },
+            true,
         );
         assert_eq!(item.body, "نص كامل أطول من الملخص");
+    }
+
+    #[test]
+    fn a_page_whose_text_was_not_found_keeps_the_summary() {
+        let summary = "ضبط مطلوب في إربد…";
+        let mut item = Item::new("s", "https://example.jo/a", "", summary, chrono::Utc::now());
+        // What the extractor found on a page it could not read: longer than the summary,
+        // but a share bar and a copyright line, not the article.
+        let junk = "شارك الخبر على فيسبوك وتويتر وواتساب — جميع الحقوق محفوظة لموقع الأخبار ٢٠٢٦";
+        assert!(junk.chars().count() > summary.chars().count());
+        assert!(!article_found(junk, RuleOutcome::NoRule));
+        merge_page(
+            &mut item,
+            Extracted {
+                title: Some("ضبط مطلوب خطير في إربد".into()),
+                text: junk.into(),
+                author: Some("المحرر".into()),
+                ..Extracted::default()
+            },
+            false,
+        );
+        assert_eq!(item.body, summary, "the feed's summary is kept");
+        // The page's metadata still fills what the feed left out.
+        assert_eq!(item.title, "ضبط مطلوب خطير في إربد");
+        assert_eq!(item.author.as_deref(), Some("المحرر"));
+
+        // A feed entry with no text at all takes what was found.
+        let mut bare = Item::new("s", "https://example.jo/b", "عنوان", "", chrono::Utc::now());
+        merge_page(
+            &mut bare,
+            Extracted {
+                text: "نص قصير".into(),
+                ..Extracted::default()
+            },
+            false,
+        );
+        assert_eq!(bare.body, "نص قصير");
     }
 }

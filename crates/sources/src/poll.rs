@@ -17,7 +17,11 @@
 //!   remembered, so the next poll takes them; the feed's ETag and Last-Modified are not
 //!   kept then (the next request is not conditional), and a `time_budget` problem says so.
 //!
-//! What the poll did is in [`FetchState::last_poll`] for `rasd sources`. A failed poll sets
+//! What the poll did is in [`FetchState::last_poll`] for `rasd sources`, with the article
+//! pages whose text was not found (`extraction_failed`) and those where the source's
+//! `article_selector` found none (`site_rule_missed`) counted. Those two counts are of the
+//! last poll that fetched any page: a poll with nothing new keeps them, so a source whose
+//! pages fail stays visible between its new entries. A failed poll sets
 //! `retry_at` from `Retry-After` or exponential backoff with jitter; the caller schedules.
 
 use std::collections::HashSet;
@@ -110,7 +114,8 @@ impl Fetcher {
             out.state.last_poll = PollStats {
                 entries: state.last_poll.entries,
                 ..PollStats::default()
-            };
+            }
+            .keeping_extraction_of(&state.last_poll);
             info!(source = %source.id, "Source not modified.");
             return out;
         }
@@ -154,6 +159,8 @@ impl Fetcher {
                         pages: poll.pages,
                         capped: poll.capped,
                         out_of_time: poll.late > 0,
+                        extraction_failed: poll.extraction_failed,
+                        rule_missed: poll.rule_missed,
                     },
                     items: poll.items,
                     problems,
@@ -179,7 +186,7 @@ impl Fetcher {
         if let Some(seen) = read.seen {
             out.state.seen_entries = seen;
         }
-        out.state.last_poll = read.stats;
+        out.state.last_poll = read.stats.keeping_extraction_of(&state.last_poll);
         info!(
             source = %source.id,
             entries = read.stats.entries,
@@ -188,6 +195,8 @@ impl Fetcher {
             pages = read.stats.pages,
             capped = read.stats.capped,
             out_of_time = read.stats.out_of_time,
+            extraction_failed = read.stats.extraction_failed,
+            rule_missed = read.stats.rule_missed,
             problems = read.problems.len(),
             "Source fetched."
         );
@@ -285,6 +294,8 @@ impl Fetcher {
                 pages: filled.pages,
                 capped: feed.capped,
                 out_of_time: !late.is_empty(),
+                extraction_failed: filled.extraction_failed,
+                rule_missed: filled.rule_missed,
             },
             items,
             problems,

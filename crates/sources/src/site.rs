@@ -20,21 +20,31 @@
 //! [`fetch_articles`] then fetches the pages, [`PAGE_CONCURRENCY`] at a time, through
 //! [`Fetcher::get_within`] (robots.txt, per-host limits, the size cap and the address guard:
 //! [`PrivateHosts::of_source`] lets a link reach a private address only on the source's own
-//! configured hosts), and extracts each with [`extract_article`]. An item's id comes from the
-//! page's `<link rel="canonical">` when it points at the same host, else from the URL the
-//! page was served at. [`read_site`] is the whole poll, for [`Fetcher::fetch_source`], which
-//! also gives it a deadline: pages not fetched by then are left for the next poll.
+//! configured hosts), and extracts each with [`extract_article_with`] (the source's
+//! `article_selector`, if any, names the elements holding the text). An item's id comes
+//! from the page's `<link rel="canonical">` when it points at the same host, else from the
+//! URL the page was served at. [`read_site`] is the whole poll, for
+//! [`Fetcher::fetch_source`], which also gives it a deadline: pages not fetched by then are
+//! left for the next poll.
+//!
+//! **Extraction failed.** A page whose article text was not found (under
+//! [`MIN_ARTICLE_CHARS`](crate::MIN_ARTICLE_CHARS) characters, and no site rule gave it)
+//! still gives an item, with its title and whatever text was found, and an
+//! `extraction_failed` problem that tells the office to add an `article_selector`; a rule
+//! that found no text is a `site_rule_missed` problem. Both are counted in [`SitePoll`].
 //!
 //! **Links read once.** Each link has a key ([`link_key`]: its canonical URL and the date a
 //! sitemap gives it, if any), and a poll skips the links whose key is in the source's
 //! [`FetchState::seen_entries`] (saved with the items), before the cap, so a link is
 //! fetched once across polls and restarts, and again only when its sitemap date changes. A
-//! link is remembered once it is settled: made into an item, or fetched and found not to be
-//! an article (no title or text, another link to an article already taken) or gone (404,
-//! 410, too large, disallowed by robots.txt). Links that failed otherwise, were not fetched
-//! in time or were beyond the cap are not, so the next poll takes them. Links still listed
-//! are moved to the front of the (bounded) list at each poll, so they do not fall out of
-//! it while the site shows them.
+//! link is remembered once it is settled: made into an item (one whose text was not found
+//! too: fetching it at every poll would cost the site a request each time and bring nothing
+//! until a rule is set, and the headline is already kept), or fetched and found not to be an
+//! article (no title or text, another link to an article already taken) or gone (404, 410,
+//! too large, disallowed by robots.txt). Links that failed otherwise, were not fetched in
+//! time or were beyond the cap are not, so the next poll takes them. Links still listed are
+//! moved to the front of the (bounded) list at each poll, so they do not fall out of it
+//! while the site shows them.
 //!
 //! [`FetchState::seen_entries`]: rasd_core::FetchState::seen_entries
 
@@ -48,7 +58,9 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::error::{Error, Problem, Result};
-use crate::extract::extract_article;
+use crate::extract::{
+    RuleOutcome, article_found, extract_article_with, extraction_failed, rule_missed, source_rule,
+};
 use crate::http::guard::PrivateHosts;
 use crate::http::{Fetched, Fetcher};
 use crate::pages::PAGE_CONCURRENCY;
@@ -138,6 +150,11 @@ pub struct SitePoll {
     pub pages: u32,
     /// Links whose page was not fetched before the deadline: left for the next poll.
     pub late: usize,
+    /// Article pages whose text was not found (an `extraction_failed` problem each).
+    pub extraction_failed: u32,
+    /// Article pages on which the source's `article_selector` found no text (a
+    /// `site_rule_missed` problem each).
+    pub rule_missed: u32,
     /// The link keys to remember ([`link_key`]): the links settled now first, then those
     /// still listed that were settled before, then older ones, at most
     /// [`MAX_SEEN_ENTRIES`].
@@ -203,6 +220,8 @@ pub(crate) async fn read_site_within(
         capped: found.new > keys.len(),
         pages: done.pages,
         late: done.late.len(),
+        extraction_failed: done.extraction_failed,
+        rule_missed: done.rule_missed,
         seen: remember,
     })
 }
@@ -739,8 +758,8 @@ pub(crate) fn looks_like_article(url: &url::Url) -> bool {
     !segments.is_empty() && (numeric_id || long_slug) || query_id
 }
 
-/// A fetched article page and what was extracted from it.
-type Page = (Fetched, crate::Extracted);
+/// A fetched article page, what was extracted from it and how the site rule fared.
+type Page = (Fetched, crate::Extracted, RuleOutcome);
 
 /// What [`fetch_found`] did.
 #[derive(Debug, Default)]
@@ -753,6 +772,10 @@ struct FoundDone {
     late: HashSet<String>,
     /// Pages requested.
     pages: u32,
+    /// Pages whose article text was not found (`extraction_failed`).
+    extraction_failed: u32,
+    /// Pages on which the source's `article_selector` found no text (`site_rule_missed`).
+    rule_missed: u32,
 }
 
 /// Fetches and extracts the found links, each page within `deadline` if one is given.
@@ -765,27 +788,37 @@ async fn fetch_found(
 ) -> FoundDone {
     let private = PrivateHosts::of_source(source);
     let private = &private;
+    let mut done = FoundDone::default();
+    let rule = if found.is_empty() {
+        None
+    } else {
+        source_rule(source).unwrap_or_else(|p| {
+            done.problems.push(p);
+            None
+        })
+    };
+    let rule = rule.as_ref();
     // `None`: the deadline passed before the page was done; the flag says it was requested.
     type Fate = (Option<Result<Page>>, bool);
     let mut results: Vec<(usize, Found, Fate)> = stream::iter(found.into_iter().enumerate())
         .map(|(i, f)| async move {
             let Some(deadline) = deadline else {
-                let r = fetch_article(fetcher, private, &f.url).await;
+                let r = fetch_article(fetcher, private, &f.url, rule).await;
                 return (i, f, (Some(r), true));
             };
             if Instant::now() >= deadline {
                 return (i, f, (None, false));
             }
-            let r = tokio::time::timeout_at(deadline, fetch_article(fetcher, private, &f.url))
-                .await
-                .ok();
+            let r =
+                tokio::time::timeout_at(deadline, fetch_article(fetcher, private, &f.url, rule))
+                    .await
+                    .ok();
             (i, f, (r, true))
         })
         .buffer_unordered(PAGE_CONCURRENCY)
         .collect()
         .await;
     results.sort_by_key(|(i, _, _)| *i);
-    let mut done = FoundDone::default();
     let mut ids = HashSet::new();
     for (_, f, (result, requested)) in results {
         done.pages += u32::from(requested);
@@ -793,7 +826,7 @@ async fn fetch_found(
             done.late.insert(f.url);
             continue;
         };
-        let (page, x) = match result {
+        let (page, x, outcome) = match result {
             Ok(r) => r,
             Err(e) => {
                 done.problems
@@ -822,12 +855,26 @@ async fn fetch_found(
             debug!(source = %source.id, url = %item.url, "Same article under two links.");
             continue;
         }
-        if x.text.is_empty() {
-            done.problems.push(Problem::new(
-                &source.id,
-                Some(&item.url),
-                "no_text",
-                "no article text was found on the page; only its title is kept",
+        if let RuleOutcome::Missed { elements, chars } = outcome {
+            done.rule_missed += 1;
+            done.problems
+                .push(rule_missed(source, &item.url, elements, chars, &x.text));
+        }
+        if !article_found(&x.text, outcome) {
+            // The item is kept (its title and whatever text was found) and the link is
+            // remembered, as for any article: nothing found is lost, and the page is not
+            // fetched again at every poll while the office adds a rule.
+            done.extraction_failed += 1;
+            let kept = if x.text.is_empty() {
+                "the item keeps only its title"
+            } else {
+                "the item keeps its title and the text found"
+            };
+            done.problems.push(extraction_failed(
+                source,
+                &item.url,
+                x.text.chars().count(),
+                kept,
             ));
         }
         done.items.push(item);
@@ -865,8 +912,13 @@ fn canonical_for(page_url: &str, canonical: Option<&str>) -> String {
     }
 }
 
-/// Fetches one article page and extracts it.
-async fn fetch_article(fetcher: &Fetcher, private: &PrivateHosts, url: &str) -> Result<Page> {
+/// Fetches one article page and extracts it, with the source's site rule if it has one.
+async fn fetch_article(
+    fetcher: &Fetcher,
+    private: &PrivateHosts,
+    url: &str,
+    rule: Option<&Selector>,
+) -> Result<Page> {
     let page = fetcher.get_within(url, private, None).await?;
     if let Some(ct) = &page.content_type {
         let ct = ct.to_ascii_lowercase();
@@ -880,16 +932,17 @@ async fn fetch_article(fetcher: &Fetcher, private: &PrivateHosts, url: &str) -> 
     let body = page.body.clone();
     let content_type = page.content_type.clone();
     let final_url = page.final_url.clone();
-    let extracted = tokio::task::spawn_blocking(move || {
+    let rule = rule.cloned();
+    let (extracted, outcome) = tokio::task::spawn_blocking(move || {
         let text = crate::encoding::decode_text(&body, content_type.as_deref(), Some(&final_url));
-        extract_article(&text, &final_url)
+        extract_article_with(&text, &final_url, rule.as_ref())
     })
     .await
     .map_err(|e| Error::Http {
         url: url.to_string(),
         message: format!("the extractor failed: {e}"),
     })?;
-    Ok((page, extracted))
+    Ok((page, extracted, outcome))
 }
 
 #[cfg(test)]

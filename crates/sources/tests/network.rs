@@ -775,6 +775,15 @@ impl Lab {
         self.log.lock().unwrap().len()
     }
 
+    fn page_hits_of(&self, prefix: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .count()
+    }
+
     fn page_hits(&self) -> usize {
         self.log
             .lock()
@@ -817,6 +826,48 @@ async fn lab_page(
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
+/// The sentences of the story `/linked/{n}` serves.
+const LINKED: [&str; 4] = [
+    "ألقت الأجهزة الأمنية القبض على ثلاثة مطلوبين في منطقة ماركا بالعاصمة عمّان",
+    "بعد مداهمة نفذتها قوة من البحث الجنائي فجر اليوم",
+    "وقال الناطق الإعلامي إن المقبوض عليهم مطلوبون بقضايا سرقة واحتيال",
+    "وإنهم أحيلوا إلى المدعي العام لاستكمال الإجراءات القانونية بحقهم",
+];
+
+/// An article page whose story a generic extractor cannot find: every phrase of it links to
+/// a tag page, so it reads as a block of navigation links. A site rule (`div.story`) reads it.
+async fn lab_linked(axum::extract::Path(n): axum::extract::Path<String>) -> Response {
+    let story: String = LINKED
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "<a href=\"/tag/{i}\">{s}</a>{} ",
+                if i % 2 == 0 { "،" } else { "." }
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ar\"><head><meta charset=\"utf-8\"><title>خبر مرتبط {n}</title>\
+         <meta name=\"author\" content=\"قسم الأخبار\"></head><body><nav><a href=\"/\">الرئيسية</a></nav>\
+         <h1>ضبط مطلوبين في ماركا {n}</h1><div class=\"story\">{story}</div><footer>حقوق النشر</footer></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// A short article page: two sentences, under 200 characters of text.
+async fn lab_short(axum::extract::Path(n): axum::extract::Path<String>) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ar\"><head><meta charset=\"utf-8\"><title>خبر قصير {n}</title></head>\
+         <body><nav><a href=\"/\">الرئيسية</a> <a href=\"/local\">محليات</a></nav>\
+         <article><h1>خبر قصير {n}</h1><p>{SHORT_STORY}</p></article><footer>حقوق النشر</footer></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+const SHORT_STORY: &str = "أخمدت كوادر الدفاع المدني حريقاً شب في منزل بمدينة السلط مساء اليوم، \
+     دون وقوع إصابات، وباشرت الجهات المختصة التحقيق في أسبابه.";
+
 async fn lab_redirect(
     State(lab): State<Lab>,
     axum::extract::Path(i): axum::extract::Path<usize>,
@@ -834,6 +885,8 @@ async fn lab_on(addr: &str) -> Option<(String, Lab)> {
         .route("/feed.xml", get(lab_feed))
         .route("/home", get(lab_home))
         .route("/page/{n}", get(lab_page))
+        .route("/linked/{n}", get(lab_linked))
+        .route("/short/{n}", get(lab_short))
         .route("/r/{i}", get(lab_redirect))
         .layer(middleware::from_fn_with_state(lab.clone(), lab_spy))
         .with_state(lab.clone());
@@ -1383,4 +1436,212 @@ async fn site_articles_are_fetched_once_across_polls_and_restarts() {
         fourth.state.seen_entries[..6],
         third.state.seen_entries[..6]
     );
+}
+
+/// The text of `/linked/{n}` as a site rule reads it.
+fn linked_text() -> String {
+    format!(
+        "{}، {}. {}، {}.",
+        LINKED[0], LINKED[1], LINKED[2], LINKED[3]
+    )
+}
+
+#[tokio::test]
+async fn a_page_without_a_findable_article_keeps_the_summary_until_a_site_rule_reads_it() {
+    let (base, site) = lab().await;
+    let entries: Vec<(String, String, String, i64)> = (0..2)
+        .map(|i| {
+            (
+                format!("{base}/linked/{i}"),
+                format!("ضبط مطلوبين {i}"),
+                format!("ألقت الأجهزة الأمنية القبض على مطلوبين {i}…"),
+                1_000 + i,
+            )
+        })
+        .collect();
+    *site.feed.lock().unwrap() = rss_of(&entries);
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let plain = source(&format!("{base}/feed.xml"), true);
+
+    // No rule: the page gives no article, the summary stays, and the poll says so per page.
+    let out = fetcher.fetch_source(&plain, &FetchState::default()).await;
+    assert_eq!(out.items.len(), 2, "{:?}", out.problems);
+    for (item, (_, _, summary, _)) in out.items.iter().zip(&entries) {
+        assert_eq!(&item.body, summary, "the feed's summary is kept");
+        assert_eq!(
+            item.author.as_deref(),
+            Some("قسم الأخبار"),
+            "metadata still used"
+        );
+    }
+    assert_eq!(reasons(&out), ["extraction_failed", "extraction_failed"]);
+    for (p, i) in out.problems.iter().zip(0..) {
+        assert!(
+            p.url.as_deref().unwrap().ends_with(&format!("/linked/{i}")),
+            "{p:?}"
+        );
+        assert!(p.message.contains("(0 characters)"), "{}", p.message);
+        assert!(
+            p.message.contains("the feed's summary is kept"),
+            "{}",
+            p.message
+        );
+        assert!(
+            p.message.contains("add `article_selector = \"...\"`")
+                && p.message.contains("source \"local-news\" in sources.toml"),
+            "{}",
+            p.message
+        );
+    }
+    let poll = out.state.last_poll;
+    assert_eq!(
+        (poll.pages, poll.extraction_failed, poll.rule_missed),
+        (2, 2, 0)
+    );
+    assert_eq!(out.state.consecutive_failures, 0, "not a source failure");
+    assert_eq!(site.hits("/linked/0"), 1);
+    // A poll with nothing new fetches no page and keeps the counts, so the source's health
+    // still shows the failures.
+    let quiet = fetcher.fetch_source(&plain, &out.state).await;
+    assert!(quiet.items.is_empty() && quiet.problems.is_empty());
+    let poll = quiet.state.last_poll;
+    assert_eq!(
+        (poll.pages, poll.extraction_failed, poll.rule_missed),
+        (0, 2, 0)
+    );
+    assert_eq!(site.hits("/linked/0"), 1);
+
+    // The office adds the rule: the same pages give their text, with nothing to report.
+    let ruled = SourceConfig {
+        article_selector: Some("div.story".into()),
+        ..plain.clone()
+    };
+    let out = fetcher.fetch_source(&ruled, &FetchState::default()).await;
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.items.len(), 2);
+    for item in &out.items {
+        assert_eq!(item.body, linked_text());
+    }
+    let poll = out.state.last_poll;
+    assert_eq!((poll.extraction_failed, poll.rule_missed), (0, 0));
+
+    // A rule the site no longer matches falls back to the generic extractor and says so.
+    let stale = SourceConfig {
+        article_selector: Some("div.article-body".into()),
+        ..plain
+    };
+    let out = fetcher.fetch_source(&stale, &FetchState::default()).await;
+    let mut got = reasons(&out);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        [
+            "extraction_failed",
+            "extraction_failed",
+            "site_rule_missed",
+            "site_rule_missed"
+        ]
+    );
+    assert!(out.items.iter().zip(&entries).all(|(i, e)| i.body == e.2));
+    let missed = out
+        .problems
+        .iter()
+        .find(|p| p.reason == "site_rule_missed")
+        .unwrap();
+    assert!(
+        missed
+            .message
+            .contains("`article_selector = \"div.article-body\"` matched nothing"),
+        "{}",
+        missed.message
+    );
+    let poll = out.state.last_poll;
+    assert_eq!((poll.extraction_failed, poll.rule_missed), (2, 2));
+    assert_eq!(site.hits("/linked/0"), 3);
+}
+
+#[tokio::test]
+async fn a_site_page_without_a_findable_article_is_kept_by_title_and_remembered() {
+    let (base, site) = lab().await;
+    *site.home.lock().unwrap() =
+        "<html><body><h3><a href=\"/linked/7\">خبر</a></h3></body></html>".to_string();
+    let plain = SourceConfig {
+        allow_private: true,
+        link_pattern: Some(r"/linked/\d+".to_string()),
+        ..SourceConfig::new("site-x", "موقع", SourceKind::Site, &format!("{base}/home"))
+    };
+    let fetcher = Fetcher::new(&settings()).unwrap();
+
+    let first = fetcher.fetch_source(&plain, &FetchState::default()).await;
+    assert_eq!(reasons(&first), ["extraction_failed"]);
+    assert!(
+        first.problems[0]
+            .message
+            .contains("the item keeps only its title"),
+        "{}",
+        first.problems[0].message
+    );
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].title, "ضبط مطلوبين في ماركا 7");
+    assert_eq!(first.items[0].body, "");
+    assert_eq!(first.state.last_poll.extraction_failed, 1);
+    // The link is settled: the next poll does not fetch the page again.
+    let second = fetcher.fetch_source(&plain, &first.state).await;
+    assert!(second.items.is_empty() && second.problems.is_empty());
+    assert_eq!(site.hits("/linked/7"), 1);
+    assert_eq!(
+        (
+            second.state.last_poll.pages,
+            second.state.last_poll.extraction_failed
+        ),
+        (0, 1),
+        "the count stays until a poll fetches pages"
+    );
+
+    // With the rule, a new poll (a fresh state) reads the text.
+    let ruled = SourceConfig {
+        article_selector: Some(".story".into()),
+        ..plain
+    };
+    let third = fetcher.fetch_source(&ruled, &FetchState::default()).await;
+    assert!(third.problems.is_empty(), "{:?}", third.problems);
+    assert_eq!(third.items[0].body, linked_text());
+    assert_eq!(third.state.last_poll.extraction_failed, 0);
+}
+
+#[tokio::test]
+async fn a_short_article_that_continues_the_summary_is_not_an_extraction_failure() {
+    let (base, site) = lab().await;
+    assert!(SHORT_STORY.chars().count() < rasd_sources::MIN_ARTICLE_CHARS);
+    // One entry with a teaser, one carrying the whole (short) story.
+    *site.feed.lock().unwrap() = rss_of(&[
+        (
+            format!("{base}/short/1"),
+            "حريق منزل في السلط".to_string(),
+            "أخمدت كوادر الدفاع المدني حريقاً شب في منزل…".to_string(),
+            1_000,
+        ),
+        (
+            format!("{base}/short/2"),
+            "حريق منزل في السلط".to_string(),
+            SHORT_STORY.to_string(),
+            1_001,
+        ),
+    ]);
+    let fetcher = Fetcher::new(&settings()).unwrap();
+    let out = fetcher
+        .fetch_source(
+            &source(&format!("{base}/feed.xml"), true),
+            &FetchState::default(),
+        )
+        .await;
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.items.len(), 2);
+    assert!(
+        out.items.iter().all(|i| i.body == SHORT_STORY),
+        "{:?}",
+        out.items
+    );
+    assert_eq!(site.page_hits_of("/short/"), 2, "both pages were read");
+    assert_eq!(out.state.last_poll.extraction_failed, 0);
 }

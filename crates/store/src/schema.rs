@@ -106,6 +106,12 @@ ALTER TABLE fetch_state ADD COLUMN poll_pages INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_capped INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_out_of_time INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 6: what the last poll's article pages gave: pages whose article text was not found,
+    // and pages where the source's article_selector found none.
+    r#"
+ALTER TABLE fetch_state ADD COLUMN poll_extraction_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_state ADD COLUMN poll_rule_missed INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -256,6 +262,44 @@ mod tests {
             )
             .unwrap();
         assert_eq!(row, ("e".into(), None, 0, 0, 0, 0, false, false));
+    }
+
+    #[test]
+    fn version_5_fetch_state_gains_extraction_counts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for script in &MIGRATIONS[..5] {
+            conn.execute_batch(script).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO fetch_state (source, etag, seen_entries, poll_pages, poll_capped) \
+             VALUES ('alghad', 'e', x'0000000000000007', 3, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), 6);
+        type Row = (String, Vec<u8>, i64, bool, i64, i64);
+        let row: Row = conn
+            .query_row(
+                "SELECT etag, seen_entries, poll_pages, poll_capped, poll_extraction_failed, \
+                 poll_rule_missed FROM fetch_state",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            ("e".into(), vec![0, 0, 0, 0, 0, 0, 0, 7], 3, true, 0, 0)
+        );
     }
 
     #[test]

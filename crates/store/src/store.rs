@@ -174,7 +174,8 @@ pub struct SourceHealth {
     /// for [`FLAG_AFTER_SILENCE`].
     pub flagged: bool,
     /// What the last poll that read the source did: entries listed, new ones, items taken,
-    /// pages fetched, and whether the entry cap or the time budget cut it.
+    /// pages fetched, whether the entry cap or the time budget cut it, and the pages whose
+    /// article text was not found or whose site rule found none.
     pub last_poll: PollStats,
 }
 
@@ -501,7 +502,8 @@ impl Store {
              f.last_error, COALESCE(f.consecutive_failures, 0), f.failing_since, f.next_due, \
              COALESCE(f.items_per_day, 0), COALESCE(f.poll_entries, 0), \
              COALESCE(f.poll_new, 0), COALESCE(f.poll_taken, 0), COALESCE(f.poll_pages, 0), \
-             COALESCE(f.poll_capped, 0), COALESCE(f.poll_out_of_time, 0) \
+             COALESCE(f.poll_capped, 0), COALESCE(f.poll_out_of_time, 0), \
+             COALESCE(f.poll_extraction_failed, 0), COALESCE(f.poll_rule_missed, 0) \
              FROM sources s LEFT JOIN fetch_state f ON f.source = s.id \
              WHERE s.removed = 0 ORDER BY s.id",
         )?;
@@ -1024,7 +1026,7 @@ fn readable(raw: RawItem) -> Option<Item> {
 /// The fetch-state columns, in the order [`RawState::from_row`] reads them.
 const STATE_COLS: &str = "source, etag, last_modified, last_success, last_error_at, last_error, \
      consecutive_failures, seen_entries, poll_entries, poll_new, poll_taken, poll_pages, \
-     poll_capped, poll_out_of_time";
+     poll_capped, poll_out_of_time, poll_extraction_failed, poll_rule_missed";
 
 /// A fetch-state row as stored.
 struct RawState {
@@ -1047,10 +1049,12 @@ struct RawPoll {
     pages: i64,
     capped: bool,
     out_of_time: bool,
+    extraction_failed: i64,
+    rule_missed: i64,
 }
 
 impl RawPoll {
-    /// Reads the six `poll_*` columns starting at `at`.
+    /// Reads the eight `poll_*` columns starting at `at`.
     fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RawPoll> {
         Ok(RawPoll {
             entries: r.get(at)?,
@@ -1059,6 +1063,8 @@ impl RawPoll {
             pages: r.get(at + 3)?,
             capped: r.get(at + 4)?,
             out_of_time: r.get(at + 5)?,
+            extraction_failed: r.get(at + 6)?,
+            rule_missed: r.get(at + 7)?,
         })
     }
 
@@ -1076,6 +1082,8 @@ impl RawPoll {
             pages: n("pages", self.pages)?,
             capped: self.capped,
             out_of_time: self.out_of_time,
+            extraction_failed: n("extraction_failed", self.extraction_failed)?,
+            rule_missed: n("rule_missed", self.rule_missed)?,
         })
     }
 }
@@ -1148,8 +1156,9 @@ fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO fetch_state (source, etag, last_modified, last_success, last_error_at, \
          last_error, consecutive_failures, failing_since, seen_entries, poll_entries, poll_new, \
-         poll_taken, poll_pages, poll_capped, poll_out_of_time) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         poll_taken, poll_pages, poll_capped, poll_out_of_time, poll_extraction_failed, \
+         poll_rule_missed) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
          ON CONFLICT (source) DO UPDATE SET etag = excluded.etag, \
          last_modified = excluded.last_modified, last_success = excluded.last_success, \
          last_error_at = excluded.last_error_at, last_error = excluded.last_error, \
@@ -1158,6 +1167,8 @@ fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
          poll_new = excluded.poll_new, poll_taken = excluded.poll_taken, \
          poll_pages = excluded.poll_pages, poll_capped = excluded.poll_capped, \
          poll_out_of_time = excluded.poll_out_of_time, \
+         poll_extraction_failed = excluded.poll_extraction_failed, \
+         poll_rule_missed = excluded.poll_rule_missed, \
          failing_since = CASE WHEN excluded.consecutive_failures = 0 THEN NULL \
          ELSE COALESCE(fetch_state.failing_since, excluded.failing_since) END",
     )?
@@ -1177,6 +1188,8 @@ fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
         i64::from(s.last_poll.pages),
         s.last_poll.capped,
         s.last_poll.out_of_time,
+        i64::from(s.last_poll.extraction_failed),
+        i64::from(s.last_poll.rule_missed),
     ])?;
     if s.consecutive_failures == 0
         && let Some(at) = s.last_success
@@ -1618,6 +1631,8 @@ mod tests {
                 pages: 1,
                 capped: false,
                 out_of_time: false,
+                extraction_failed: 1,
+                rule_missed: 0,
             },
         };
         store.save_fetch_state(&ok).unwrap();
@@ -1670,6 +1685,8 @@ mod tests {
                 pages: 12,
                 capped: true,
                 out_of_time: true,
+                extraction_failed: 5,
+                rule_missed: 2,
             },
             ..FetchState::default()
         };
@@ -2259,6 +2276,51 @@ mod tests {
         assert_eq!(h[0].last_success, Some(at(1_790_000_000)));
         assert_eq!(h[0].next_due, None);
         assert_eq!(store.due_sources(Utc::now()).unwrap(), ["roya-news"]);
+    }
+
+    #[test]
+    fn version_5_file_upgrades_and_keeps_its_poll_stats() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for script in &schema::MIGRATIONS[..5] {
+                conn.execute_batch(script).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sources VALUES ('alghad', 'الغد', 'feed', 'https://alghad.com/feed/', 1, 0); \
+                 INSERT INTO fetch_state (source, etag, last_success, consecutive_failures, \
+                 poll_entries, poll_new, poll_taken, poll_pages, poll_capped, poll_out_of_time) \
+                 VALUES ('alghad', '\"v5\"', 1790000000, 0, 40, 4, 4, 3, 0, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let h = store.source_health().unwrap().remove(0);
+        assert_eq!(
+            h.last_poll,
+            PollStats {
+                entries: 40,
+                new: 4,
+                taken: 4,
+                pages: 3,
+                capped: false,
+                out_of_time: true,
+                extraction_failed: 0,
+                rule_missed: 0,
+            }
+        );
+        // The next poll's counts are stored in the new columns.
+        let mut state = store.fetch_state("alghad").unwrap().unwrap();
+        assert_eq!(state.etag.as_deref(), Some("\"v5\""));
+        state.last_poll.extraction_failed = 3;
+        state.last_poll.rule_missed = 1;
+        store.save_fetch_state(&state).unwrap();
+        let h = store.source_health().unwrap().remove(0);
+        assert_eq!(
+            (h.last_poll.extraction_failed, h.last_poll.rule_missed),
+            (3, 1)
+        );
     }
 
     #[test]

@@ -7,11 +7,22 @@
 //! (a teaser or paywall page). Nothing in it knows a particular site: boilerplate is recognised by
 //! structure, link density, text density and generic class/id words (comments, related,
 //! share, footer…), with a JSON-LD `articleBody` as a hint when the page has one.
+//!
+//! [`extract_article_with`] ([`rule`]) adds a site rule: the source's `article_selector`
+//! names the elements holding the text, and a page whose text was not found is told apart
+//! ([`article_found`]).
 
 mod content;
 mod dom;
 pub(crate) mod entities;
 mod meta;
+mod rule;
+
+pub use rule::{
+    MIN_ARTICLE_CHARS, RULE_MIN_CHARS, RuleOutcome, article_found, continues, extract_article_with,
+    parse_rule,
+};
+pub(crate) use rule::{extraction_failed, rule_missed, source_rule};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
