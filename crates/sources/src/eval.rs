@@ -469,6 +469,17 @@ mod tests {
         assert!(s.precision >= 0.98 && s.recall >= 0.97, "{s:?}");
     }
 
+    #[test]
+    fn layout_traps_set() {
+        let traps = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/layout-traps");
+        let s = eval_extraction(&traps.join("pages"), &traps.join("truth.json")).unwrap();
+        assert_eq!(s.pages, 16);
+        // Measured 0.933 (precision 0.931, recall 0.935) when the set was written: the
+        // WordPress post with clutter words in its tag classes came out empty and the forum
+        // page took the rules notice. A floor just under that; raise it as traps are fixed.
+        assert!(s.f1 >= 0.93, "{s:?}");
+    }
+
     /// The benchmark figures: run in release with
     /// `cargo test -p rasd-sources --release --lib -- --ignored --nocapture extraction_benchmark`;
     /// add `--features dom_smoothie` to score that crate in the same run.
@@ -480,8 +491,15 @@ mod tests {
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        let gold = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/arabic-gold");
-        let mut sets = vec![("arabic-gold", gold.join("pages"), gold.join("truth.json"))];
+        // The project's own sets, then the shared ones when present.
+        let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut sets: Vec<_> = ["arabic-gold", "layout-traps"]
+            .into_iter()
+            .map(|name| {
+                let dir = testdata.join(name);
+                (name, dir.join("pages"), dir.join("truth.json"))
+            })
+            .collect();
         if let Some((pages, truth)) = shared_benchmark() {
             sets.push(("shared", pages, truth));
         }
@@ -540,8 +558,9 @@ mod tests {
             );
             #[cfg(feature = "dom_smoothie")]
             {
+                // The dragnet pages have no URL, and an empty one is refused: pass none.
                 let readability = |html: &str, url: &str| {
-                    dom_smoothie::Readability::new(html, Some(url), None)
+                    dom_smoothie::Readability::new(html, (!url.is_empty()).then_some(url), None)
                         .ok()
                         .and_then(|mut r| r.parse().ok())
                         .map(|a| a.text_content.to_string())
