@@ -10,8 +10,11 @@
 //!    more scores 1, plus one per comma, plus one per 100 characters (at most 3), for the
 //!    element that holds it (a `<p>`'s parent; a container with text straight inside is its
 //!    own paragraph's parent), half for the next ancestor, less further up. Each scored
-//!    element starts from a weight for its tag and for content or furniture words in its
-//!    class and id, and its score is scaled down by its link density.
+//!    element starts from a weight for its tag; furniture words in its class and id take 25
+//!    off, content words add 25 but never more than the text's own score (a `div.content`
+//!    holding one line does not outscore a short post); the score is then scaled down by
+//!    its link density. Class names that only list a post's tags and categories
+//!    (`tag-renewable-energy-credits`) are not read as words at all.
 //! 4. The best element is the **core**. When several near-best elements share an ancestor,
 //!    or the parent scores better, the choice moves up. Then the chosen element's siblings
 //!    that score well, prose paragraphs beside it, and its "twins" (same tag and class, close
@@ -21,9 +24,14 @@
 //!    except those holding the core; so are blocks that are mostly links, the headline, and
 //!    date or byline lines at the start or end.
 //!
-//! If the strict pass gives less than [`SHORT_RESULT`] characters and its filter had hidden
-//! the core that the lenient pass finds (an article inside a `penci_sidebar` or Blogger's
-//! `widget Blog`), the lenient result is used when it is more than twice as long.
+//! The **headline** anchors the choice: the first `h1`–`h3` (or `itemprop="headline"`)
+//! showing the page's title (not the site's name). If the strict pass gives less than
+//! [`SHORT_RESULT`] characters and its filter had hidden the core that the lenient pass finds
+//! (an article inside a `penci_sidebar` or Blogger's `widget Blog`), the lenient result is
+//! used when it is more than twice as long, unless the strict core lies nearer the headline
+//! (then the lenient one is a profile or "about" box further on). Last, the page's longest
+//! **run of prose** (consecutive blocks with few links, near the headline when there is one)
+//! is a check on the whole: a result under two fifths of it gives way to the run.
 
 use std::collections::HashMap;
 
@@ -1014,14 +1022,28 @@ impl<'a> Page<'a> {
             }
         }
 
-        let mut prose: Vec<&Block> = blocks
+        let kept = blocks
             .iter()
-            .filter(|b| included[b.owner as usize] && !removed[b.owner as usize])
+            .filter(|b| included[b.owner as usize] && !removed[b.owner as usize]);
+        Extraction {
+            text: self.article_text(kept, title),
+            core,
+        }
+    }
+
+    /// The text of the chosen blocks: those mostly of links, the headline, and date or
+    /// byline lines among the first and last two left out.
+    fn article_text<'b>(
+        &self,
+        chosen: impl Iterator<Item = &'b Block>,
+        title: Option<&str>,
+    ) -> String {
+        let dom = self.dom;
+        let mut prose: Vec<&Block> = chosen
             .filter(|b| b.link_density() <= MAX_BLOCK_LINK_DENSITY)
             .filter(|b| dom.nodes[b.owner as usize].tag != Some(Tag::H1))
             .filter(|b| title.is_none_or(|t| b.text != t))
             .collect();
-        // Date and byline lines among the first and last two blocks.
         let len = prose.len();
         let mut k = 0;
         prose.retain(|b| {
@@ -1029,10 +1051,7 @@ impl<'a> Page<'a> {
             let edge = k <= 2 || k + 2 > len;
             !(edge && is_dateline(&b.text, b.chars))
         });
-        Extraction {
-            text: join(prose.iter().map(|b| b.text.as_str())),
-            core,
-        }
+        join(prose.iter().map(|b| b.text.as_str()))
     }
 
     /// From the core, the element that stands for the article: a common ancestor of several
@@ -1229,22 +1248,8 @@ impl<'a> Page<'a> {
                 chars = 0;
             }
         }
-        let dom = self.dom;
-        let mut prose: Vec<&Block> = blocks[best.0..best.1]
-            .iter()
-            .filter(|b| b.link_density() <= MAX_BLOCK_LINK_DENSITY)
-            .filter(|b| dom.nodes[b.owner as usize].tag != Some(Tag::H1))
-            .filter(|b| title.is_none_or(|t| b.text != t))
-            .collect();
-        let len = prose.len();
-        let mut k = 0;
-        prose.retain(|b| {
-            k += 1;
-            let edge = k <= 2 || k + 2 > len;
-            !(edge && is_dateline(&b.text, b.chars))
-        });
         Run {
-            text: join(prose.iter().map(|b| b.text.as_str())),
+            text: self.article_text(blocks[best.0..best.1].iter(), title),
             chars: best_chars,
         }
     }
