@@ -80,9 +80,9 @@ pub enum Scored {
     /// The text alone: for truth that leaves the headline out (the shared benchmark).
     #[default]
     Text,
-    /// The title, a blank line, then the text: for truth copied from the page with its
-    /// headline on top (the Dragnet set). The extractor gives the two apart; this puts them
-    /// back the way such truth reads.
+    /// The title, the lines under it (byline, date line) and the text, a blank line apart:
+    /// for truth copied from the page with its headline on top (the Dragnet set). The
+    /// extractor gives the three apart; this puts them back the way such truth reads.
     TitleAndText,
 }
 
@@ -98,9 +98,14 @@ pub fn eval_pages(
 /// What is compared with the truth for one page.
 fn scored_text(html: &str, url: &str, scored: Scored) -> String {
     let e = crate::extract_article(html, url);
-    match (scored, e.title) {
-        (Scored::TitleAndText, Some(title)) => format!("{title}\n\n{}", e.text),
-        _ => e.text,
+    match scored {
+        Scored::Text => e.text,
+        Scored::TitleAndText => [e.title, e.header, Some(e.text)]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n"),
     }
 }
 

@@ -57,8 +57,18 @@ const MIN_PARAGRAPH: usize = 25;
 /// Blocks with a larger share of link text are dropped.
 const MAX_BLOCK_LINK_DENSITY: f32 = 0.5;
 
-/// The article's text: paragraphs separated by blank lines.
-pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> String {
+/// What [`main_text`] found.
+pub(crate) struct Found {
+    /// The article's text: paragraphs separated by blank lines.
+    pub text: String,
+    /// The short lines between the headline and the text (byline, date line, standfirst).
+    pub header: Option<String>,
+    /// The text of the heading that shows the page's title.
+    pub headline: Option<String>,
+}
+
+/// The article's text, and the lines under its headline.
+pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> Found {
     let page = Page::new(dom, title);
     let strict = page.extract(title, Filter::Strict);
     let strict_len = strict.text.chars().count();
@@ -80,10 +90,18 @@ pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> String {
     // run of prose near the headline is the check.
     let chosen_chars = count_chars(&chosen.text);
     let run = page.best_run(title, Filter::Lenient);
-    if chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM && run.chars >= MIN_RUN {
+    let text = if chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM && run.chars >= MIN_RUN
+    {
         run.text
     } else {
         chosen.text
+    };
+    let header = page.header(&text, title);
+    let headline = page.headline.map(|(h, _)| dom.inner_text(h as u32));
+    Found {
+        text,
+        header,
+        headline,
     }
 }
 
@@ -1254,6 +1272,36 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// The short lines between the headline and the first paragraph of `text`, as the page
+    /// shows them: a byline, a date line, a standfirst. None when there is no headline, the
+    /// text does not follow it, or what lies between is more than a few short lines.
+    fn header(&self, text: &str, title: Option<&str>) -> Option<String> {
+        const MAX_LINES: usize = 5;
+        const MAX_LINE_CHARS: usize = 250;
+        let (h, _) = self.headline?;
+        let first = text.split("\n\n").next().filter(|f| !f.is_empty())?;
+        let mut end = h;
+        while self.dom.nodes[end].last_child != NONE {
+            end = self.dom.nodes[end].last_child as usize;
+        }
+        let blocks = self.blocks(Filter::Strict);
+        let start = blocks.iter().position(|b| b.owner as usize > end)?;
+        let stop = start + blocks[start..].iter().position(|b| b.text == first)?;
+        let lines: Vec<&Block> = blocks[start..stop]
+            .iter()
+            .filter(|b| title.is_none_or(|t| b.text != t))
+            .collect();
+        if lines.is_empty()
+            || lines.len() > MAX_LINES
+            || lines
+                .iter()
+                .any(|b| b.chars > MAX_LINE_CHARS || b.link_density() > 0.6)
+        {
+            return None;
+        }
+        Some(join(lines.iter().map(|b| b.text.as_str())))
+    }
+
     /// When no block scores: the old descent from the body into the child container holding
     /// three quarters of its parent's non-link text.
     fn fallback(&self, counts: &[Counts], title: Option<&str>, filter: Filter) -> String {
@@ -1483,7 +1531,7 @@ mod tests {
     use super::*;
 
     fn text_of(html: &str) -> String {
-        main_text(&Dom::parse(html), None)
+        main_text(&Dom::parse(html), None).text
     }
 
     /// One page through the extractor, with the candidates printed:

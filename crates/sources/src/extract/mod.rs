@@ -57,6 +57,9 @@ pub struct Extracted {
     pub lang: Option<String>,
     /// `<link rel="canonical">`, made absolute against the page URL.
     pub canonical: Option<String>,
+    /// The short lines the page shows between the headline and the text, as they read (a
+    /// byline, a date line, a standfirst), when there are a few; not part of `text`.
+    pub header: Option<String>,
 }
 
 /// Extracts the title, main text, date, author, lead image, language and canonical URL of
@@ -66,7 +69,19 @@ pub struct Extracted {
 pub fn extract_article(html: &str, url: &str) -> Extracted {
     let dom = Dom::parse(html);
     let meta = meta::Meta::read(&dom, url);
-    let mut text = content::main_text(&dom, meta.title.as_deref());
+    let found = content::main_text(&dom, meta.title.as_deref());
+    let mut text = found.text;
+    // `og:title` often carries the site's name ("… - CNN.com"): the heading that shows it
+    // without is the cleaner title.
+    let title = match (meta.title, found.headline) {
+        (Some(t), Some(h))
+            if h.chars().count() < t.chars().count()
+                && meta::title_key(&t).contains(&meta::title_key(&h)) =>
+        {
+            Some(h)
+        }
+        (t, _) => t,
+    };
     // A JSON-LD articleBody much longer than what the page shows: a teaser or paywall page.
     if let Some(raw) = &meta.ld_body
         && raw.len() > LD_BODY_FACTOR * text.len()
@@ -78,13 +93,14 @@ pub fn extract_article(html: &str, url: &str) -> Extracted {
     }
     debug!(url, chars = text.chars().count(), "Article extracted.");
     Extracted {
-        title: meta.title,
+        title,
         text,
         published: meta.published,
         author: meta.author,
         lead_image: meta.lead_image,
         lang: meta.lang,
         canonical: meta.canonical,
+        header: found.header,
     }
 }
 
