@@ -91,12 +91,12 @@ pub fn extract(
         let v = serde_json::json!({
             "title": e.title, "text": e.text, "published": e.published, "author": e.author,
             "lead_image": e.lead_image, "lang": e.lang, "canonical": e.canonical,
-            "rule": rule, "text_found": found,
+            "header": e.header, "rule": rule, "text_found": found,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        if let Some(t) = &e.title {
-            println!("{t}\n");
+        for part in [&e.title, &e.header].into_iter().flatten() {
+            println!("{part}\n");
         }
         println!("{}", e.text);
     }

@@ -893,6 +893,7 @@ impl<'a> Page<'a> {
             blocks: Vec::new(),
             cur: Block::default(),
             space: false,
+            keep: NONE,
         };
         w.walk(0, false, 0, 0);
         w.finish()
@@ -1284,18 +1285,27 @@ impl<'a> Page<'a> {
         while self.dom.nodes[end].last_child != NONE {
             end = self.dom.nodes[end].last_child as usize;
         }
-        let blocks = self.blocks(Filter::Strict);
+        // The headline's own `<header>` is walked too: bylines are often in it.
+        let mut w = Walker {
+            page: self,
+            filter: Filter::Strict,
+            blocks: Vec::new(),
+            cur: Block::default(),
+            space: false,
+            keep: h as u32,
+        };
+        w.walk(0, false, 0, 0);
+        let blocks = w.finish();
         let start = blocks.iter().position(|b| b.owner as usize > end)?;
         let stop = start + blocks[start..].iter().position(|b| b.text == first)?;
         let lines: Vec<&Block> = blocks[start..stop]
             .iter()
             .filter(|b| title.is_none_or(|t| b.text != t))
+            .filter(|b| b.chars >= 3 && b.link_density() <= MAX_BLOCK_LINK_DENSITY)
             .collect();
         if lines.is_empty()
             || lines.len() > MAX_LINES
-            || lines
-                .iter()
-                .any(|b| b.chars > MAX_LINE_CHARS || b.link_density() > 0.6)
+            || lines.iter().any(|b| b.chars > MAX_LINE_CHARS)
         {
             return None;
         }
@@ -1333,6 +1343,7 @@ impl<'a> Page<'a> {
             blocks: Vec::new(),
             cur: Block::default(),
             space: false,
+            keep: NONE,
         };
         w.walk(cur as u32, false, cur as u32, 0);
         let blocks = w.finish();
@@ -1451,6 +1462,9 @@ struct Walker<'a> {
     blocks: Vec<Block>,
     cur: Block,
     space: bool,
+    /// An element whose furniture ancestors are walked all the same (the headline inside
+    /// a `<header>`); `NONE` for none.
+    keep: u32,
 }
 
 impl Walker<'_> {
@@ -1499,7 +1513,11 @@ impl Walker<'_> {
                 self.push_text(dom.text(i as u32), in_link, owner);
                 continue;
             };
-            if self.page.excluded(i, self.filter) {
+            if self.page.excluded(i, self.filter)
+                && !(self.keep != NONE
+                    && dom.nodes[i].tag.is_some_and(|t| !is_skipped(t))
+                    && is_within(dom, self.keep as usize, i))
+            {
                 continue;
             }
             if tag == Tag::Br {

@@ -194,6 +194,27 @@ mod tests {
     }
 
     #[test]
+    fn lines_under_the_headline_are_the_header_not_the_text() {
+        let html = r#"<html><head><title>إغلاق طريق البحر الميت - أخبار الأغوار</title>
+<meta property="og:title" content="إغلاق طريق البحر الميت - أخبار الأغوار"></head><body>
+<nav><a href="/">الرئيسية</a></nav>
+<div class="story"><header><h1>إغلاق طريق البحر الميت</h1>
+<p class="byline">كتب: مراسل الأغوار</p><time datetime="2026-12-05T10:00:00+03:00">٥ كانون الأول ٢٠٢٦</time></header>
+<div class="body"><p>أغلقت إدارة السير طريق البحر الميت صباح اليوم بسبب السيول، ودعت السائقين إلى سلوك الطرق البديلة حتى إشعار آخر.</p>
+<p>وقالت الإدارة إن فرق الأشغال تعمل على فتح الطريق، وإن الدوريات منتشرة لتنظيم الحركة في المنطقة.</p></div></div>
+<footer>حقوق النشر</footer></body></html>"#;
+        let x = extract_article(html, "https://example.jo/road");
+        // The site's name after the headline is left out.
+        assert_eq!(x.title.as_deref(), Some("إغلاق طريق البحر الميت"));
+        assert_eq!(
+            x.header.as_deref(),
+            Some("كتب: مراسل الأغوار\n\n٥ كانون الأول ٢٠٢٦")
+        );
+        assert!(x.text.starts_with("أغلقت إدارة السير"), "{}", x.text);
+        assert!(!x.text.contains("مراسل"), "{}", x.text);
+    }
+
+    #[test]
     fn site_name_is_not_the_headline() {
         // og:title set to the blog's name; the post's heading is an h2.
         let html = r#"<html><head><title>مدونة الحي &raquo; دورية ليلية في جبل الحسين</title>
