@@ -1070,6 +1070,15 @@ impl<'a> Page<'a> {
             let edge = k <= 2 || k + 2 > len;
             !(edge && is_dateline(&b.text, b.chars))
         });
+        // A heading with nothing after it titles a box that was left out ("Related posts").
+        while prose.len() > 1
+            && prose
+                .last()
+                .and_then(|b| dom.nodes[b.owner as usize].tag)
+                .is_some_and(Tag::is_heading)
+        {
+            prose.pop();
+        }
         join(prose.iter().map(|b| b.text.as_str()))
     }
 
