@@ -51,6 +51,10 @@ enum Filter {
 /// with a mislabelled container, and a lenient pass is tried.
 const SHORT_RESULT: usize = 800;
 
+/// An `itemprop="articleBody"` element with less text than this (non-space characters, not
+/// in links) is not trusted to hold the article.
+const MIN_MARKED_BODY: u32 = 100;
+
 /// Blocks shorter than this (non-space characters) do not score their ancestors.
 const MIN_PARAGRAPH: usize = 25;
 
@@ -90,7 +94,9 @@ pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> Found {
     // run of prose near the headline is the check.
     let chosen_chars = count_chars(&chosen.text);
     let run = page.best_run(title, Filter::Lenient);
-    let text = if chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM && run.chars >= MIN_RUN
+    let text = if !chosen.marked
+        && chosen_chars * RUN_FACTOR_DEN < run.chars * RUN_FACTOR_NUM
+        && run.chars >= MIN_RUN
     {
         run.text
     } else {
@@ -595,7 +601,34 @@ fn hints(dom: &Dom) -> Vec<Hint> {
         }
         hint.furniture = furniture;
     }
+    // What the page itself marks as the article's body (schema.org `articleBody`) is never
+    // furniture, nor is anything around it, whatever their class words say (an id with
+    // "share" in it, a Blogger `widget`); it weighs as two content words.
+    for (i, n) in dom.nodes.iter().enumerate() {
+        if n.tag.is_none() || !is_article_body(dom, i as u32) || hidden(dom, i as u32) {
+            continue;
+        }
+        out[i].weight = out[i].weight.map(|w| w.max(0.0) + 2.0 * 25.0);
+        let mut x = i as u32;
+        while x != NONE && !hidden(dom, x) {
+            out[x as usize].furniture = 0;
+            x = dom.nodes[x as usize].parent;
+        }
+    }
     out
+}
+
+/// Whether the element is marked `itemprop="articleBody"` (among other properties, perhaps).
+fn is_article_body(dom: &Dom, i: u32) -> bool {
+    dom.attr(i, AttrName::Itemprop).is_some_and(|v| {
+        v.split_ascii_whitespace()
+            .any(|p| p.eq_ignore_ascii_case("articleBody"))
+    })
+}
+
+/// Whether the element is hidden by its own attributes.
+fn hidden(dom: &Dom, i: u32) -> bool {
+    dom.attr(i, AttrName::Hidden).is_some() || dom.attr(i, AttrName::AriaHidden) == Some("true")
 }
 
 /// One block of text.
@@ -652,6 +685,8 @@ impl Counts {
 /// The result of one pass.
 struct Extraction {
     text: String,
+    /// Whether the article is bounded by the page's own `articleBody` markup.
+    marked: bool,
     /// The best-scoring element (0, the document, when nothing scored).
     core: usize,
 }
@@ -949,9 +984,24 @@ impl<'a> Page<'a> {
             .map(|i| (i, final_score(i)))
             .collect();
         candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Where the page marks its article's body (with some text in it), the core is found
+        // there: the markup outvotes the scores.
+        let marked_body = (0..n).find(|&i| {
+            dom.nodes[i].tag.is_some()
+                && is_article_body(dom, i as u32)
+                && !self.excluded(i, filter)
+                && counts[i].chars - counts[i].link >= MIN_MARKED_BODY
+        });
+        if let Some(a) = marked_body
+            && let Some(k) = candidates.iter().position(|&(c, _)| is_within(dom, c, a))
+        {
+            let best = candidates.remove(k);
+            candidates.insert(0, best);
+        }
         let Some(&(core, core_score)) = candidates.first() else {
             return Extraction {
                 text: self.fallback(&counts, title, filter),
+                marked: false,
                 core: 0,
             };
         };
@@ -995,7 +1045,16 @@ impl<'a> Page<'a> {
             prose_chars[p] += prose_chars[i];
         }
 
-        let mut roots = self.siblings(top, filter, &counts, &final_score);
+        // The page's own articleBody markup around the core bounds the article.
+        let mut marked = core as u32;
+        while marked != NONE && !is_article_body(dom, marked) {
+            marked = dom.nodes[marked as usize].parent;
+        }
+        let mut roots = if marked != NONE {
+            vec![marked as usize]
+        } else {
+            self.siblings(top, filter, &counts, &final_score)
+        };
         roots.extend(self.twins(top, &counts, &prose_chars));
 
         // The chosen subtrees, minus furniture-like containers; the core and its ancestors
@@ -1046,6 +1105,7 @@ impl<'a> Page<'a> {
             .filter(|b| included[b.owner as usize] && !removed[b.owner as usize]);
         Extraction {
             text: self.article_text(kept, title),
+            marked: marked != NONE,
             core,
         }
     }
@@ -1660,6 +1720,23 @@ mod tests {
         assert_eq!(t.matches("قالت مديرية").count(), 3, "{t}");
         assert!(!t.contains("صورة من موقع"), "{t}");
         assert!(!t.contains("خبر أول"), "{t}");
+    }
+
+    #[test]
+    fn article_body_markup_outweighs_furniture_words() {
+        // The article sits in a "widget" and its id says "share"; a longer teaser list with
+        // long summaries is beside it.
+        let teaser = "<li><p>ملخص خبر آخر طويل عن موضوع مختلف تماما، فيه فواصل كثيرة، وكلمات كثيرة، ولا علاقة له بالمقال.</p></li>";
+        let html = format!(
+            r#"<html><body><div class="widget sidebar-widget"><div id="share-story-body" itemprop="articleBody">
+<p>أعلنت مديرية الأمن العام ضبط مركبة مسروقة في إربد بعد ساعات من الإبلاغ عنها.</p>
+<p>وقال الناطق الإعلامي إن دورية النجدة تعقبت المركبة حتى أوقفتها عند دوار القبة.</p></div></div>
+<ul class="teasers">{}</ul></body></html>"#,
+            teaser.repeat(4)
+        );
+        let text = text_of(&html);
+        assert!(text.starts_with("أعلنت مديرية الأمن العام"), "{text}");
+        assert!(!text.contains("ملخص خبر آخر"), "{text}");
     }
 
     #[test]
