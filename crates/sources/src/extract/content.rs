@@ -577,10 +577,13 @@ fn hints(dom: &Dom) -> Vec<Hint> {
             let positive = if info.positive { 25.0 } else { 0.0 };
             hint.weight[0] += positive - if info.negative_strict { 25.0 } else { 0.0 };
             hint.weight[1] += positive - if info.negative_any { 25.0 } else { 0.0 };
-            furniture = furniture.max(if info.caption { 2 } else { info.furniture });
-            if info.caption {
-                hint.furniture = 2;
-            }
+            // Captions and credits are furniture to the strict pass only: a post that is one
+            // long caption (a photo post) is still found by the lenient one.
+            furniture = furniture.max(if info.caption {
+                1.max(info.furniture)
+            } else {
+                info.furniture
+            });
         }
         if hint.furniture == 2
             || is_boilerplate_tag(tag)
