@@ -421,7 +421,7 @@ fn furniture_level(value: &str) -> u8 {
         let (mut strong, mut negative, mut positive) = (false, false, false);
         for w in words {
             let is = |list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(w));
-            strong |= is(STRONG_NEGATIVE);
+            strong |= is(STRONG_NEGATIVE) || is_strong_compound(w);
             negative |= is(NEGATIVE);
             positive |= is(POSITIVE);
         }
@@ -443,6 +443,16 @@ fn class_weighted(score: f32, weight: f32) -> f32 {
     } else {
         score + weight
     }
+}
+
+/// A word made of a comment or related-links word and another (`commentbody`,
+/// `relatedstories`), but not `commentary` (opinion pieces).
+fn is_strong_compound(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    ["comment", "related", "disqus"]
+        .iter()
+        .any(|p| lower.starts_with(p) && lower.len() > p.len())
+        && !lower.starts_with("commentar")
 }
 
 /// What the markup says about each element, read once.
@@ -1659,6 +1669,14 @@ mod tests {
         assert_eq!(furniture_level("entry-content"), 0);
         assert_eq!(furniture_level("field-label-hidden"), 0);
         assert_eq!(furniture_level("HEADER-title-download"), 0);
+        assert_eq!(furniture_level("commentbody by-drno"), 2, "a compound");
+        assert_eq!(furniture_level("relatedstories"), 2);
+        assert_eq!(furniture_level("commentary-body"), 0, "opinion, not comments");
+        // A post's tags say nothing of its role.
+        assert_eq!(
+            furniture_level("post type-post tag-share-prices tag-related-parties"),
+            0
+        );
     }
 
     #[test]
