@@ -597,8 +597,7 @@ fn hints(dom: &Dom) -> Vec<Hint> {
         }
         if hint.furniture == 2
             || is_boilerplate_tag(tag)
-            || dom.attr(id, AttrName::Hidden).is_some()
-            || dom.attr(id, AttrName::AriaHidden) == Some("true")
+            || hidden(dom, id)
             || dom.attr(id, AttrName::Role).is_some_and(|r| {
                 matches!(
                     r,
@@ -639,9 +638,37 @@ fn is_article_body(dom: &Dom, i: u32) -> bool {
     })
 }
 
-/// Whether the element is hidden by its own attributes.
+/// Whether the element is hidden by its own attributes: `hidden`, `aria-hidden="true"`, an
+/// inline `display: none` or `visibility: hidden`, or a class name that frameworks use only
+/// to hide (`hidden`, `d-none`, `sr-only`…; a class *containing* such a word, like
+/// `field-label-hidden`, hides something else).
 fn hidden(dom: &Dom, i: u32) -> bool {
-    dom.attr(i, AttrName::Hidden).is_some() || dom.attr(i, AttrName::AriaHidden) == Some("true")
+    dom.attr(i, AttrName::Hidden).is_some()
+        || dom.attr(i, AttrName::AriaHidden) == Some("true")
+        || dom.attr(i, AttrName::Style).is_some_and(|style| {
+            let compact: String = style
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .flat_map(|c| c.to_lowercase())
+                .collect();
+            compact.contains("display:none") || compact.contains("visibility:hidden")
+        })
+        || dom.attr(i, AttrName::Class).is_some_and(|class| {
+            class.split_ascii_whitespace().any(|name| {
+                [
+                    "hidden",
+                    "hide",
+                    "d-none",
+                    "is-hidden",
+                    "sr-only",
+                    "visually-hidden",
+                    "screen-reader-text",
+                    "element-invisible",
+                ]
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
+            })
+        })
 }
 
 /// One block of text.
@@ -1671,7 +1698,11 @@ mod tests {
         assert_eq!(furniture_level("HEADER-title-download"), 0);
         assert_eq!(furniture_level("commentbody by-drno"), 2, "a compound");
         assert_eq!(furniture_level("relatedstories"), 2);
-        assert_eq!(furniture_level("commentary-body"), 0, "opinion, not comments");
+        assert_eq!(
+            furniture_level("commentary-body"),
+            0,
+            "opinion, not comments"
+        );
         // A post's tags say nothing of its role.
         assert_eq!(
             furniture_level("post type-post tag-share-prices tag-related-parties"),
@@ -1758,6 +1789,30 @@ mod tests {
         let text = text_of(&html);
         assert!(text.starts_with("أعلنت مديرية الأمن العام"), "{text}");
         assert!(!text.contains("ملخص خبر آخر"), "{text}");
+    }
+
+    #[test]
+    fn hidden_boxes_are_not_read() {
+        let story = "<p>أوقفت دورية أمنية سائقا تجاوز السرعة المقررة على الطريق الصحراوي بأكثر من خمسين كيلومترا.</p>";
+        let html = format!(
+            r#"<html><body><div class="article"><div class="promo hidden"><p>اشترك الآن في النشرة البريدية، واحصل على عروض حصرية، وخصومات كثيرة، ومزايا أخرى لا تحصى.</p></div>
+<div style="display: none"><p>نص مخفي عن القارئ، فيه فواصل، وكلمات كثيرة، لا يظهر على الصفحة أبدا.</p></div>
+<span class="sr-only">انتقل إلى المحتوى</span>{story}{story}</div></body></html>"#
+        );
+        let text = text_of(&html);
+        assert!(text.starts_with("أوقفت دورية أمنية"), "{text}");
+        assert!(
+            !text.contains("اشترك") && !text.contains("مخفي") && !text.contains("انتقل"),
+            "{text}"
+        );
+        // A class that only contains such a word hides something else.
+        assert!(!hidden_class_test("field-label-hidden"));
+    }
+
+    fn hidden_class_test(class: &str) -> bool {
+        let dom = Dom::parse(&format!("<div class=\"{class}\">x</div>"));
+        let div = dom.elements(Tag::Div).next().unwrap();
+        hidden(&dom, div)
     }
 
     #[test]
