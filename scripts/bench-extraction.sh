@@ -7,7 +7,8 @@
 # and readability-lxml, installed by this script with pip into a virtual environment under
 # the cargo target folder, and scores them with the same metric.
 # Prints the score of each and the median pages/s of RUNS runs (default 5; RUNS=1 for a
-# quick check), and the ratios.
+# quick check), and the ratios. Dragnet's truth starts with the headline: its "+title" lines
+# score each extractor's title and text (Rasd: title, header lines and text) the same way.
 #
 #   scripts/bench-extraction.sh          # from the repository root
 set -euo pipefail
@@ -23,7 +24,7 @@ py=$(mktemp --suffix=.py)
 trap 'rm -f "$log" "$py"' EXIT
 for i in $(seq "$runs"); do
   cargo test "${args[@]}" -- --ignored --exact eval::tests::extraction_benchmark --nocapture 2>/dev/null \
-    | grep -E "^($(IFS='|'; echo "${sets[*]}"))[ :]" | sed "s/^/run $i: /" | tee -a "$log"
+    | grep -E "^($(IFS='|'; echo "${sets[*]}"))([ :]|\+title)" | sed "s/^/run $i: /" | tee -a "$log"
 done
 
 # The Python peers on the shared sets: files read, decompressed and (for readability-lxml)
@@ -111,9 +112,27 @@ def run_readability(doc):
     return root.text_content()
 
 
+def titled_trafilatura(doc):
+    r = trafilatura.bare_extraction(doc["bytes"], include_comments=False, with_metadata=True)
+    if r is None:
+        return ""
+    d = r if isinstance(r, dict) else r.as_dict()
+    return "\n\n".join(x for x in (d.get("title"), d.get("text")) if x)
+
+
+def titled_readability(doc):
+    try:
+        title = Document(doc["text"]).short_title()
+    except Exception:
+        title = ""
+    return "\n\n".join(x for x in (title, run_readability(doc)) if x)
+
+
+# Each peer: its name, its text, and its title and text (for truth that starts with the
+# headline: scored untimed, on the +title line).
 PEERS = [
-    (f"trafilatura {version('trafilatura')}", run_trafilatura),
-    (f"readability-lxml {version('readability-lxml')}", run_readability),
+    (f"trafilatura {version('trafilatura')}", run_trafilatura, titled_trafilatura),
+    (f"readability-lxml {version('readability-lxml')}", run_readability, titled_readability),
 ]
 
 
@@ -135,7 +154,7 @@ def load(root):
 for spec in sys.argv[1:]:
     set_name, root = spec.split("=", 1)
     docs = load(root)
-    for peer, extract in PEERS:
+    for peer, extract, titled in PEERS:
         for d in docs[:5]:  # untimed warm-up
             extract(d)
         start = time.process_time()
@@ -144,6 +163,10 @@ for spec in sys.argv[1:]:
         p, r, f = score(texts, [d["truth"] for d in docs])
         print(f"{set_name} ({peer}): pages={len(docs)} precision={p:.4f} recall={r:.4f} "
               f"f1={f:.4f} pages_per_s={len(docs) / elapsed:.1f}", flush=True)
+        if set_name == "dragnet" and os.environ.get("BENCH_TITLED") == "1":
+            p, r, f = score([titled(d) for d in docs], [d["truth"] for d in docs])
+            print(f"{set_name}+title ({peer}): pages={len(docs)} precision={p:.4f} "
+                  f"recall={r:.4f} f1={f:.4f}", flush=True)
 PY
 peer_sets=()
 [ -f "$RASD_SHARED_DATA/extraction/ground-truth.json" ] && peer_sets+=("shared=$RASD_SHARED_DATA/extraction")
@@ -157,7 +180,9 @@ if [ "${#peer_sets[@]}" -gt 0 ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check readability-lxml
   peers=(trafilatura readability-lxml)
   for i in $(seq "$runs"); do
-    "$venv/bin/python" "$py" "${peer_sets[@]}" | sed "s/^/run $i: /" | tee -a "$log"
+    # Title and text are scored once, on the first run (they do not change between runs).
+    BENCH_TITLED=$([ "$i" = 1 ] && echo 1 || echo 0) \
+      "$venv/bin/python" "$py" "${peer_sets[@]}" | sed "s/^/run $i: /" | tee -a "$log"
   done
 fi
 
@@ -176,6 +201,10 @@ for set in "${sets[@]}"; do
     grep -qF ": $set ($peer" "$log" || continue
     echo "  $(first "$set ($peer")"
   done
+  # Truth that starts with the headline: each extractor's title and text, scored alike.
+  if grep -qF "run 1: $set+title" "$log"; then
+    grep -F "run 1: $set+title" "$log" | sed 's/^run 1: /  /'
+  fi
   for peer in dom_smoothie "${peers[@]}"; do
     grep -qF ": $set ($peer" "$log" || continue
     theirs=$(rate ": $set ($peer")

@@ -445,7 +445,7 @@ mod tests {
         let s = eval_extraction(&pages, &truth).unwrap();
         assert_eq!(s.pages, 181);
         // With shingles counted as a multiset (the standard metric) it scored 0.9755 before
-        // the work on unseen pages and 0.976 after; the goal is to stay at 0.975 or more.
+        // the work on unseen pages and 0.978 after; the goal is to stay at 0.975 or more.
         // (The set-based count it was first tuned with read up to 0.003 higher.)
         assert!(s.f1 >= 0.975, "{s:?}");
     }
@@ -456,12 +456,15 @@ mod tests {
             eprintln!("shared dragnet data absent; skipped");
             return;
         };
-        let (s, _) = eval_pages(&pages, &truth, Scored::TitleAndText).unwrap();
-        assert_eq!(s.pages, 1136);
-        // Its truth starts with the headline: scored as title and text. Was F1 0.895 (P 0.914,
-        // R 0.878) before the work on unseen pages, 0.911 (P 0.928, R 0.895) after; the goal
-        // is 0.95 with recall 0.93. Text alone: 0.898 then, see docs/performance.md now.
-        assert!(s.f1 >= 0.905 && s.recall >= 0.89, "{s:?}");
+        // Its truth starts with the headline: scored as title, header lines and text, and
+        // as text alone. Before the work on unseen pages: 0.895 (P 0.914, R 0.878) and 0.898
+        // (P 0.937, R 0.863); after: 0.927 (P 0.939, R 0.915) and 0.916 (P 0.954, R 0.881).
+        // The goal is 0.95 with recall 0.93 (see docs/performance.md).
+        let (titled, _) = eval_pages(&pages, &truth, Scored::TitleAndText).unwrap();
+        assert_eq!(titled.pages, 1136);
+        assert!(titled.f1 >= 0.92 && titled.recall >= 0.91, "{titled:?}");
+        let (text, _) = eval_pages(&pages, &truth, Scored::Text).unwrap();
+        assert!(text.f1 >= 0.91 && text.precision >= 0.95, "{text:?}");
     }
 
     #[test]
@@ -520,13 +523,22 @@ mod tests {
                 continue;
             }
             // One untimed warm-up pass, then the timed one.
+            // Dragnet's truth starts with the headline: scored on the text alone (as the
+            // peers' published figures are) and, on its own line, with title and header.
             let scored = if name == "dragnet" {
                 Scored::TitleAndText
             } else {
                 Scored::Text
             };
-            let _ = eval_pages(&pages, &truth, scored).unwrap();
-            let (s, mut per_page) = eval_pages(&pages, &truth, scored).unwrap();
+            // The worst pages and the dump are of the scored view.
+            let (titled, mut per_page) = eval_pages(&pages, &truth, scored).unwrap();
+            if scored == Scored::TitleAndText {
+                println!(
+                    "{name}+title: pages={} precision={:.4} recall={:.4} f1={:.4}",
+                    titled.pages, titled.precision, titled.recall, titled.f1
+                );
+            }
+            let (s, _) = eval_pages(&pages, &truth, Scored::Text).unwrap();
             per_page.sort_by(|a, b| {
                 let f = |p: &PageScore| p.precision.unwrap_or(0.0) + p.recall.unwrap_or(0.0);
                 f(a).total_cmp(&f(b))
