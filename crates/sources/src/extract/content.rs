@@ -1,9 +1,12 @@
 //! Finding the article's text in a parsed page.
 //!
 //! 1. **Furniture** is skipped everywhere: `nav`, `header`, `footer`, `aside`, `figure`…,
-//!    `hidden` elements, page-level ARIA roles, and elements whose class or id names
-//!    comments, related links, captions or credits; a strict pass also skips classes naming
-//!    sidebars, widgets, share bars, ads, menus… ([`Filter`]).
+//!    hidden elements (`hidden`, `aria-hidden`, inline `display: none`, classes such as
+//!    `sr-only`), page-level ARIA roles, and elements whose class or id names comments or
+//!    related links; a strict pass also skips classes naming captions, credits, sidebars,
+//!    widgets, share bars, ads, menus… ([`Filter`]). An element marked
+//!    `itemprop="articleBody"`, and everything around it, is never furniture: there the
+//!    core is sought first, and the article ends at its edges.
 //! 2. The page becomes **blocks** of text (paragraphs, list items, cells…), each knowing the
 //!    element that holds it and how much of it is link text.
 //! 3. **Paragraph scoring** (the idea behind Readability): every block of 25 characters or
@@ -31,7 +34,9 @@
 //! used when it is more than twice as long, unless the strict core lies nearer the headline
 //! (then the lenient one is a profile or "about" box further on). Last, the page's longest
 //! **run of prose** (consecutive blocks with few links, near the headline when there is one)
-//! is a check on the whole: a result under two fifths of it gives way to the run.
+//! is a check on the whole: a result under two fifths of it gives way to the run. The short
+//! lines between the headline and the text (byline, date line, standfirst) are returned
+//! apart, as the header.
 
 use std::collections::HashMap;
 
