@@ -85,7 +85,7 @@ pub(crate) async fn fill_full_text(
             }
             let page = tokio::time::timeout_at(deadline, fetch_page(fetcher, &url, private, rule))
                 .await
-                .map_or(Page::CutOff, Page::Done);
+                .map_or(Page::CutOff, |r| Page::Done(Box::new(r)));
             (i, url, page)
         })
         .buffer_unordered(PAGE_CONCURRENCY)
@@ -104,7 +104,7 @@ pub(crate) async fn fill_full_text(
                 filled.late.push(i);
                 continue;
             }
-            Page::Done(r) => r,
+            Page::Done(r) => *r,
         };
         filled.pages += 1;
         match result {
@@ -161,7 +161,7 @@ enum Page {
     /// Requested, but not done by the deadline.
     CutOff,
     /// Fetched and extracted, or failed.
-    Done(Result<(Extracted, RuleOutcome), PageError>),
+    Done(Box<Result<(Extracted, RuleOutcome), PageError>>),
 }
 
 /// Fetches an article page and extracts it, with the source's site rule if it has one.
