@@ -85,10 +85,13 @@ pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> Found {
         strict
     } else {
         let lenient = page.extract(title, Filter::Lenient);
+        let lenient_len = lenient.text.chars().count();
+        // Nearer the headline the strict choice stays, unless the lenient one dwarfs it.
         if page.hidden_by_strict(lenient.core)
-            && lenient.text.chars().count() > 2 * strict_len
-            && (page.anchored(lenient.core) || !page.anchored(strict.core))
-            && !page.closer(strict.core, lenient.core)
+            && lenient_len > 2 * strict_len
+            && (lenient_len > DWARFS * strict_len
+                || ((page.anchored(lenient.core) || !page.anchored(strict.core))
+                    && !page.closer(strict.core, lenient.core)))
         {
             lenient
         } else {
@@ -115,6 +118,9 @@ pub(crate) fn main_text(dom: &Dom, title: Option<&str>) -> Found {
         headline,
     }
 }
+
+/// A lenient result this many times longer than the strict one wins wherever it lies.
+const DWARFS: usize = 6;
 
 /// A result shorter than `NUM / DEN` of the page's best run of prose gives way to the run.
 const RUN_FACTOR_NUM: usize = 2;
@@ -1042,6 +1048,20 @@ impl<'a> Page<'a> {
         {
             let best = candidates.remove(k);
             candidates.insert(0, best);
+        }
+        // A best candidate that ends before the headline (a notice, a teaser box above it)
+        // gives way to one after it that scores at least a third as well.
+        if marked_body.is_none()
+            && let Some(&(best, best_score)) = candidates.first()
+            && let Some((h, _)) = self.headline
+            && best < h
+            && !is_within(dom, h, best)
+            && let Some(k) = candidates
+                .iter()
+                .position(|&(c, sc)| sc * 3.0 >= best_score && self.gap(c).is_some())
+        {
+            let after = candidates.remove(k);
+            candidates.insert(0, after);
         }
         let Some(&(core, core_score)) = candidates.first() else {
             return Extraction {
