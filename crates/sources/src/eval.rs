@@ -458,13 +458,13 @@ mod tests {
         };
         // Its truth starts with the headline: scored as title, header lines and text, and
         // as text alone. Before the work on unseen pages: 0.895 (P 0.914, R 0.878) and 0.898
-        // (P 0.937, R 0.863); after: 0.927 (P 0.939, R 0.915) and 0.916 (P 0.954, R 0.881).
+        // (P 0.937, R 0.863); after: 0.929 (P 0.941, R 0.917) and 0.918 (P 0.957, R 0.882).
         // The goal is 0.95 with recall 0.93 (see docs/performance.md).
         let (titled, _) = eval_pages(&pages, &truth, Scored::TitleAndText).unwrap();
         assert_eq!(titled.pages, 1136);
-        assert!(titled.f1 >= 0.92 && titled.recall >= 0.91, "{titled:?}");
+        assert!(titled.f1 >= 0.925 && titled.recall >= 0.915, "{titled:?}");
         let (text, _) = eval_pages(&pages, &truth, Scored::Text).unwrap();
-        assert!(text.f1 >= 0.91 && text.precision >= 0.95, "{text:?}");
+        assert!(text.f1 >= 0.915 && text.precision >= 0.955, "{text:?}");
     }
 
     #[test]
@@ -485,8 +485,9 @@ mod tests {
         // Measured 0.933 (precision 0.931, recall 0.935) when the set was written: the
         // WordPress post with clutter words in its tag classes came out empty and the forum
         // page took the rules notice. 0.970 (P 0.945, R 0.997) once tag and category class
-        // names stopped counting as furniture; the forum page is still wrong.
-        assert!(s.f1 >= 0.965 && s.recall >= 0.99, "{s:?}");
+        // names stopped counting as furniture, 0.994 (P 0.990) once a candidate above the
+        // headline gave way to one after it.
+        assert!(s.f1 >= 0.99 && s.recall >= 0.99, "{s:?}");
     }
 
     /// The benchmark figures: run in release with
