@@ -41,7 +41,7 @@
 use std::collections::HashMap;
 
 use super::dom::{AttrName, Dom, NONE, Tag};
-use super::meta::{title_key, title_parts};
+use super::meta::{is_site_name, title_key, title_parts};
 
 /// How much page furniture is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,15 +150,12 @@ fn find_headline(dom: &Dom, title: Option<&str>) -> Option<usize> {
         .unwrap_or_default();
     let longest = parts.iter().max_by_key(|k| k.len()).cloned();
     let whole = dom.title.as_deref().map(title_key).unwrap_or_default();
-    if let Some(t) = title.map(title_key).filter(|k| k.len() >= MIN_KEY) {
-        // `<title>` = the site's name and more: a title that is only its head or tail is
-        // the site's name.
-        let site_name = whole.len() > t.len()
-            && (whole.starts_with(&t) || whole.ends_with(&t))
-            && longest.as_ref() != Some(&t);
-        if !site_name {
-            keys.push(t);
-        }
+    // A title that is only the head or tail of `<title>` is the site's name: not looked for.
+    if let Some(t) = title
+        .map(title_key)
+        .filter(|k| k.len() >= MIN_KEY && !is_site_name(&whole, longest.as_deref(), k))
+    {
+        keys.push(t);
     }
     if let Some(l) = longest.filter(|k| k.len() >= MIN_KEY) {
         keys.push(l);
@@ -788,6 +785,15 @@ fn count_chars(text: &str) -> usize {
         .count()
 }
 
+/// The last node of `i`'s subtree (nodes are in document order).
+fn last_descendant(dom: &Dom, i: usize) -> usize {
+    let mut end = i;
+    while dom.nodes[end].last_child != NONE {
+        end = dom.nodes[end].last_child as usize;
+    }
+    end
+}
+
 /// Whether `a` is `b` or inside it.
 fn is_within(dom: &Dom, a: usize, b: usize) -> bool {
     let mut x = a as u32;
@@ -862,10 +868,7 @@ impl<'a> Page<'a> {
         if i < h {
             return None;
         }
-        let mut end = h;
-        while self.dom.nodes[end].last_child != NONE {
-            end = self.dom.nodes[end].last_child as usize;
-        }
+        let end = last_descendant(self.dom, h);
         Some(self.text_before[i].saturating_sub(self.text_before[end + 1]))
     }
 
@@ -973,14 +976,7 @@ impl<'a> Page<'a> {
 
     /// The page's blocks under `filter`, in document order.
     fn blocks(&self, filter: Filter) -> Vec<Block> {
-        let mut w = Walker {
-            page: self,
-            filter,
-            blocks: Vec::new(),
-            cur: Block::default(),
-            space: false,
-            keep: NONE,
-        };
+        let mut w = Walker::new(self, filter, NONE);
         w.walk(0, false, 0, 0);
         w.finish()
     }
@@ -1415,19 +1411,9 @@ impl<'a> Page<'a> {
         const MAX_LINE_CHARS: usize = 250;
         let (h, _) = self.headline?;
         let first = text.split("\n\n").next().filter(|f| !f.is_empty())?;
-        let mut end = h;
-        while self.dom.nodes[end].last_child != NONE {
-            end = self.dom.nodes[end].last_child as usize;
-        }
+        let end = last_descendant(self.dom, h);
         // The headline's own `<header>` is walked too: bylines are often in it.
-        let mut w = Walker {
-            page: self,
-            filter: Filter::Strict,
-            blocks: Vec::new(),
-            cur: Block::default(),
-            space: false,
-            keep: h as u32,
-        };
+        let mut w = Walker::new(self, Filter::Strict, h as u32);
         w.walk(0, false, 0, 0);
         let blocks = w.finish();
         let start = blocks.iter().position(|b| b.owner as usize > end)?;
@@ -1471,14 +1457,7 @@ impl<'a> Page<'a> {
                 _ => break,
             }
         }
-        let mut w = Walker {
-            page: self,
-            filter,
-            blocks: Vec::new(),
-            cur: Block::default(),
-            space: false,
-            keep: NONE,
-        };
+        let mut w = Walker::new(self, filter, NONE);
         w.walk(cur as u32, false, cur as u32, 0);
         let blocks = w.finish();
         join(
@@ -1601,7 +1580,18 @@ struct Walker<'a> {
     keep: u32,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    fn new(page: &'a Page<'a>, filter: Filter, keep: u32) -> Walker<'a> {
+        Walker {
+            page,
+            filter,
+            blocks: Vec::new(),
+            cur: Block::default(),
+            space: false,
+            keep,
+        }
+    }
+
     fn push_text(&mut self, text: &str, in_link: bool, owner: u32) {
         let t = text.trim_start_matches(' ');
         if t.len() < text.len() {

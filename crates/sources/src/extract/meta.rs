@@ -61,6 +61,14 @@ pub(crate) fn title_parts(title: &str) -> impl Iterator<Item = &str> {
         .filter(|p| !p.is_empty())
 }
 
+/// Whether `key` (a [`title_key`]) is the site's name: the head or tail of the whole
+/// `<title>`'s key, and not its headline part (the longest part, which may be a head too).
+pub(crate) fn is_site_name(whole: &str, headline_part: Option<&str>, key: &str) -> bool {
+    whole.len() > key.len()
+        && (whole.starts_with(key) || whole.ends_with(key))
+        && headline_part != Some(key)
+}
+
 /// The longest part of a `<title>` ("headline | site" gives the headline).
 fn longest_part(title: &str) -> Option<String> {
     title_parts(title)
@@ -85,12 +93,7 @@ impl Meta {
         let page_title = dom.title.as_deref().unwrap_or("");
         let whole = title_key(page_title);
         let headline_part = longest_part(page_title).map(|p| title_key(&p));
-        let site_name = |t: &str| {
-            let k = title_key(t);
-            whole.len() > k.len()
-                && (whole.starts_with(&k) || whole.ends_with(&k))
-                && headline_part.as_ref() != Some(&k)
-        };
+        let site_name = |t: &str| is_site_name(&whole, headline_part.as_deref(), &title_key(t));
         let title = find(&["og:title", "twitter:title"])
             .map(|t| html::one_line(t, false))
             .filter(|t| !t.is_empty() && !site_name(t))
