@@ -115,6 +115,16 @@ impl SearchIndex {
             },
             other => Error::Tantivy(other),
         })?;
+        // A kill between creating the index and its first commit leaves an empty index
+        // without the schema tag: nothing is lost by stamping it now.
+        let metas = index.load_metas()?;
+        if metas.payload.is_none() && metas.segments.is_empty() && index.schema() == schema::build()
+        {
+            let search = SearchIndex::from_index(index, location)?;
+            search.writer()?.commit()?;
+            info!(path = %dir.display(), "Stamped an empty search index left by an interrupted start.");
+            return Ok(search);
+        }
         check_schema(&index, dir)?;
         SearchIndex::from_index(index, location)
     }
@@ -1231,6 +1241,36 @@ mod tests {
             Err(Error::SchemaMismatch { found, .. }) => {
                 assert_eq!(found, "tag rasd-search/1")
             }
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    /// A kill between creating the index and its first commit (seen in the crash trials of
+    /// `rasd fetch`) leaves an empty index without the tag: it opens, stamped. An untagged
+    /// index holding documents is still a mismatch.
+    #[test]
+    fn empty_untagged_index_of_an_interrupted_start_is_stamped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        std::fs::create_dir_all(&path).unwrap();
+        drop(Index::create_in_dir(&path, schema::build()).unwrap());
+        let index = SearchIndex::open_or_create(&path).unwrap();
+        let mut sink = index.writer().unwrap();
+        sink.index_items(&sentiment_items()).unwrap();
+        sink.commit().unwrap();
+        drop((sink, index));
+        assert!(SearchIndex::open_or_create(&path).is_ok());
+
+        let full = dir.path().join("untagged-with-documents");
+        std::fs::create_dir_all(&full).unwrap();
+        let index = Index::create_in_dir(&full, schema::build()).unwrap();
+        analyzer::register(index.tokenizers());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(tantivy::doc!()).unwrap();
+        writer.commit().unwrap();
+        drop((writer, index));
+        match SearchIndex::open_or_create(&full) {
+            Err(Error::SchemaMismatch { found, .. }) => assert_eq!(found, "no schema tag"),
             other => panic!("expected a mismatch, got {other:?}"),
         }
     }
