@@ -41,6 +41,7 @@ pub fn classify(
     input: Option<&Path>,
     scores: bool,
     rules_only: bool,
+    explain: bool,
 ) -> anyhow::Result<()> {
     let enricher = if rules_only {
         Enricher::from_config(config)
@@ -55,7 +56,11 @@ pub fn classify(
         let value = match rec {
             Ok(r) => {
                 ok += 1;
-                classification_json(&enricher, &r, scores)
+                let mut v = classification_json(&enricher, &r, scores);
+                if explain {
+                    v["explain"] = explanation_json(&enricher, &r);
+                }
+                v
             }
             Err(e) => {
                 bad += 1;
@@ -108,6 +113,56 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
             .into();
     }
     v
+}
+
+/// Why the item got its tags: `rules` (each topic whose terms or exclude terms were found,
+/// with them, and whether the rules assign it), `model` (topics the model votes for, with
+/// their probability), `police` (names found and where the item is), `places` (the names
+/// that placed it) and `sentiment` (what the model read, and its score).
+fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
+    let e = enricher.explain_item(&r.title, &r.body);
+    let rules: serde_json::Map<String, serde_json::Value> = e
+        .rules
+        .iter()
+        .map(|m| {
+            (
+                m.topic.clone(),
+                serde_json::json!({
+                    "terms": m.terms,
+                    "vetoed_by": m.excluded_by,
+                    "assigned": m.assigned,
+                }),
+            )
+        })
+        .collect();
+    let model: serde_json::Map<String, serde_json::Value> = e
+        .model
+        .iter()
+        .map(|(t, p)| {
+            (
+                t.clone(),
+                serde_json::json!((f64::from(*p) * 1e4).round() / 1e4),
+            )
+        })
+        .collect();
+    let places: serde_json::Map<String, serde_json::Value> = e
+        .places
+        .iter()
+        .map(|(g, names)| (g.clone(), serde_json::json!(names)))
+        .collect();
+    serde_json::json!({
+        "rules": rules,
+        "model": model,
+        "police": {
+            "terms": e.police.terms,
+            "local_terms": e.police.local_terms,
+            "placed_in_jordan": e.police.placed_in_jordan,
+            "names_other_country": e.police.names_other_country,
+            "about_jordan": e.police.about_jordan,
+        },
+        "places": places,
+        "sentiment_reads": rasd_enrich::sentiment_text(&r.title, &r.body),
+    })
 }
 
 /// Reads labelled topic records; unknown topic ids are reported per line and dropped.

@@ -1,6 +1,7 @@
 //! `rasd`: the command line and the daemon. Wires the stages (see `pipeline`), the
 //! scheduler (see `daemon`) and the bundled demo (see `demo` and `demo_cmd`).
 
+mod audit_cmd;
 mod backup_cmd;
 mod classify_cmd;
 mod daemon;
@@ -165,6 +166,11 @@ enum Command {
         /// Tag with the rules alone (no topic or sentiment model).
         #[arg(long)]
         rules_only: bool,
+        /// Also write why: for each topic, the terms of topics.toml that matched or the
+        /// model's probability; for the police flag, the names found and where the item is;
+        /// for the places, the names that placed it; for the sentiment, its score.
+        #[arg(long)]
+        explain: bool,
     },
     /// Train a model and write it where rasd.toml's [enrich] says (or --out).
     Train {
@@ -255,6 +261,23 @@ enum EvalWhat {
         /// divisible by 5 (AJGT's fixed test fold).
         #[arg(long)]
         test_rows: bool,
+    },
+    /// The tagger against the hand labels of real text (data/eval/audit, see its GUIDE.md):
+    /// per-topic precision and recall, "has any topic" per source, the police flag and the
+    /// sentiment. Reads the labelled texts from the shared data.
+    Audit {
+        /// A label file, or a folder of them.
+        #[arg(long, default_value = "data/eval/audit")]
+        data: PathBuf,
+        /// The shared data folder (default: $RASD_SHARED_DATA, else ../shared/data).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Which topic layers to score.
+        #[arg(long, value_enum, default_value = "combined")]
+        layers: classify_cmd::Layers,
+        /// Also list the first N items whose topics differ, with the label's reason.
+        #[arg(long, default_value_t = 0)]
+        errors: usize,
     },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
@@ -634,6 +657,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 with_title,
                 worst,
             } => tools::eval_extraction(pages, truth, *with_title, *worst),
+            EvalWhat::Audit {
+                data,
+                shared,
+                layers,
+                errors,
+            } => audit_cmd::eval_audit(
+                &load_config(&cli.config)?,
+                data,
+                shared.as_deref(),
+                *layers,
+                *errors,
+            ),
             EvalWhat::Topics { data, layers } => {
                 classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers)
             }
@@ -652,11 +687,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             scores,
             rules_only,
+            explain,
         } => classify_cmd::classify(
             &load_config(&cli.config)?,
             file.as_deref(),
             *scores,
             *rules_only,
+            *explain,
         ),
         Command::Train { what } => {
             let config = load_config(&cli.config)?;

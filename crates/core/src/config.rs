@@ -802,6 +802,15 @@ pub struct PoliceConfig {
     /// occurrence is not counted.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Names of Jordan itself ("الأردن", "Jordanian"): with a place of `places.toml`, they
+    /// place an item in Jordan.
+    #[serde(default)]
+    pub jordan: Vec<String>,
+    /// Other countries and their cities and regions ("السعودية", "جدة", "Egypt"): an item
+    /// that names one and nothing of Jordan is about another country, and the directorate's
+    /// names in it (الأمن العام، الدفاع المدني: other Arab states have the same) are not ours.
+    #[serde(default)]
+    pub foreign: Vec<String>,
 }
 
 /// The kind of a place.

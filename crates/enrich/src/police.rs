@@ -10,6 +10,15 @@
 //! foreign mention does not veto an item that also names the directorate. Matching is the
 //! topic rules' (diacritics, hamza forms, clitics and English plurals ignored; a phrase stays
 //! in one clause).
+//!
+//! Other Arab states have a "الأمن العام", a "الدفاع المدني" and a "مكافحة المخدرات" too, so a
+//! term counts only in an item that is not about another country: one that is placed in
+//! Jordan (a place of `places.toml`, or a `jordan` name: الأردن، Jordanian), or one that
+//! names no `foreign` country, city, region or force (a Jordanian outlet's report of the
+//! directorate seldom says "Jordan"). The police topics (police_conduct, psd_activity) are
+//! any country's police: they set the flag in an Arabic item that names no other country, and
+//! in an English one only when it is placed in Jordan (English wire news is mostly about other
+//! countries).
 
 use rasd_core::PoliceConfig;
 
@@ -23,6 +32,17 @@ enum Role {
     Term,
     Local,
     Exclude,
+    Jordan,
+    Foreign,
+}
+
+/// Where an item is, for the flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// A place of `places.toml` was found.
+    pub placed_in_jordan: bool,
+    /// The item is in Arabic (where the directorate's reports need not name Jordan).
+    pub arabic: bool,
 }
 
 /// The compiled `[police]` rules.
@@ -41,6 +61,8 @@ impl PoliceRules {
     pub(crate) fn new(cfg: &PoliceConfig, vocab: &mut Vocab) -> Result<PoliceRules> {
         let mut rules = PoliceRules::default();
         let lists = [
+            (&cfg.foreign, Role::Foreign),
+            (&cfg.jordan, Role::Jordan),
             (&cfg.local_terms, Role::Local),
             (&cfg.terms, Role::Term),
             (&cfg.exclude, Role::Exclude),
@@ -61,7 +83,8 @@ impl PoliceRules {
                     rules.written.resize(seq + 1, String::new());
                     rules.written[seq] = entry.clone();
                 }
-                // Later lists are stronger: exclude beats term beats local.
+                // Later lists are stronger: exclude beats term beats local beats the names
+                // of places.
                 rules.roles[seq] = role;
             }
         }
@@ -75,6 +98,12 @@ impl PoliceRules {
 
     /// The entries found in `text` that count, as written: (directorate terms, local terms).
     pub(crate) fn found(&self, text: &Analyzed) -> (Vec<&str>, Vec<&str>) {
+        let f = self.find(text);
+        (f.terms, f.locals)
+    }
+
+    /// Every kind of entry found in `text`.
+    fn find(&self, text: &Analyzed) -> Found<'_> {
         let mut hits = Vec::new();
         self.set.find(&text.topic, &mut hits);
         let span = |&(start, seq): &(usize, u32)| (start, start + self.set.seq_len(seq));
@@ -83,30 +112,84 @@ impl PoliceRules {
             .filter(|h| self.roles[h.1 as usize] == Role::Exclude)
             .map(span)
             .collect();
-        let (mut terms, mut locals) = (Vec::new(), Vec::new());
+        let mut f = Found::default();
         for hit in &hits {
             let (start, end) = span(hit);
+            let written = self.written[hit.1 as usize].as_str();
             if excluded.iter().any(|&(s, e)| s <= start && end <= e) {
+                // Another country's force names that country.
+                f.foreign = true;
                 continue;
             }
-            let written = self.written[hit.1 as usize].as_str();
             match self.roles[hit.1 as usize] {
-                Role::Term if !terms.contains(&written) => terms.push(written),
-                Role::Local if !locals.contains(&written) => locals.push(written),
+                Role::Term if !f.terms.contains(&written) => f.terms.push(written),
+                Role::Local if !f.locals.contains(&written) => f.locals.push(written),
+                Role::Jordan => f.jordan = true,
+                Role::Foreign => f.foreign = true,
+                Role::Exclude => f.foreign = true,
                 _ => {}
             }
         }
-        (terms, locals)
+        f
     }
 
-    /// The flag: a directorate term, or a local term in an item placed in Jordan.
-    pub(crate) fn about_police(&self, text: &Analyzed, in_jordan: bool) -> bool {
+    /// The flag: a directorate term, or a local term, in an item about Jordan (see the
+    /// module docs); local terms need the item placed in Jordan. `police_topic`: the item has
+    /// a police topic (police_conduct, psd_activity), which any country's police may have;
+    /// in an item about Jordan it sets the flag too.
+    pub(crate) fn flag(&self, text: &Analyzed, ctx: Context, police_topic: bool) -> bool {
         if self.is_empty() {
-            return false;
+            return police_topic && (ctx.placed_in_jordan || ctx.arabic);
         }
-        let (terms, locals) = self.found(text);
-        !terms.is_empty() || (in_jordan && !locals.is_empty())
+        let f = self.find(text);
+        let placed = ctx.placed_in_jordan || f.jordan;
+        let ours = placed || !f.foreign;
+        // A police topic is any country's police: in English (wire news is mostly about
+        // other countries) it needs the item placed in Jordan.
+        let topic_ours = placed || (ctx.arabic && !f.foreign);
+        (ours && !f.terms.is_empty())
+            || (topic_ours && police_topic)
+            || (placed && !f.locals.is_empty())
     }
+}
+
+/// The police flag's evidence in one item (see [`crate::Enricher::explain_item`]).
+#[derive(Debug, Clone, Default)]
+pub struct PoliceWhy {
+    /// Directorate names found, as written in `topics.toml`.
+    pub terms: Vec<String>,
+    /// Generic words found (they count only in an item placed in Jordan).
+    pub local_terms: Vec<String>,
+    /// A place of `places.toml` or a name of Jordan was found.
+    pub placed_in_jordan: bool,
+    /// Another country, its city or its force was named.
+    pub names_other_country: bool,
+    /// The names found count: the item is about Jordan (see the module docs).
+    pub about_jordan: bool,
+}
+
+impl PoliceRules {
+    /// The evidence behind [`PoliceRules::flag`].
+    pub(crate) fn explain(&self, text: &Analyzed, ctx: Context) -> PoliceWhy {
+        let f = self.find(text);
+        let placed = ctx.placed_in_jordan || f.jordan;
+        PoliceWhy {
+            terms: f.terms.iter().map(|s| s.to_string()).collect(),
+            local_terms: f.locals.iter().map(|s| s.to_string()).collect(),
+            placed_in_jordan: placed,
+            names_other_country: f.foreign,
+            about_jordan: placed || !f.foreign,
+        }
+    }
+}
+
+/// What [`PoliceRules::find`] found.
+#[derive(Debug, Default)]
+struct Found<'a> {
+    terms: Vec<&'a str>,
+    locals: Vec<&'a str>,
+    jordan: bool,
+    foreign: bool,
 }
 
 #[cfg(test)]
@@ -127,15 +210,23 @@ mod tests {
             exclude: ["الأمن العام اللبناني", "الشرطة الإسرائيلية", "Israeli police"]
                 .map(String::from)
                 .to_vec(),
+            jordan: ["الأردن", "Jordan"].map(String::from).to_vec(),
+            foreign: ["السعودية", "جدة", "Egypt"].map(String::from).to_vec(),
         };
         let mut v = Vocab::default();
         let r = PoliceRules::new(&cfg, &mut v).unwrap();
         (r, v)
     }
 
-    fn flag(text: &str, in_jordan: bool) -> bool {
+    /// The flag of `text`, placed in Jordan by the gazetteer or not; Arabic when the text
+    /// has an Arabic letter.
+    fn flag(text: &str, placed_in_jordan: bool) -> bool {
         let (r, v) = rules();
-        r.about_police(&Analyzed::new(&v, &[text]), in_jordan)
+        let ctx = Context {
+            placed_in_jordan,
+            arabic: text.chars().any(|c| ('\u{0600}'..='\u{06ff}').contains(&c)),
+        };
+        r.flag(&Analyzed::new(&v, &[text]), ctx, false)
     }
 
     #[test]
@@ -146,14 +237,55 @@ mod tests {
             "clitics are ignored"
         );
         assert!(flag("قوات الدرك تنتشر", false));
+        assert!(flag("The Public Security Directorate said in Amman", true));
         assert!(flag("The Public Security Directorate said", false));
-        assert!(flag("civil defence crews", false));
+        assert!(flag("civil defence crews in Jordan", false));
+    }
+
+    /// Other states have a "الأمن العام" and a "الدفاع المدني" too: seen in real Saudi news.
+    #[test]
+    fn directorate_names_of_another_country_are_not_ours() {
+        assert!(!flag("أطلق الأمن العام حملة لضبط المخالفين في جدة", false));
+        assert!(!flag("باشرت فرق الدفاع المدني الحريق. وفي السعودية", false));
+        assert!(flag("أطلق الأمن العام حملة في جدة بالتعاون مع الأردن", false));
+        assert!(
+            flag("أطلق الأمن العام حملة في جدة", true),
+            "a Jordanian place wins"
+        );
+        assert!(!flag("The Civil Defence said in Cairo, Egypt", false));
+    }
+
+    /// Another country's force of the same name as ours (Morocco's Royal Gendarmerie).
+    #[test]
+    fn foreign_forces_named_like_ours_are_not_ours() {
+        let cfg = PoliceConfig {
+            terms: vec!["الدرك".to_string()],
+            exclude: vec!["الدرك الملكي".to_string()],
+            ..PoliceConfig::default()
+        };
+        let mut v = Vocab::default();
+        let r = PoliceRules::new(&cfg, &mut v).unwrap();
+        let ctx = Context {
+            placed_in_jordan: false,
+            arabic: true,
+        };
+        assert!(!r.flag(
+            &Analyzed::new(&v, &["الدرك الملكي يوقف مشتبها به"]),
+            ctx,
+            false
+        ));
+        assert!(r.flag(
+            &Analyzed::new(&v, &["قوات الدرك توقف مشتبها به"]),
+            ctx,
+            false
+        ));
     }
 
     #[test]
     fn generic_words_need_jordan() {
         assert!(!flag("ألقت الشرطة القبض على اللص", false));
         assert!(flag("ألقت الشرطة القبض على اللص", true));
+        assert!(flag("ألقت الشرطة الأردنية القبض على اللص في الأردن", false));
         assert!(!flag("Police in London arrested two men", false));
     }
 
@@ -163,8 +295,12 @@ mod tests {
         assert!(!flag("اعتقلت الشرطة الإسرائيلية شابين", true));
         assert!(!flag("Israeli police raided", true));
         assert!(
-            flag("خلافا للأمن العام اللبناني، أعلن الأمن العام في عمان", false),
-            "a second, local mention still counts"
+            flag("خلافا للأمن العام اللبناني، أعلن الأمن العام في عمان", true),
+            "a second mention, in Jordan, still counts"
+        );
+        assert!(
+            !flag("خلافا للأمن العام اللبناني، أعلن الأمن العام", false),
+            "another country's force names another country"
         );
     }
 
@@ -181,6 +317,14 @@ mod tests {
     #[test]
     fn no_rules_no_flag() {
         let r = PoliceRules::default();
-        assert!(!r.about_police(&Analyzed::new(&Vocab::default(), &["الأمن العام"]), true));
+        let ctx = Context {
+            placed_in_jordan: true,
+            arabic: true,
+        };
+        assert!(!r.flag(
+            &Analyzed::new(&Vocab::default(), &["الأمن العام"]),
+            ctx,
+            false
+        ));
     }
 }

@@ -47,6 +47,11 @@ const PLACE_PROCLITICS: &[char] = &['و', 'ب', 'ل'];
 /// `لمعان البرق`) is not "to Ma'an".
 const PLACE_ALT_BLOCK: &[&str] = &["لمعان"];
 
+/// Words (normalized) whose first letter is not a proclitic, or whose rest is another word:
+/// their alternative topic form would be a false term. `بواسطة` ("by means of") is not
+/// `ب` + `واسطة` (wasta, a corruption term).
+const TOPIC_ALT_BLOCK: &[&str] = &["بواسطه"];
+
 /// A fast hasher for the rule words and token sequences the matcher looks up: eight bytes
 /// per multiply, and a folded 128-bit multiply at the end so that every bit of the hash
 /// depends on every input bit. The keys are our own rule words, not attacker-chosen table
@@ -332,7 +337,11 @@ pub(crate) fn alt_form(raw: &str, mode: Mode) -> Option<Cow<'_, str>> {
     if !proclitics.contains(&first) || !is_arabic_word(raw) {
         return None;
     }
-    if mode == Mode::Place && PLACE_ALT_BLOCK.contains(&raw) {
+    let block = match mode {
+        Mode::Topic => TOPIC_ALT_BLOCK,
+        Mode::Place => PLACE_ALT_BLOCK,
+    };
+    if block.contains(&raw) {
         return None;
     }
     let rest = &raw[first.len_utf8()..];

@@ -75,12 +75,17 @@ pub fn default_features() -> FeatureConfig {
 }
 
 /// Training examples made of the rules themselves, so the model learns what the office
-/// wrote: each term of a topic (a proximity term's parts joined) labelled with that topic,
+/// wrote: each term of a topic (a proximity term's parts joined; weak terms left out) labelled with that topic,
 /// and each exclude term (not `topic:` references) labelled with no topic.
 pub fn examples_from_rules(topics: &[TopicConfig]) -> Vec<TopicExample> {
     let mut out = Vec::new();
     for t in topics {
-        for term in &t.terms {
+        // A weak term (`~`) alone does not mean the topic: it teaches the model nothing.
+        for term in t
+            .terms
+            .iter()
+            .filter(|term| !term.trim_start().starts_with(crate::topics::WEAK))
+        {
             out.push(TopicExample {
                 text: term.replace("...", " ").replace('…', " "),
                 topics: vec![t.id.clone()],
@@ -115,7 +120,7 @@ pub struct TopicModel {
 
 /// Rows of the weight matrix are read as windows of this many bytes (when the model has at
 /// most this many topics): fixed-size copies and arithmetic the compiler vectorizes.
-const ROW_WINDOW: usize = 24;
+const ROW_WINDOW: usize = 32;
 
 /// Buffers reused between calls, one set per thread.
 #[derive(Debug)]

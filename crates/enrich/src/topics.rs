@@ -3,7 +3,12 @@
 //!
 //! A topic is assigned when at least `min_matches` of its distinct terms occur in the text,
 //! none of its `exclude` terms does and none of the topics its exclude list names
-//! (`"topic:<id>"`) is assigned. Terms that normalize to the same tokens count once.
+//! (`"topic:<id>"`) is assigned. Terms that normalize to the same tokens count once. A weak
+//! term, written with a leading `~` (`"~فساد"`), counts half in an article: a word that
+//! often means the topic but alone is not enough there (corruption talked about in general, a
+//! war's dead). In a short text (a headline, a post: at most [`SHORT_TEXT`] words) it counts
+//! in full, since a short text has room for its subject only.
+//! Internally counts are in half matches: a term adds [`FULL`], a weak term 1.
 //!
 //! A term is a phrase (its words together, in order, in one clause) or a proximity term
 //! `A ... B` (also written `A … B`): phrase `A`, then phrase `B` starting at most [`NEAR_GAP`]
@@ -16,8 +21,23 @@ use crate::phrase::PhraseSet;
 use crate::tokens::{Analyzed, Mode, Vocab, term_tokens};
 use crate::{Error, Result};
 
+/// True for a text of at most [`SHORT_TEXT`] words.
+fn is_short(text: &Analyzed) -> bool {
+    text.topic.len().saturating_sub(text.barriers.len()) <= SHORT_TEXT
+}
+
 /// The most words allowed between two consecutive parts of a proximity term (`A ... B`).
 pub const NEAR_GAP: usize = 6;
+
+/// What a (strong) term adds to its topic's count; a weak term adds 1 (in a short text,
+/// [`FULL`] too).
+const FULL: usize = 2;
+
+/// Texts of at most this many words are short: a weak term counts in full there.
+pub const SHORT_TEXT: usize = 30;
+
+/// The prefix of a weak term: `"~فساد"`.
+pub const WEAK: char = '~';
 
 /// The prefix of an exclude entry that names another topic: `"topic:homicide"`.
 pub const TOPIC_REF: &str = "topic:";
@@ -49,6 +69,8 @@ struct Topic {
     id: String,
     min_matches: usize,
     terms: Vec<String>,
+    /// Per term (index in `terms`): true for a weak term.
+    weak: Vec<bool>,
     excludes: Vec<String>,
     /// Topics whose assignment vetoes this one: (topic index, index in `excludes`).
     refs: Vec<(usize, u32)>,
@@ -123,7 +145,11 @@ impl TopicRules {
                         refs.push((u, index));
                         continue;
                     }
-                    let rule = rules.compile(cfg, term, vocab)?;
+                    let body = term.trim_start().strip_prefix(WEAK).unwrap_or(term);
+                    if exclude && body.len() != term.len() {
+                        return Err(bad_ref(cfg, term, "an exclude term cannot be weak (~)"));
+                    }
+                    let rule = rules.compile(cfg, body, vocab)?;
                     if own.contains(&(rule, exclude)) {
                         // The same words as an earlier term of this topic: counts once.
                         continue;
@@ -166,6 +192,11 @@ impl TopicRules {
             rules.topics.push(Topic {
                 id: cfg.id.clone(),
                 min_matches,
+                weak: cfg
+                    .terms
+                    .iter()
+                    .map(|t| t.trim_start().starts_with(WEAK))
+                    .collect(),
                 terms: cfg.terms.clone(),
                 excludes: cfg.exclude.clone(),
                 refs,
@@ -319,7 +350,7 @@ impl TopicRules {
         for &t in &self.order {
             let topic = &self.topics[t];
             assigned[t] = !vetoed[t]
-                && counts[t] >= topic.min_matches
+                && counts[t] >= topic.min_matches * FULL
                 && !topic.refs.iter().any(|&(u, _)| assigned[u]);
         }
         assigned
@@ -343,14 +374,24 @@ impl TopicRules {
             counts: vec![0usize; self.topics.len()],
             vetoed: vec![false; self.topics.len()],
         };
+        let short = is_short(text);
         self.scan(text, |o| {
             if o.exclude {
                 found.vetoed[o.topic as usize] = true;
             } else {
-                found.counts[o.topic as usize] += 1;
+                found.counts[o.topic as usize] += self.weight(o, short);
             }
         });
         found
+    }
+
+    /// What a found term adds to its topic's count, in half matches.
+    fn weight(&self, o: &Owner, short: bool) -> usize {
+        if self.topics[o.topic as usize].weak[o.index as usize] && !short {
+            1
+        } else {
+            FULL
+        }
     }
 
     /// Which topics are assigned given what was found and `votes[t]` (by topic index;
@@ -361,7 +402,7 @@ impl TopicRules {
         let mut counts = found.counts.clone();
         for (t, &vote) in votes.iter().enumerate() {
             if vote && let Some(c) = counts.get_mut(t) {
-                *c = (*c).max(self.topics[t].min_matches);
+                *c = (*c).max(self.topics[t].min_matches * FULL);
             }
         }
         self.decide(&counts, &found.vetoed)
@@ -383,6 +424,7 @@ impl TopicRules {
 
     /// Every topic with at least one term or exclude term found in `text`, sorted by id.
     pub(crate) fn explain(&self, text: &Analyzed) -> Vec<TopicMatch> {
+        let short = is_short(text);
         let mut found: Vec<(Vec<u32>, Vec<u32>)> =
             vec![(Vec::new(), Vec::new()); self.topics.len()];
         self.scan(text, |o| {
@@ -393,7 +435,22 @@ impl TopicRules {
                 terms.push(o.index);
             }
         });
-        let counts: Vec<usize> = found.iter().map(|(t, _)| t.len()).collect();
+        let counts: Vec<usize> = found
+            .iter()
+            .zip(&self.topics)
+            .map(|((terms, _), topic)| {
+                terms
+                    .iter()
+                    .map(|&i| {
+                        if topic.weak[i as usize] && !short {
+                            1
+                        } else {
+                            FULL
+                        }
+                    })
+                    .sum()
+            })
+            .collect();
         let vetoed: Vec<bool> = found.iter().map(|(_, e)| !e.is_empty()).collect();
         let assigned = self.decide(&counts, &vetoed);
         for (t, topic) in self.topics.iter().enumerate() {
@@ -445,6 +502,42 @@ fn bad_ref(cfg: &TopicConfig, entry: &str, reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A weak term counts half: alone it is not enough, two of them or one with a full term
+    /// are; an exclude cannot be weak.
+    #[test]
+    fn weak_terms_count_half() {
+        let rules = |cfgs: &[TopicConfig]| {
+            let mut v = Vocab::default();
+            let r = TopicRules::new(cfgs, &mut v).unwrap();
+            (r, v)
+        };
+        let (r, v) = rules(&[topic(
+            "corruption",
+            &["~فساد", "~المال العام", "رشوة"],
+            &[],
+            1,
+        )]);
+        // An article: the weak term needs company. A short text: it is the subject.
+        let filler = " وتناولت الجلسة مواضيع أخرى كثيرة".repeat(8);
+        let tags = |text: &str| r.classify(&Analyzed::new(&v, &[&format!("{text}{filler}")]));
+        assert!(tags("الحديث عن الفساد في المجتمع").is_empty());
+        assert_eq!(tags("فساد وهدر للمال العام"), ["corruption"]);
+        assert_eq!(tags("قضية فساد ورشوة"), ["corruption"]);
+        assert_eq!(tags("تلقى رشوة"), ["corruption"]);
+        let long = format!("الحديث عن الفساد{filler}");
+        let m = r.explain(&Analyzed::new(&v, &[&long]));
+        assert_eq!(m[0].terms, ["~فساد"]);
+        assert!(!m[0].assigned);
+        let short = r.classify(&Analyzed::new(&v, &["الفساد منتشر في الدوائر"]));
+        assert_eq!(short, ["corruption"]);
+        let err = TopicRules::new(
+            &[topic("corruption", &["رشوة"], &["~فساد"], 1)],
+            &mut Vocab::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot be weak"), "{err}");
+    }
 
     fn topic(id: &str, terms: &[&str], exclude: &[&str], min_matches: u32) -> TopicConfig {
         TopicConfig {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use super::sample::{GOVERNORATES, Rng};
 
 /// The topic ids a sample item may carry (`SampleItem::topics`).
-pub(super) const TOPICS: [&str; 18] = [
+pub(super) const TOPICS: [&str; 27] = [
     "traffic_accident",
     "traffic_safety",
     "theft",
@@ -26,6 +26,15 @@ pub(super) const TOPICS: [&str; 18] = [
     "weather_emergency",
     "police_conduct",
     "psd_activity",
+    "earthquake",
+    "structural_collapse",
+    "explosion",
+    "arrest",
+    "court_ruling",
+    "body_found",
+    "vice_trafficking",
+    "customs_seizure",
+    "bites_poisoning",
 ];
 
 /// Slots that name a place; a story with a governorate must use one, a story without must not.
