@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use rasd_core::Config;
-use rasd_enrich::Enricher;
 use rasd_enrich::metrics::{ClassCounts, MultiLabel, SingleLabel};
 use serde::Deserialize;
 use tracing::warn;
@@ -194,10 +193,7 @@ pub fn audit_report(
         )?,
     };
     let texts = read_texts(&shared, &labels)?;
-    let enricher = match layers {
-        Layers::Rules => Enricher::from_config(config)?,
-        _ => Enricher::from_config_with_models(config)?,
-    };
+    let enricher = layers.enricher(config)?;
     let threshold = config.settings.enrich.model_threshold;
     let known: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
     // Topics the labels use that topics.toml lacks are scored too (they are all misses).
@@ -225,16 +221,7 @@ pub fn audit_report(
             continue;
         };
         let c = enricher.classify(title, body, None);
-        let predicted = match layers {
-            Layers::Combined => c.tags.topics.clone(),
-            Layers::Rules => c.rule_topics.clone(),
-            Layers::Model => c
-                .model_scores
-                .iter()
-                .filter(|(_, p)| *p >= threshold)
-                .map(|(t, _)| t.clone())
-                .collect(),
-        };
+        let predicted = layers.topics(&c, threshold);
         topics.add(&l.topics, &predicted);
         if let Some(st) = &l.police_stance {
             *stances.entry(st.as_str()).or_default() += 1;

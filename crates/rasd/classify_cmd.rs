@@ -282,13 +282,34 @@ pub enum Layers {
     Model,
 }
 
+impl Layers {
+    /// The enricher these layers need: the rules alone, or with the models.
+    pub fn enricher(self, config: &Config) -> anyhow::Result<Enricher> {
+        Ok(match self {
+            Layers::Rules => Enricher::from_config(config)?,
+            _ => Enricher::from_config_with_models(config)?,
+        })
+    }
+
+    /// The topics these layers give in `c` (the model's at `threshold` or above).
+    pub fn topics(self, c: &rasd_enrich::Classification, threshold: f32) -> Vec<String> {
+        match self {
+            Layers::Combined => c.tags.topics.clone(),
+            Layers::Rules => c.rule_topics.clone(),
+            Layers::Model => c
+                .model_scores
+                .iter()
+                .filter(|(_, p)| *p >= threshold)
+                .map(|(t, _)| t.clone())
+                .collect(),
+        }
+    }
+}
+
 /// `rasd eval topics --data FILE.jsonl [--layers combined|rules|model]`.
 pub fn eval_topics(config: &Config, data: &Path, layers: Layers) -> anyhow::Result<()> {
     let records = topic_records(config, data)?;
-    let enricher = match layers {
-        Layers::Rules => Enricher::from_config(config)?,
-        _ => Enricher::from_config_with_models(config)?,
-    };
+    let enricher = layers.enricher(config)?;
     if layers != Layers::Rules && !enricher.has_topic_model() {
         bail!(
             "no topic model loaded from {}: run `rasd train topics --data FILE`, or use --layers rules",
@@ -302,17 +323,7 @@ pub fn eval_topics(config: &Config, data: &Path, layers: Layers) -> anyhow::Resu
     let mut tally = MultiLabel::new(&classes);
     for (r, gold) in &records {
         let c = enricher.classify(&r.title, &r.body, None);
-        let predicted = match layers {
-            Layers::Combined => c.tags.topics,
-            Layers::Rules => c.rule_topics,
-            Layers::Model => c
-                .model_scores
-                .iter()
-                .filter(|(_, p)| *p >= threshold)
-                .map(|(t, _)| t.clone())
-                .collect(),
-        };
-        tally.add(gold, &predicted);
+        tally.add(gold, &layers.topics(&c, threshold));
     }
     print!("{}", tally.report());
     Ok(())
