@@ -442,15 +442,15 @@ mod tests {
             report.starts_with("audit: 3032 labels (0 not found"),
             "{report}"
         );
-        assert!(figure("topics_macro_f1") >= 0.57, "{report}");
-        assert!(figure("topics_micro_f1") >= 0.64, "{report}");
-        assert!(figure("police_precision") >= 0.35, "{report}");
+        assert!(figure("topics_macro_f1") >= 0.59, "{report}");
+        assert!(figure("topics_micro_f1") >= 0.65, "{report}");
+        assert!(figure("police_precision") >= 0.44, "{report}");
         let ar = report
             .lines()
             .find(|l| l.trim_start().starts_with("ar_news     precision"))
             .unwrap();
         let precision: f64 = ar.split("precision=").nth(1).unwrap()[..6].parse().unwrap();
-        assert!(precision >= 0.75, "Arabic news, has any topic: {ar}");
+        assert!(precision >= 0.77, "Arabic news, has any topic: {ar}");
         let police = report
             .lines()
             .find(|l| l.starts_with("about_police"))
