@@ -1253,6 +1253,9 @@ mod tests {
     #[test]
     fn places_from_arabic_and_english() {
         assert_eq!(places("حادث سير في الرمثا"), ["irbid"]);
+        // The level residents write at: a town, a traffic light.
+        assert_eq!(places("حادث تصادم في الحصن وإصابة شخصين"), ["irbid"]);
+        assert_eq!(places("أزمة خانقة عند إشارة صويلح"), ["amman"]);
         assert_eq!(places("حريق في مستودع بالرصيفة والزرقاء"), ["zarqa"]);
         assert_eq!(
             places("مشاجرة في وادي السير وأخرى في السلط"),
@@ -1464,6 +1467,15 @@ mod tests {
             "والله الشرطي بالزرقاء كان محترم وخلص معاملتي بسرعة"
         ));
         assert!(police("", "Police arrested two suspects in Irbid"));
+        // What citizens call the police in dialect (the demo sample's complaint).
+        assert!(police(
+            "",
+            "الدورية ضلّت واقفة عند إشارة صويلح ساعة وما حدا نظّم السير"
+        ));
+        assert!(!police(
+            "",
+            "الصيانة الدورية للطرق في إربد تبدأ الأسبوع المقبل"
+        ));
         assert!(!police("", "Police arrested two suspects in London"));
         assert!(!police("", "اعتقلت الشرطة الإسرائيلية شابين في القدس"));
         assert!(!police("", "قال الأمن العام اللبناني إن الحدود مفتوحة"));
