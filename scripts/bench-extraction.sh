@@ -181,9 +181,9 @@ for spec in sys.argv[1:]:
         best_texts, truths = [], []
         for d in docs:
             path = os.path.join(ours, d["id"] + ".txt")
-            candidates = d["peers"] + ([open(path, encoding="utf-8").read()]
-                                       if os.path.isfile(path) else [])
-            best_texts.append(max(candidates, key=lambda t: score([t], [d["truth"]])[2]))
+            d["rasd"] = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
+            best_texts.append(max(d["peers"] + [d["rasd"]],
+                                  key=lambda t: score([t], [d["truth"]])[2]))
             truths.append(d["truth"])
         p, r, f = score(best_texts, truths)
         print(f"{set_name}+title (best of rasd and the peers on each page): pages={len(docs)} "
@@ -195,9 +195,6 @@ for spec in sys.argv[1:]:
                 return True
             scores = [score([t], [d["truth"]]) for t in d["peers"] + [d["rasd"]]]
             return all(sp >= 0.8 and sr < 0.5 for sp, sr, _ in scores)
-        for d in docs:
-            path = os.path.join(ours, d["id"] + ".txt")
-            d["rasd"] = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
         rest = [d for d in docs if not beyond(d)]
         p, r, f = score([d["rasd"] for d in rest], [d["truth"] for d in rest])
         print(f"{set_name}+title (rasd, without the {len(docs) - len(rest)} truths beyond every "

@@ -170,11 +170,23 @@ pub fn eval_audit(
     config: &Config,
     data: &Path,
     shared: Option<&Path>,
-    layers: Layers,
-    errors: usize,
+    options: &AuditOptions,
 ) -> anyhow::Result<()> {
-    print!("{}", audit_report(config, data, shared, layers, errors)?);
+    print!("{}", audit_report(config, data, shared, options)?);
     Ok(())
+}
+
+/// What `rasd eval audit` scores and lists besides its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditOptions<'a> {
+    /// Which topic layers to score.
+    pub layers: Layers,
+    /// List the first N items whose topics or police flag differ from the labels.
+    pub errors: usize,
+    /// List the N terms of `topics.toml` with the most false hits, with their true hits.
+    pub terms: usize,
+    /// Score only these topics (empty: every topic of `topics.toml` and of the labels).
+    pub only: &'a [String],
 }
 
 /// The audit report (see [`eval_audit`]).
@@ -182,9 +194,14 @@ pub fn audit_report(
     config: &Config,
     data: &Path,
     shared: Option<&Path>,
-    layers: Layers,
-    errors: usize,
+    options: &AuditOptions,
 ) -> anyhow::Result<String> {
+    let AuditOptions {
+        layers,
+        errors,
+        terms: term_rows,
+        only,
+    } = *options;
     let labels = read_labels(data)?;
     let shared = match shared {
         Some(d) => d.to_path_buf(),
@@ -205,6 +222,11 @@ pub fn audit_report(
             }
         }
     }
+    if !only.is_empty() {
+        classes.retain(|c| only.contains(c));
+    }
+    // Per (topic, term as written): false and true hits, where the rules assigned the topic.
+    let mut term_hits: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     let mut topics = MultiLabel::new(&classes);
     let mut any: BTreeMap<&str, ClassCounts> = BTreeMap::new();
     let mut police = ClassCounts::default();
@@ -225,6 +247,23 @@ pub fn audit_report(
         topics.add(&l.topics, &predicted);
         if let Some(st) = &l.police_stance {
             *stances.entry(st.as_str()).or_default() += 1;
+        }
+        if term_rows > 0 {
+            let text = format!("{title}\n{body}");
+            for (t, found) in enricher.explain(&text) {
+                if !predicted.contains(&t) || !classes.contains(&t) {
+                    continue;
+                }
+                let right = l.topics.contains(&t);
+                for term in found {
+                    let e = term_hits.entry((t.clone(), term)).or_default();
+                    if right {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
         }
         if disagreements.len() < errors {
             let mut gold = l.topics.clone();
@@ -369,6 +408,17 @@ pub fn audit_report(
         sentiment.accuracy(),
         sentiment.macro_f1()
     );
+    if term_rows > 0 {
+        let mut rows: Vec<_> = term_hits.into_iter().collect();
+        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+        let _ = writeln!(
+            out,
+            "\nterms with the most false hits (where the rules gave the topic):"
+        );
+        for ((t, term), (fp, tp)) in rows.into_iter().take(term_rows) {
+            let _ = writeln!(out, "  {t:<20} fp={fp:<4} tp={tp:<4} {term}");
+        }
+    }
     if !disagreements.is_empty() {
         let _ = writeln!(
             out,
@@ -387,6 +437,15 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
+
+    fn options(layers: Layers, errors: usize) -> AuditOptions<'static> {
+        AuditOptions {
+            layers,
+            errors,
+            terms: 0,
+            only: &[],
+        }
+    }
 
     fn write_gz(path: &Path, lines: &[serde_json::Value]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -423,8 +482,7 @@ mod tests {
             &config,
             &root.join("data/eval/audit"),
             Some(&shared),
-            Layers::Combined,
-            0,
+            &options(Layers::Combined, 0),
         )
         .unwrap();
         let figure = |key: &str| -> f64 {
@@ -510,7 +568,8 @@ mod tests {
         .unwrap();
         assert_eq!(read_labels(&labels).unwrap().len(), 3);
         let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config")).unwrap();
-        let report = audit_report(&config, &labels, Some(&shared), Layers::Rules, 5).unwrap();
+        let report =
+            audit_report(&config, &labels, Some(&shared), &options(Layers::Rules, 5)).unwrap();
         assert!(
             report.starts_with("audit: 3 labels (0 not found"),
             "{report}"
@@ -531,13 +590,25 @@ mod tests {
             report.contains("police stance in the labels (the tagger has none yet): neutral 1")
         );
         assert!(report.contains("topics_min_precision=1.0000"), "{report}");
+        // The terms behind the topics, and the score of some topics only.
+        let only = ["drugs".to_string()];
+        let listed = AuditOptions {
+            terms: 5,
+            only: &only,
+            ..options(Layers::Rules, 0)
+        };
+        let report = audit_report(&config, &labels, Some(&shared), &listed).unwrap();
+        assert!(report.contains("fp=0    tp=1    مواد مخدرة"), "{report}");
+        assert!(!report.contains("arrest"), "{report}");
+        assert!(report.contains("\ndrugs "), "{report}");
         // An item the shared files do not have is counted apart, not scored.
         std::fs::write(
             labels.join("c.jsonl"),
             r#"{"src":"ar_news","id":"99","topics":[],"about_police":false,"police_stance":null,"sentiment":"neutral","reason":"gone"}"#,
         )
         .unwrap();
-        let report = audit_report(&config, &labels, Some(&shared), Layers::Rules, 0).unwrap();
+        let report =
+            audit_report(&config, &labels, Some(&shared), &options(Layers::Rules, 0)).unwrap();
         assert!(
             report.starts_with("audit: 3 labels (1 not found"),
             "{report}"
@@ -547,8 +618,7 @@ mod tests {
             &config,
             &labels,
             Some(&dir.path().join("none")),
-            Layers::Rules,
-            0,
+            &options(Layers::Rules, 0),
         )
         .unwrap_err()
         .to_string();

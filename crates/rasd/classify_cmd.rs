@@ -306,8 +306,13 @@ impl Layers {
     }
 }
 
-/// `rasd eval topics --data FILE.jsonl [--layers combined|rules|model]`.
-pub fn eval_topics(config: &Config, data: &Path, layers: Layers) -> anyhow::Result<()> {
+/// `rasd eval topics --data FILE.jsonl [--layers combined|rules|model] [--topics A,B]`.
+pub fn eval_topics(
+    config: &Config,
+    data: &Path,
+    layers: Layers,
+    only: &[String],
+) -> anyhow::Result<()> {
     let records = topic_records(config, data)?;
     let enricher = layers.enricher(config)?;
     if layers != Layers::Rules && !enricher.has_topic_model() {
@@ -319,7 +324,12 @@ pub fn eval_topics(config: &Config, data: &Path, layers: Layers) -> anyhow::Resu
         );
     }
     let threshold = config.settings.enrich.model_threshold;
-    let classes: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
+    let classes: Vec<String> = config
+        .topics
+        .iter()
+        .map(|t| t.id.clone())
+        .filter(|t| only.is_empty() || only.contains(t))
+        .collect();
     let mut tally = MultiLabel::new(&classes);
     for (r, gold) in &records {
         let c = enricher.classify(&r.title, &r.body, None);

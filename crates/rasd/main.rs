@@ -246,6 +246,9 @@ enum EvalWhat {
         /// Which layers to score.
         #[arg(long, value_enum, default_value = "combined")]
         layers: classify_cmd::Layers,
+        /// Score only these topics (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        topics: Vec<String>,
     },
     /// Sentiment: per-class precision, recall and F1, the confusion matrix, then
     /// `accuracy=… macro_f1=…`. Without neutral gold lines, predictions are positive or
@@ -278,6 +281,12 @@ enum EvalWhat {
         /// Also list the first N items whose topics differ, with the label's reason.
         #[arg(long, default_value_t = 0)]
         errors: usize,
+        /// Also list the N terms of topics.toml with the most false hits.
+        #[arg(long, default_value_t = 0)]
+        terms: usize,
+        /// Score only these topics (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        topics: Vec<String>,
     },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
@@ -662,16 +671,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shared,
                 layers,
                 errors,
+                terms,
+                topics,
             } => audit_cmd::eval_audit(
                 &load_config(&cli.config)?,
                 data,
                 shared.as_deref(),
-                *layers,
-                *errors,
+                &audit_cmd::AuditOptions {
+                    layers: *layers,
+                    errors: *errors,
+                    terms: *terms,
+                    only: topics,
+                },
             ),
-            EvalWhat::Topics { data, layers } => {
-                classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers)
-            }
+            EvalWhat::Topics {
+                data,
+                layers,
+                topics,
+            } => classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers, topics),
             EvalWhat::Sentiment {
                 data,
                 model,

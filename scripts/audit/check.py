@@ -9,12 +9,15 @@ number and a count per topic; exits 1 when a fault is found.
 """
 import collections
 import json
+import os
 import sys
+import tomllib
 
-TOPICS = """traffic_accident traffic_safety theft drugs violence homicide domestic_violence
-cybercrime_fraud gunfire fire_rescue missing_person protest terrorism smuggling corruption
-weather_emergency police_conduct psd_activity earthquake structural_collapse explosion arrest
-court_ruling body_found vice_trafficking customs_seizure bites_poisoning""".split()
+# The topic ids are those of config/topics.toml (RASD_TOPICS names another file).
+_TOPICS_FILE = os.environ.get("RASD_TOPICS") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "../../config/topics.toml")
+with open(_TOPICS_FILE, "rb") as f:
+    TOPICS = [t["id"] for t in tomllib.load(f)["topic"]]
 FIELDS = {"src", "id", "topics", "about_police", "police_stance", "sentiment", "reason"}
 SOURCES = {"ar_news", "en_news", "huffpost", "newsmtsc", "goemotions"}
 

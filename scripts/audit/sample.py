@@ -152,8 +152,7 @@ def main():
             take([it for it in topical if rx.search(it["title"] + " " + it["body"])],
                  int(n), f"narrow {topic}")
         args.random = 0
-        PROBES.clear()
-    for topic, probe in PROBES.items():
+    for topic, probe in ({} if args.narrow else PROBES).items():
         rx = re.compile(probe, re.I)
         tagged = [it for it in topical if topic in tags.get(f"{it['src']}:{it['id']}", [])]
         hits = [it for it in topical if topic not in tags.get(f"{it['src']}:{it['id']}", [])

@@ -91,11 +91,6 @@ impl PoliceRules {
         Ok(rules)
     }
 
-    /// True when no rule is configured.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.roles.is_empty()
-    }
-
     /// The entries found in `text` that count, as written: (directorate terms, local terms).
     pub(crate) fn found(&self, text: &Analyzed) -> (Vec<&str>, Vec<&str>) {
         let f = self.find(text);
@@ -126,7 +121,7 @@ impl PoliceRules {
                 Role::Local if !f.locals.contains(&written) => f.locals.push(written),
                 Role::Jordan => f.jordan = true,
                 Role::Foreign => f.foreign = true,
-                Role::Exclude => f.foreign = true,
+                // An exclude hit lies inside its own span: counted above.
                 _ => {}
             }
         }
@@ -138,9 +133,6 @@ impl PoliceRules {
     /// a police topic (police_conduct, psd_activity), which any country's police may have;
     /// in an item about Jordan it sets the flag too.
     pub(crate) fn flag(&self, text: &Analyzed, ctx: Context, police_topic: bool) -> bool {
-        if self.is_empty() {
-            return police_topic && (ctx.placed_in_jordan || ctx.arabic);
-        }
         let f = self.find(text);
         let placed = ctx.placed_in_jordan || f.jordan;
         let ours = placed || !f.foreign;

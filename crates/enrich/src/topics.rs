@@ -23,6 +23,12 @@ use crate::phrase::PhraseSet;
 use crate::tokens::{Analyzed, Mode, Vocab, term_tokens};
 use crate::{Error, Result};
 
+/// A topic's count, in half matches: [`FULL`] per full term found, and 1 for all of its weak
+/// terms together when any is found.
+fn count(full_terms: usize, any_weak: bool) -> usize {
+    full_terms * FULL + usize::from(any_weak)
+}
+
 /// True for a text of at most [`SHORT_TEXT`] words.
 fn is_short(text: &Analyzed) -> bool {
     text.topic.len().saturating_sub(text.barriers.len()) <= SHORT_TEXT
@@ -377,6 +383,7 @@ impl TopicRules {
             vetoed: vec![false; self.topics.len()],
         };
         let short = is_short(text);
+        let mut strong = vec![0usize; self.topics.len()];
         let mut weak = vec![false; self.topics.len()];
         self.scan(text, |o| {
             let t = o.topic as usize;
@@ -385,12 +392,14 @@ impl TopicRules {
             } else if self.topics[t].weak[o.index as usize] && !short {
                 weak[t] = true;
             } else {
-                found.counts[t] += FULL;
+                strong[t] += 1;
             }
         });
-        for (count, weak) in found.counts.iter_mut().zip(weak) {
-            *count += usize::from(weak);
-        }
+        found.counts = strong
+            .into_iter()
+            .zip(weak)
+            .map(|(s, w)| count(s, w))
+            .collect();
         found
     }
 
@@ -443,7 +452,7 @@ impl TopicRules {
                     .iter()
                     .filter(|&&i| !topic.weak[i as usize] || short)
                     .count();
-                strong * FULL + usize::from(strong < terms.len())
+                count(strong, strong < terms.len())
             })
             .collect();
         let vetoed: Vec<bool> = found.iter().map(|(_, e)| !e.is_empty()).collect();
