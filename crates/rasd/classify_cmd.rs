@@ -1,5 +1,5 @@
-//! The enrichment commands: `rasd classify`, `rasd train topics|sentiment`,
-//! `rasd eval topics|sentiment` and `rasd bench classify`.
+//! The enrichment commands: `rasd classify`, `rasd train topics`, `rasd eval topics` and
+//! `rasd bench classify` (sentiment's are in `sentiment_cmd`).
 //!
 //! All of them read JSON lines ([`rasd_enrich::records`]): a bad line is reported with its
 //! number and what is wrong, and the rest of the file goes on.
@@ -9,23 +9,28 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use rasd_core::{Config, Polarity};
-use rasd_enrich::metrics::{MultiLabel, SingleLabel};
+use rasd_core::Config;
+use rasd_enrich::metrics::MultiLabel;
 use rasd_enrich::topic_model::{
     TopicExample, TopicTrainParams, default_features, examples_from_rules,
 };
 use rasd_enrich::{Enricher, LineError, Record, SentimentModel, TopicModel, read_records};
 use tracing::warn;
 
-/// Opens `path`, or standard input for `-` or no path.
-fn open_input(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
+/// Opens `path` (gzip-compressed when it ends in `.gz`), or standard input for `-` or no
+/// path.
+pub fn open_input(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
     match path {
         None => Ok(Box::new(BufReader::new(std::io::stdin()))),
         Some(p) if p == Path::new("-") => Ok(Box::new(BufReader::new(std::io::stdin()))),
         Some(p) => {
             let f =
                 std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-            Ok(Box::new(BufReader::new(f)))
+            if p.extension().is_some_and(|e| e == "gz") {
+                Ok(Box::new(BufReader::new(flate2::read::GzDecoder::new(f))))
+            } else {
+                Ok(Box::new(BufReader::new(f)))
+            }
         }
     }
 }
@@ -118,7 +123,8 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
 /// Why the item got its tags: `rules` (each topic whose terms or exclude terms were found,
 /// with them, and whether the rules assign it), `model` (topics the model votes for, with
 /// their probability), `police` (names found and where the item is), `places` (the names
-/// that placed it) and `sentiment` (what the model read, and its score).
+/// that placed it), `sentiment_reads` (what the sentiment model read) and `sentiment_model`
+/// (`arabic`, `english`, or null without a model).
 fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
     let e = enricher.explain_item(&r.title, &r.body);
     let rules: serde_json::Map<String, serde_json::Value> = e
@@ -162,6 +168,9 @@ fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
         },
         "places": places,
         "sentiment_reads": rasd_enrich::sentiment_text(&r.title, &r.body),
+        "sentiment_model": enricher.sentiment_model_name(
+            rasd_enrich::lang::detect_language_of(&r.title, &r.body, None)
+        ),
     })
 }
 
@@ -336,134 +345,6 @@ pub fn eval_topics(
         tally.add(gold, &layers.topics(&c, threshold));
     }
     print!("{}", tally.report());
-    Ok(())
-}
-
-/// Reads labelled sentiment records; a missing or unknown label is reported per line.
-pub fn sentiment_records(data: &Path) -> anyhow::Result<Vec<(Record, Polarity)>> {
-    let mut out = Vec::new();
-    for rec in read_records(open_input(Some(data))?) {
-        match rec {
-            Err(e) => warn_line(&e),
-            Ok(r) => match r.label.as_deref().and_then(Polarity::parse) {
-                Some(p) => out.push((r, p)),
-                None => warn!(
-                    line = r.line, id = %r.id, label = ?r.label,
-                    fix = "write \"label\": \"positive\", \"negative\" or \"neutral\"",
-                    "Line skipped."
-                ),
-            },
-        }
-    }
-    if out.is_empty() {
-        bail!(
-            "{}: no usable line: write JSON lines with \"text\" and \"label\"",
-            data.display()
-        );
-    }
-    Ok(out)
-}
-
-/// `rasd eval sentiment --data FILE.jsonl`. When the gold file has no neutral line (AJGT),
-/// each prediction is the likelier of positive and negative.
-pub fn eval_sentiment(
-    config: &Config,
-    data: &Path,
-    model: Option<&Path>,
-    test_rows: bool,
-) -> anyhow::Result<()> {
-    let mut records = sentiment_records(data)?;
-    if test_rows {
-        records.retain(|(r, _)| r.is_test_row());
-        if records.is_empty() {
-            bail!(
-                "{}: no test row (\"split\": \"test\", or a numeric id divisible by 5)",
-                data.display()
-            );
-        }
-    }
-    let path = model.map_or_else(
-        || config.resolve(&config.settings.enrich.sentiment_model),
-        Path::to_path_buf,
-    );
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "cannot read the sentiment model {}: run `rasd train sentiment`",
-            path.display()
-        )
-    })?;
-    let model = SentimentModel::from_bytes(&bytes)
-        .with_context(|| format!("{} is not a sentiment model", path.display()))?;
-    let polar = !records.iter().any(|(_, p)| *p == Polarity::Neutral);
-    let classes: Vec<&str> = if polar {
-        vec!["positive", "negative"]
-    } else {
-        Polarity::ALL.iter().map(|p| p.as_str()).collect()
-    };
-    let mut tally = SingleLabel::new(&classes);
-    for (r, gold) in &records {
-        let text = r.full_text();
-        let label = if polar {
-            model.predict_polar(&text).label
-        } else {
-            model.predict(&text).label
-        };
-        tally.add(gold.as_str(), label.as_str());
-    }
-    if polar {
-        println!("(no neutral line in the data: each prediction is positive or negative)");
-    }
-    print!("{}", tally.report());
-    Ok(())
-}
-
-/// `rasd train sentiment [--ajgt FILE] [--arsarcasm FILE] [--seed-data FILE] [--out FILE]`:
-/// trains the default sentiment model on the training rows only (AJGT `id % 5 != 0`,
-/// ArSarcasm `split = train`) and the project's own examples.
-pub fn train_sentiment(
-    config: &Config,
-    ajgt: Option<&Path>,
-    arsarcasm: Option<&Path>,
-    seed_data: &Path,
-    out: Option<&Path>,
-    seed: u64,
-) -> anyhow::Result<()> {
-    let shared = |name: &str, given: Option<&Path>| -> anyhow::Result<PathBuf> {
-        match given {
-            Some(p) => Ok(p.to_path_buf()),
-            None => rasd_core::shared_data::shared_data(&format!("sentiment/{name}")).with_context(
-                || {
-                    format!(
-                        "sentiment/{name} not found in the shared data folder: put shared/data \
-                         beside the repository, set RASD_SHARED_DATA, or pass the file"
-                    )
-                },
-            ),
-        }
-    };
-    let (ajgt, arsarcasm) = (
-        shared("ajgt.jsonl", ajgt)?,
-        shared("arsarcasm.jsonl", arsarcasm)?,
-    );
-    let data = rasd_enrich::sentiment::TrainingData::load(&ajgt, &arsarcasm, seed_data)
-        .context("cannot read the sentiment training data")?;
-    let rows = data.train_rows().len();
-    let start = Instant::now();
-    let model = rasd_enrich::sentiment::train_default(&data, seed);
-    let secs = start.elapsed().as_secs_f64();
-    let bytes = model.to_bytes();
-    let path = out.map_or_else(
-        || config.resolve(&config.settings.enrich.sentiment_model),
-        Path::to_path_buf,
-    );
-    write_model(&path, &bytes)?;
-    println!(
-        "trained on {rows} rows (AJGT and ArSarcasm training rows, {} own examples) in {secs:.1}s \
-         (seed {seed}); wrote {} ({} bytes)",
-        data.seed.len(),
-        path.display(),
-        bytes.len()
-    );
     Ok(())
 }
 

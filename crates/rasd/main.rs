@@ -8,6 +8,7 @@ mod daemon;
 mod demo;
 mod demo_cmd;
 mod pipeline;
+mod sentiment_cmd;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -214,21 +215,41 @@ enum TrainWhat {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// The sentiment model, from the shared AJGT and ArSarcasm training rows and the
-    /// project's own examples.
+    /// The sentiment models: the Arabic one from the shared AJGT and ArSarcasm training
+    /// rows, the English one from the shared GoEmotions and NewsMTSC training rows; both with
+    /// the project's own lines and the audit set's training folds (never its test fold).
     Sentiment {
+        /// Which model to train.
+        #[arg(long, value_enum, default_value = "both")]
+        lang: sentiment_cmd::Which,
         /// AJGT lines (default: sentiment/ajgt.jsonl of the shared data).
         #[arg(long)]
         ajgt: Option<PathBuf>,
         /// ArSarcasm lines (default: sentiment/arsarcasm.jsonl of the shared data).
         #[arg(long)]
         arsarcasm: Option<PathBuf>,
-        /// The project's own labelled lines.
+        /// GoEmotions lines (default: real/en_goemotions_sentiment.jsonl.gz of the shared data).
+        #[arg(long)]
+        goemotions: Option<PathBuf>,
+        /// NewsMTSC lines (default: real/en_newsmtsc_sentences.jsonl.gz of the shared data).
+        #[arg(long)]
+        newsmtsc: Option<PathBuf>,
+        /// The project's own labelled lines (all of them train the Arabic model, the
+        /// English ones the English model too).
         #[arg(long, default_value = "data/seed/sentiment.jsonl")]
         seed_data: PathBuf,
-        /// Where to write the model (default: [enrich] sentiment_model).
+        /// The audit labels whose training folds are read (their texts from the shared data).
+        #[arg(long, default_value = "data/eval/audit")]
+        audit: PathBuf,
+        /// Leave the audit labels out.
+        #[arg(long)]
+        no_audit: bool,
+        /// Where to write the Arabic model (default: [enrich] sentiment_model).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where to write the English model (default: [enrich] sentiment_model_en).
+        #[arg(long)]
+        out_en: Option<PathBuf>,
         /// The seed of the training order.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -257,13 +278,20 @@ enum EvalWhat {
         /// JSON lines with "text" and gold "label".
         #[arg(long)]
         data: PathBuf,
-        /// The model file (default: [enrich] sentiment_model).
+        /// The main (Arabic) model file (default: [enrich] sentiment_model).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// The English model file, for lines detected as English (default: [enrich]
+        /// sentiment_model_en).
+        #[arg(long)]
+        model_en: Option<PathBuf>,
         /// Only the held-out rows: "split": "test", or in lines without a split, numeric ids
         /// divisible by 5 (AJGT's fixed test fold).
         #[arg(long)]
         test_rows: bool,
+        /// Only the rows of this "split" (e.g. devtest_rw).
+        #[arg(long)]
+        split: Option<String>,
     },
     /// The tagger against the hand labels of real text (data/eval/audit, see its GUIDE.md):
     /// per-topic precision and recall, "has any topic" per source, the police flag and the
@@ -692,12 +720,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             EvalWhat::Sentiment {
                 data,
                 model,
+                model_en,
                 test_rows,
-            } => classify_cmd::eval_sentiment(
+                split,
+            } => sentiment_cmd::eval_sentiment(
                 &load_config(&cli.config)?,
                 data,
-                model.as_deref(),
-                *test_rows,
+                (model.as_deref(), model_en.as_deref()),
+                &sentiment_cmd::EvalRows {
+                    test_rows: *test_rows,
+                    split: split.clone(),
+                },
             ),
         },
         Command::Classify {
@@ -719,17 +752,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     classify_cmd::train_topics(&config, data, out.as_deref(), *seed)
                 }
                 TrainWhat::Sentiment {
+                    lang,
                     ajgt,
                     arsarcasm,
+                    goemotions,
+                    newsmtsc,
                     seed_data,
+                    audit,
+                    no_audit,
                     out,
+                    out_en,
                     seed,
-                } => classify_cmd::train_sentiment(
+                } => sentiment_cmd::train_sentiment(
                     &config,
-                    ajgt.as_deref(),
-                    arsarcasm.as_deref(),
-                    seed_data,
+                    *lang,
+                    &sentiment_cmd::TrainSources {
+                        ajgt: ajgt.as_deref(),
+                        arsarcasm: arsarcasm.as_deref(),
+                        goemotions: goemotions.as_deref(),
+                        newsmtsc: newsmtsc.as_deref(),
+                        seed_data,
+                        audit: (!no_audit).then_some(audit.as_path()),
+                    },
                     out.as_deref(),
+                    out_en.as_deref(),
                     *seed,
                 ),
             }

@@ -565,6 +565,10 @@ pub struct EnrichSettings {
     /// The sentiment model written by `rasd train sentiment`.
     #[serde(default = "default_sentiment_model")]
     pub sentiment_model: PathBuf,
+    /// The English sentiment model written by `rasd train sentiment` (English items are read
+    /// by `sentiment_model` when this file is absent).
+    #[serde(default = "default_sentiment_model_en")]
+    pub sentiment_model_en: PathBuf,
     /// The topic model adds a topic the rules did not find when its probability reaches
     /// this (above 0, at most 1; 1 turns the model off). Rules always win: a topic they find is kept
     /// and a topic they veto is never added.
@@ -577,6 +581,7 @@ impl Default for EnrichSettings {
         EnrichSettings {
             topic_model: default_topic_model(),
             sentiment_model: default_sentiment_model(),
+            sentiment_model_en: default_sentiment_model_en(),
             model_threshold: default_model_threshold(),
         }
     }
@@ -588,6 +593,10 @@ fn default_topic_model() -> PathBuf {
 
 fn default_sentiment_model() -> PathBuf {
     PathBuf::from("models/sentiment.bin")
+}
+
+fn default_sentiment_model_en() -> PathBuf {
+    PathBuf::from("models/sentiment-en.bin")
 }
 
 fn default_model_threshold() -> f32 {

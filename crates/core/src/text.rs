@@ -472,6 +472,42 @@ pub fn neutralize_bidi(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// Hashtags written in camel case split into their words: `#NepalEarthquake` reads
+/// `#Nepal Earthquake`, `#BostonMarathon2013` `#Boston Marathon 2013`, `#USAToday`
+/// `#USA Today`. Only Latin letters are split (an Arabic hashtag joins its words with `_`,
+/// which is already a word boundary); text without a `#` is returned as it is.
+pub fn split_hashtags(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.as_bytes().contains(&b'#') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let tag = &rest.as_bytes()[..end];
+        for (i, &b) in tag.iter().enumerate() {
+            if i > 0 {
+                let prev = tag[i - 1];
+                let next_lower = tag.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+                let boundary = (prev.is_ascii_lowercase() && b.is_ascii_uppercase())
+                    || (prev.is_ascii_uppercase() && b.is_ascii_uppercase() && next_lower)
+                    || (prev.is_ascii_digit() != b.is_ascii_digit());
+                if boundary {
+                    out.push(' ');
+                }
+            }
+            out.push(char::from(b));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
@@ -751,5 +787,21 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    #[test]
+    fn camel_case_hashtags_split_into_words() {
+        assert_eq!(
+            split_hashtags("#NepalEarthquake kills 1,500 #USAToday"),
+            "#Nepal Earthquake kills 1,500 #USA Today"
+        );
+        assert_eq!(
+            split_hashtags("#BostonMarathon2013"),
+            "#Boston Marathon 2013"
+        );
+        // Arabic hashtags, lower case and text without a hashtag stay as they are.
+        assert_eq!(split_hashtags("#حادث_سير في #عمان"), "#حادث_سير في #عمان");
+        assert_eq!(split_hashtags("#earthquake"), "#earthquake");
+        assert!(matches!(split_hashtags("no tag here"), Cow::Borrowed(_)));
     }
 }

@@ -52,7 +52,7 @@ mod word_cache;
 use std::path::Path;
 use std::sync::Arc;
 
-use rasd_core::text::normalize_for_matching;
+use rasd_core::text::{normalize_for_matching, split_hashtags};
 use rasd_core::{Config, Item, Lang, PlaceConfig, PoliceConfig, SentimentTag, Tags, TopicConfig};
 use tracing::warn;
 
@@ -162,6 +162,8 @@ pub struct Enricher {
     police: PoliceRules,
     topic_model: Option<Arc<LoadedTopicModel>>,
     sentiment: Option<Arc<SentimentModel>>,
+    /// The English sentiment model; English items fall back to `sentiment` without it.
+    sentiment_en: Option<Arc<SentimentModel>>,
 }
 
 /// A topic model with its outputs mapped onto the rules' topics.
@@ -211,6 +213,7 @@ impl Enricher {
             police,
             topic_model: None,
             sentiment: None,
+            sentiment_en: None,
         })
     }
 
@@ -234,7 +237,52 @@ impl Enricher {
             "sentiment",
             SentimentModel::from_bytes,
         );
-        Ok(Enricher::from_config(config)?.with_models(topic, sentiment, settings.model_threshold))
+        let english = load_model(
+            &config.resolve(&settings.sentiment_model_en),
+            "sentiment",
+            SentimentModel::from_bytes,
+        );
+        Ok(Enricher::from_config(config)?
+            .with_models(topic, sentiment, settings.model_threshold)
+            .with_english_sentiment(english))
+    }
+
+    /// Adds the English sentiment model: items detected as English are read by it (by the
+    /// main sentiment model when it is `None`).
+    pub fn with_english_sentiment(mut self, english: Option<SentimentModel>) -> Enricher {
+        self.sentiment_en = english.map(Arc::new);
+        self
+    }
+
+    /// The sentiment model that reads text in `lang`: the English one for English when
+    /// loaded, else the main one.
+    fn sentiment_model(&self, lang: Lang) -> Option<&SentimentModel> {
+        match (lang, &self.sentiment_en) {
+            (Lang::En, Some(en)) => Some(en),
+            _ => self.sentiment.as_deref(),
+        }
+    }
+
+    /// Which sentiment model reads text in `lang`: `"english"`, `"arabic"` (the main model),
+    /// or `None` without one.
+    pub fn sentiment_model_name(&self, lang: Lang) -> Option<&'static str> {
+        match (lang, &self.sentiment_en, &self.sentiment) {
+            (Lang::En, Some(_), _) => Some("english"),
+            (_, _, Some(_)) => Some("arabic"),
+            _ => None,
+        }
+    }
+
+    /// The sentiment of an item's title and body read in `lang` (see
+    /// [`Enricher::tags_for`]), `None` without a sentiment model.
+    pub fn sentiment_of(&self, title: &str, body: &str, lang: Lang) -> Option<SentimentTag> {
+        self.sentiment_model(lang).map(|m| {
+            let s = m.predict(&sentiment_text(title, body));
+            SentimentTag {
+                label: s.label,
+                score: s.score,
+            }
+        })
     }
 
     /// Adds trained models: the topic model adds topics at `threshold` probability or more
@@ -307,8 +355,8 @@ impl Enricher {
         // Language detection reads only the start of a text.
         let lang = lang::detect_language_of(title, body, lang_hint);
         // Normalized once for every layer.
-        let norm_title = normalize_for_matching(title);
-        let norm_body = normalize_for_matching(body);
+        let norm_title = normalize_for_matching(&split_hashtags(title));
+        let norm_body = normalize_for_matching(&split_hashtags(body));
         let analyzed = Analyzed::from_normalized(&self.vocab, &[&norm_title, &norm_body]);
         // The rules scan the text once; they decide with and without the model's votes.
         let found = self.topics.found(&analyzed);
@@ -349,13 +397,7 @@ impl Enricher {
         // The police topics mean any country's police; the flag means Jordan's.
         let police_topic = topics.iter().any(|t| POLICE_TOPICS.contains(&t.as_str()));
         let about_police = self.police.flag(&analyzed, ctx, police_topic);
-        let sentiment = self.sentiment.as_ref().map(|m| {
-            let s = m.predict(&sentiment_text(title, body));
-            SentimentTag {
-                label: s.label,
-                score: s.score,
-            }
-        });
+        let sentiment = self.sentiment_of(title, body, lang);
         let fingerprint = simhash::simhash_normalized(&[&norm_title, &norm_body]);
         Classification {
             tags: Tags {
@@ -407,8 +449,8 @@ impl Enricher {
     /// topics, places and police flag: for `rasd classify --explain` and the item page.
     pub fn explain_item(&self, title: &str, body: &str) -> Explanation {
         let lang = lang::detect_language_of(title, body, None);
-        let norm_title = normalize_for_matching(title);
-        let norm_body = normalize_for_matching(body);
+        let norm_title = normalize_for_matching(&split_hashtags(title));
+        let norm_body = normalize_for_matching(&split_hashtags(body));
         let analyzed = Analyzed::from_normalized(&self.vocab, &[&norm_title, &norm_body]);
         let model = match &self.topic_model {
             None => Vec::new(),

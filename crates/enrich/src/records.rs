@@ -2,7 +2,8 @@
 //!
 //! A line is an object with an `id` and either `text` or `title` and `body` (each
 //! optional), and for training or evaluation the gold `topics` (a list of topic ids) or
-//! `label` (`positive`, `negative`, `neutral`). [`read_records`] reads a stream line by line
+//! `label` (`positive`, `negative`, `neutral`; a `sentiment` field, as the shared English
+//! sets have beside their original labels, takes its place). [`read_records`] reads a stream line by line
 //! and never stops at a bad line: a line that is not a JSON object is returned as a
 //! [`LineError`] naming the line and what is wrong, the next line is read as usual. Bytes
 //! that are not UTF-8 are replaced by U+FFFD and the record says so in `replaced_bytes`, so
@@ -25,7 +26,8 @@ pub struct Record {
     pub body: String,
     /// Gold topic ids, when the line has `topics`.
     pub topics: Option<Vec<String>>,
-    /// Gold sentiment label, when the line has `label`.
+    /// Gold sentiment label: the line's `sentiment` when it has that field (null: none),
+    /// else its `label`.
     pub label: Option<String>,
     /// `train` or `test`, when the line has `split`.
     pub split: Option<String>,
@@ -79,8 +81,17 @@ struct Raw {
     topics: Option<Vec<String>>,
     #[serde(default)]
     label: Option<String>,
+    /// A clean sentiment beside an original `label` (the shared English sets): present even
+    /// when null, so a null here means "no usable label".
+    #[serde(default, deserialize_with = "present")]
+    sentiment: Option<Option<String>>,
     #[serde(default)]
     split: Option<String>,
+}
+
+/// `Some(value)` for a field that is present, null included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(d)?))
 }
 
 /// Longest line read whole; the rest of a longer line is skipped and the line reported.
@@ -173,7 +184,10 @@ pub fn parse_line(line: usize, bytes: &[u8]) -> Result<Record, LineError> {
         title: raw.title.unwrap_or_default(),
         body: raw.text.or(raw.body).unwrap_or_default(),
         topics: raw.topics,
-        label: raw.label,
+        label: match raw.sentiment {
+            Some(sentiment) => sentiment,
+            None => raw.label,
+        },
         split: raw.split,
         replaced_bytes,
     })
@@ -185,6 +199,23 @@ mod tests {
 
     fn read(input: &[u8]) -> Vec<Result<Record, LineError>> {
         read_records(input).collect()
+    }
+
+    #[test]
+    fn a_sentiment_field_takes_the_place_of_the_label() {
+        let out = read(
+            concat!(
+                "{\"id\": \"a\", \"text\": \"so glad\", \"label\": \"joy\", \"sentiment\": \"positive\"}\n",
+                "{\"id\": \"b\", \"text\": \"hmm\", \"label\": \"ambiguous\", \"sentiment\": null}\n",
+                "{\"id\": \"c\", \"text\": \"سيء\", \"label\": \"negative\"}\n"
+            )
+            .as_bytes(),
+        );
+        let labels: Vec<Option<&str>> = out
+            .iter()
+            .map(|r| r.as_ref().unwrap().label.as_deref())
+            .collect();
+        assert_eq!(labels, [Some("positive"), None, Some("negative")]);
     }
 
     #[test]

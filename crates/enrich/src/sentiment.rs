@@ -122,7 +122,16 @@ pub enum Source {
     /// ArSarcasm rows marked sarcastic (their label is the intended sentiment, often the
     /// opposite of the words).
     Sarcastic,
+    /// English public posts (GoEmotions' Reddit comments).
+    Posts,
+    /// English news sentences (NewsMTSC).
+    NewsSentences,
+    /// The project's hand labels of real news (`data/eval/audit/`, training fold only).
+    Audit,
 }
+
+/// The number of [`Source`]s: the length of the weight arrays of [`SentimentSettings`].
+pub const SOURCES: usize = 7;
 
 impl Source {
     /// The source of an ArSarcasm row.
@@ -140,6 +149,9 @@ impl Source {
             Source::ArSarcasm => 1,
             Source::Seed => 2,
             Source::Sarcastic => 3,
+            Source::Posts => 4,
+            Source::NewsSentences => 5,
+            Source::Audit => 6,
         }
     }
 }
@@ -154,6 +166,8 @@ pub struct TrainingData {
     pub arsarcasm: Vec<Example>,
     /// The project's own rows.
     pub seed: Vec<Example>,
+    /// Further training rows with their source (the audit set's training fold).
+    pub extra: Vec<(String, Polarity, Source)>,
 }
 
 impl TrainingData {
@@ -163,6 +177,7 @@ impl TrainingData {
             ajgt: load_jsonl(ajgt)?,
             arsarcasm: load_jsonl(arsarcasm)?,
             seed: load_jsonl(seed)?,
+            extra: Vec::new(),
         })
     }
 
@@ -187,6 +202,7 @@ impl TrainingData {
             .chain(sa.map(|e| (e, Source::arsarcasm(e))))
             .chain(self.seed.iter().map(|e| (e, Source::Seed)))
             .map(|(e, s)| (e.text.clone(), e.label, s))
+            .chain(self.extra.iter().cloned())
             .collect()
     }
 }
@@ -201,11 +217,11 @@ pub struct SentimentSettings {
     pub tri: TrainParams,
     /// The positive-against-negative model (polar rows only).
     pub polar: TrainParams,
-    /// Weight of [`Source::Ajgt`], [`Source::ArSarcasm`], [`Source::Seed`] and
-    /// [`Source::Sarcastic`] rows in the three-class model.
-    pub tri_weights: [f32; 4],
+    /// Weight of each [`Source`]'s rows in the three-class model, in the order of the
+    /// enum ([`Source::Ajgt`] first).
+    pub tri_weights: [f32; SOURCES],
     /// The same for the polar model.
-    pub polar_weights: [f32; 4],
+    pub polar_weights: [f32; SOURCES],
     /// Added to the three-class scores (positive, negative, neutral) before the argmax.
     pub offsets: [f32; 3],
     /// Weight of the three-class model's positive-minus-negative margin in the polar
@@ -234,8 +250,8 @@ impl Default for SentimentSettings {
             features: SentFeatureConfig::default(),
             tri: TrainParams::default(),
             polar: TrainParams::default(),
-            tri_weights: [1.0; 4],
-            polar_weights: [1.0; 4],
+            tri_weights: [1.0; SOURCES],
+            polar_weights: [1.0; SOURCES],
             offsets: [0.0; 3],
             blend: 0.0,
             tri_blend: 0.0,
@@ -332,9 +348,22 @@ pub fn default_settings() -> SentimentSettings {
             nb_alpha: 0.1,
             ..params
         },
-        polar_weights: [3.0, 1.0, 1.0, 0.0],
+        polar_weights: [3.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0],
         tri_blend: 1.0,
         ..SentimentSettings::default()
+    }
+}
+
+/// The settings of the English model (`rasd train sentiment` writes it beside the Arabic
+/// one): the Arabic model's features and linear models, every source at weight 1 in both
+/// models (the English rows are GoEmotions' posts, NewsMTSC's news sentences, the audit
+/// set's English news and the seed's English lines).
+pub fn english_settings() -> SentimentSettings {
+    let base = default_settings();
+    SentimentSettings {
+        tri_weights: [1.0; SOURCES],
+        polar_weights: [1.0; SOURCES],
+        ..base
     }
 }
 
@@ -748,6 +777,7 @@ mod tests {
                 ex("اجتماع يوم الاحد", Neutral, None),
             ],
             seed: tiny().into_iter().map(|(t, l)| ex(&t, l, None)).collect(),
+            extra: Vec::new(),
         };
         // The AJGT test fold (id 5) is never a training row.
         assert_eq!(data.train_rows().len(), 2 + 3 + tiny().len());
@@ -1056,6 +1086,7 @@ mod tests {
             ajgt,
             arsarcasm: sarc,
             seed: seed_rows(),
+            extra: Vec::new(),
         };
         let dev_mode = std::env::var_os("RASD_SENT_DEV").is_some();
         let folds: Vec<u64> = if dev_mode {
@@ -1180,6 +1211,7 @@ mod tests {
             ajgt,
             arsarcasm,
             seed: seed_rows(),
+            extra: Vec::new(),
         };
         let m = train_default(&data, 42);
         let aj_test = pairs(data.ajgt.iter().filter(|e| TrainingData::is_ajgt_test(e)));

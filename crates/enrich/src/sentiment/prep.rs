@@ -1,5 +1,5 @@
 //! Tweet-aware features for sentiment: the text is cut to [`MAX_CHARS`] characters, links
-//! and @mentions become markers, hashtags become words, emoji and emoticons also count as
+//! and @mentions become markers, hashtags become words (split at `_` and camel case), emoji and emoticons also count as
 //! a polarity class, then the matching form (elongation collapsed) gives two blocks, each
 //! L2-normalised, summed with [`SentFeatureConfig::word_weight`]:
 //! character n-grams within words ([`crate::features`]) and a word block (clitic-stripped
@@ -217,8 +217,11 @@ impl SentFeaturizer {
                 self.push('e', if c == 'p' { "p" } else { "n" });
                 continue;
             }
-            if let Some(tag) = raw.strip_prefix('#') {
+            if raw.starts_with('#') {
                 self.push('t', "hashtag");
+                // `#NepalEarthquake` and `#حادث_سير` as words.
+                let split = rasd_core::text::split_hashtags(raw);
+                let tag = &split[1..];
                 clean.extend(tag.chars().map(|c| if c == '_' { ' ' } else { c }));
             } else {
                 clean.push_str(raw);
