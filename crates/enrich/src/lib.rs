@@ -893,6 +893,46 @@ mod tests {
         ]);
     }
 
+    /// Crisis wording of English posts and headlines (the weak terms count in full in a
+    /// text of at most 30 words, half in an article).
+    #[test]
+    fn english_crisis_wording_in_short_posts() {
+        check(&[
+            (
+                "Praying for everyone affected by the floods in Queensland",
+                "weather_emergency",
+                true,
+            ),
+            (
+                "Bushfires rage across Tasmania, dozens of homes lost",
+                "fire_rescue",
+                true,
+            ),
+            (
+                "Nightclub fire kills more than 230 people",
+                "fire_rescue",
+                true,
+            ),
+            ("Refinery blast kills 39 workers", "explosion", true),
+            (
+                "Two explosions near the finish line, many injured",
+                "explosion",
+                true,
+            ),
+            (
+                "Thoughts with the victims of the marathon bombings",
+                "terrorism",
+                true,
+            ),
+            // Another sense.
+            (
+                "A population explosion strains the city's schools",
+                "explosion",
+                false,
+            ),
+        ]);
+    }
+
     #[test]
     fn civil_defence_at_a_crash_is_not_fire_rescue() {
         let crash = "حادث تصادم على طريق المطار وكوادر الدفاع المدني تنقل المصابين إلى المستشفى \
