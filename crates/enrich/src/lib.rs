@@ -13,8 +13,11 @@
 //!   phrase or a proximity term (`"شكاوى ... مركز أمني"`: both phrases, in order, a few words
 //!   apart in one clause). [`Enricher::explain`] and [`Enricher::topic_matches`] say which
 //!   terms fired.
-//! - `places` by the gazetteer of `places.toml` (module [`places`]): every name and alias maps
-//!   to its governorate; the bare `عمان` is not counted as Amman in a text about Oman.
+//! - `places` and `places_named` by the gazetteer of `places.toml` (module [`places`]): every
+//!   name and alias maps to its governorate; the bare `عمان` is not counted as Amman in a
+//!   text about Oman. The words around each name (`في`, `قرب`, `طريق`, `قادمة من`, a
+//!   dateline…) decide whether it is where the event happened (`places`) or only named
+//!   (`places_named`); [`Enricher::explain_places`] says why.
 //!
 //! Text and terms are turned into tokens the same way (module [`tokens`]): normalized for
 //! matching (diacritics, hamza forms, ة/ى, case), split into words, clitics stripped, light
@@ -57,6 +60,7 @@ use rasd_core::{Config, Item, Lang, PlaceConfig, PoliceConfig, SentimentTag, Tag
 use tracing::warn;
 
 pub use lang::detect_language;
+pub use places::{Basis, NameReading, PlaceReading, Role};
 pub use records::{LineError, Record, read_records};
 pub use sentiment::SentimentModel;
 pub use topic_model::TopicModel;
@@ -341,9 +345,10 @@ impl Enricher {
             (None, true) => topics.clone(),
             (_, false) => Vec::new(),
         };
-        let places = self.places.locate(&analyzed);
+        let reading = self.places.read(&analyzed);
+        // The police flag asks whether the text is about Jordan: a place named counts.
         let ctx = police::Context {
-            placed_in_jordan: !places.is_empty(),
+            placed_in_jordan: reading.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
         // The police topics mean any country's police; the flag means Jordan's.
@@ -361,7 +366,8 @@ impl Enricher {
             tags: Tags {
                 lang,
                 topics,
-                places,
+                places: reading.places,
+                places_named: reading.named,
                 sentiment,
                 about_police,
                 fingerprint,
@@ -397,10 +403,11 @@ impl Enricher {
         self.topics.explain(&Analyzed::new(&self.vocab, &[text]))
     }
 
-    /// The governorates found in `text`, each with the place names that placed it there,
-    /// sorted by governorate id.
-    pub fn explain_places(&self, text: &str) -> Vec<(String, Vec<String>)> {
-        self.places.explain(&Analyzed::new(&self.vocab, &[text]))
+    /// Where the event of a title and body happened, which governorates they only name, and
+    /// how each place name found was read (see [`places`]).
+    pub fn explain_places(&self, title: &str, body: &str) -> PlaceReading {
+        self.places
+            .read(&Analyzed::new(&self.vocab, &[title, body]))
     }
 
     /// Why an item (title and body, read as [`Enricher::tags_for`] reads them) got its
@@ -421,9 +428,9 @@ impl Enricher {
                 .filter(|(_, p)| *p >= m.threshold)
                 .collect(),
         };
-        let places = self.places.explain(&analyzed);
+        let places = self.places.read(&analyzed);
         let ctx = police::Context {
-            placed_in_jordan: !places.is_empty(),
+            placed_in_jordan: places.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
         Explanation {
@@ -445,8 +452,8 @@ pub struct Explanation {
     pub model: Vec<(String, f32)>,
     /// The police flag's evidence.
     pub police: police::PoliceWhy,
-    /// The governorates, each with the names that placed the item there.
-    pub places: Vec<(String, Vec<String>)>,
+    /// The event places, the places only named, and how each name was read.
+    pub places: PlaceReading,
 }
 
 /// Characters of the body the sentiment model reads after the title: it was trained on
@@ -1301,7 +1308,7 @@ mod tests {
             assert!(
                 places(text).is_empty(),
                 "{text}: {:?}",
-                shipped().explain_places(text)
+                shipped().explain_places("", text)
             );
         }
     }
@@ -1719,7 +1726,7 @@ mod tests {
         time("analyze+rules+places+police", &|t, b| {
             let a = Analyzed::new(&e.vocab, &[t, b]);
             std::hint::black_box(e.topics.classify(&a));
-            std::hint::black_box(e.places.locate(&a));
+            std::hint::black_box(e.places.read(&a));
             std::hint::black_box(e.police.flag(
                 &a,
                 police::Context {
