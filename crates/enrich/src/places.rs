@@ -105,6 +105,10 @@ const HOME_TOWN: &[&str] = &[
 /// the first two sentences of the body.
 pub const LEAD_WORDS: usize = 60;
 
+/// At most this many words of an agency's or reporter's name before the dash that a
+/// dateline's place follows (`محمد البلوي – تبوك`, `عين اليوم – عمان`).
+const DATELINE_AGENCY_WORDS: usize = 3;
+
 /// How far back (in words) the walk from a name looks for a cue.
 const WALK_WORDS: usize = 8;
 
@@ -703,8 +707,13 @@ impl Gazetteer {
         else {
             return (Role::Plain, None);
         };
-        // The dateline: opened by a place name, and this name lies in it.
-        if h.start < part.dateline_end && hits.iter().any(|o| o.start == part.start) {
+        // The dateline: opened by a place name, and this name lies in it (`عمان - بترا -`);
+        // or the name right after an agency's or reporter's name and a dash (`بترا – عمان`).
+        let dash = part.dateline_end;
+        if dash > part.start
+            && ((h.start < dash && hits.iter().any(|o| o.start == part.start))
+                || (h.start == dash && dash - part.start <= DATELINE_AGENCY_WORDS))
+        {
             return (Role::Dateline, None);
         }
         let in_lead = h.start < part.start + LEAD_WORDS;
@@ -1033,6 +1042,21 @@ mod tests {
         );
         assert_eq!(
             role_of("عمان-بترا- قررت الحكومة رفع الأسعار في إربد", "عمان").0,
+            Role::Dateline
+        );
+        // The agency first, then the city.
+        let (places, named) = read("", "بترا – عمان أصيب شخصان بحادث سير في الزرقاء.");
+        assert_eq!(
+            (places, named),
+            (vec!["zarqa".into()], vec!["amman".into()])
+        );
+        // A long date before the dash.
+        assert_eq!(
+            role_of(
+                "عمان 25 شوال 1436 هـ الموافق 10 أغسطس 2015 (بترا) - وصلت قافلة إلى إربد",
+                "عمان"
+            )
+            .0,
             Role::Dateline
         );
     }

@@ -511,8 +511,9 @@ pub(crate) struct Part {
     pub(crate) start: usize,
     /// Its end (exclusive).
     pub(crate) end: usize,
-    /// The end of its dateline, the words before a dash near its start (`عمان - بترا -`,
-    /// `AMMAN (Reuters) -`; see [`dateline_words`]); `start` when it has none.
+    /// The position of the first dash near its start, where a dateline ends or (after an
+    /// agency's or reporter's name) begins: `عمان - بترا -`, `AMMAN (Reuters) -`, `بترا –
+    /// عمان` (see [`dateline_words`]); `start` when it has none.
     pub(crate) dateline_end: usize,
 }
 
@@ -534,8 +535,9 @@ pub(crate) struct Analyzed {
     pub(crate) parts: Vec<Part>,
 }
 
-/// At most this many words before the dash of a dateline.
-const DATELINE_MAX_WORDS: usize = 8;
+/// At most this many words before the dash of a dateline (`عمان 25 شوال 1436 هـ الموافق 10
+/// أغسطس 2015 (بترا) -` has 11).
+const DATELINE_MAX_WORDS: usize = 14;
 
 /// How many [`words`] positions of a normalized part form its dateline: the words before the
 /// first dash when the dash comes within the first [`DATELINE_MAX_WORDS`] words (`عمان - بترا -
