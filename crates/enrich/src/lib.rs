@@ -1282,6 +1282,86 @@ mod tests {
         assert_eq!(places("نقل المصاب إلى مستشفى معان الحكومي"), ["maan"]);
         // The longest name wins: Petra Stadium is in Amman.
         assert_eq!(places("المباراة على ملعب البتراء"), ["amman"]);
+        // Neighbourhoods, towns and landmarks added for where residents write.
+        for (text, gov) in [
+            ("مشاجرة جماعية في المقابلين", "amman"),
+            ("انتشال جثة شاب غرق في بركة زراعية في الموقر", "amman"),
+            ("إغلاق شارع في جبل اللويبدة", "amman"),
+            ("أزمة سير عند الدوار السابع", "amman"),
+            ("حريق منزل في أبو علندا", "amman"),
+            ("معرض تشكيلي في الهاشمية", "zarqa"),
+            ("مشاجرة بين طلبة في الجامعة الهاشمية", "zarqa"),
+            ("انتشال جثة شاب في عوجان", "zarqa"),
+            (
+                "نقل المصاب إلى مستشفى الملك المؤسس عبدالله الجامعي",
+                "irbid",
+            ),
+            ("فيضان في غور المزرعة", "karak"),
+            ("مداهمة أمنية في لواء الحسينية", "maan"),
+            ("سرقة منزل في بلدة الخالدية", "mafraq"),
+            ("جريمة قتل في سوف", "jerash"),
+            ("مقتل شاب طعناً في بلدة برما", "jerash"),
+            ("إسعاف 4 أشخاص إثر تسرب غاز في عيمة", "tafilah"),
+            ("ندوة في مليح", "madaba"),
+        ] {
+            assert_eq!(
+                places(text),
+                [gov],
+                "{text}: {:?}",
+                shipped().explain_places("", text)
+            );
+        }
+    }
+
+    #[test]
+    fn the_event_place_with_the_shipped_gazetteer() {
+        let both = |title: &str, body: &str| {
+            let t = shipped().tags_for(title, body, None);
+            (t.places, t.places_named)
+        };
+        // The demo's shared story.
+        assert_eq!(
+            both(
+                "حافلة قادمة من العقبة تنقلب قرب القطرانة.. و14 مصاباً",
+                "انقلبت حافلة ركاب كانت متجهة من العقبة إلى العاصمة عمّان على الطريق الصحراوي \
+                 قرب القطرانة في محافظة الكرك، وجرى إسعافهم إلى مستشفى الكرك الحكومي."
+            ),
+            (vec!["karak".into()], vec!["amman".into(), "aqaba".into()])
+        );
+        assert_eq!(
+            both(
+                "Aqaba-Amman bus crash: three in serious condition",
+                "A bus travelling from Aqaba to Amman rolled over on the Desert Highway near \
+                 Al-Qatraneh this morning. Civil Defence crews took the injured to Karak \
+                 Government Hospital."
+            ),
+            (vec!["karak".into()], vec!["amman".into(), "aqaba".into()])
+        );
+        assert_eq!(
+            both("", "عمان - بترا - أصيب ثلاثة أشخاص بحادث تصادم في الرمثا."),
+            (vec!["irbid".into()], vec!["amman".into()])
+        );
+        assert_eq!(
+            both("", "وقع حادث سير على طريق إربد - عمان قرب جرش."),
+            (vec!["jerash".into()], vec!["amman".into(), "irbid".into()])
+        );
+        assert_eq!(
+            both("", "AMMAN (Reuters) - A fire in Zarqa killed two people."),
+            (vec!["zarqa".into()], vec!["amman".into()])
+        );
+        // A dateline alone: weak, but all there is.
+        assert_eq!(
+            both("", "عمان - بترا - أقر مجلس الوزراء نظاماً جديداً للنقل."),
+            (vec!["amman".into()], vec![])
+        );
+        // The origin of a person, and the hospital in another city.
+        assert_eq!(
+            both(
+                "",
+                "توفي شاب من سكان الزرقاء في حادث سير في المفرق، ونقل جثمانه إلى مستشفى الزرقاء الحكومي."
+            ),
+            (vec!["mafraq".into()], vec!["zarqa".into()])
+        );
     }
 
     #[test]
@@ -1304,6 +1384,14 @@ mod tests {
             "إن الله كان سميعا بصيرا",
             "قصيدة تحمل معان كثيرة وفي معان راقية",
             "Contact salem_sahab@example.com",
+            // Near the names added for residents' places.
+            "التقت نعيمة بزعيمة الحزب",
+            "أقيم مجلس العزاء في الحسينية",
+            "قرأ كتاب الجفر",
+            "افتتاح فرع في حي الخالدية بالدمام",
+            "سوف يعقد الاجتماع غداً",
+            "المجلس الموقر يناقش الموازنة",
+            "الظل الظليل",
         ] {
             assert!(
                 places(text).is_empty(),
