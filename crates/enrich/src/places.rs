@@ -617,7 +617,8 @@ impl Gazetteer {
         let oman = kept.iter().any(|h| self.entries[h.seq as usize].oman_sign);
         kept.retain(|h| {
             let e = &self.entries[h.seq as usize];
-            !e.governorates.is_empty() && !(e.ambiguous && oman)
+            let oman_not_amman = e.ambiguous && oman;
+            !e.governorates.is_empty() && !oman_not_amman
         });
         kept
     }
