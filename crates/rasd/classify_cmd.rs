@@ -97,6 +97,7 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
         "sentiment_score": t.sentiment.map(|s| (f64::from(s.score) * 1e4).round() / 1e4),
         "about_police": t.about_police,
         "places": t.places,
+        "places_named": t.places_named,
         "fingerprint": format!("{:016x}", t.fingerprint),
     });
     if r.replaced_bytes {
@@ -122,9 +123,11 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
 
 /// Why the item got its tags: `rules` (each topic whose terms or exclude terms were found,
 /// with them, and whether the rules assign it), `model` (topics the model votes for, with
-/// their probability), `police` (names found and where the item is), `places` (the names
-/// that placed it), `sentiment_reads` (what the sentiment model read) and `sentiment_model`
-/// (`arabic`, `english`, or null without a model).
+/// their probability), `police` (names found and where the item is), `places` (the event
+/// places, the places only named, which evidence decided, and each name found with its role
+/// and the cue that gave it: `{"name": "القطرانة", "role": "event", "cue": "قرب"}`,
+/// `{"name": "العقبة", "role": "origin", "cue": "قادمة من"}`), `sentiment_reads` (what the
+/// sentiment model read) and `sentiment_model` (`arabic`, `english`, or null without a model).
 fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
     let e = enricher.explain_item(&r.title, &r.body);
     let rules: serde_json::Map<String, serde_json::Value> = e
@@ -151,11 +154,17 @@ fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
             )
         })
         .collect();
-    let places: serde_json::Map<String, serde_json::Value> = e
-        .places
-        .iter()
-        .map(|(g, names)| (g.clone(), serde_json::json!(names)))
-        .collect();
+    let places = serde_json::json!({
+        "event": e.places.places,
+        "named": e.places.named,
+        "decided_by": e.places.basis.as_str(),
+        "names": e.places.names.iter().map(|n| serde_json::json!({
+            "name": n.name,
+            "governorates": n.governorates,
+            "role": n.role.as_str(),
+            "cue": n.cue,
+        })).collect::<Vec<_>>(),
+    });
     serde_json::json!({
         "rules": rules,
         "model": model,

@@ -156,8 +156,8 @@ enum Command {
         json: bool,
     },
     /// Tag JSON lines ({"id", "text"} or {"id", "title", "body"}) and write one JSON line per
-    /// input line: id, lang, topics, sentiment, sentiment_score, about_police, places,
-    /// fingerprint. A line that cannot be read gets {"line", "id", "error"}; the rest go on.
+    /// input line: id, lang, topics, sentiment, sentiment_score, about_police, places (where
+    /// the event happened), places_named (governorates only named), fingerprint. A line that cannot be read gets {"line", "id", "error"}; the rest go on.
     Classify {
         /// The input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
@@ -169,7 +169,8 @@ enum Command {
         rules_only: bool,
         /// Also write why: for each topic, the terms of topics.toml that matched or the
         /// model's probability; for the police flag, the names found and where the item is;
-        /// for the places, the names that placed it; for the sentiment, its score.
+        /// for the places, each name found, whether it placed the event or was only named
+        /// and why (a marker, a route, a dateline, an origin…); for the sentiment, its score.
         #[arg(long)]
         explain: bool,
     },

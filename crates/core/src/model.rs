@@ -144,8 +144,14 @@ pub struct Tags {
     pub lang: Lang,
     /// Topic ids from `topics.toml`, sorted, without duplicates.
     pub topics: Vec<String>,
-    /// Governorate ids from `places.toml`, sorted, without duplicates.
+    /// Governorate ids from `places.toml` where the event happened, sorted, without
+    /// duplicates: what alert rules, search filters, facets and trends use.
     pub places: Vec<String>,
+    /// Governorates the text names but that were not judged the place of the event (a
+    /// route, a dateline, where someone comes from, a hospital, a comparison), sorted,
+    /// without duplicates, none of them in `places`.
+    #[serde(default)]
+    pub places_named: Vec<String>,
     /// Sentiment, when a sentiment model is loaded.
     #[serde(default)]
     pub sentiment: Option<SentimentTag>,

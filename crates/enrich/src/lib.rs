@@ -13,8 +13,11 @@
 //!   phrase or a proximity term (`"شكاوى ... مركز أمني"`: both phrases, in order, a few words
 //!   apart in one clause). [`Enricher::explain`] and [`Enricher::topic_matches`] say which
 //!   terms fired.
-//! - `places` by the gazetteer of `places.toml` (module [`places`]): every name and alias maps
-//!   to its governorate; the bare `عمان` is not counted as Amman in a text about Oman.
+//! - `places` and `places_named` by the gazetteer of `places.toml` (module [`places`]): every
+//!   name and alias maps to its governorate; the bare `عمان` is not counted as Amman in a
+//!   text about Oman. The words around each name (`في`, `قرب`, `طريق`, `قادمة من`, a
+//!   dateline…) decide whether it is where the event happened (`places`) or only named
+//!   (`places_named`); [`Enricher::explain_places`] says why.
 //!
 //! Text and terms are turned into tokens the same way (module [`tokens`]): normalized for
 //! matching (diacritics, hamza forms, ة/ى, case), split into words, clitics stripped, light
@@ -57,6 +60,7 @@ use rasd_core::{Config, Item, Lang, PlaceConfig, PoliceConfig, SentimentTag, Tag
 use tracing::warn;
 
 pub use lang::detect_language;
+pub use places::{Basis, NameReading, PlaceReading, Role};
 pub use records::{LineError, Record, read_records};
 pub use sentiment::SentimentModel;
 pub use topic_model::TopicModel;
@@ -389,9 +393,10 @@ impl Enricher {
             (None, true) => topics.clone(),
             (_, false) => Vec::new(),
         };
-        let places = self.places.locate(&analyzed);
+        let reading = self.places.read(&analyzed);
+        // The police flag asks whether the text is about Jordan: a place named counts.
         let ctx = police::Context {
-            placed_in_jordan: !places.is_empty(),
+            placed_in_jordan: reading.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
         // The police topics mean any country's police; the flag means Jordan's.
@@ -403,7 +408,8 @@ impl Enricher {
             tags: Tags {
                 lang,
                 topics,
-                places,
+                places: reading.places,
+                places_named: reading.named,
                 sentiment,
                 about_police,
                 fingerprint,
@@ -439,10 +445,11 @@ impl Enricher {
         self.topics.explain(&Analyzed::new(&self.vocab, &[text]))
     }
 
-    /// The governorates found in `text`, each with the place names that placed it there,
-    /// sorted by governorate id.
-    pub fn explain_places(&self, text: &str) -> Vec<(String, Vec<String>)> {
-        self.places.explain(&Analyzed::new(&self.vocab, &[text]))
+    /// Where the event of a title and body happened, which governorates they only name, and
+    /// how each place name found was read (see [`places`]).
+    pub fn explain_places(&self, title: &str, body: &str) -> PlaceReading {
+        self.places
+            .read(&Analyzed::new(&self.vocab, &[title, body]))
     }
 
     /// Why an item (title and body, read as [`Enricher::tags_for`] reads them) got its
@@ -463,9 +470,9 @@ impl Enricher {
                 .filter(|(_, p)| *p >= m.threshold)
                 .collect(),
         };
-        let places = self.places.explain(&analyzed);
+        let places = self.places.read(&analyzed);
         let ctx = police::Context {
-            placed_in_jordan: !places.is_empty(),
+            placed_in_jordan: places.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
         Explanation {
@@ -487,8 +494,8 @@ pub struct Explanation {
     pub model: Vec<(String, f32)>,
     /// The police flag's evidence.
     pub police: police::PoliceWhy,
-    /// The governorates, each with the names that placed the item there.
-    pub places: Vec<(String, Vec<String>)>,
+    /// The event places, the places only named, and how each name was read.
+    pub places: PlaceReading,
 }
 
 /// Characters of the body the sentiment model reads after the title: it was trained on
@@ -1357,6 +1364,86 @@ mod tests {
         assert_eq!(places("نقل المصاب إلى مستشفى معان الحكومي"), ["maan"]);
         // The longest name wins: Petra Stadium is in Amman.
         assert_eq!(places("المباراة على ملعب البتراء"), ["amman"]);
+        // Neighbourhoods, towns and landmarks added for where residents write.
+        for (text, gov) in [
+            ("مشاجرة جماعية في المقابلين", "amman"),
+            ("انتشال جثة شاب غرق في بركة زراعية في الموقر", "amman"),
+            ("إغلاق شارع في جبل اللويبدة", "amman"),
+            ("أزمة سير عند الدوار السابع", "amman"),
+            ("حريق منزل في أبو علندا", "amman"),
+            ("معرض تشكيلي في الهاشمية", "zarqa"),
+            ("مشاجرة بين طلبة في الجامعة الهاشمية", "zarqa"),
+            ("انتشال جثة شاب في عوجان", "zarqa"),
+            (
+                "نقل المصاب إلى مستشفى الملك المؤسس عبدالله الجامعي",
+                "irbid",
+            ),
+            ("فيضان في غور المزرعة", "karak"),
+            ("مداهمة أمنية في لواء الحسينية", "maan"),
+            ("سرقة منزل في بلدة الخالدية", "mafraq"),
+            ("جريمة قتل في سوف", "jerash"),
+            ("مقتل شاب طعناً في بلدة برما", "jerash"),
+            ("إسعاف 4 أشخاص إثر تسرب غاز في عيمة", "tafilah"),
+            ("ندوة في مليح", "madaba"),
+        ] {
+            assert_eq!(
+                places(text),
+                [gov],
+                "{text}: {:?}",
+                shipped().explain_places("", text)
+            );
+        }
+    }
+
+    #[test]
+    fn the_event_place_with_the_shipped_gazetteer() {
+        let both = |title: &str, body: &str| {
+            let t = shipped().tags_for(title, body, None);
+            (t.places, t.places_named)
+        };
+        // The demo's shared story.
+        assert_eq!(
+            both(
+                "حافلة قادمة من العقبة تنقلب قرب القطرانة.. و14 مصاباً",
+                "انقلبت حافلة ركاب كانت متجهة من العقبة إلى العاصمة عمّان على الطريق الصحراوي \
+                 قرب القطرانة في محافظة الكرك، وجرى إسعافهم إلى مستشفى الكرك الحكومي."
+            ),
+            (vec!["karak".into()], vec!["amman".into(), "aqaba".into()])
+        );
+        assert_eq!(
+            both(
+                "Aqaba-Amman bus crash: three in serious condition",
+                "A bus travelling from Aqaba to Amman rolled over on the Desert Highway near \
+                 Al-Qatraneh this morning. Civil Defence crews took the injured to Karak \
+                 Government Hospital."
+            ),
+            (vec!["karak".into()], vec!["amman".into(), "aqaba".into()])
+        );
+        assert_eq!(
+            both("", "عمان - بترا - أصيب ثلاثة أشخاص بحادث تصادم في الرمثا."),
+            (vec!["irbid".into()], vec!["amman".into()])
+        );
+        assert_eq!(
+            both("", "وقع حادث سير على طريق إربد - عمان قرب جرش."),
+            (vec!["jerash".into()], vec!["amman".into(), "irbid".into()])
+        );
+        assert_eq!(
+            both("", "AMMAN (Reuters) - A fire in Zarqa killed two people."),
+            (vec!["zarqa".into()], vec!["amman".into()])
+        );
+        // A dateline alone: weak, but all there is.
+        assert_eq!(
+            both("", "عمان - بترا - أقر مجلس الوزراء نظاماً جديداً للنقل."),
+            (vec!["amman".into()], vec![])
+        );
+        // The origin of a person, and the hospital in another city.
+        assert_eq!(
+            both(
+                "",
+                "توفي شاب من سكان الزرقاء في حادث سير في المفرق، ونقل جثمانه إلى مستشفى الزرقاء الحكومي."
+            ),
+            (vec!["mafraq".into()], vec!["zarqa".into()])
+        );
     }
 
     #[test]
@@ -1379,11 +1466,19 @@ mod tests {
             "إن الله كان سميعا بصيرا",
             "قصيدة تحمل معان كثيرة وفي معان راقية",
             "Contact salem_sahab@example.com",
+            // Near the names added for residents' places.
+            "التقت نعيمة بزعيمة الحزب",
+            "أقيم مجلس العزاء في الحسينية",
+            "قرأ كتاب الجفر",
+            "افتتاح فرع في حي الخالدية بالدمام",
+            "سوف يعقد الاجتماع غداً",
+            "المجلس الموقر يناقش الموازنة",
+            "الظل الظليل",
         ] {
             assert!(
                 places(text).is_empty(),
                 "{text}: {:?}",
-                shipped().explain_places(text)
+                shipped().explain_places("", text)
             );
         }
     }
@@ -1801,7 +1896,7 @@ mod tests {
         time("analyze+rules+places+police", &|t, b| {
             let a = Analyzed::new(&e.vocab, &[t, b]);
             std::hint::black_box(e.topics.classify(&a));
-            std::hint::black_box(e.places.locate(&a));
+            std::hint::black_box(e.places.read(&a));
             std::hint::black_box(e.police.flag(
                 &a,
                 police::Context {

@@ -45,6 +45,15 @@ impl PhraseSet {
         self.seqs.get(seq as usize).map_or(0, |s| s.len())
     }
 
+    /// The first token of sequence `seq` ([`NONE`] for an unknown index).
+    pub(crate) fn first(&self, seq: u32) -> u32 {
+        self.seqs
+            .get(seq as usize)
+            .and_then(|s| s.first())
+            .copied()
+            .unwrap_or(NONE)
+    }
+
     /// Pushes onto `out` the start position and index of every sequence found in `text`, once
     /// per occurrence, in text order. Position `i` of `text` matches a token when either of its
     /// two ids does.

@@ -476,6 +476,47 @@ pub(crate) fn term_tokens(term: &str, mode: Mode) -> Vec<String> {
         .collect()
 }
 
+/// A glued `و` before a word (after it, [`GLUED_BA`] or [`GLUED_LAM`] may follow).
+pub(crate) const GLUED_WAW: u8 = 1;
+/// A glued `ب` ("in", "at"), perhaps after `و` or `ف`: `بإربد`, `بالزرقاء`, `وبالكرك`.
+pub(crate) const GLUED_BA: u8 = 2;
+/// A glued `ل` ("to", "for"), perhaps after `و` or `ف`: `لعمان`, `للعقبة`.
+pub(crate) const GLUED_LAM: u8 = 4;
+
+/// Which of `و`, `ب`, `ل` a normalized Arabic word starts with ([`GLUED_WAW`] and so on): a
+/// letter the place form may have removed. Whether it was a proclitic or the name's own first
+/// letter (`بصيرا`, `وادي السير`) is for the matcher to judge from the form that matched.
+#[inline]
+fn glued_letters(raw: &str) -> u8 {
+    let b = raw.as_bytes();
+    let (mut flags, rest) = if b.starts_with(WAW) {
+        (GLUED_WAW, &b[WAW.len()..])
+    } else if b.starts_with(FA) {
+        (0, &b[FA.len()..])
+    } else {
+        (0, b)
+    };
+    if rest.starts_with(BA) {
+        flags |= GLUED_BA;
+    } else if rest.starts_with(LAM) {
+        flags |= GLUED_LAM;
+    }
+    flags
+}
+
+/// Where one part of an [`Analyzed`] text (a title or a body) lies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// Its first position.
+    pub(crate) start: usize,
+    /// Its end (exclusive).
+    pub(crate) end: usize,
+    /// The position of the first dash near its start, where a dateline ends or (after an
+    /// agency's or reporter's name) begins: `عمان - بترا -`, `AMMAN (Reuters) -`, `بترا –
+    /// عمان` (see [`dateline_words`]); `start` when it has none.
+    pub(crate) dateline_end: usize,
+}
+
 /// A text turned into token ids, once for topic forms and once for place forms. Position `i`
 /// holds the primary and the alternative id of the `i`-th word (both [`NONE`] at barriers and
 /// for words no rule uses).
@@ -487,6 +528,55 @@ pub(crate) struct Analyzed {
     pub(crate) place: Vec<[u32; 2]>,
     /// The positions that are barriers (the same in both streams), ascending.
     pub(crate) barriers: Vec<usize>,
+    /// For each position, the letters a word starts with that may be glued prepositions
+    /// ([`GLUED_WAW`], [`GLUED_BA`], [`GLUED_LAM`]; 0 for other words and barriers).
+    pub(crate) glued: Vec<u8>,
+    /// The parts, in order.
+    pub(crate) parts: Vec<Part>,
+}
+
+/// At most this many words before the dash of a dateline (`عمان 25 شوال 1436 هـ الموافق 10
+/// أغسطس 2015 (بترا) -` has 11).
+const DATELINE_MAX_WORDS: usize = 14;
+
+/// How many [`words`] positions of a normalized part form its dateline: the words before the
+/// first dash when the dash comes within the first [`DATELINE_MAX_WORDS`] words (`عمان - بترا -
+/// أعلنت…`, `عمان 5 كانون الاول (بترا) - …`, `amman (reuters) - …`, `عمان-بترا`). A dash is
+/// `–`, `—`, or `-` with a space on one side or an Arabic letter before it (`Al-Qatraneh` is
+/// a name, not a dateline). 0 when there is none. Whether a place name opens it is the
+/// gazetteer's to check.
+pub(crate) fn dateline_words(normalized: &str) -> usize {
+    let mut prev: Option<char> = None;
+    let mut seen_words = 0usize;
+    let mut in_word = false;
+    for (i, c) in normalized.char_indices() {
+        let word = rasd_core::text::is_word_char(c);
+        if word && !in_word {
+            seen_words += 1;
+            if seen_words > DATELINE_MAX_WORDS {
+                return 0;
+            }
+        }
+        in_word = word;
+        let dash = match c {
+            '–' | '—' => true,
+            '-' => {
+                let next = normalized[i + 1..].chars().next();
+                prev.is_some_and(|p| p.is_whitespace() || rasd_core::text::is_arabic_letter(p))
+                    || next.is_some_and(char::is_whitespace)
+            }
+            _ => false,
+        };
+        if dash {
+            if seen_words == 0 {
+                return 0;
+            }
+            let w = words(&normalized[..i]);
+            return w.len() - usize::from(w.last().is_some_and(Option::is_none));
+        }
+        prev = Some(c);
+    }
+    0
 }
 
 impl Analyzed {
@@ -512,19 +602,28 @@ impl Analyzed {
         WORD_ID_CACHE.with_borrow_mut(|cache| {
             for normalized in parts {
                 let words = words(normalized);
+                let start = out.topic.len();
                 out.topic.reserve(words.len());
                 out.place.reserve(words.len());
+                out.glued.reserve(words.len());
                 for word in words {
                     let Some(raw) = word else {
                         out.barriers.push(out.topic.len());
                         out.topic.push([NONE, NONE]);
                         out.place.push([NONE, NONE]);
+                        out.glued.push(0);
                         continue;
                     };
                     let (topic, place) = cache.ids(vocab, raw);
                     out.topic.push(topic);
                     out.place.push(place);
+                    out.glued.push(glued_letters(raw));
                 }
+                out.parts.push(Part {
+                    start,
+                    end: out.topic.len(),
+                    dateline_end: start + dateline_words(normalized),
+                });
             }
         });
         out

@@ -112,6 +112,12 @@ ALTER TABLE fetch_state ADD COLUMN poll_out_of_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_extraction_failed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_rule_missed INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 7: the governorates an item names but that were not judged the place of its event
+    // (`Tags::places_named`), a JSON list like `places`. Rows stored before it read `[]`
+    // until `rasd retag` fills them.
+    r#"
+ALTER TABLE items ADD COLUMN places_named TEXT NOT NULL DEFAULT '[]';
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -265,6 +271,28 @@ mod tests {
     }
 
     #[test]
+    fn version_6_items_gain_an_empty_places_named() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for script in &MIGRATIONS[..6] {
+            conn.execute_batch(script).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO items (id, kind, source, url, title, body, fetched, when_ts, lang, \
+             places, content_hash) VALUES ('v6', 'article', 'petra', 'https://petra.gov.jo/1', \
+             'حادث قرب القطرانة', '', 1, 1, 'ar', '[\"amman\",\"karak\"]', 'h');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, String) = conn
+            .query_row("SELECT places, places_named FROM items", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(row, (r#"["amman","karak"]"#.into(), "[]".into()));
+    }
+
+    #[test]
     fn version_5_fetch_state_gains_extraction_counts() {
         let mut conn = Connection::open_in_memory().unwrap();
         for script in &MIGRATIONS[..5] {
@@ -277,7 +305,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(current_version(&conn).unwrap(), 6);
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
         type Row = (String, Vec<u8>, i64, bool, i64, i64);
         let row: Row = conn
             .query_row(

@@ -26,7 +26,7 @@ const PAGE: i64 = 256;
 
 /// The item columns, in the order [`RawItem::from_row`] reads them.
 const ITEM_COLS: &str = "id, kind, source, url, title, body, author, published, fetched, lang, topics, places, guid, \
-     sentiment, sentiment_score, about_police, fingerprint";
+     sentiment, sentiment_score, about_police, fingerprint, places_named";
 
 /// An article whose title and body together are at least this many characters is
 /// recognised by its content hash when it arrives under another URL.
@@ -736,6 +736,7 @@ struct Stored {
     lang: String,
     topics: String,
     places: String,
+    places_named: String,
     url: String,
     guid: Option<String>,
     sentiment: Option<String>,
@@ -747,7 +748,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut out = Committed::default();
     let mut find = tx.prepare_cached(
         "SELECT content_hash, lang, topics, places, url, guid, sentiment, sentiment_score, \
-         about_police FROM items WHERE id = ?1",
+         about_police, places_named FROM items WHERE id = ?1",
     )?;
     let mut find_guid = tx.prepare_cached(
         "SELECT id FROM items WHERE source = ?1 AND guid = ?2 ORDER BY rowid LIMIT 1",
@@ -758,9 +759,9 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
          when_ts, lang, topics, places, content_hash, guid, sentiment, sentiment_score, \
-         about_police, fingerprint, seq) \
+         about_police, fingerprint, seq, places_named) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20)",
+         ?18, ?19, ?20, ?21)",
     )?;
     // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
     // stored value.
@@ -769,7 +770,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
          published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
          lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid), \
          sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15, \
-         seq = ?16 WHERE id = ?1",
+         seq = ?16, places_named = ?17 WHERE id = ?1",
     )?;
     let mut next_seq =
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?;
@@ -784,6 +785,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
         let topics = sorted_unique(&item.tags.topics);
         let topics_json = serde_json::to_string(&topics)?;
         let places_json = serde_json::to_string(&sorted_unique(&item.tags.places))?;
+        let places_named_json = serde_json::to_string(&sorted_unique(&item.tags.places_named))?;
         let hash = item.content_hash();
         let lang = item.tags.lang.code();
         let published = item.published.map(|t| t.timestamp());
@@ -808,6 +810,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                 sentiment: r.get(6)?,
                 sentiment_score: r.get(7)?,
                 about_police: r.get(8)?,
+                places_named: r.get(9)?,
             })
         };
         let mut id = item.id.clone();
@@ -865,6 +868,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     about_police,
                     fingerprint,
                     seq,
+                    places_named_json,
                 ])?;
                 out.stats.inserted += 1;
             }
@@ -873,6 +877,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     && old.lang == lang
                     && old.topics == topics_json
                     && old.places == places_json
+                    && old.places_named == places_named_json
                     && old.url == item.url
                     && old.sentiment.as_deref() == sentiment
                     && same_score(old.sentiment_score, sentiment_score)
@@ -906,6 +911,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     about_police,
                     fingerprint,
                     seq,
+                    places_named_json,
                 ])?;
                 clear_topics.execute([&id])?;
                 out.stats.updated += 1;
@@ -938,6 +944,7 @@ struct RawItem {
     sentiment_score: Option<f64>,
     about_police: bool,
     fingerprint: i64,
+    places_named: String,
 }
 
 impl RawItem {
@@ -961,6 +968,7 @@ impl RawItem {
             sentiment_score: r.get(at + 14)?,
             about_police: r.get(at + 15)?,
             fingerprint: r.get(at + 16)?,
+            places_named: r.get(at + 17)?,
         })
     }
 
@@ -982,6 +990,7 @@ impl RawItem {
         let fetched = time("fetched", self.fetched)?;
         let topics = list("topics", &self.topics)?;
         let places = list("places", &self.places)?;
+        let places_named = list("places_named", &self.places_named)?;
         Ok(Item {
             id,
             kind: ItemKind::from_code(&self.kind),
@@ -997,6 +1006,7 @@ impl RawItem {
                 lang: Lang::from_code(&self.lang),
                 topics,
                 places,
+                places_named,
                 sentiment: self
                     .sentiment
                     .as_deref()
@@ -1318,6 +1328,7 @@ mod tests {
             lang: Lang::Ar,
             topics: vec!["arrest".into()],
             places: vec!["amman".into()],
+            places_named: vec!["irbid".into()],
             sentiment: Some(SentimentTag {
                 label: Polarity::Neutral,
                 score: 0.125,
@@ -1424,6 +1435,29 @@ mod tests {
         );
         assert_eq!(status.by_topic["traffic"], 1);
         assert_eq!(status.by_topic["drugs"], 1);
+    }
+
+    #[test]
+    fn places_named_round_trip_and_a_change_is_an_update() {
+        let store = Store::open_in_memory().unwrap();
+        let mut original = item(1, None);
+        original.tags.places = vec!["karak".into()];
+        original.tags.places_named = vec!["aqaba".into(), "amman".into(), "aqaba".into()];
+        store.upsert_items(std::slice::from_ref(&original)).unwrap();
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(got.tags.places, ["karak"]);
+        assert_eq!(
+            got.tags.places_named,
+            ["amman", "aqaba"],
+            "sorted, de-duplicated"
+        );
+        // `rasd retag` moving a governorate from named to event place is an update.
+        let mut retagged = got.clone();
+        retagged.tags.places_named = vec!["amman".into()];
+        assert_eq!(store.upsert_items(&[retagged]).unwrap().updated, 1);
+        let got = store.get_item(&original.id).unwrap().unwrap();
+        assert_eq!(got.tags.places_named, ["amman"]);
+        assert_eq!(store.upsert_items(&[got]).unwrap().unchanged, 1);
     }
 
     #[test]
@@ -2262,6 +2296,10 @@ mod tests {
         assert_eq!(it.title, "حادث سير على الطريق الصحراوي");
         assert_eq!(it.guid, None);
         assert_eq!(it.tags.topics, ["traffic"]);
+        assert!(
+            it.tags.places_named.is_empty(),
+            "rows before version 7 name no place"
+        );
         assert_eq!(
             store
                 .fetch_state("roya-news")

@@ -397,20 +397,36 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
             escape_text(name)
         );
     }
-    for p in &item.tags.places {
-        let name = config
+    let place_name = |p: &str| {
+        config
             .places
             .iter()
-            .find(|x| &x.id == p)
-            .map_or(p.as_str(), |x| x.name_ar.as_str());
+            .find(|x| x.id == p)
+            .map_or(p.to_string(), |x| x.name_ar.clone())
+    };
+    // The event places link to the place filter, which uses them alone.
+    for p in &item.tags.places {
         let _ = write!(
             h,
-            "<a class=\"tag\" href=\"/?place={}\" dir=\"auto\">{}</a>",
+            "<a class=\"tag\" href=\"/?place={}\" dir=\"auto\" title=\"مكان الحدث / place of the event\">{}</a>",
             urlencode(p),
-            escape_text(name)
+            escape_text(&place_name(p))
         );
     }
     h.push_str("</div>");
+    // Places the text names without the event being there (a route, a dateline, where
+    // someone comes from): shown apart, and not as filters.
+    if !item.tags.places_named.is_empty() {
+        h.push_str("<p class=\"meta named\">ذُكرت أيضاً / Also named:");
+        for p in &item.tags.places_named {
+            let _ = write!(
+                h,
+                " <span class=\"tag\" dir=\"auto\">{}</span>",
+                escape_text(&place_name(p))
+            );
+        }
+        h.push_str("</p>");
+    }
     h.push_str("<p class=\"meta\">");
     match &item.tags.sentiment {
         Some(tag) => {

@@ -11,7 +11,8 @@ use super::*;
 
 const TOPICS: &str =
     "[[topic]]\nid = \"theft\"\nname_ar = \"السرقة\"\nname_en = \"Theft\"\nterms = [\"سرقة\"]\n";
-const PLACES: &str = "[[place]]\nid = \"zarqa\"\nkind = \"governorate\"\ngovernorate = \"zarqa\"\nname_ar = \"الزرقاء\"\nname_en = \"Zarqa\"\n";
+const PLACES: &str = "[[place]]\nid = \"zarqa\"\nkind = \"governorate\"\ngovernorate = \"zarqa\"\nname_ar = \"الزرقاء\"\nname_en = \"Zarqa\"\n\
+     [[place]]\nid = \"amman\"\nkind = \"governorate\"\ngovernorate = \"amman\"\nname_ar = \"عمان\"\nname_en = \"Amman\"\n";
 
 fn state() -> AppState {
     state_with("", "", Vec::new())
@@ -35,6 +36,7 @@ fn state_with(rasd: &str, sources: &str, extra: Vec<Item>) -> AppState {
     a.tags.lang = Lang::Ar;
     a.tags.topics = vec!["theft".into()];
     a.tags.places = vec!["zarqa".into()];
+    a.tags.places_named = vec!["amman".into()];
     a.tags.sentiment = Some(SentimentTag {
         label: Polarity::Negative,
         score: -0.64,
@@ -192,6 +194,13 @@ async fn item_page_shows_the_stored_text_and_tags() {
     assert!(body.contains("ضبطت الشرطة مشتبهاً بسرقة مركبة."));
     assert!(body.contains("href=\"/?topic=theft\""));
     assert!(body.contains("href=\"https://example.jo/1\""));
+    // The event place is a filter; the place only named is shown apart, not as one.
+    assert!(body.contains("href=\"/?place=zarqa\""), "{body}");
+    assert!(
+        body.contains("ذُكرت أيضاً / Also named: <span class=\"tag\" dir=\"auto\">عمان</span>"),
+        "{body}"
+    );
+    assert!(!body.contains("href=\"/?place=amman\""), "{body}");
     let (status, _) = get("/item/0000").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = get("/item/..%2Fetc").await;
