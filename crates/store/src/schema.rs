@@ -112,6 +112,11 @@ ALTER TABLE fetch_state ADD COLUMN poll_out_of_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_extraction_failed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fetch_state ADD COLUMN poll_rule_missed INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 7: what an item about the police says of them (`approving`, `critical`, `neutral`;
+    // NULL for other items and for rows tagged before; `rasd retag` fills them).
+    r#"
+ALTER TABLE items ADD COLUMN police_stance TEXT;
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -265,6 +270,30 @@ mod tests {
     }
 
     #[test]
+    fn version_6_items_gain_an_empty_police_stance() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for script in &MIGRATIONS[..6] {
+            conn.execute_batch(script).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO items (id, kind, source, url, title, body, fetched, when_ts, lang, \
+             content_hash, about_police) \
+             VALUES ('a1', 'article', 'petra', 'https://petra.gov.jo/1', 'عنوان', 'نص', 10, 10, \
+             'ar', 'h1', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), 7);
+        let row: (bool, Option<String>) = conn
+            .query_row("SELECT about_police, police_stance FROM items", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(row, (true, None), "rasd retag fills it");
+    }
+
+    #[test]
     fn version_5_fetch_state_gains_extraction_counts() {
         let mut conn = Connection::open_in_memory().unwrap();
         for script in &MIGRATIONS[..5] {
@@ -277,7 +306,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(current_version(&conn).unwrap(), 6);
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
         type Row = (String, Vec<u8>, i64, bool, i64, i64);
         let row: Row = conn
             .query_row(
