@@ -265,6 +265,9 @@ pub fn audit_report(
     let mut missing = 0usize;
     let mut not_police = 0usize;
     let mut stances: BTreeMap<&str, usize> = BTreeMap::new();
+    // Labelled stances: right as tagged, right with the flag assumed, and (gold, given).
+    let (mut stance_tagged, mut stance_assumed) = (0usize, 0usize);
+    let mut stance_pairs: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut disagreements: Vec<String> = Vec::new();
     for l in &labels {
         let Some((title, body)) = texts.get(&(l.src.clone(), l.id.clone())) else {
@@ -277,6 +280,17 @@ pub fn audit_report(
         topics.add(&l.topics, &predicted);
         if let Some(st) = &l.police_stance {
             *stances.entry(st.as_str()).or_default() += 1;
+            let tagged = c.tags.police_stance.map_or("none", |s| s.as_str());
+            let assumed = enricher
+                .explain_item(title, body)
+                .stance
+                .stance
+                .map_or("none", |s| s.as_str());
+            stance_tagged += usize::from(tagged == st);
+            stance_assumed += usize::from(assumed == st);
+            *stance_pairs
+                .entry((st.clone(), assumed.to_string()))
+                .or_default() += 1;
         }
         if term_rows > 0 {
             let text = format!("{title}\n{body}");
@@ -410,12 +424,26 @@ pub fn audit_report(
         100.0 * police.fp as f64 / not_police.max(1) as f64,
         not_police
     );
+    let labelled: usize = stances.values().sum();
     let _ = writeln!(
         out,
-        "police stance in the labels (the tagger has none yet): {}",
+        "police stance in the labels: {}",
         stances
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "police stance: right as tagged {stance_tagged} of {labelled} (accuracy={:.4}; an item \
+         the flag missed has none); with the flag assumed {stance_assumed} of {labelled} \
+         (accuracy={:.4}); gold->given: {}",
+        stance_tagged as f64 / labelled.max(1) as f64,
+        stance_assumed as f64 / labelled.max(1) as f64,
+        stance_pairs
+            .iter()
+            .map(|((g, p), n)| format!("{g}->{p} {n}"))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -626,7 +654,12 @@ mod tests {
             "{report}"
         );
         assert!(
-            report.contains("police stance in the labels (the tagger has none yet): neutral 1")
+            report.contains("police stance in the labels: neutral 1"),
+            "{report}"
+        );
+        assert!(
+            report.contains("police stance: right as tagged 1 of 1 (accuracy=1.0000"),
+            "{report}"
         );
         assert!(report.contains("topics_min_precision=1.0000"), "{report}");
         // The terms behind the topics, and the score of some topics only.

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use rasd_core::Config;
-use rasd_enrich::metrics::MultiLabel;
+use rasd_enrich::metrics::{MultiLabel, SingleLabel};
 use rasd_enrich::topic_model::{
     TopicExample, TopicTrainParams, default_features, examples_from_rules,
 };
@@ -96,6 +96,7 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
         "sentiment": t.sentiment.map(|s| s.label.as_str()),
         "sentiment_score": t.sentiment.map(|s| (f64::from(s.score) * 1e4).round() / 1e4),
         "about_police": t.about_police,
+        "police_stance": t.police_stance.map(|s| s.as_str()),
         "places": t.places,
         "places_named": t.places_named,
         "fingerprint": format!("{:016x}", t.fingerprint),
@@ -126,8 +127,10 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
 /// their probability), `police` (names found and where the item is), `places` (the event
 /// places, the places only named, which evidence decided, and each name found with its role
 /// and the cue that gave it: `{"name": "القطرانة", "role": "event", "cue": "قرب"}`,
-/// `{"name": "العقبة", "role": "origin", "cue": "قادمة من"}`), `sentiment_reads` (what the
-/// sentiment model read) and `sentiment_model` (`arabic`, `english`, or null without a model).
+/// `{"name": "العقبة", "role": "origin", "cue": "قادمة من"}`), `stance` (the stance toward
+/// the police were the item about them, and the cues that gave it), `sentiment` (what the
+/// model read, and its score) and `sentiment_model` (`arabic`, `english`, or null without a
+/// model).
 fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
     let e = enricher.explain_item(&r.title, &r.body);
     let rules: serde_json::Map<String, serde_json::Value> = e
@@ -176,11 +179,116 @@ fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
             "about_jordan": e.police.about_jordan,
         },
         "places": places,
+        "stance": stance_json(&e.stance),
         "sentiment_reads": rasd_enrich::sentiment_text(&r.title, &r.body),
         "sentiment_model": enricher.sentiment_model_name(
             rasd_enrich::lang::detect_language_of(&r.title, &r.body, None)
         ),
     })
+}
+
+/// The stance's evidence: the stance, the rule that gave it, the police names in the
+/// sentences read, and the cues (a negated cue as `negation + cue`).
+pub fn stance_json(w: &rasd_enrich::stance::StanceWhy) -> serde_json::Value {
+    let labels = |v: &[rasd_enrich::stance::Cue]| v.iter().map(|c| c.label()).collect::<Vec<_>>();
+    serde_json::json!({
+        "stance": w.stance.map(|s| s.as_str()),
+        "rule": w.rule.reason(),
+        "police_names": w.police_names,
+        "sentences_read": [w.sentences_read.0, w.sentences_read.1],
+        "approving": labels(&w.approving),
+        "critical": labels(&w.critical),
+        "after_a_charge": w.charged,
+        "police_conduct_topic": w.conduct_topic,
+        "tone": w.tone.map(|t| t.as_str()),
+    })
+}
+
+/// One line of a stance evaluation file.
+#[derive(Debug, serde::Deserialize)]
+struct StanceLine {
+    id: String,
+    text: String,
+    police_stance: String,
+    #[serde(default)]
+    variety: Option<String>,
+}
+
+/// `rasd eval stance --data FILE.jsonl`: lines with "text" and gold "police_stance"
+/// (approving, critical, neutral). Scores the stance as if every line were about the police
+/// (per-class precision, recall and F1, the confusion matrix, accuracy and macro F1, and the
+/// accuracy per "variety" when lines have one), then says how many the police flag caught.
+pub fn eval_stance(config: &Config, data: &Path) -> anyhow::Result<()> {
+    let enricher = Enricher::from_config_with_models(config)
+        .context("cannot compile the topic, place and police rules")?;
+    let mut lines = Vec::new();
+    for (n, line) in open_input(Some(data))?.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", data.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<StanceLine>(&line) {
+            Ok(l) if rasd_core::PoliceStance::parse(&l.police_stance).is_some() => lines.push(l),
+            Ok(l) => warn!(
+                line = n + 1, id = %l.id, label = %l.police_stance,
+                fix = "write \"police_stance\": \"approving\", \"critical\" or \"neutral\"",
+                "Line skipped."
+            ),
+            Err(e) => warn!(line = n + 1, error = %e, "Line skipped."),
+        }
+    }
+    if lines.is_empty() {
+        bail!(
+            "{}: no usable line: write JSON lines with \"text\" and \"police_stance\"",
+            data.display()
+        );
+    }
+    let classes: Vec<&str> = rasd_core::PoliceStance::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let mut tally = SingleLabel::new(&classes);
+    let mut by_variety: std::collections::BTreeMap<String, SingleLabel> = Default::default();
+    let (mut flagged, mut right_as_tagged) = (0usize, 0usize);
+    for l in &lines {
+        let gold = rasd_core::PoliceStance::parse(&l.police_stance).map_or("", |s| s.as_str());
+        let given = enricher
+            .explain_item("", &l.text)
+            .stance
+            .stance
+            .map_or("none", |s| s.as_str());
+        tally.add(gold, given);
+        if let Some(v) = &l.variety {
+            by_variety
+                .entry(v.clone())
+                .or_insert_with(|| SingleLabel::new(&classes))
+                .add(gold, given);
+        }
+        let tags = enricher.tags_for("", &l.text, None);
+        flagged += usize::from(tags.about_police);
+        right_as_tagged += usize::from(tags.police_stance.map(|s| s.as_str()) == Some(gold));
+    }
+    println!(
+        "{} lines; the stance as if each were about the police:",
+        lines.len()
+    );
+    print!("{}", tally.report());
+    for (v, s) in &by_variety {
+        println!(
+            "  {v:<8} lines={} accuracy={:.4} macro_f1={:.4}",
+            s.total(),
+            s.accuracy(),
+            s.macro_f1()
+        );
+    }
+    println!(
+        "about_police flagged {flagged} of {}; right as tagged (a line the flag missed has no \
+         stance) {right_as_tagged} of {} (accuracy={:.4})",
+        lines.len(),
+        lines.len(),
+        right_as_tagged as f64 / lines.len() as f64
+    );
+    Ok(())
 }
 
 /// Reads labelled topic records; unknown topic ids are reported per line and dropped.

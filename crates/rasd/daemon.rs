@@ -125,6 +125,7 @@ pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
         store: pipeline.store.clone(),
         index: pipeline.index.clone(),
         config: config.clone(),
+        enricher: pipeline.enricher.clone(),
     };
     let web = tokio::spawn(rasd_web::serve(listener, state, shutdown.clone().wait()));
 

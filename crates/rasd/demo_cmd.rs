@@ -100,18 +100,24 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     let counts = |v: &rasd_detect::PoliceVoice| {
         let t = &v.today;
         format!(
-            "{} (positive {}, negative {}, neutral {}, unscored {})",
+            "{} (approving {}, critical {}, neutral {}, no stance {}; negative in tone {})",
             t.total(),
-            t.positive,
-            t.negative,
+            t.approving,
+            t.critical,
             t.neutral,
-            t.unknown
+            t.unknown,
+            v.tone.negative
         )
     };
     println!(
-        "  about the police: articles {}; public comments {}",
+        "  about the police: articles {}; public comments {}{}",
         counts(&police.articles),
-        counts(&police.comments)
+        counts(&police.comments),
+        if police.is_notable() {
+            "; critical coverage rising"
+        } else {
+            ""
+        }
     );
     if let Some(story) = digest.stories.first() {
         println!(
@@ -157,6 +163,7 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
         store: pipeline.store.clone(),
         index: pipeline.index.clone(),
         config,
+        enricher: pipeline.enricher.clone(),
     };
     rasd_web::serve(listener, state, shutdown.wait()).await?;
     server.shutdown().await;

@@ -294,6 +294,14 @@ enum EvalWhat {
         #[arg(long)]
         split: Option<String>,
     },
+    /// Police stance: per-class precision, recall and F1, the confusion matrix, then
+    /// `accuracy=… macro_f1=…`, scored as if every line were about the police; then how many
+    /// lines the police flag caught.
+    Stance {
+        /// JSON lines with "text" and gold "police_stance" (approving, critical, neutral).
+        #[arg(long, default_value = "data/eval/police-stance.jsonl")]
+        data: PathBuf,
+    },
     /// The tagger against the hand labels of real text (data/eval/audit, see its GUIDE.md):
     /// per-topic precision and recall, "has any topic" per source, the police flag and the
     /// sentiment. Reads the labelled texts from the shared data.
@@ -718,6 +726,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 layers,
                 topics,
             } => classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers, topics),
+            EvalWhat::Stance { data } => {
+                classify_cmd::eval_stance(&load_config(&cli.config)?, data)
+            }
             EvalWhat::Sentiment {
                 data,
                 model,

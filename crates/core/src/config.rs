@@ -820,6 +820,32 @@ pub struct PoliceConfig {
     /// names in it (الأمن العام، الدفاع المدني: other Arab states have the same) are not ours.
     #[serde(default)]
     pub foreign: Vec<String>,
+    /// `[police.stance]`: the cues of what an item about the police says of them.
+    #[serde(default)]
+    pub stance: PoliceStanceConfig,
+}
+
+/// `[police.stance]` in `topics.toml`: the words that give an item about the police its
+/// stance toward them (`police_stance`). Only the sentences that name the police (and the
+/// one after each) are read; entries are matched as topic terms are (diacritics, hamza forms,
+/// clitics and English plurals ignored; a phrase stays in one clause).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoliceStanceConfig {
+    /// Thanks, praise, approval ("يعطيهم العافية", "ما قصروا", "نشامى", "thank").
+    #[serde(default)]
+    pub approving: Vec<String>,
+    /// Complaint, criticism of conduct ("تقصير", "ضلت واقفة", "تعسف", "brutality").
+    #[serde(default)]
+    pub critical: Vec<String>,
+    /// Words that turn the cue right after them around ("ما", "لا يوجد أي", "not"): "ما
+    /// قصروا" is praise, "ما ساعدونا" a complaint. A cue that begins with one is not turned.
+    #[serde(default)]
+    pub negations: Vec<String>,
+    /// Words that introduce what a suspect is charged with ("بتهمة", "charged with"): a
+    /// critical cue after one in the same clause is the suspect's act, not the police's.
+    #[serde(default)]
+    pub charges: Vec<String>,
 }
 
 /// The kind of a place.
@@ -1519,6 +1545,13 @@ impl Config {
                 }
             }
         }
+        if let Some(stance) = topics_file
+            .as_ref()
+            .and_then(|f| f.police.as_ref())
+            .map(|p| &p.stance)
+        {
+            check_police_stance(stance, &path(2), topics, &mut p);
+        }
         let mut governorates: HashSet<String> = HashSet::new();
         if let Some(f) = &places_file {
             check_unique("place", &f.place, |pl| &pl.id, &path(3), places, &mut p);
@@ -1706,6 +1739,68 @@ fn check_settings(st: &Settings, file: &Path, text: &str, p: &mut Problems) {
     }
 }
 
+/// Checks `[police.stance]`: an entry needs a word, a cue is approving or critical but not
+/// both, and a table that lists cues lists both kinds.
+fn check_police_stance(st: &PoliceStanceConfig, file: &Path, text: &str, p: &mut Problems) {
+    let lists = [
+        ("approving", &st.approving),
+        ("critical", &st.critical),
+        ("negations", &st.negations),
+        ("charges", &st.charges),
+    ];
+    for (key, list) in lists {
+        for entry in list {
+            if crate::text::tokens(&crate::text::normalize_for_matching(entry))
+                .next()
+                .is_none()
+            {
+                p.push(
+                    file,
+                    text,
+                    key_span(text, &["police", "stance", key]),
+                    format!(
+                        "[police.stance] {key}: {entry:?} has no words once diacritics and \
+                         punctuation are removed: write a word or phrase, or delete it"
+                    ),
+                );
+            }
+        }
+    }
+    let key_of = |s: &str| {
+        crate::text::tokens(&crate::text::normalize_for_matching(s))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let critical: HashSet<String> = st.critical.iter().map(|s| key_of(s)).collect();
+    for entry in &st.approving {
+        if critical.contains(&key_of(entry)) {
+            p.push(
+                file,
+                text,
+                key_span(text, &["police", "stance", "critical"]),
+                format!(
+                    "[police.stance]: {entry:?} is both approving and critical: keep it in the \
+                     list it belongs to"
+                ),
+            );
+        }
+    }
+    let any = !st.approving.is_empty() || !st.critical.is_empty();
+    for (key, list) in [("approving", &st.approving), ("critical", &st.critical)] {
+        if any && list.is_empty() {
+            p.push(
+                file,
+                text,
+                key_span(text, &["police", "stance"]),
+                format!(
+                    "[police.stance] has no {key} cues: list them, such as {key} = [\"...\"], \
+                     or every item about the police would lean one way"
+                ),
+            );
+        }
+    }
+}
+
 /// The span of `key` in the `[[list]]` entry whose span is `entry`.
 fn entry_key_span(text: &str, list: &str, entry: Range<usize>, key: &str) -> Option<Range<usize>> {
     let root = DeTable::parse(text).ok()?;
@@ -1792,6 +1887,43 @@ url = "https://example.jo/rss"
             Interval::from_secs(900)
         );
         assert_eq!(c.places.len(), 2);
+    }
+
+    #[test]
+    fn police_stance_cues_load_and_mistakes_say_what_to_fix() {
+        let load_topics = |extra: &str| {
+            let topics = format!("{TOPICS}\n[police]\nterms = [\"الأمن العام\"]\n{extra}");
+            Config::from_texts(Path::new("cfg"), ["", "", &topics, PLACES, ""])
+        };
+        let c = load_topics(
+            "[police.stance]\napproving = [\"ما قصروا\", \"thank\"]\ncritical = [\"تقصير\"]\n\
+             negations = [\"لا يوجد أي\"]\ncharges = [\"بتهمة\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.police.stance.approving, ["ما قصروا", "thank"]);
+        assert_eq!(c.police.stance.charges, ["بتهمة"]);
+        // Absent: no cues, no problem.
+        assert!(load_topics("").unwrap().police.stance.critical.is_empty());
+
+        let e = errors(load_topics(
+            "[police.stance]\napproving = [\"تقصيرٌ\", \"،\"]\ncritical = [\"تقصير\"]\n",
+        ));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e.iter().all(|e| e.file == Path::new("cfg/topics.toml")));
+        assert!(e[0].message.contains("no words"), "{}", e[0].message);
+        assert!(
+            e[1].message.contains("both approving and critical"),
+            "{}",
+            e[1].message
+        );
+        let e = errors(load_topics("[police.stance]\napproving = [\"شكرا\"]\n"));
+        assert!(
+            e[0].message.contains("no critical cues"),
+            "{}",
+            e[0].message
+        );
+        let e = errors(load_topics("[police.stance]\napprove = [\"شكرا\"]\n"));
+        assert!(e[0].message.contains("approve"), "{}", e[0].message);
     }
 
     #[test]

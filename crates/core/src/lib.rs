@@ -20,12 +20,12 @@ pub mod text;
 
 pub use config::{
     AlertRule, Config, ConfigError, EnrichSettings, FetchSettings, FullText, MailSettings,
-    PlaceConfig, PlaceKind, PoliceConfig, ScheduleSettings, ServerSettings, Settings, SourceConfig,
-    SourceKind, TopicConfig, css_selector_error,
+    PlaceConfig, PlaceKind, PoliceConfig, PoliceStanceConfig, ScheduleSettings, ServerSettings,
+    Settings, SourceConfig, SourceKind, TopicConfig, css_selector_error,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};
 pub use model::{
-    FetchState, Item, ItemKind, Lang, MAX_SEEN_ENTRIES, Polarity, PollStats, SentimentTag, Tags,
-    canonical_url, entry_key, item_id_for_url,
+    FetchState, Item, ItemKind, Lang, MAX_SEEN_ENTRIES, Polarity, PoliceStance, PollStats,
+    SentimentTag, Tags, canonical_url, entry_key, item_id_for_url,
 };

@@ -137,6 +137,63 @@ pub struct SentimentTag {
     pub score: f32,
 }
 
+/// What an item about the police says of the police, beside its own tone: an arrest report
+/// is neutral toward the police even when its tone is negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoliceStance {
+    /// Thanks, praise or approval of the police.
+    Approving,
+    /// A complaint or criticism of the police's conduct (abuse, slowness, rudeness,
+    /// corruption, neglect).
+    Critical,
+    /// A report of police action, the police as a source, an announcement.
+    Neutral,
+}
+
+impl PoliceStance {
+    /// Every stance, in index order.
+    pub const ALL: [PoliceStance; 3] = [
+        PoliceStance::Approving,
+        PoliceStance::Critical,
+        PoliceStance::Neutral,
+    ];
+
+    /// The label as written in data files and the store: `approving`, `critical`, `neutral`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoliceStance::Approving => "approving",
+            PoliceStance::Critical => "critical",
+            PoliceStance::Neutral => "neutral",
+        }
+    }
+
+    /// The Arabic label: مؤيد، ناقد، محايد.
+    pub fn as_arabic(self) -> &'static str {
+        match self {
+            PoliceStance::Approving => "مؤيد",
+            PoliceStance::Critical => "ناقد",
+            PoliceStance::Neutral => "محايد",
+        }
+    }
+
+    /// Parses [`PoliceStance::as_str`] (case-insensitive) or the Arabic label (with or
+    /// without diacritics); surrounding spaces are ignored.
+    pub fn parse(s: &str) -> Option<PoliceStance> {
+        let s = s.trim();
+        PoliceStance::ALL.into_iter().find(|p| {
+            p.as_str().eq_ignore_ascii_case(s)
+                || crate::text::normalize_for_matching(s)
+                    == crate::text::normalize_for_matching(p.as_arabic())
+        })
+    }
+
+    /// The position in [`PoliceStance::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// What enrichment learned about an item.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Tags {
@@ -158,6 +215,9 @@ pub struct Tags {
     /// The item is about the Public Security Directorate or one of its branches.
     #[serde(default)]
     pub about_police: bool,
+    /// What the item says of the police (set only when `about_police`).
+    #[serde(default)]
+    pub police_stance: Option<PoliceStance>,
     /// 64-bit SimHash of the normalized text, for near-duplicate detection (0 when empty).
     /// Written as 16 hex digits in JSON (a JavaScript number would lose bits).
     #[serde(default, with = "hex_u64")]
@@ -499,5 +559,22 @@ mod tests {
             assert_eq!(Polarity::parse(p.as_str()), Some(p));
             assert_eq!(Polarity::parse(p.as_arabic()), Some(p));
         }
+    }
+
+    #[test]
+    fn police_stance_parses_english_and_arabic_labels() {
+        assert_eq!(
+            PoliceStance::parse(" Critical "),
+            Some(PoliceStance::Critical)
+        );
+        assert_eq!(PoliceStance::parse("مؤيِّد"), Some(PoliceStance::Approving));
+        assert_eq!(PoliceStance::parse("negative"), None);
+        for p in PoliceStance::ALL {
+            assert_eq!(PoliceStance::parse(p.as_str()), Some(p));
+            assert_eq!(PoliceStance::parse(p.as_arabic()), Some(p));
+            assert_eq!(PoliceStance::ALL[p.index()], p);
+        }
+        let json = serde_json::to_string(&PoliceStance::Approving).unwrap();
+        assert_eq!(json, "\"approving\"");
     }
 }

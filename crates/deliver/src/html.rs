@@ -3,10 +3,10 @@
 use std::fmt::Write;
 
 use rasd_core::text::neutralize_bidi;
-use rasd_core::{ItemKind, Polarity};
+use rasd_core::{ItemKind, Polarity, PoliceStance};
 use rasd_detect::{Digest, DigestItem, PoliceSummary, PoliceVoice, Story, TopicSummary, Trend};
 
-use crate::{comparison, negative_rise, percent, polarity_label, trend_label};
+use crate::{comparison, critical_rise, percent, polarity_label, stance_label, trend_label};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -312,7 +312,7 @@ fn voices(p: &PoliceSummary) -> [(&PoliceVoice, &'static str, &'static str); 2] 
     ]
 }
 
-/// List entries for "what stands out" when negativity toward the police rose.
+/// List entries for "what stands out" when critical coverage of the police rose.
 fn police_alerts(h: &mut String, p: &PoliceSummary, rtl: bool) {
     for (v, ar, en) in voices(p) {
         if v.is_notable() {
@@ -325,17 +325,18 @@ fn police_alerts(h: &mut String, p: &PoliceSummary, rtl: bool) {
                     format!("Police — {en}")
                 },
                 if rtl {
-                    "ارتفاع في السلبية"
+                    "ارتفاع في التغطية الناقدة"
                 } else {
-                    "negativity rising"
+                    "critical coverage rising"
                 },
-                escape(&negative_rise(v, rtl))
+                escape(&critical_rise(v, rtl))
             );
         }
     }
 }
 
-/// The police section: counts by sentiment against the week, then the extremes.
+/// The police section: counts by stance toward the police against the week (with the
+/// day's negative tone beside them), then the critical and approving items.
 fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
     let _ = write!(
         h,
@@ -359,22 +360,27 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
         );
         return;
     }
-    let label = |p: Option<Polarity>| {
-        let (ar, en) = polarity_label(p);
+    let label = |s: Option<PoliceStance>| {
+        let (ar, en) = stance_label(s);
         if rtl { ar } else { en }
     };
     let _ = write!(
         h,
-        "<table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         if rtl { "المجموع" } else { "Total" },
-        label(Some(Polarity::Positive)),
-        label(Some(Polarity::Negative)),
-        label(Some(Polarity::Neutral)),
+        label(Some(PoliceStance::Approving)),
+        label(Some(PoliceStance::Critical)),
+        label(Some(PoliceStance::Neutral)),
         label(None),
         if rtl {
-            "نسبة السلبي"
+            "نسبة الناقد"
         } else {
-            "Negative share"
+            "Critical share"
+        },
+        if rtl {
+            "نبرة سلبية"
+        } else {
+            "Negative tone"
         },
     );
     for (v, ar, en) in voices(p) {
@@ -391,26 +397,29 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
         };
         let _ = write!(
             h,
-            "<tr><th>{}</th>{}{}{}{}{}<td>{} <span class=\"meta ltr\">({})</span>{flag}</td></tr>",
+            "<tr><th>{}</th>{}{}{}{}{}<td>{} <span class=\"meta ltr\">({})</span>{flag}</td><td>{}</td></tr>",
             if rtl { ar } else { en },
             cell(v.today.total(), v.baseline.total()),
-            cell(v.today.positive, v.baseline.positive),
-            cell(v.today.negative, v.baseline.negative),
+            cell(v.today.approving, v.baseline.approving),
+            cell(v.today.critical, v.baseline.critical),
             cell(v.today.neutral, v.baseline.neutral),
             cell(v.today.unknown, v.baseline.unknown),
-            percent(v.negative_share),
-            percent(v.baseline_negative_share),
+            percent(v.critical_share),
+            percent(v.baseline_critical_share),
+            v.tone.negative,
         );
     }
     let _ = write!(
         h,
         "</table><p class=\"meta\">{}</p>",
         if rtl {
-            "بين القوسين: المتوسط اليومي في الأيام السبعة السابقة (وللنسبة: نسبة الأسبوع كله). \
-             النسبة من المواد المصنفة فقط."
+            "الموقف من الأمن العام لا نبرة المادة: خبر القبض على لص محايد وإن كانت نبرته \
+             سلبية. بين القوسين: المتوسط اليومي في الأيام السبعة السابقة (وللنسبة: نسبة \
+             الأسبوع كله). النسبة من المواد المصنفة فقط."
         } else {
-            "In brackets: the daily average over the previous seven days (for the share, the \
-             week's share). The share counts rated items only."
+            "The stance toward the police, not the item's tone: an arrest report is neutral \
+             even when its tone is negative. In brackets: the daily average over the previous \
+             seven days (for the share, the week's share). The share counts rated items only."
         }
     );
     let list = |h: &mut String, items: &[DigestItem], ar: &str, en: &str| {
@@ -442,8 +451,8 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
         }
         h.push_str("</ul>");
     };
-    list(h, &p.most_negative, "الأكثر سلبية", "Most negative");
-    list(h, &p.most_positive, "الأكثر إيجابية", "Most positive");
+    list(h, &p.critical, "مواد ناقدة", "Critical items");
+    list(h, &p.approving, "مواد مؤيدة", "Approving items");
     h.push_str("</section>\n");
 }
 
@@ -564,21 +573,24 @@ mod tests {
     }
 
     #[test]
-    fn police_section_counts_by_sentiment_in_words() {
+    fn police_section_counts_by_stance_in_words() {
         let html = digest_html(&sample_digest(true));
         let police = section(&html, "police");
         assert!(police.contains("الأمن العام في التغطية وآراء الجمهور"));
         assert!(police.contains("<th>التغطية الإعلامية</th>"));
         assert!(police.contains("<th>تعليقات الجمهور</th>"));
-        // Coverage: 7 items, 4 negative (1 in the week: 0.1 a day), share 67% vs 12%.
+        // Coverage: 7 items, 4 critical (1 in the week: 0.1 a day), share 67% vs 12%.
         assert!(
             police.contains("<td>4 <span class=\"meta ltr\">(0.1)</span></td>"),
             "{police}"
         );
         assert!(police.contains("67% <span class=\"meta ltr\">(12%)</span>"));
         assert!(police.contains("<th>غير مصنّف</th>"));
+        assert!(police.contains("<th>ناقد</th>") && police.contains("<th>نسبة الناقد</th>"));
+        // The tone stays beside the stance: 5 negative in tone.
+        assert!(police.contains("<th>نبرة سلبية</th>") && police.contains("<td>5</td>"));
         // Sentiment is written, not only coloured.
-        assert!(police.contains("<h3>الأكثر سلبية</h3>"));
+        assert!(police.contains("<h3>مواد ناقدة</h3>"));
         assert!(police.contains(
             "<span class=\"badge negative\">سلبي <span class=\"ltr\">-0.95</span></span>"
         ));
@@ -595,7 +607,8 @@ mod tests {
             stands_out.contains("الأمن العام — التغطية الإعلامية"),
             "{stands_out}"
         );
-        assert!(stands_out.contains("ارتفاع في السلبية"));
+        assert!(stands_out.contains("ارتفاع في التغطية الناقدة"));
+        assert!(!stands_out.contains("السلبية"));
         assert!(!stands_out.contains("تعليقات الجمهور"));
     }
 
@@ -604,9 +617,11 @@ mod tests {
         let html = digest_html(&sample_digest(false));
         let police = section(&html, "police");
         assert!(police.contains("<th>Media coverage</th>"));
-        assert!(police.contains("<h3>Most positive</h3>"));
+        assert!(police.contains("<h3>Approving items</h3>"));
         assert!(police.contains(">negative <span class=\"ltr\">-0.95</span>"));
-        assert!(html.contains("4 negative vs 0.1/day; negative share 67% vs 12%"));
+        assert!(html.contains("critical coverage rising"));
+        assert!(html.contains("4 critical vs 0.1/day; critical share 67% vs 12%"));
+        assert!(!html.contains("negativity"));
     }
 
     #[test]
@@ -628,8 +643,8 @@ mod tests {
         let mut d = sample_digest(true);
         d.stories[0].title = "<img src=x onerror=alert(1)>".into();
         d.stories[0].sources[0] = "<b>".into();
-        d.police.most_negative[0].title = "\"><script>x</script>".into();
-        d.police.most_negative[0].url = "javascript:alert(1)".into();
+        d.police.critical[0].title = "\"><script>x</script>".into();
+        d.police.critical[0].url = "javascript:alert(1)".into();
         let html = digest_html(&d);
         assert!(!html.contains("<img"));
         assert!(!html.contains("<script>"));
@@ -646,7 +661,7 @@ mod tests {
         d.topics[0].items[0].source_name = "\u{2067}Outlet".into();
         d.stories[0].title = "Fire\u{202D}!".into();
         d.stories[0].sources[0] = "\u{202B}Voice".into();
-        d.police.most_negative[0].title = "x\u{2066}y".into();
+        d.police.critical[0].title = "x\u{2066}y".into();
         let html = digest_html(&d);
         for c in ['\u{202E}', '\u{2067}', '\u{202D}', '\u{202B}', '\u{2066}'] {
             assert!(!html.contains(c), "{c:?} in\n{html}");
@@ -661,16 +676,21 @@ mod tests {
         let mut d = sample_digest(true);
         d.stories.clear();
         d.stories_total = 0;
-        let zero = PoliceVoice::compare(Default::default(), Default::default(), 7);
+        let zero = PoliceVoice::compare(
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            7,
+        );
         d.police = PoliceSummary {
             articles: zero.clone(),
             comments: zero,
-            most_negative: vec![],
-            most_positive: vec![],
+            critical: vec![],
+            approving: vec![],
         };
         let html = digest_html(&d);
         assert!(section(&html, "police").contains("لا مواد عن الأمن العام"));
         assert!(section(&html, "stories").contains("لا قصة تناقلتها أكثر من وسيلة"));
-        assert!(!html.contains("ارتفاع في السلبية"));
+        assert!(!html.contains("ارتفاع في التغطية الناقدة"));
     }
 }

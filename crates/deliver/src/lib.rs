@@ -16,7 +16,7 @@ mod markdown;
 pub use html::{DIGEST_STYLE, digest_html, escape, escape_text};
 pub use markdown::digest_markdown;
 
-use rasd_core::Polarity;
+use rasd_core::{Polarity, PoliceStance};
 use rasd_detect::{PoliceVoice, TopicSummary, Trend};
 
 /// Errors raised while delivering.
@@ -82,24 +82,33 @@ pub(crate) fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_string(), |s| format!("{:.0}%", s * 100.0))
 }
 
-/// What rose in a voice's negativity, in words: "4 negative vs 0.1/day; share 67% vs 13%",
-/// or in Arabic "4 سلبية مقابل 0.1 يومياً؛ النسبة 67% مقابل 13%".
-pub(crate) fn negative_rise(v: &PoliceVoice, arabic: bool) -> String {
+/// A stance toward the police in words, Arabic then English; `None` is an item about the
+/// police without a stance.
+pub(crate) fn stance_label(s: Option<PoliceStance>) -> (&'static str, &'static str) {
+    match s {
+        Some(s) => (s.as_arabic(), s.as_str()),
+        None => ("غير مصنّف", "unrated"),
+    }
+}
+
+/// What rose in a voice's critical coverage, in words: "4 critical vs 0.1/day; critical
+/// share 67% vs 13%", or in Arabic "4 ناقدة مقابل 0.1 يومياً؛ نسبة الناقد 67% مقابل 13%".
+pub(crate) fn critical_rise(v: &PoliceVoice, arabic: bool) -> String {
     if arabic {
         format!(
-            "{} سلبية مقابل {:.1} يومياً؛ نسبة السلبي {} مقابل {}",
-            v.today.negative,
-            v.baseline.negative,
-            percent(v.negative_share),
-            percent(v.baseline_negative_share)
+            "{} ناقدة مقابل {:.1} يومياً؛ نسبة الناقد {} مقابل {}",
+            v.today.critical,
+            v.baseline.critical,
+            percent(v.critical_share),
+            percent(v.baseline_critical_share)
         )
     } else {
         format!(
-            "{} negative vs {:.1}/day; negative share {} vs {}",
-            v.today.negative,
-            v.baseline.negative,
-            percent(v.negative_share),
-            percent(v.baseline_negative_share)
+            "{} critical vs {:.1}/day; critical share {} vs {}",
+            v.today.critical,
+            v.baseline.critical,
+            percent(v.critical_share),
+            percent(v.baseline_critical_share)
         )
     }
 }
@@ -109,10 +118,10 @@ pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use chrono::Utc;
-    use rasd_core::{ItemKind, Polarity, SentimentTag};
+    use rasd_core::{ItemKind, Polarity, PoliceStance, SentimentTag};
     use rasd_detect::{
-        Digest, DigestItem, PlaceCount, PoliceSummary, PoliceVoice, SentimentCounts, Story,
-        TopicSummary, Trend,
+        Digest, DigestItem, PlaceCount, PoliceSummary, PoliceVoice, SentimentCounts, StanceCounts,
+        Story, TopicSummary, Trend,
     };
 
     /// A listed item.
@@ -133,16 +142,23 @@ pub(crate) mod tests {
             places: vec!["zarqa".into()],
             kind: ItemKind::Article,
             sentiment: sentiment.map(|(label, score)| SentimentTag { label, score }),
+            police_stance: None,
         }
     }
 
-    /// A police section with rising negativity in coverage, and comments counted apart.
+    /// A police section with rising critical coverage, and comments counted apart.
     pub(crate) fn sample_police() -> PoliceSummary {
-        let counts = |positive, negative, neutral, unknown| SentimentCounts {
-            positive,
-            negative,
+        let counts = |approving, critical, neutral, unknown| StanceCounts {
+            approving,
+            critical,
             neutral,
             unknown,
+        };
+        let tone = SentimentCounts {
+            positive: 1,
+            negative: 5,
+            neutral: 1,
+            unknown: 0,
         };
         let mut comment = sample_item(
             "الدورية لم تحضر",
@@ -151,24 +167,31 @@ pub(crate) mod tests {
             Some((Polarity::Negative, -0.7)),
         );
         comment.kind = ItemKind::Comment;
+        comment.police_stance = Some(PoliceStance::Critical);
+        let mut critical = sample_item(
+            "اتهامات للشرطة بالتقصير",
+            "https://example.jo/neg",
+            "الغد",
+            Some((Polarity::Negative, -0.95)),
+        );
+        critical.police_stance = Some(PoliceStance::Critical);
+        let mut approving = sample_item(
+            "الأمن العام ينقذ عائلة من الغرق",
+            "https://example.jo/pos",
+            "الرأي",
+            Some((Polarity::Positive, 0.9)),
+        );
+        approving.police_stance = Some(PoliceStance::Approving);
         PoliceSummary {
-            articles: PoliceVoice::compare(counts(1, 4, 1, 1), counts(4, 1, 3, 0), 7),
-            comments: PoliceVoice::compare(counts(0, 1, 0, 1), counts(1, 0, 0, 0), 7),
-            most_negative: vec![
-                sample_item(
-                    "اتهامات للشرطة بالتقصير",
-                    "https://example.jo/neg",
-                    "الغد",
-                    Some((Polarity::Negative, -0.95)),
-                ),
-                comment,
-            ],
-            most_positive: vec![sample_item(
-                "الأمن العام ينقذ عائلة من الغرق",
-                "https://example.jo/pos",
-                "الرأي",
-                Some((Polarity::Positive, 0.9)),
-            )],
+            articles: PoliceVoice::compare(counts(1, 4, 1, 1), counts(4, 1, 3, 0), tone, 7),
+            comments: PoliceVoice::compare(
+                counts(0, 1, 0, 1),
+                counts(1, 0, 0, 0),
+                SentimentCounts::default(),
+                7,
+            ),
+            critical: vec![critical, comment],
+            approving: vec![approving],
         }
     }
 

@@ -6,7 +6,7 @@ use rasd_core::ItemKind;
 use rasd_core::text::neutralize_bidi;
 use rasd_detect::{Digest, DigestItem};
 
-use crate::{comparison, negative_rise, percent, polarity_label, trend_label};
+use crate::{comparison, critical_rise, percent, polarity_label, trend_label};
 
 /// Markdown has no escaping for everything; this keeps titles from breaking list items and
 /// links, and removes the bidi controls that could make them display as something else.
@@ -83,11 +83,11 @@ pub fn digest_markdown(digest: &Digest) -> String {
                 "- **{}** [{}]: {}",
                 name(&format!("الأمن العام — {ar}"), &format!("Police — {en}")),
                 if rtl {
-                    "ارتفاع في السلبية"
+                    "ارتفاع في التغطية الناقدة"
                 } else {
-                    "negativity rising"
+                    "critical coverage rising"
                 },
-                negative_rise(v, false)
+                critical_rise(v, false)
             );
         }
     }
@@ -128,30 +128,34 @@ pub fn digest_markdown(digest: &Digest) -> String {
             let t = v.today;
             let _ = writeln!(
                 m,
-                "- **{}**: {} items — positive {}, negative {}, neutral {}, unrated {}; \
-                 negative share {} (previous 7 days: {:.1} items/day, {:.1} negative/day, \
-                 share {}){}",
+                "- **{}**: {} items — approving {}, critical {}, neutral {}, unrated {}; \
+                 critical share {} (previous 7 days: {:.1} items/day, {:.1} critical/day, \
+                 share {}); negative in tone {}{}",
                 name(ar, en),
                 t.total(),
-                t.positive,
-                t.negative,
+                t.approving,
+                t.critical,
                 t.neutral,
                 t.unknown,
-                percent(v.negative_share),
+                percent(v.critical_share),
                 v.baseline.total(),
-                v.baseline.negative,
-                percent(v.baseline_negative_share),
+                v.baseline.critical,
+                percent(v.baseline_critical_share),
+                v.tone.negative,
                 if v.is_notable() {
-                    " **negativity rising**"
+                    " **critical coverage rising**"
                 } else {
                     ""
                 }
             );
         }
-        m.push_str("\nThe share counts rated items only.\n\n");
+        m.push_str(
+            "\nBy stance toward the police, not tone: an arrest report is neutral even when its \
+             tone is negative. The share counts rated items only.\n\n",
+        );
         for (items, ar, en) in [
-            (&police.most_negative, "الأكثر سلبية", "Most negative"),
-            (&police.most_positive, "الأكثر إيجابية", "Most positive"),
+            (&police.critical, "مواد ناقدة", "Critical items"),
+            (&police.approving, "مواد مؤيدة", "Approving items"),
         ] {
             if items.is_empty() {
                 continue;
@@ -280,9 +284,9 @@ mod tests {
         assert!(police < stories && stories < topics, "{md}");
         assert!(
             md.contains(
-                "- **التغطية الإعلامية (Media coverage)**: 7 items — positive 1, negative 4, \
-             neutral 1, unrated 1; negative share 67% (previous 7 days: 1.1 items/day, \
-             0.1 negative/day, share 12%) **negativity rising**"
+                "- **التغطية الإعلامية (Media coverage)**: 7 items — approving 1, critical 4, \
+             neutral 1, unrated 1; critical share 67% (previous 7 days: 1.1 items/day, \
+             0.1 critical/day, share 12%); negative in tone 5 **critical coverage rising**"
             ),
             "{md}"
         );

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rasd_core::{Config, Item, ItemKind, SentimentTag};
+use rasd_core::{Config, Item, ItemKind, PoliceStance, SentimentTag};
 use rasd_store::Store;
 use serde::Serialize;
 
@@ -89,6 +89,8 @@ pub struct DigestItem {
     pub kind: ItemKind,
     /// Sentiment, when the item has one.
     pub sentiment: Option<SentimentTag>,
+    /// Stance toward the police, for an item about the police.
+    pub police_stance: Option<PoliceStance>,
 }
 
 /// One topic in the digest.
@@ -135,7 +137,7 @@ pub struct Digest {
     pub topics: Vec<TopicSummary>,
     /// Items with no topic.
     pub untagged: usize,
-    /// Items about the police by sentiment, against the week before.
+    /// Items about the police by stance toward the police, against the week before.
     pub police: PoliceSummary,
     /// The same story across outlets: the largest near-duplicate groups, most outlets first,
     /// at most [`STORIES_LISTED`](crate::STORIES_LISTED).
@@ -251,6 +253,7 @@ pub fn build_digest_from_items(
         places: item.tags.places.clone(),
         kind: item.kind,
         sentiment: item.tags.sentiment,
+        police_stance: item.tags.police_stance,
     };
 
     let mut by_topic: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
@@ -486,16 +489,17 @@ url = "https://alghad.example/rss"
         assert!(d.topics.is_empty());
         assert_eq!(d.police.total(), 0);
         assert!(!d.police.is_notable());
-        assert!(d.police.most_negative.is_empty());
+        assert!(d.police.critical.is_empty());
         assert!(d.stories.is_empty());
         assert_eq!(d.stories_total, 0);
     }
 
-    /// An item about the police, with a sentiment (or none).
+    /// An item about the police, with a stance and a sentiment (or none).
     fn police_item(
         n: usize,
         when: &str,
         title: &str,
+        stance: Option<PoliceStance>,
         sentiment: Option<(Polarity, f32)>,
         kind: ItemKind,
     ) -> Item {
@@ -503,24 +507,28 @@ url = "https://alghad.example/rss"
         i.title = title.to_string();
         i.kind = kind;
         i.tags.about_police = true;
+        i.tags.police_stance = stance;
         i.tags.sentiment = sentiment.map(|(label, score)| SentimentTag { label, score });
         i
     }
 
     #[test]
-    fn police_sentiment_against_the_week() {
+    fn police_stance_against_the_week() {
         use Polarity::{Negative, Neutral, Positive};
+        use PoliceStance::{Approving, Critical};
+        let neutral = Some(PoliceStance::Neutral);
         let mut items = Vec::new();
-        // The week before: one article a day about the police, positive on odd days,
-        // neutral on even days, and one negative article on the 15th; one comment on the 14th.
+        // The week before: one article a day about the police, approving on odd days,
+        // neutral on even days, and one critical article on the 15th; one comment on the 14th.
         for d in 1..=7 {
             let day = format!("2026-11-{:02}T09:00:00Z", 20 - d);
-            let s = if d % 2 == 1 { Positive } else { Neutral };
+            let s = if d % 2 == 1 { Some(Approving) } else { neutral };
             items.push(police_item(
                 100 + d,
                 &day,
                 "الأمن العام يفتتح مركزاً",
-                Some((s, 0.3)),
+                s,
+                Some((Positive, 0.3)),
                 ItemKind::Article,
             ));
         }
@@ -528,6 +536,7 @@ url = "https://alghad.example/rss"
             120,
             "2026-11-15T10:00:00Z",
             "شكوى من الدوريات",
+            Some(Critical),
             Some((Negative, -0.4)),
             ItemKind::Article,
         ));
@@ -535,6 +544,7 @@ url = "https://alghad.example/rss"
             121,
             "2026-11-14T10:00:00Z",
             "شكراً للشرطة",
+            Some(Approving),
             Some((Positive, 0.6)),
             ItemKind::Comment,
         ));
@@ -549,30 +559,53 @@ url = "https://alghad.example/rss"
         other.published = Some("2026-11-20T09:00:00Z".parse().unwrap());
         items.push(other);
 
-        // The day: four negative articles, one positive, one neutral, one without sentiment,
-        // and two comments (one negative, one without sentiment).
+        // The day: four critical articles, one approving, one neutral, one without a stance,
+        // and two comments (one critical, one without a stance).
         let today = [
             (
                 1,
                 "انتقادات لتعامل الدرك مع المحتجين",
+                Some(Critical),
                 Some((Negative, -0.5)),
             ),
-            (2, "شكاوى من مخالفات إدارة السير", Some((Negative, -0.8))),
-            (3, "اتهامات للشرطة بالتقصير", Some((Negative, -0.95))),
-            (4, "غضب من تأخر الدفاع المدني", Some((Negative, -0.3))),
-            (5, "الأمن العام ينقذ عائلة من الغرق", Some((Positive, 0.9))),
+            (
+                2,
+                "شكاوى من مخالفات إدارة السير",
+                Some(Critical),
+                Some((Negative, -0.8)),
+            ),
+            (
+                3,
+                "اتهامات للشرطة بالتقصير",
+                Some(Critical),
+                Some((Negative, -0.95)),
+            ),
+            (
+                4,
+                "غضب من تأخر الدفاع المدني",
+                Some(Critical),
+                Some((Negative, -0.3)),
+            ),
+            (
+                5,
+                "الأمن العام ينقذ عائلة من الغرق",
+                Some(Approving),
+                Some((Positive, 0.9)),
+            ),
             (
                 6,
                 "مديرية الأمن العام تعلن خطة مرورية",
+                neutral,
                 Some((Neutral, 0.05)),
             ),
-            (7, "الأمن العام يحتفل بيوم الشرطة", None),
+            (7, "الأمن العام يحتفل بيوم الشرطة", None, None),
         ];
-        for (n, title, s) in today {
+        for (n, title, stance, s) in today {
             items.push(police_item(
                 n,
                 &format!("2026-11-20T{:02}:00:00Z", 5 + n),
                 title,
+                stance,
                 s,
                 ItemKind::Article,
             ));
@@ -581,6 +614,7 @@ url = "https://alghad.example/rss"
             8,
             "2026-11-20T15:00:00Z",
             "الدورية لم تحضر بعد اتصالي",
+            Some(Critical),
             Some((Negative, -0.7)),
             ItemKind::Comment,
         ));
@@ -588,6 +622,7 @@ url = "https://alghad.example/rss"
             9,
             "2026-11-20T16:00:00Z",
             "",
+            None,
             None,
             ItemKind::Comment,
         ));
@@ -599,48 +634,84 @@ url = "https://alghad.example/rss"
         let a = &p.articles;
         assert_eq!(
             (
-                a.today.positive,
-                a.today.negative,
+                a.today.approving,
+                a.today.critical,
                 a.today.neutral,
                 a.today.unknown
             ),
             (1, 4, 1, 1)
         );
-        // 4 of the 6 articles with a sentiment; the week had 1 of 8.
-        assert!((a.negative_share.unwrap() - 4.0 / 6.0).abs() < 1e-9);
-        assert!((a.baseline_negative_share.unwrap() - 1.0 / 8.0).abs() < 1e-9);
+        assert_eq!((a.tone.negative, a.tone.unknown), (4, 1));
+        // 4 of the 6 articles with a stance; the week had 1 of 8.
+        assert!((a.critical_share.unwrap() - 4.0 / 6.0).abs() < 1e-9);
+        assert!((a.baseline_critical_share.unwrap() - 1.0 / 8.0).abs() < 1e-9);
         assert!((a.baseline.total() - 8.0 / 7.0).abs() < 1e-9);
-        assert!((a.baseline.negative - 1.0 / 7.0).abs() < 1e-9);
-        assert_eq!(a.negative_trend, Trend::Rising);
+        assert!((a.baseline.critical - 1.0 / 7.0).abs() < 1e-9);
+        assert_eq!(a.critical_trend, Trend::Rising);
         assert!(a.share_rising);
         assert!(p.is_notable());
         // Comments are counted apart.
         let c = &p.comments;
         assert_eq!(
-            (c.today.negative, c.today.unknown, c.today.total()),
+            (c.today.critical, c.today.unknown, c.today.total()),
             (1, 1, 2)
         );
-        assert!((c.baseline.positive - 1.0 / 7.0).abs() < 1e-9);
+        assert!((c.baseline.approving - 1.0 / 7.0).abs() < 1e-9);
         assert!(!c.is_notable());
-        // Most negative first, at most three, comments included.
-        let neg: Vec<&str> = p.most_negative.iter().map(|i| i.title.as_str()).collect();
+        // Critical items, the most negative in tone first, at most three, comments included.
+        let crit: Vec<&str> = p.critical.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(
-            neg,
+            crit,
             [
                 "اتهامات للشرطة بالتقصير",
                 "شكاوى من مخالفات إدارة السير",
                 "الدورية لم تحضر بعد اتصالي"
             ]
         );
-        assert_eq!(p.most_negative[0].sentiment.unwrap().score, -0.95);
-        assert_eq!(p.most_negative[2].kind, ItemKind::Comment);
-        assert_eq!(p.most_positive.len(), 1);
-        assert_eq!(p.most_positive[0].title, "الأمن العام ينقذ عائلة من الغرق");
-        assert_eq!(p.most_positive[0].source_name, "صوت الشمال");
+        assert_eq!(p.critical[0].police_stance, Some(Critical));
+        assert_eq!(p.critical[2].kind, ItemKind::Comment);
+        assert_eq!(p.approving.len(), 1);
+        assert_eq!(p.approving[0].title, "الأمن العام ينقذ عائلة من الغرق");
+        assert_eq!(p.approving[0].source_name, "صوت الشمال");
+    }
+
+    /// The issue: arrest and theft reports, negative in tone, made the lead line say
+    /// "negativity rising"; they are neutral toward the police.
+    #[test]
+    fn negative_arrest_and_theft_reports_do_not_raise_critical_coverage() {
+        let mut items: Vec<Item> = (0..6)
+            .map(|n| {
+                police_item(
+                    n,
+                    "2026-11-20T09:00:00Z",
+                    "القبض على لصوص سرقوا محلا",
+                    Some(PoliceStance::Neutral),
+                    Some((Polarity::Negative, -0.8)),
+                    ItemKind::Article,
+                )
+            })
+            .collect();
+        // And a citizen's praise in dialect that the tone model reads as negative.
+        items.push(police_item(
+            7,
+            "2026-11-20T10:00:00Z",
+            "والله الشرطة ما قصّروا",
+            Some(PoliceStance::Approving),
+            Some((Polarity::Negative, -0.4)),
+            ItemKind::Comment,
+        ));
+        let d =
+            build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
+        let p = &d.police;
+        assert_eq!(p.articles.tone.negative, 6);
+        assert_eq!(p.articles.today.critical, 0);
+        assert!(!p.is_notable());
+        assert!(p.critical.is_empty());
+        assert_eq!(p.approving[0].title, "والله الشرطة ما قصّروا");
     }
 
     #[test]
-    fn police_items_without_sentiment_are_unknown_not_negative() {
+    fn police_items_without_a_stance_are_unknown_not_critical() {
         let items: Vec<Item> = (0..5)
             .map(|n| {
                 police_item(
@@ -648,6 +719,7 @@ url = "https://alghad.example/rss"
                     "2026-11-20T09:00:00Z",
                     "الأمن العام",
                     None,
+                    Some((Polarity::Negative, -0.9)),
                     ItemKind::Article,
                 )
             })
@@ -656,10 +728,10 @@ url = "https://alghad.example/rss"
             build_digest_from_items(&items, &config(), "2026-11-20".parse().unwrap(), Utc::now());
         let a = &d.police.articles;
         assert_eq!(a.today.unknown, 5);
-        assert_eq!(a.today.negative, 0);
-        assert_eq!(a.negative_share, None);
+        assert_eq!(a.today.critical, 0);
+        assert_eq!(a.critical_share, None);
         assert!(!d.police.is_notable());
-        assert!(d.police.most_negative.is_empty() && d.police.most_positive.is_empty());
+        assert!(d.police.critical.is_empty() && d.police.approving.is_empty());
     }
 
     /// An item from `source` with fingerprint `fp`.

@@ -6,9 +6,10 @@
 //! [`rasd_store::Store`] and returns data; rendering it (HTML, Markdown, e-mail) is the job of
 //! `rasd-deliver`.
 //!
-//! The digest also holds a [`PoliceSummary`]: the items about the police by sentiment
-//! ([`SentimentCounts`]), published coverage and public comments apart ([`PoliceVoice`]),
-//! against the week before, with the most negative and most positive items; and the day's
+//! The digest also holds a [`PoliceSummary`]: the items about the police by their stance
+//! toward the police ([`StanceCounts`]: approving, critical, neutral), published coverage and
+//! public comments apart ([`PoliceVoice`]), against the week before, with the day's critical
+//! and approving items and, for reference, their tone ([`SentimentCounts`]); and the day's
 //! [`Story`] list: near-duplicate items (SimHash fingerprints within [`NEAR_BITS`] bits, grouped
 //! by [`near_duplicate_groups`] without comparing every pair) carried by several outlets.
 //! Alert rules come later and will live here too.
@@ -22,8 +23,8 @@ pub use digest::{
     build_digest, build_digest_from_items,
 };
 pub use police::{
-    MIN_NEGATIVE, PoliceSummary, PoliceVoice, SHARE_RISE, SentimentAverage, SentimentCounts,
-    TOP_ITEMS,
+    MIN_CRITICAL, PoliceSummary, PoliceVoice, SHARE_RISE, SentimentCounts, StanceAverage,
+    StanceCounts, TOP_ITEMS,
 };
 pub use stories::{
     ITEMS_PER_STORY, NEAR_BITS, STORIES_LISTED, Story, hamming, is_near_duplicate,

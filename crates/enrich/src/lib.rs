@@ -32,6 +32,9 @@
 //! - `sentiment` by a trained model (module [`sentiment`]), when one is loaded.
 //! - `about_police` by `[police]` of `topics.toml` (module `police`), or when the topic
 //!   `police_conduct` or `psd_activity` is assigned.
+//! - `police_stance`, only for an item about the police, by the cues of `[police.stance]` in
+//!   the sentences that name the police (module [`stance`]): approving, critical or neutral
+//!   toward the police, which is not the item's tone (an arrest report is neutral).
 //! - `fingerprint`: a SimHash of the text (module [`simhash`]) for near-duplicate stories.
 //!
 //! [`Enricher::classify`] gives the same tags with the model's topic probabilities, for
@@ -47,6 +50,7 @@ pub mod police;
 pub mod records;
 pub mod sentiment;
 pub mod simhash;
+pub mod stance;
 pub mod tokens;
 pub mod topic_model;
 pub mod topics;
@@ -68,6 +72,7 @@ pub use topics::TopicMatch;
 
 use places::Gazetteer;
 use police::PoliceRules;
+use stance::StanceRules;
 use tokens::{Analyzed, Vocab};
 use topics::TopicRules;
 
@@ -156,6 +161,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Topics assigned from the police flag's point of view: either makes an item about the police.
 const POLICE_TOPICS: [&str; 2] = ["police_conduct", "psd_activity"];
 
+/// The topic of the police's conduct, praised or blamed: without a stance cue, an item with
+/// it takes its tone as its stance (module [`stance`]).
+const CONDUCT_TOPIC: &str = "police_conduct";
+
 /// The compiled topic rules, places gazetteer and police rules, and the trained models when
 /// loaded; applies them to items.
 #[derive(Debug, Clone)]
@@ -164,6 +173,7 @@ pub struct Enricher {
     topics: TopicRules,
     places: Gazetteer,
     police: PoliceRules,
+    stance: StanceRules,
     topic_model: Option<Arc<LoadedTopicModel>>,
     sentiment: Option<Arc<SentimentModel>>,
     /// The English sentiment model; English items fall back to `sentiment` without it.
@@ -209,12 +219,14 @@ impl Enricher {
         let mut vocab = Vocab::default();
         let topics = TopicRules::new(topics, &mut vocab)?;
         let places = Gazetteer::new(places, &mut vocab)?;
+        let stance = StanceRules::new(&police.stance, &mut vocab)?;
         let police = PoliceRules::new(police, &mut vocab)?;
         Ok(Enricher {
             vocab,
             topics,
             places,
             police,
+            stance,
             topic_model: None,
             sentiment: None,
             sentiment_en: None,
@@ -403,6 +415,19 @@ impl Enricher {
         let police_topic = topics.iter().any(|t| POLICE_TOPICS.contains(&t.as_str()));
         let about_police = self.police.flag(&analyzed, ctx, police_topic);
         let sentiment = self.sentiment_of(title, body, lang);
+        let police_stance = if about_police {
+            self.stance
+                .explain(
+                    &self.police,
+                    &self.vocab,
+                    &[&norm_title, &norm_body],
+                    topics.iter().any(|t| t == CONDUCT_TOPIC),
+                    sentiment.map(|s| s.label),
+                )
+                .stance
+        } else {
+            None
+        };
         let fingerprint = simhash::simhash_normalized(&[&norm_title, &norm_body]);
         Classification {
             tags: Tags {
@@ -412,6 +437,7 @@ impl Enricher {
                 places_named: reading.named,
                 sentiment,
                 about_police,
+                police_stance,
                 fingerprint,
             },
             rule_topics,
@@ -475,11 +501,27 @@ impl Enricher {
             placed_in_jordan: places.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
+        let rules = self.topics.explain(&analyzed);
+        let sentiment = self
+            .sentiment_of(title, body, lang)
+            .map(|s| (sentiment_text(title, body), s));
+        // The police_conduct topic as the rules or the model give it.
+        let conduct = rules.iter().any(|m| m.assigned && m.topic == CONDUCT_TOPIC)
+            || model.iter().any(|(t, _)| t == CONDUCT_TOPIC);
+        let stance = self.stance.explain(
+            &self.police,
+            &self.vocab,
+            &[&norm_title, &norm_body],
+            conduct,
+            sentiment.as_ref().map(|(_, s)| s.label),
+        );
         Explanation {
-            rules: self.topics.explain(&analyzed),
+            rules,
             model,
             police: self.police.explain(&analyzed, ctx),
             places,
+            stance,
+            sentiment,
         }
     }
 }
@@ -496,6 +538,11 @@ pub struct Explanation {
     pub police: police::PoliceWhy,
     /// The event places, the places only named, and how each name was read.
     pub places: PlaceReading,
+    /// The stance toward the police and its cues, as if the item were about the police
+    /// (whether it is, is the flag's business: see `police`).
+    pub stance: stance::StanceWhy,
+    /// The text the sentiment model read and what it gave, when a model is loaded.
+    pub sentiment: Option<(String, SentimentTag)>,
 }
 
 /// Characters of the body the sentiment model reads after the title: it was trained on
@@ -1662,6 +1709,36 @@ mod tests {
         if tags.topics.iter().any(|t| t == "police_conduct") {
             assert!(tags.about_police);
         }
+    }
+
+    #[test]
+    fn shipped_stance_cues_in_dialect_msa_and_english() {
+        use rasd_core::PoliceStance::*;
+        for (text, want) in [
+            ("والله الشرطة بالزرقاء ما قصّروا", Approving),
+            (
+                "ألقت مديرية الأمن العام القبض على ثلاثة أشخاص بتهمة سرقة",
+                Neutral,
+            ),
+            ("الدورية ضلت واقفة عند إشارة صويلح وما حدا ساعدنا", Critical),
+            (
+                "شكوى من شرطي السير في إربد، كان قليل أدب مع الناس",
+                Critical,
+            ),
+            ("Thank you to the Civil Defence crews in Irbid", Approving),
+            ("ألقت الشرطة في عمان القبض على موظف بتهمة الرشوة", Neutral),
+        ] {
+            let tags = shipped().tags_for("", text, None);
+            assert!(tags.about_police, "{text}");
+            assert_eq!(tags.police_stance, Some(want), "{text}");
+        }
+        let tags = shipped().tags_for("", "لا يوجد أي تقصير من رجال الأمن في الكرك", None);
+        assert_ne!(tags.police_stance, Some(Critical));
+        // Only items about the police get a stance.
+        let tags = shipped().tags_for("", "شكرا للجيران في إربد على الضيافة", None);
+        assert_eq!((tags.about_police, tags.police_stance), (false, None));
+        let why = shipped().explain_item("", "والله الشرطة بالزرقاء ما قصّروا");
+        assert_eq!(why.stance.approving[0].cue, "ما قصروا");
     }
 
     #[test]

@@ -97,6 +97,13 @@ impl PoliceRules {
         (f.terms, f.locals)
     }
 
+    /// The directorate terms and local terms found in `text` (outside another country's
+    /// force), as written: the names of the police in it, wherever the item is.
+    pub(crate) fn mentions(&self, text: &Analyzed) -> Vec<&str> {
+        let f = self.find(text);
+        f.terms.into_iter().chain(f.locals).collect()
+    }
+
     /// Every kind of entry found in `text`.
     fn find(&self, text: &Analyzed) -> Found<'_> {
         let mut hits = Vec::new();
@@ -204,6 +211,7 @@ mod tests {
                 .to_vec(),
             jordan: ["الأردن", "Jordan"].map(String::from).to_vec(),
             foreign: ["السعودية", "جدة", "Egypt"].map(String::from).to_vec(),
+            ..PoliceConfig::default()
         };
         let mut v = Vocab::default();
         let r = PoliceRules::new(&cfg, &mut v).unwrap();

@@ -113,10 +113,12 @@ ALTER TABLE fetch_state ADD COLUMN poll_extraction_failed INTEGER NOT NULL DEFAU
 ALTER TABLE fetch_state ADD COLUMN poll_rule_missed INTEGER NOT NULL DEFAULT 0;
 "#,
     // 7: the governorates an item names but that were not judged the place of its event
-    // (`Tags::places_named`), a JSON list like `places`. Rows stored before it read `[]`
-    // until `rasd retag` fills them.
+    // (`Tags::places_named`, a JSON list like `places`; `[]` for rows stored before), and
+    // what an item about the police says of them (`police_stance`: `approving`, `critical`,
+    // `neutral`; NULL for other items and rows tagged before). `rasd retag` fills both.
     r#"
 ALTER TABLE items ADD COLUMN places_named TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE items ADD COLUMN police_stance TEXT;
 "#,
 ];
 
@@ -271,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn version_6_items_gain_an_empty_places_named() {
+    fn version_6_items_gain_places_named_and_police_stance() {
         let mut conn = Connection::open_in_memory().unwrap();
         for script in &MIGRATIONS[..6] {
             conn.execute_batch(script).unwrap();
@@ -279,17 +281,25 @@ mod tests {
         conn.pragma_update(None, "user_version", 6).unwrap();
         conn.execute_batch(
             "INSERT INTO items (id, kind, source, url, title, body, fetched, when_ts, lang, \
-             places, content_hash) VALUES ('v6', 'article', 'petra', 'https://petra.gov.jo/1', \
-             'حادث قرب القطرانة', '', 1, 1, 'ar', '[\"amman\",\"karak\"]', 'h');",
+             places, content_hash, about_police) VALUES ('v6', 'article', 'petra', \
+             'https://petra.gov.jo/1', 'حادث قرب القطرانة', '', 1, 1, 'ar', '[\"amman\",\"karak\"]', \
+             'h', 1);",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        let row: (String, String) = conn
-            .query_row("SELECT places, places_named FROM items", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        assert_eq!(current_version(&conn).unwrap(), 7);
+        let row: (String, String, bool, Option<String>) = conn
+            .query_row(
+                "SELECT places, places_named, about_police, police_stance FROM items",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .unwrap();
-        assert_eq!(row, (r#"["amman","karak"]"#.into(), "[]".into()));
+        assert_eq!(
+            row,
+            (r#"["amman","karak"]"#.into(), "[]".into(), true, None),
+            "rasd retag fills them"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rasd_core::{
-    FetchState, Item, ItemKind, Lang, Polarity, PollStats, SentimentTag, SourceConfig, Tags,
+    FetchState, Item, ItemKind, Lang, Polarity, PoliceStance, PollStats, SentimentTag,
+    SourceConfig, Tags,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
@@ -26,7 +27,7 @@ const PAGE: i64 = 256;
 
 /// The item columns, in the order [`RawItem::from_row`] reads them.
 const ITEM_COLS: &str = "id, kind, source, url, title, body, author, published, fetched, lang, topics, places, guid, \
-     sentiment, sentiment_score, about_police, fingerprint, places_named";
+     sentiment, sentiment_score, about_police, fingerprint, places_named, police_stance";
 
 /// An article whose title and body together are at least this many characters is
 /// recognised by its content hash when it arrives under another URL.
@@ -742,13 +743,14 @@ struct Stored {
     sentiment: Option<String>,
     sentiment_score: Option<f64>,
     about_police: bool,
+    police_stance: Option<String>,
 }
 
 fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut out = Committed::default();
     let mut find = tx.prepare_cached(
         "SELECT content_hash, lang, topics, places, url, guid, sentiment, sentiment_score, \
-         about_police, places_named FROM items WHERE id = ?1",
+         about_police, places_named, police_stance FROM items WHERE id = ?1",
     )?;
     let mut find_guid = tx.prepare_cached(
         "SELECT id FROM items WHERE source = ?1 AND guid = ?2 ORDER BY rowid LIMIT 1",
@@ -759,9 +761,9 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (id, kind, source, url, title, body, author, published, fetched, \
          when_ts, lang, topics, places, content_hash, guid, sentiment, sentiment_score, \
-         about_police, fingerprint, seq, places_named) \
+         about_police, fingerprint, seq, places_named, police_stance) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21)",
+         ?18, ?19, ?20, ?21, ?22)",
     )?;
     // In an UPDATE the right-hand sides see the old row, so `published` on the right is the
     // stored value.
@@ -770,7 +772,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
          published = COALESCE(?6, published), when_ts = COALESCE(?6, published, fetched), \
          lang = ?7, topics = ?8, places = ?9, content_hash = ?10, guid = COALESCE(?11, guid), \
          sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15, \
-         seq = ?16, places_named = ?17 WHERE id = ?1",
+         seq = ?16, places_named = ?17, police_stance = ?18 WHERE id = ?1",
     )?;
     let mut next_seq =
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?;
@@ -792,6 +794,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
         let sentiment = item.tags.sentiment.map(|s| s.label.as_str());
         let sentiment_score = item.tags.sentiment.map(|s| f64::from(s.score));
         let about_police = item.tags.about_police;
+        let police_stance = item.tags.police_stance.map(|s| s.as_str());
         let fingerprint = item.tags.fingerprint as i64;
         let guid = item
             .guid
@@ -811,6 +814,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                 sentiment_score: r.get(7)?,
                 about_police: r.get(8)?,
                 places_named: r.get(9)?,
+                police_stance: r.get(10)?,
             })
         };
         let mut id = item.id.clone();
@@ -869,6 +873,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     fingerprint,
                     seq,
                     places_named_json,
+                    police_stance,
                 ])?;
                 out.stats.inserted += 1;
             }
@@ -881,7 +886,8 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     && old.url == item.url
                     && old.sentiment.as_deref() == sentiment
                     && same_score(old.sentiment_score, sentiment_score)
-                    && old.about_police == about_police =>
+                    && old.about_police == about_police
+                    && old.police_stance.as_deref() == police_stance =>
             {
                 if old.guid.is_none()
                     && let Some(g) = guid
@@ -912,6 +918,7 @@ fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
                     fingerprint,
                     seq,
                     places_named_json,
+                    police_stance,
                 ])?;
                 clear_topics.execute([&id])?;
                 out.stats.updated += 1;
@@ -945,6 +952,7 @@ struct RawItem {
     about_police: bool,
     fingerprint: i64,
     places_named: String,
+    police_stance: Option<String>,
 }
 
 impl RawItem {
@@ -969,6 +977,7 @@ impl RawItem {
             about_police: r.get(at + 15)?,
             fingerprint: r.get(at + 16)?,
             places_named: r.get(at + 17)?,
+            police_stance: r.get(at + 18)?,
         })
     }
 
@@ -1016,6 +1025,12 @@ impl RawItem {
                         score: self.sentiment_score.unwrap_or(0.0) as f32,
                     }),
                 about_police: self.about_police,
+                // Only an item about the police has a stance.
+                police_stance: self
+                    .police_stance
+                    .as_deref()
+                    .and_then(PoliceStance::parse)
+                    .filter(|_| self.about_police),
                 fingerprint: self.fingerprint as u64,
             },
         })
@@ -1334,6 +1349,7 @@ mod tests {
                 score: 0.125,
             }),
             about_police: true,
+            police_stance: Some(PoliceStance::Neutral),
             fingerprint: 0xfedc_ba98_7654_3210 ^ u64::from(n),
         };
         it
@@ -2411,6 +2427,34 @@ mod tests {
         a.tags.sentiment = None;
         store.upsert_items(std::slice::from_ref(&a)).unwrap();
         assert_eq!(store.get_item(&a.id).unwrap().unwrap().tags.sentiment, None);
+    }
+
+    #[test]
+    fn police_stance_round_trips_and_a_new_stance_is_an_update() {
+        let store = Store::open_in_memory().unwrap();
+        let mut a = item(1, Some(1_000));
+        a.tags.police_stance = Some(PoliceStance::Critical);
+        store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        let got = store.get_item(&a.id).unwrap().unwrap();
+        assert_eq!(got.tags.police_stance, Some(PoliceStance::Critical));
+        assert_eq!(
+            store
+                .upsert_items(std::slice::from_ref(&a))
+                .unwrap()
+                .unchanged,
+            1
+        );
+        a.tags.police_stance = Some(PoliceStance::Approving);
+        let changed = store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(changed.updated, 1, "a new stance is an update (rasd retag)");
+        let got = store.get_item(&a.id).unwrap().unwrap();
+        assert_eq!(got.tags.police_stance, Some(PoliceStance::Approving));
+        a.tags.police_stance = None;
+        store.upsert_items(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(
+            store.get_item(&a.id).unwrap().unwrap().tags.police_stance,
+            None
+        );
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct AppState {
     pub index: Arc<SearchIndex>,
     /// The loaded configuration.
     pub config: Arc<Config>,
+    /// The rules and models of `config`, built once: the item page re-runs their
+    /// explanation on the stored text ("why these tags").
+    pub enricher: Arc<rasd_enrich::Enricher>,
 }
 
 /// Errors a handler can return; each maps to a status and a message for the client.
@@ -340,7 +343,10 @@ async fn item_page(State(state): State<AppState>, Path(id): Path<String>) -> Res
         .map_err(|e| Error::Internal(e.to_string()))?
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(match item {
-        Some(item) => Html(pages::item_page(&state.config, &item)).into_response(),
+        Some(item) => {
+            let why = state.enricher.explain_item(&item.title, &item.body);
+            Html(pages::item_page(&state.config, &item, &why)).into_response()
+        }
         None => (StatusCode::NOT_FOUND, Html(pages::not_found_page())).into_response(),
     })
 }

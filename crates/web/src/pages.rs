@@ -360,7 +360,11 @@ fn page_head(title: &str, lang: &str, dir: &str) -> String {
 }
 
 /// One stored item: headline, where and when, tags, the text, the link to the original.
-pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
+pub(crate) fn item_page(
+    config: &Config,
+    item: &rasd_core::Item,
+    why: &rasd_enrich::Explanation,
+) -> String {
     let (lang, dir) = if item.tags.lang == rasd_core::Lang::En {
         ("en", "ltr")
     } else {
@@ -444,7 +448,7 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
     let flag = if item.tags.about_police { "yes" } else { "no" };
     let _ = write!(
         h,
-        " · <a{} href=\"/?police={flag}\">{}</a></p>",
+        " · <a{} href=\"/?police={flag}\">{}</a>",
         if item.tags.about_police {
             " class=\"badge police\""
         } else {
@@ -452,6 +456,16 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
         },
         escape(&police_name(flag))
     );
+    if let Some(st) = item.tags.police_stance {
+        let _ = write!(
+            h,
+            " · الموقف من الأمن العام / stance: <span class=\"badge stance-{}\">{} ({})</span>",
+            st.as_str(),
+            st.as_arabic(),
+            st.as_str()
+        );
+    }
+    h.push_str("</p>");
     for para in item.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
         let _ = write!(h, "<p dir=\"auto\">{}</p>", escape_text(para.trim()));
     }
@@ -462,8 +476,165 @@ pub(crate) fn item_page(config: &Config, item: &rasd_core::Item) -> String {
             escape(&item.url)
         );
     }
-    h.push_str("</article></main>\n</body>\n</html>\n");
+    h.push_str("</article>");
+    why_section(&mut h, config, item, why);
+    h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+/// Words joined for a list cell, each escaped and isolated for mixed directions.
+fn words(list: &[String]) -> String {
+    if list.is_empty() {
+        return "—".to_string();
+    }
+    list.iter()
+        .map(|w| format!("<bdi>{}</bdi>", escape_text(w)))
+        .collect::<Vec<_>>()
+        .join("، ")
+}
+
+/// "Why these tags": the explanation re-run on the stored text with today's rules and
+/// models: the terms (or model score) behind each topic, the police names and the stance
+/// cues, the place names, and what the sentiment model read.
+fn why_section(
+    h: &mut String,
+    config: &Config,
+    item: &rasd_core::Item,
+    why: &rasd_enrich::Explanation,
+) {
+    h.push_str(
+        "<section id=\"why\"><h2>لماذا هذه الوسوم / Why these tags</h2>\
+         <p class=\"meta\">بقواعد اليوم ونماذجه على النص المخزّن / today's rules and models \
+         on the stored text</p><table>",
+    );
+    let row = |h: &mut String, ar: &str, en: &str, cell: String| {
+        let _ = write!(
+            h,
+            "<tr><th>{ar} / {en}</th><td dir=\"auto\">{cell}</td></tr>"
+        );
+    };
+    for m in why.rules.iter().filter(|m| m.assigned) {
+        let name = config
+            .topic(&m.topic)
+            .map_or(m.topic.as_str(), |t| t.name_ar.as_str());
+        row(
+            h,
+            "موضوع",
+            "topic",
+            format!("{}: {}", escape_text(name), words(&m.terms)),
+        );
+    }
+    for (t, p) in &why.model {
+        let name = config.topic(t).map_or(t.as_str(), |t| t.name_ar.as_str());
+        row(
+            h,
+            "موضوع من النموذج",
+            "topic by the model",
+            format!("{}: <span dir=\"ltr\">{p:.2}</span>", escape_text(name)),
+        );
+    }
+    for n in &why.places.names {
+        let governorates: Vec<String> = n
+            .governorates
+            .iter()
+            .map(|g| {
+                config
+                    .places
+                    .iter()
+                    .find(|x| &x.id == g)
+                    .map_or(g.clone(), |x| x.name_ar.clone())
+            })
+            .collect();
+        let cue = n.cue.as_deref().map_or(String::new(), |c| {
+            format!(" ← <bdi>{}</bdi>", escape_text(c))
+        });
+        row(
+            h,
+            if n.role.only_named() {
+                "مكان مذكور فقط"
+            } else {
+                "مكان الحدث"
+            },
+            if n.role.only_named() {
+                "place only named"
+            } else {
+                "place of the event"
+            },
+            format!(
+                "{}: <bdi>{}</bdi> (<span dir=\"ltr\">{}</span>{cue})",
+                words(&governorates),
+                escape_text(&n.name),
+                n.role.as_str()
+            ),
+        );
+    }
+    let police: Vec<String> = why
+        .police
+        .terms
+        .iter()
+        .chain(&why.police.local_terms)
+        .cloned()
+        .collect();
+    row(h, "أسماء الأمن العام", "police names", words(&police));
+    if item.tags.about_police {
+        let s = &why.stance;
+        let stance = s.stance.map_or("—".to_string(), |st| {
+            format!("{} ({})", st.as_arabic(), st.as_str())
+        });
+        let labels = |v: &[rasd_enrich::stance::Cue]| -> Vec<String> {
+            v.iter().map(|c| c.label()).collect()
+        };
+        row(
+            h,
+            "الموقف من الأمن العام",
+            "stance toward the police",
+            format!(
+                "{} <span class=\"meta\">— {}</span>",
+                escape_text(&stance),
+                escape(s.rule.reason())
+            ),
+        );
+        row(
+            h,
+            "عبارات التأييد",
+            "approving cues",
+            words(&labels(&s.approving)),
+        );
+        row(
+            h,
+            "عبارات النقد",
+            "critical cues",
+            words(&labels(&s.critical)),
+        );
+        if !s.charged.is_empty() {
+            row(
+                h,
+                "تهم المشتبه بهم",
+                "charges (not the police's conduct)",
+                words(&s.charged),
+            );
+        }
+    }
+    match &why.sentiment {
+        Some((text, tag)) => row(
+            h,
+            "ما قرأه نموذج المشاعر",
+            "what the sentiment model read",
+            format!(
+                "{} <span dir=\"ltr\">({} {:+.2})</span>",
+                escape_text(text),
+                escape(tag.label.as_str()),
+                tag.score
+            ),
+        ),
+        None => row(
+            h,
+            "نموذج المشاعر",
+            "sentiment model",
+            "غير محمّل / not loaded".to_string(),
+        ),
+    }
+    h.push_str("</table></section>");
 }
 
 /// The page for an unknown item.

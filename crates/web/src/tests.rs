@@ -93,6 +93,7 @@ fn state_with(rasd: &str, sources: &str, extra: Vec<Item>) -> AppState {
     AppState {
         store: Arc::new(store),
         index: Arc::new(index),
+        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
         config: Arc::new(config),
     }
 }
@@ -408,6 +409,74 @@ async fn served_on_loopback_the_api_filters_by_police_and_sentiment() {
     server.await.unwrap().unwrap();
 }
 
+/// The item page, served on a loopback port, says why a stored Arabic item has its tags:
+/// the topic's terms, the place's names, the police names and the stance cues, and the text
+/// the sentiment model would read; the stored text is escaped.
+#[tokio::test]
+async fn served_on_loopback_the_item_page_explains_the_tags_of_an_arabic_item() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let topics = format!(
+        "{TOPICS}\n[police]\nlocal_terms = [\"الشرطة\"]\n[police.stance]\n\
+         approving = [\"ما قصروا\"]\ncritical = [\"تقصير\"]\n"
+    );
+    let config = Config::from_texts(Path::new("cfg"), ["", "", &topics, PLACES, ""]).unwrap();
+    let enricher = rasd_enrich::Enricher::from_config(&config).unwrap();
+    let item = enricher.apply(
+        Item::new(
+            "s1",
+            "https://example.jo/why",
+            "سرقة محل في الزرقاء <script>x</script>",
+            "والله الشرطة ما قصّروا، وصلوا بسرعة.",
+            Utc::now(),
+        ),
+        None,
+    );
+    assert!(item.tags.about_police, "{:?}", item.tags);
+    let id = item.id.clone();
+    let mut state = state_with("", "", vec![item]);
+    state.config = Arc::new(config);
+    state.enricher = Arc::new(enricher);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /item/{id} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"), "{body}");
+    let why = &body[body.find("<section id=\"why\">").expect("a why section")..];
+    assert!(why.contains("لماذا هذه الوسوم / Why these tags"), "{why}");
+    // The topic with the term that gave it, the governorate with the name found, its role
+    // and the cue that gave the role.
+    assert!(why.contains("السرقة: <bdi>سرقة</bdi>"), "{why}");
+    assert!(
+        why.contains("<bdi>الزرقاء</bdi>: <bdi>الزرقاء</bdi> (<span dir=\"ltr\">event</span> ← <bdi>في</bdi>)"),
+        "{why}"
+    );
+    // The police names and the stance cue (as written in the config).
+    assert!(why.contains("<bdi>الشرطة</bdi>"), "{why}");
+    assert!(why.contains("مؤيد (approving)"), "{why}");
+    assert!(why.contains("<bdi>ما قصروا</bdi>"), "{why}");
+    // No sentiment model in this state: said so.
+    assert!(why.contains("غير محمّل / not loaded"), "{why}");
+    // The stored stance beside the police flag.
+    assert!(
+        body.contains("stance: <span class=\"badge stance-approving\">"),
+        "{body}"
+    );
+    assert!(!body.contains("<script>x"), "{body}");
+}
+
 #[tokio::test]
 async fn health_is_503_while_the_index_is_far_behind_the_store() {
     let config = Config::from_texts(Path::new("cfg"), ["", "", TOPICS, PLACES, ""]).unwrap();
@@ -427,6 +496,7 @@ async fn health_is_503_while_the_index_is_far_behind_the_store() {
     let state = AppState {
         store: Arc::new(store),
         index: Arc::new(SearchIndex::create_in_ram().unwrap()),
+        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
         config: Arc::new(config),
     };
     let resp = app(state)
