@@ -367,18 +367,13 @@ fn shipped_sentiment_model_keeps_its_level() {
         eprintln!("skipped the shared test rows: the shared data is absent");
         return;
     };
-    let run = |path: &Path| {
+    let run_rows = |path: &Path, rows: &[&str]| {
         let p = path.display().to_string();
-        scores(&rasd_ok(&[
-            "--config",
-            &config,
-            "eval",
-            "sentiment",
-            "--data",
-            &p,
-            "--test-rows",
-        ]))
+        let mut args = vec!["--config", &config, "eval", "sentiment", "--data", &p];
+        args.extend_from_slice(rows);
+        scores(&rasd_ok(&args))
     };
+    let run = |path: &Path| run_rows(path, &["--test-rows"]);
     let (accuracy, _) = run(&ajgt);
     assert!(accuracy >= 0.875, "AJGT test fold accuracy {accuracy}");
     let (_, f1) = run(&sarcasm);
@@ -395,15 +390,6 @@ fn shipped_sentiment_model_keeps_its_level() {
     };
     let (_, f1) = run(&posts);
     assert!(f1 >= 0.72, "GoEmotions test split macro-F1 {f1}");
-    let (_, f1) = scores(&rasd_ok(&[
-        "--config",
-        &config,
-        "eval",
-        "sentiment",
-        "--data",
-        &news.display().to_string(),
-        "--split",
-        "devtest_rw",
-    ]));
+    let (_, f1) = run_rows(&news, &["--split", "devtest_rw"]);
     assert!(f1 >= 0.51, "NewsMTSC devtest_rw macro-F1 {f1}");
 }

@@ -4,7 +4,49 @@
 //! vector), so a text position costs one array access per form and only the sequences that
 //! start with that word are compared further.
 
-use crate::tokens::{FastMap, NONE};
+use crate::tokens::{FastMap, Mode, NONE, Vocab, term_tokens};
+use crate::{Error, Result};
+
+/// The entries of several lists in one [`PhraseSet`], each phrase with the role of its list
+/// and the entry as written (for explanations). A phrase in two lists keeps the later list's
+/// role and wording: list the weaker roles first.
+pub(crate) struct RoledPhrases<R> {
+    pub(crate) set: PhraseSet,
+    pub(crate) roles: Vec<R>,
+    pub(crate) written: Vec<String>,
+}
+
+impl<R: Copy> RoledPhrases<R> {
+    /// Compiles `lists`, interning their words into `vocab`; an entry that normalizes to
+    /// nothing is an error naming `what` (the table it came from) and the entry.
+    pub(crate) fn new(lists: &[(&[String], R)], what: &str, vocab: &mut Vocab) -> Result<Self> {
+        let mut out = RoledPhrases {
+            set: PhraseSet::default(),
+            roles: Vec::new(),
+            written: Vec::new(),
+        };
+        for &(list, role) in lists {
+            for entry in list {
+                let words = term_tokens(entry, Mode::Topic);
+                if words.is_empty() {
+                    return Err(Error::EmptyTopicTerm {
+                        topic: what.to_string(),
+                        term: entry.clone(),
+                    });
+                }
+                let ids: Vec<u32> = words.iter().map(|w| vocab.intern(w)).collect();
+                let seq = out.set.insert(&ids) as usize;
+                if out.roles.len() <= seq {
+                    out.roles.resize(seq + 1, role);
+                    out.written.resize(seq + 1, String::new());
+                }
+                out.roles[seq] = role;
+                out.written[seq] = entry.clone();
+            }
+        }
+        Ok(out)
+    }
+}
 
 /// A set of distinct token-id sequences.
 #[derive(Debug, Default, Clone)]

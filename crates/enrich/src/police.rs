@@ -22,9 +22,9 @@
 
 use rasd_core::PoliceConfig;
 
-use crate::phrase::PhraseSet;
-use crate::tokens::{Analyzed, Mode, Vocab, term_tokens};
-use crate::{Error, Result};
+use crate::Result;
+use crate::phrase::{PhraseSet, RoledPhrases};
+use crate::tokens::{Analyzed, Vocab};
 
 /// What a phrase of the set stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,36 +59,24 @@ pub(crate) struct PoliceRules {
 impl PoliceRules {
     /// Compiles the rules, interning their words into `vocab`.
     pub(crate) fn new(cfg: &PoliceConfig, vocab: &mut Vocab) -> Result<PoliceRules> {
-        let mut rules = PoliceRules::default();
+        // Later lists are stronger: exclude beats term beats local beats the names of places.
         let lists = [
-            (&cfg.foreign, Role::Foreign),
-            (&cfg.jordan, Role::Jordan),
-            (&cfg.local_terms, Role::Local),
-            (&cfg.terms, Role::Term),
-            (&cfg.exclude, Role::Exclude),
+            (&cfg.foreign[..], Role::Foreign),
+            (&cfg.jordan[..], Role::Jordan),
+            (&cfg.local_terms[..], Role::Local),
+            (&cfg.terms[..], Role::Term),
+            (&cfg.exclude[..], Role::Exclude),
         ];
-        for (list, role) in lists {
-            for entry in list {
-                let words = term_tokens(entry, Mode::Topic);
-                if words.is_empty() {
-                    return Err(Error::EmptyTopicTerm {
-                        topic: "police".to_string(),
-                        term: entry.clone(),
-                    });
-                }
-                let ids: Vec<u32> = words.iter().map(|w| vocab.intern(w)).collect();
-                let seq = rules.set.insert(&ids) as usize;
-                if rules.roles.len() <= seq {
-                    rules.roles.resize(seq + 1, role);
-                    rules.written.resize(seq + 1, String::new());
-                    rules.written[seq] = entry.clone();
-                }
-                // Later lists are stronger: exclude beats term beats local beats the names
-                // of places.
-                rules.roles[seq] = role;
-            }
-        }
-        Ok(rules)
+        let RoledPhrases {
+            set,
+            roles,
+            written,
+        } = RoledPhrases::new(&lists, "police", vocab)?;
+        Ok(PoliceRules {
+            set,
+            roles,
+            written,
+        })
     }
 
     /// The entries found in `text` that count, as written: (directorate terms, local terms).

@@ -462,7 +462,10 @@ fn train_member(
 }
 
 thread_local! {
-    static FEATURIZERS: std::cell::RefCell<Vec<SentFeaturizer>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per thread, a featurizer per feature view and model: each keeps the word cache of one
+    /// model (keyed by its scorer's id; 0 for a model scored the plain way), so items that
+    /// alternate between the Arabic and the English model do not empty each other's cache.
+    static FEATURIZERS: std::cell::RefCell<Vec<(u64, SentFeaturizer)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The raw decision values of one text.
@@ -511,20 +514,25 @@ impl SentimentModel {
     /// no features.
     fn member_scores(&self, i: usize, text: &str) -> Option<([f32; 3], [f32; 2])> {
         let m = &self.members[i];
+        let scorer = self.scorer(i);
+        let key = scorer.map_or(0, fast::Scorer::id);
         FEATURIZERS.with(|fs| {
             let mut fs = fs.borrow_mut();
-            let at = match fs.iter().position(|f| f.config() == m.features) {
+            let at = match fs
+                .iter()
+                .position(|(k, f)| *k == key && f.config() == m.features)
+            {
                 Some(at) => at,
                 None => {
-                    if fs.len() >= 4 {
+                    if fs.len() >= 8 {
                         fs.clear();
                     }
-                    fs.push(SentFeaturizer::new(m.features));
+                    fs.push((key, SentFeaturizer::new(m.features)));
                     fs.len() - 1
                 }
             };
-            let fz = &mut fs[at];
-            if let Some(scorer) = self.scorer(i) {
+            let fz = &mut fs[at].1;
+            if let Some(scorer) = scorer {
                 return scorer.scores_by_word(fz, text, m.features.word_weight);
             }
             let x = fz.features(text);

@@ -26,10 +26,10 @@
 
 use rasd_core::{Polarity, PoliceStance, PoliceStanceConfig};
 
-use crate::phrase::PhraseSet;
+use crate::Result;
+use crate::phrase::{PhraseSet, RoledPhrases};
 use crate::police::PoliceRules;
-use crate::tokens::{Analyzed, Mode, Vocab, term_tokens};
-use crate::{Error, Result};
+use crate::tokens::{Analyzed, Vocab};
 
 /// What an entry of `[police.stance]` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,36 +126,23 @@ pub struct StanceWhy {
 impl StanceRules {
     /// Compiles the cues, interning their words into `vocab`.
     pub(crate) fn new(cfg: &PoliceStanceConfig, vocab: &mut Vocab) -> Result<StanceRules> {
-        let mut rules = StanceRules {
-            empty: cfg.approving.is_empty() && cfg.critical.is_empty(),
-            ..StanceRules::default()
-        };
         let lists = [
-            (&cfg.negations, Role::Negation),
-            (&cfg.charges, Role::Charge),
-            (&cfg.critical, Role::Critical),
-            (&cfg.approving, Role::Approving),
+            (&cfg.negations[..], Role::Negation),
+            (&cfg.charges[..], Role::Charge),
+            (&cfg.critical[..], Role::Critical),
+            (&cfg.approving[..], Role::Approving),
         ];
-        for (list, role) in lists {
-            for entry in list {
-                let words = term_tokens(entry, Mode::Topic);
-                if words.is_empty() {
-                    return Err(Error::EmptyTopicTerm {
-                        topic: "police.stance".to_string(),
-                        term: entry.clone(),
-                    });
-                }
-                let ids: Vec<u32> = words.iter().map(|w| vocab.intern(w)).collect();
-                let seq = rules.set.insert(&ids) as usize;
-                if rules.roles.len() <= seq {
-                    rules.roles.resize(seq + 1, role);
-                    rules.written.resize(seq + 1, String::new());
-                }
-                rules.roles[seq] = role;
-                rules.written[seq] = entry.clone();
-            }
-        }
-        Ok(rules)
+        let RoledPhrases {
+            set,
+            roles,
+            written,
+        } = RoledPhrases::new(&lists, "police.stance", vocab)?;
+        Ok(StanceRules {
+            set,
+            roles,
+            written,
+            empty: cfg.approving.is_empty() && cfg.critical.is_empty(),
+        })
     }
 
     /// The stance of a text about the police and its evidence. `parts` are the title and

@@ -59,6 +59,11 @@ fn dequantize(scale: f32, code: i8) -> f32 {
 }
 
 impl Scorer {
+    /// Its identity for the per-thread word caches.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The scorer of a three-class and a polar model over the same buckets, or `None` when
     /// they do not fit together.
     pub(crate) fn new(tri: &LinearModel, polar: &LinearModel) -> Option<Scorer> {
