@@ -81,9 +81,26 @@ fn classify_writes_one_line_per_input_line_and_survives_bad_ones() {
     input.extend_from_slice(b"{\"id\": \"latin1\", \"text\": \"\xd8\xad\xd8\xa7\xd8\xaf\xd8\xab \xe9\xff \xd8\xb3\xd9\x8a\xd8\xb1\"}\n");
     let big = "حادث سير على الطريق الصحراوي ".repeat(40_000);
     line(&mut input, serde_json::json!({"id": 7, "text": big}));
+    // Arabizi, mixed scripts with emoji and a hashtag, 1 MB of one word, a bare link.
+    line(
+        &mut input,
+        serde_json::json!({"id": "arabizi", "text": "el shorta 3amlet 7amleh 3ala el sare2in, ya3tihom el 3afyeh"}),
+    );
+    line(
+        &mut input,
+        serde_json::json!({"id": "mixed", "text": "حادث سير crash on طريق المطار near Amman 🚑 #حادث_سير"}),
+    );
+    line(
+        &mut input,
+        serde_json::json!({"id": "oneword", "text": "حادث ".repeat(200_000)}),
+    );
+    line(
+        &mut input,
+        serde_json::json!({"id": "link", "text": "https://example.jo/news/123"}),
+    );
 
     let (out, err) = classify(&input, &[]);
-    assert_eq!(out.len(), 10, "one output per non-blank input line");
+    assert_eq!(out.len(), 14, "one output per non-blank input line");
     let by_id = |id: &str| out.iter().find(|v| v["id"] == id).unwrap().clone();
 
     let msa = by_id("msa");
@@ -146,6 +163,19 @@ fn classify_writes_one_line_per_input_line_and_survives_bad_ones() {
 
     let big = by_id("7");
     assert!(strings(&big["topics"]).contains(&"traffic_accident".to_string()));
+
+    // Odd texts get tags (possibly none), never an error.
+    for id in ["arabizi", "mixed", "oneword", "link"] {
+        let v = by_id(id);
+        assert!(v.get("error").is_none() && v["topics"].is_array(), "{v}");
+    }
+    assert_eq!(by_id("arabizi")["lang"], "ar", "Arabizi is Arabic");
+    let mixed = by_id("mixed");
+    assert!(
+        strings(&mixed["topics"]).contains(&"traffic_accident".to_string()),
+        "{mixed}"
+    );
+    assert!(strings(&by_id("link")["topics"]).is_empty());
 }
 
 #[test]
