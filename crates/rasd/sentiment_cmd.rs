@@ -99,11 +99,11 @@ fn shared_file(rel: &str, given: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// True when `text` has no Arabic letter (the seed file mixes Arabic and English lines).
 fn is_latin(text: &str) -> bool {
-    !text.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+    !text.chars().any(rasd_core::text::is_arabic_letter)
 }
 
 /// The training rows (split `train`, a clean label) of a shared English file.
-fn english_rows(path: &Path, source: Source) -> anyhow::Result<Vec<(String, Polarity, Source)>> {
+fn english_rows(path: &Path, source: Source) -> anyhow::Result<Rows> {
     Ok(sentiment_records(path)?
         .into_iter()
         .filter(|(r, _)| r.split.as_deref() == Some("train"))
@@ -111,22 +111,29 @@ fn english_rows(path: &Path, source: Source) -> anyhow::Result<Vec<(String, Pola
         .collect())
 }
 
-/// The audit set's training-fold rows in `lang`, as the enricher reads an item (title and
-/// lead).
-fn audit_rows(audit: &Path, lang: Lang) -> anyhow::Result<Vec<(String, Polarity, Source)>> {
+/// Training rows of one language: (text, label, source).
+type Rows = Vec<(String, Polarity, Source)>;
+
+/// The audit set's training-fold rows, Arabic and English, as the enricher reads an item
+/// (title and lead); the shared texts are read once for both.
+fn audit_rows(audit: &Path) -> anyhow::Result<(Rows, Rows)> {
     let shared = rasd_core::shared_data::shared_data_dir()
         .context("the shared data folder is not found: set RASD_SHARED_DATA")?;
-    let mut out = Vec::new();
+    let (mut ar, mut en) = (Vec::new(), Vec::new());
     for (label, title, body) in audit_cmd::labelled_texts(audit, &shared)? {
-        let english = label.src != "ar_news";
-        if english != (lang == Lang::En) || audit_cmd::is_test_fold(&label.src, &label.id) {
+        if audit_cmd::is_test_fold(&label.src, &label.id) {
             continue;
         }
         if let Some(p) = Polarity::parse(&label.sentiment) {
-            out.push((rasd_enrich::sentiment_text(&title, &body), p, Source::Audit));
+            let side = if label.src == "ar_news" {
+                &mut ar
+            } else {
+                &mut en
+            };
+            side.push((rasd_enrich::sentiment_text(&title, &body), p, Source::Audit));
         }
     }
-    Ok(out)
+    Ok((ar, en))
 }
 
 /// `rasd train sentiment [--lang both|ar|en] …`: trains the models on training rows only
@@ -139,16 +146,22 @@ pub fn train_sentiment(
     out_en: Option<&Path>,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let seed_rows = rasd_enrich::sentiment::load_jsonl(sources.seed_data)
+    let load = rasd_enrich::sentiment::load_jsonl;
+    let seed_rows = load(sources.seed_data)
         .with_context(|| format!("cannot read {}", sources.seed_data.display()))?;
+    let (audit_ar, audit_en) = match sources.audit {
+        Some(a) => audit_rows(a)?,
+        None => (Vec::new(), Vec::new()),
+    };
     if which != Which::En {
         let ajgt = shared_file("sentiment/ajgt.jsonl", sources.ajgt)?;
         let arsarcasm = shared_file("sentiment/arsarcasm.jsonl", sources.arsarcasm)?;
-        let mut data = TrainingData::load(&ajgt, &arsarcasm, sources.seed_data)
-            .context("cannot read the sentiment training data")?;
-        if let Some(audit) = sources.audit {
-            data.extra = audit_rows(audit, Lang::Ar)?;
-        }
+        let data = TrainingData {
+            ajgt: load(&ajgt).context("cannot read the AJGT rows")?,
+            arsarcasm: load(&arsarcasm).context("cannot read the ArSarcasm rows")?,
+            seed: seed_rows.clone(),
+            extra: audit_ar,
+        };
         let rows = data.train_rows().len();
         let start = Instant::now();
         let model = rasd_enrich::sentiment::train_default(&data, seed);
@@ -182,12 +195,8 @@ pub fn train_sentiment(
             .collect();
         let own_count = own.len();
         rows.extend(own);
-        let audit = match sources.audit {
-            Some(a) => audit_rows(a, Lang::En)?,
-            None => Vec::new(),
-        };
-        let audit_count = audit.len();
-        rows.extend(audit);
+        let audit_count = audit_en.len();
+        rows.extend(audit_en);
         let start = Instant::now();
         let model = rasd_enrich::sentiment::train_with(
             &rows,

@@ -119,22 +119,6 @@ impl SentimentCounts {
             None => self.unknown += 1,
         }
     }
-
-    /// All items, with or without a sentiment.
-    pub fn total(&self) -> usize {
-        self.rated() + self.unknown
-    }
-
-    /// Items with a sentiment.
-    pub fn rated(&self) -> usize {
-        self.positive + self.negative + self.neutral
-    }
-
-    /// The negative share of the items with a sentiment (0..1); `None` when none has one.
-    pub fn negative_share(&self) -> Option<f64> {
-        let rated = self.rated();
-        (rated > 0).then(|| self.negative as f64 / rated as f64)
-    }
 }
 
 /// One voice about the police (published coverage, or the public's comments): the day

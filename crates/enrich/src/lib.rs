@@ -270,29 +270,25 @@ impl Enricher {
         self
     }
 
-    /// The sentiment model that reads text in `lang`: the English one for English when
-    /// loaded, else the main one.
-    fn sentiment_model(&self, lang: Lang) -> Option<&SentimentModel> {
+    /// The sentiment model that reads text in `lang`, with its name: the English one for
+    /// English when loaded, else the main (Arabic) one.
+    fn sentiment_model(&self, lang: Lang) -> Option<(&'static str, &SentimentModel)> {
         match (lang, &self.sentiment_en) {
-            (Lang::En, Some(en)) => Some(en),
-            _ => self.sentiment.as_deref(),
+            (Lang::En, Some(en)) => Some(("english", en)),
+            _ => self.sentiment.as_deref().map(|m| ("arabic", m)),
         }
     }
 
     /// Which sentiment model reads text in `lang`: `"english"`, `"arabic"` (the main model),
     /// or `None` without one.
     pub fn sentiment_model_name(&self, lang: Lang) -> Option<&'static str> {
-        match (lang, &self.sentiment_en, &self.sentiment) {
-            (Lang::En, Some(_), _) => Some("english"),
-            (_, _, Some(_)) => Some("arabic"),
-            _ => None,
-        }
+        self.sentiment_model(lang).map(|(name, _)| name)
     }
 
     /// The sentiment of an item's title and body read in `lang` (see
     /// [`Enricher::tags_for`]), `None` without a sentiment model.
     pub fn sentiment_of(&self, title: &str, body: &str, lang: Lang) -> Option<SentimentTag> {
-        self.sentiment_model(lang).map(|m| {
+        self.sentiment_model(lang).map(|(_, m)| {
             let s = m.predict(&sentiment_text(title, body));
             SentimentTag {
                 label: s.label,
@@ -405,7 +401,7 @@ impl Enricher {
             (None, true) => topics.clone(),
             (_, false) => Vec::new(),
         };
-        let reading = self.places.read(&analyzed);
+        let reading = self.places.read_tags(&analyzed);
         // The police flag asks whether the text is about Jordan: a place named counts.
         let ctx = police::Context {
             placed_in_jordan: reading.basis != Basis::Nothing,
@@ -1973,7 +1969,7 @@ mod tests {
         time("analyze+rules+places+police", &|t, b| {
             let a = Analyzed::new(&e.vocab, &[t, b]);
             std::hint::black_box(e.topics.classify(&a));
-            std::hint::black_box(e.places.read(&a));
+            std::hint::black_box(e.places.read_tags(&a));
             std::hint::black_box(e.police.flag(
                 &a,
                 police::Context {

@@ -625,6 +625,16 @@ impl Gazetteer {
 
     /// Where the event of `text` happened, which governorates it only names, and why.
     pub(crate) fn read(&self, text: &Analyzed) -> PlaceReading {
+        self.read_with(text, true)
+    }
+
+    /// [`Gazetteer::read`] without [`PlaceReading::names`] (left empty): what tagging needs,
+    /// without a string per name found.
+    pub(crate) fn read_tags(&self, text: &Analyzed) -> PlaceReading {
+        self.read_with(text, false)
+    }
+
+    fn read_with(&self, text: &Analyzed, with_names: bool) -> PlaceReading {
         let hits = self.hits(text);
         if hits.is_empty() {
             return PlaceReading {
@@ -671,8 +681,8 @@ impl Gazetteer {
         let places = ids(&mut chosen.iter().copied());
         let named = ids(&mut all.iter().copied().filter(|g| !chosen.contains(g)));
 
-        let mut names: Vec<NameReading> = Vec::with_capacity(hits.len());
-        for (h, (role, cue)) in hits.iter().zip(roles) {
+        let mut names: Vec<NameReading> = Vec::new();
+        for (h, (role, cue)) in hits.iter().zip(roles).filter(|_| with_names) {
             let e = &self.entries[h.seq as usize];
             let reading = NameReading {
                 name: e.names.first().cloned().unwrap_or_default(),

@@ -171,16 +171,6 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
-    /// Reads the three files (see [`load_jsonl`]).
-    pub fn load(ajgt: &Path, arsarcasm: &Path, seed: &Path) -> ModelResult<TrainingData> {
-        Ok(TrainingData {
-            ajgt: load_jsonl(ajgt)?,
-            arsarcasm: load_jsonl(arsarcasm)?,
-            seed: load_jsonl(seed)?,
-            extra: Vec::new(),
-        })
-    }
-
     /// True for an AJGT row of the fixed test fold.
     pub fn is_ajgt_test(e: &Example) -> bool {
         e.id.is_none_or(|id| id % 5 == 0)
