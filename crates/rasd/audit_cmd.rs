@@ -151,8 +151,8 @@ fn read_texts(
 }
 
 /// True for a label of the audit set's test fold (one in five, by a hash of source and id):
-/// `rasd train sentiment` never reads these, and `rasd eval audit` scores sentiment on them
-/// apart.
+/// `rasd train sentiment` and `rasd train topics` never read these, and `rasd eval audit`
+/// scores the models' layers on them.
 pub fn is_test_fold(src: &str, id: &str) -> bool {
     // FNV-1a: stable across builds and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -217,6 +217,9 @@ pub struct AuditOptions<'a> {
     pub terms: usize,
     /// Score only these topics (empty: every topic of `topics.toml` and of the labels).
     pub only: &'a [String],
+    /// Score topics on every label, not only the test fold (for work on the rules: the
+    /// topic model learned the other folds, so its figures there flatter it).
+    pub all_items: bool,
 }
 
 /// The audit report (see [`eval_audit`]).
@@ -231,6 +234,7 @@ pub fn audit_report(
         errors,
         terms: term_rows,
         only,
+        all_items,
     } = *options;
     let labels = read_labels(data)?;
     let shared = match shared {
@@ -263,6 +267,7 @@ pub fn audit_report(
     let mut sentiment = SingleLabel::new(&["positive", "negative", "neutral"]);
     let mut by_src_sentiment: BTreeMap<&str, SingleLabel> = BTreeMap::new();
     let mut missing = 0usize;
+    let mut topic_items = 0usize;
     let mut not_police = 0usize;
     let mut stances: BTreeMap<&str, usize> = BTreeMap::new();
     // Labelled stances: right as tagged, right with the flag assumed, and (gold, given).
@@ -276,6 +281,30 @@ pub fn audit_report(
             continue;
         };
         let c = enricher.classify(title, body, None);
+        let test = is_test_fold(&l.src, &l.id);
+        // The police flag learns from no label: it is scored on every item.
+        not_police += usize::from(!l.about_police);
+        match (l.about_police, c.tags.about_police) {
+            (true, true) => police.tp += 1,
+            (false, true) => police.fp += 1,
+            (true, false) => police.fn_ += 1,
+            (false, false) => {}
+        }
+        // The training folds train the sentiment models: only the test fold scores them.
+        if let Some(s) = c.tags.sentiment
+            && test
+        {
+            sentiment.add(&l.sentiment, s.label.as_str());
+            by_src_sentiment
+                .entry(l.src.as_str())
+                .or_insert_with(|| SingleLabel::new(&["positive", "negative", "neutral"]))
+                .add(&l.sentiment, s.label.as_str());
+        }
+        // The topic model learns from the other folds too.
+        if !(test || all_items) {
+            continue;
+        }
+        topic_items += 1;
         let predicted = layers.topics(&c, threshold);
         topics.add(&l.topics, &predicted);
         if let Some(st) = &l.police_stance {
@@ -356,23 +385,6 @@ pub fn audit_report(
             (true, false) => a.fn_ += 1,
             (false, false) => {}
         }
-        not_police += usize::from(!l.about_police);
-        match (l.about_police, c.tags.about_police) {
-            (true, true) => police.tp += 1,
-            (false, true) => police.fp += 1,
-            (true, false) => police.fn_ += 1,
-            (false, false) => {}
-        }
-        // The training folds train the sentiment models: only the test fold scores them.
-        if let Some(s) = c.tags.sentiment
-            && is_test_fold(&l.src, &l.id)
-        {
-            sentiment.add(&l.sentiment, s.label.as_str());
-            by_src_sentiment
-                .entry(l.src.as_str())
-                .or_insert_with(|| SingleLabel::new(&["positive", "negative", "neutral"]))
-                .add(&l.sentiment, s.label.as_str());
-        }
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -380,6 +392,15 @@ pub fn audit_report(
         "audit: {} labels ({} not found in the shared data)",
         labels.len() - missing,
         missing
+    );
+    let _ = writeln!(
+        out,
+        "topics, on {}: {topic_items} items",
+        if all_items {
+            "every label (the topic model learned all but the test fold: its figures flatter it)"
+        } else {
+            "the test fold (one label in five; `rasd train topics` reads the others)"
+        }
     );
     out.push_str(&topics.report());
     let lacking: Vec<&String> = classes.iter().filter(|c| !known.contains(c)).collect();
@@ -508,6 +529,7 @@ mod tests {
             errors,
             terms: 0,
             only: &[],
+            all_items: true,
         }
     }
 
@@ -546,7 +568,10 @@ mod tests {
             &config,
             &root.join("data/eval/audit"),
             Some(&shared),
-            &options(Layers::Combined, 0),
+            &AuditOptions {
+                all_items: false,
+                ..options(Layers::Combined, 0)
+            },
         )
         .unwrap();
         let figure = |key: &str| -> f64 {
@@ -561,21 +586,29 @@ mod tests {
         };
         println!("{report}");
         assert!(
-            report.starts_with("audit: 3032 labels (0 not found"),
+            report.starts_with("audit: 3727 labels (0 not found"),
             "{report}"
         );
-        assert!(figure("topics_macro_f1") >= 0.59, "{report}");
-        assert!(figure("topics_micro_f1") >= 0.65, "{report}");
-        assert!(figure("police_precision") >= 0.44, "{report}");
+        // Topics on the test fold (the topic model learned the others).
+        assert!(
+            report.contains("topics, on the test fold (one label in five; `rasd train topics` reads the others): 741 items"),
+            "{report}"
+        );
+        assert!(figure("topics_macro_f1") >= 0.68, "{report}");
+        assert!(figure("topics_micro_f1") >= 0.74, "{report}");
+        // Round 4 showed more foreign items flagged (0.447 on rounds 1–3 alone).
+        assert!(figure("police_precision") >= 0.41, "{report}");
         // Sentiment on the test fold (the models never read it).
-        assert!(figure("sentiment_accuracy") >= 0.77, "{report}");
-        assert!(figure("sentiment_macro_f1") >= 0.62, "{report}");
+        assert!(figure("sentiment_accuracy") >= 0.79, "{report}");
+        assert!(figure("sentiment_macro_f1") >= 0.64, "{report}");
         let ar = report
             .lines()
             .find(|l| l.trim_start().starts_with("ar_news     precision"))
             .unwrap();
         let precision: f64 = ar.split("precision=").nth(1).unwrap()[..6].parse().unwrap();
-        assert!(precision >= 0.77, "Arabic news, has any topic: {ar}");
+        let recall: f64 = ar.split("recall=").nth(1).unwrap()[..6].parse().unwrap();
+        assert!(precision >= 0.86, "Arabic news, has any topic: {ar}");
+        assert!(recall >= 0.83, "Arabic news, has any topic: {ar}");
         let police = report
             .lines()
             .find(|l| l.starts_with("about_police"))

@@ -123,8 +123,10 @@ fn classification_json(enricher: &Enricher, r: &Record, scores: bool) -> serde_j
 }
 
 /// Why the item got its tags: `rules` (each topic whose terms or exclude terms were found,
-/// with them, and whether the rules assign it), `model` (topics the model votes for, with
-/// their probability), `police` (names found and where the item is), `places` (the event
+/// with them, and whether the rules alone assign it), `model` (topics the model votes for,
+/// with their probability), `model_denied` (topics the rules assign that the model takes
+/// back, with its probability: it must reach `[enrich] model_confirm` in a text of more than
+/// 30 words), `police` (names found and where the item is), `places` (the event
 /// places, the places only named, which evidence decided, and each name found with its role
 /// and the cue that gave it: `{"name": "القطرانة", "role": "event", "cue": "قرب"}`,
 /// `{"name": "العقبة", "role": "origin", "cue": "قادمة من"}`), `stance` (the stance toward
@@ -147,16 +149,16 @@ fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
             )
         })
         .collect();
-    let model: serde_json::Map<String, serde_json::Value> = e
-        .model
-        .iter()
-        .map(|(t, p)| {
-            (
-                t.clone(),
-                serde_json::json!((f64::from(*p) * 1e4).round() / 1e4),
-            )
-        })
-        .collect();
+    let probabilities = |v: &[(String, f32)]| -> serde_json::Map<String, serde_json::Value> {
+        v.iter()
+            .map(|(t, p)| {
+                (
+                    t.clone(),
+                    serde_json::json!((f64::from(*p) * 1e4).round() / 1e4),
+                )
+            })
+            .collect()
+    };
     let places = serde_json::json!({
         "event": e.places.places,
         "named": e.places.named,
@@ -170,7 +172,8 @@ fn explanation_json(enricher: &Enricher, r: &Record) -> serde_json::Value {
     });
     serde_json::json!({
         "rules": rules,
-        "model": model,
+        "model": probabilities(&e.model),
+        "model_denied": probabilities(&e.denied),
         "police": {
             "terms": e.police.terms,
             "local_terms": e.police.local_terms,
@@ -331,10 +334,33 @@ fn topic_records(config: &Config, data: &Path) -> anyhow::Result<Vec<(Record, Ve
     Ok(out)
 }
 
-/// `rasd train topics --data FILE.jsonl [--out FILE] [--seed N]`.
+/// The audit set's training-fold items (never its test fold, see
+/// [`audit_cmd::is_test_fold`]) as topic examples: the title and lead the model reads, with
+/// the labels' topics that `topics` knows.
+fn audit_examples(audit: &Path, topics: &[String]) -> anyhow::Result<Vec<TopicExample>> {
+    let shared = rasd_core::shared_data::shared_data_dir().context(
+        "the shared data folder is not found (the audit texts are read from it): set \
+         RASD_SHARED_DATA, or pass --no-audit",
+    )?;
+    Ok(crate::audit_cmd::labelled_texts(audit, &shared)?
+        .into_iter()
+        .filter(|(l, _, _)| !crate::audit_cmd::is_test_fold(&l.src, &l.id))
+        .map(|(l, title, body)| TopicExample {
+            text: rasd_enrich::topic_model::model_text(&title, &body),
+            topics: l
+                .topics
+                .into_iter()
+                .filter(|t| topics.contains(t))
+                .collect(),
+        })
+        .collect())
+}
+
+/// `rasd train topics --data FILE.jsonl [--audit DIR | --no-audit] [--out FILE] [--seed N]`.
 pub fn train_topics(
     config: &Config,
     data: &Path,
+    audit: Option<&Path>,
     out: Option<&Path>,
     seed: u64,
 ) -> anyhow::Result<()> {
@@ -347,6 +373,10 @@ pub fn train_topics(
             topics: t.clone(),
         })
         .collect();
+    let own = examples.len();
+    if let Some(audit) = audit {
+        examples.extend(audit_examples(audit, &topics)?);
+    }
     let labelled = examples.len();
     // The rules' own terms are examples too, so the two layers agree.
     examples.extend(examples_from_rules(&config.topics));
@@ -377,8 +407,9 @@ pub fn train_topics(
         .count();
     println!("  {:<20} {none}", "(none)");
     println!(
-        "trained on {labelled} labelled lines and {} rule terms in {secs:.2}s (seed {seed}); \
-         wrote {} ({} bytes)",
+        "trained on {labelled} labelled lines ({own} own, {} of the audit set's training folds) \
+         and {} rule terms in {secs:.2}s (seed {seed}); wrote {} ({} bytes)",
+        labelled - own,
         examples.len() - labelled,
         path.display(),
         bytes.len()

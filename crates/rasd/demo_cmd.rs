@@ -190,11 +190,14 @@ fn write_demo_config(
     let rasd = format!(
         "# Written by `rasd demo`: the demo's own settings.\ndata_dir = {data_dir_toml}\ntimezone = \"Asia/Amman\"\n\n\
          [server]\nlisten = \"127.0.0.1:8080\"\n\n[fetch]\nuser_agent = \"Rasd-demo/{}\"\ncontact = \"demo@example.jo\"\ntimeout = \"10s\"\n\n\
-         [enrich]\ntopic_model = {}\nsentiment_model = {}\nmodel_threshold = {}\n",
+         [enrich]\ntopic_model = {}\nsentiment_model = {}\nsentiment_model_en = {}\n\
+         model_threshold = {}\nmodel_confirm = {}\n",
         env!("CARGO_PKG_VERSION"),
         model(&enrich.topic_model),
         model(&enrich.sentiment_model),
-        enrich.model_threshold
+        model(&enrich.sentiment_model_en),
+        enrich.model_threshold,
+        enrich.model_confirm
     );
     std::fs::write(cfg.join("rasd.toml"), rasd)?;
     std::fs::write(cfg.join("sources.toml"), sources)?;
@@ -365,7 +368,8 @@ mod tests {
     }
 
     /// The shipped topic model, added to the rules, keeps the sample's tags right (it was
-    /// trained on the seed set, which shares no text with the sample).
+    /// trained on the seed set and the audit set's real news, which share no text with the
+    /// sample).
     #[test]
     fn shipped_rules_and_model_tag_the_sample_as_written() {
         let enricher = Enricher::from_config_with_models(&shipped_config()).unwrap();

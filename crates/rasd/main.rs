@@ -209,6 +209,13 @@ enum TrainWhat {
         /// The labelled lines.
         #[arg(long, default_value = "data/seed/topics.jsonl")]
         data: PathBuf,
+        /// The audit labels whose training folds are read too (their texts from the shared
+        /// data; the test fold never is).
+        #[arg(long, default_value = "data/eval/audit")]
+        audit: PathBuf,
+        /// Leave the audit labels out.
+        #[arg(long)]
+        no_audit: bool,
         /// Where to write the model (default: [enrich] topic_model).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -324,6 +331,10 @@ enum EvalWhat {
         /// Score only these topics (comma-separated ids).
         #[arg(long, value_delimiter = ',')]
         topics: Vec<String>,
+        /// Score topics on every label, not only the test fold: for work on the rules (the
+        /// topic model learned the other folds, so its figures there flatter it).
+        #[arg(long)]
+        all_items: bool,
     },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
@@ -710,6 +721,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 errors,
                 terms,
                 topics,
+                all_items,
             } => audit_cmd::eval_audit(
                 &load_config(&cli.config)?,
                 data,
@@ -719,6 +731,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     errors: *errors,
                     terms: *terms,
                     only: topics,
+                    all_items: *all_items,
                 },
             ),
             EvalWhat::Topics {
@@ -760,9 +773,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train { what } => {
             let config = load_config(&cli.config)?;
             match what {
-                TrainWhat::Topics { data, out, seed } => {
-                    classify_cmd::train_topics(&config, data, out.as_deref(), *seed)
-                }
+                TrainWhat::Topics {
+                    data,
+                    audit,
+                    no_audit,
+                    out,
+                    seed,
+                } => classify_cmd::train_topics(
+                    &config,
+                    data,
+                    (!no_audit).then_some(audit.as_path()),
+                    out.as_deref(),
+                    *seed,
+                ),
                 TrainWhat::Sentiment {
                     lang,
                     ajgt,

@@ -574,6 +574,12 @@ pub struct EnrichSettings {
     /// and a topic they veto is never added.
     #[serde(default = "default_model_threshold", deserialize_with = "de_threshold")]
     pub model_threshold: f32,
+    /// A topic the rules find in a text longer than a post (more than 30 words) stays only
+    /// when the topic model gives it at least this probability (0 up to below 1; 0 keeps
+    /// every topic the rules find). The model, trained on real labelled news, confirms the
+    /// rules' finds in articles, where a word out of its sense fires them most.
+    #[serde(default = "default_model_confirm", deserialize_with = "de_confirm")]
+    pub model_confirm: f32,
 }
 
 impl Default for EnrichSettings {
@@ -583,6 +589,7 @@ impl Default for EnrichSettings {
             sentiment_model: default_sentiment_model(),
             sentiment_model_en: default_sentiment_model_en(),
             model_threshold: default_model_threshold(),
+            model_confirm: default_model_confirm(),
         }
     }
 }
@@ -600,7 +607,23 @@ fn default_sentiment_model_en() -> PathBuf {
 }
 
 fn default_model_threshold() -> f32 {
-    0.7
+    0.6
+}
+
+fn default_model_confirm() -> f32 {
+    0.05
+}
+
+fn de_confirm<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    let v = f32::deserialize(d)?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "model_confirm {v} is out of range: write a probability from 0 up to below 1 \
+             (higher drops more of the rules' topics the model doubts; 0 keeps them all)"
+        )))
+    }
 }
 
 fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
@@ -2139,6 +2162,22 @@ url = "https://example.jo/rss"
         let e = errors(load("[server]\nlisten = \"localhost\"\n", SOURCES, ""));
         assert_eq!(e[0].line, Some(2));
         assert!(e[0].message.contains("127.0.0.1:8080"), "{e:?}");
+    }
+
+    #[test]
+    fn model_thresholds_out_of_range_say_what_to_write() {
+        let e = errors(load("[enrich]\nmodel_confirm = 1\n", SOURCES, ""));
+        assert_eq!(e[0].line, Some(2));
+        assert!(e[0].message.contains("below 1"), "{e:?}");
+        let e = errors(load("[enrich]\nmodel_confirm = -0.1\n", SOURCES, ""));
+        assert!(e[0].message.contains("model_confirm"), "{e:?}");
+        let e = errors(load("[enrich]\nmodel_threshold = 0\n", SOURCES, ""));
+        assert!(e[0].message.contains("above 0"), "{e:?}");
+        let ok = load("[enrich]\nmodel_confirm = 0\n", SOURCES, "").unwrap();
+        assert_eq!(ok.settings.enrich.model_confirm, 0.0);
+        let default = load("", SOURCES, "").unwrap();
+        assert_eq!(default.settings.enrich.model_confirm, 0.05);
+        assert_eq!(default.settings.enrich.model_threshold, 0.6);
     }
 
     #[test]

@@ -187,6 +187,26 @@ struct LoadedTopicModel {
     /// For each model output, the rules' topic index (None: a topic the config lacks).
     to_rule: Vec<Option<usize>>,
     threshold: f32,
+    /// A topic the rules find in a longer text stays only when the model gives it at least
+    /// this probability (0: never denied).
+    confirm: f32,
+}
+
+impl LoadedTopicModel {
+    /// The model's verdict on each rules' topic, from its probabilities `probs` for a text
+    /// that is `short` or not.
+    fn verdicts(&self, probs: &[f32], rules: usize, short: bool) -> Vec<topics::Verdict> {
+        let mut verdicts = vec![topics::Verdict::None; rules];
+        for (p, rule) in probs.iter().zip(&self.to_rule) {
+            let Some(t) = *rule else { continue };
+            if *p >= self.threshold {
+                verdicts[t] = topics::Verdict::Vote;
+            } else if !short && *p < self.confirm {
+                verdicts[t] = topics::Verdict::Deny;
+            }
+        }
+        verdicts
+    }
 }
 
 /// Everything [`Enricher::classify`] finds in one text.
@@ -260,7 +280,25 @@ impl Enricher {
         );
         Ok(Enricher::from_config(config)?
             .with_models(topic, sentiment, settings.model_threshold)
+            .with_model_confirm(settings.model_confirm)
             .with_english_sentiment(english))
+    }
+
+    /// A topic the rules find in a text longer than a post stays only when the topic model
+    /// gives it at least `confirm` probability (0, the default of [`Enricher::with_models`],
+    /// keeps every one). Without a topic model, nothing changes.
+    pub fn with_model_confirm(mut self, confirm: f32) -> Enricher {
+        if let Some(m) = self.topic_model.take() {
+            let mut m = Arc::try_unwrap(m).unwrap_or_else(|shared| LoadedTopicModel {
+                model: shared.model.clone(),
+                to_rule: shared.to_rule.clone(),
+                threshold: shared.threshold,
+                confirm: shared.confirm,
+            });
+            m.confirm = confirm;
+            self.topic_model = Some(Arc::new(m));
+        }
+        self
     }
 
     /// Adds the English sentiment model: items detected as English are read by it (by the
@@ -315,6 +353,7 @@ impl Enricher {
                 model,
                 to_rule,
                 threshold,
+                confirm: 0.0,
             })
         });
         self.sentiment = sentiment.map(Arc::new);
@@ -377,14 +416,7 @@ impl Enricher {
             None => (rule_topics(), Vec::new()),
             Some(m) => {
                 let probs = m.model.probabilities_normalized(&norm_title, &norm_body);
-                let mut votes = vec![false; self.topics.len()];
-                for (p, rule) in probs.iter().zip(&m.to_rule) {
-                    if let Some(t) = rule
-                        && *p >= m.threshold
-                    {
-                        votes[*t] = true;
-                    }
-                }
+                let votes = m.verdicts(&probs, self.topics.len(), found.short);
                 let scores = if detail {
                     m.model.topics().iter().cloned().zip(probs).collect()
                 } else {
@@ -481,23 +513,29 @@ impl Enricher {
         let norm_title = normalize_for_matching(&split_hashtags(title));
         let norm_body = normalize_for_matching(&split_hashtags(body));
         let analyzed = Analyzed::from_normalized(&self.vocab, &[&norm_title, &norm_body]);
-        let model = match &self.topic_model {
-            None => Vec::new(),
-            Some(m) => m
-                .model
-                .topics()
-                .iter()
-                .cloned()
-                .zip(m.model.probabilities_normalized(&norm_title, &norm_body))
-                .filter(|(_, p)| *p >= m.threshold)
-                .collect(),
-        };
+        let rules = self.topics.explain(&analyzed);
+        let (mut model, mut denied) = (Vec::new(), Vec::new());
+        if let Some(m) = &self.topic_model {
+            let probs = m.model.probabilities_normalized(&norm_title, &norm_body);
+            let short = self.topics.found(&analyzed).short;
+            let verdicts = m.verdicts(&probs, self.topics.len(), short);
+            for ((id, p), rule) in m.model.topics().iter().zip(&probs).zip(&m.to_rule) {
+                match rule.map(|t| verdicts[t]) {
+                    _ if *p >= m.threshold => model.push((id.clone(), *p)),
+                    Some(topics::Verdict::Deny)
+                        if rules.iter().any(|r| r.assigned && &r.topic == id) =>
+                    {
+                        denied.push((id.clone(), *p));
+                    }
+                    _ => {}
+                }
+            }
+        }
         let places = self.places.read(&analyzed);
         let ctx = police::Context {
             placed_in_jordan: places.basis != Basis::Nothing,
             arabic: lang == Lang::Ar,
         };
-        let rules = self.topics.explain(&analyzed);
         let sentiment = self
             .sentiment_of(title, body, lang)
             .map(|s| (sentiment_text(title, body), s));
@@ -514,6 +552,7 @@ impl Enricher {
         Explanation {
             rules,
             model,
+            denied,
             police: self.police.explain(&analyzed, ctx),
             places,
             stance,
@@ -530,6 +569,10 @@ pub struct Explanation {
     /// The topics the model gives at or above its threshold, with their probabilities (a
     /// model vote counts as enough terms; the rules' vetoes still apply).
     pub model: Vec<(String, f32)>,
+    /// The topics the rules alone assign that the model takes back (the text is longer than
+    /// a post and the model gives them less than `[enrich] model_confirm`), with their
+    /// probabilities.
+    pub denied: Vec<(String, f32)>,
     /// The police flag's evidence.
     pub police: police::PoliceWhy,
     /// The event places, the places only named, and how each name was read.
@@ -1824,6 +1867,58 @@ mod tests {
             1.0,
         );
         assert!(off.classify("", "حرامية", None).tags.topics.is_empty());
+    }
+
+    #[test]
+    fn the_model_takes_back_a_rule_topic_it_doubts_in_an_article_not_in_a_post() {
+        let rules = [TopicConfig {
+            id: "homicide".into(),
+            name_ar: "قتل".into(),
+            name_en: "Homicide".into(),
+            description: String::new(),
+            terms: vec!["قتل".into()],
+            exclude: Vec::new(),
+            min_matches: 1,
+        }];
+        // The model learned that reports of killings are homicide, and that time is "killed"
+        // in texts about leisure.
+        let model = tiny_model(
+            &["homicide"],
+            &[
+                ("قتل رجل طعنا في مشاجرة", &["homicide"]),
+                ("جريمة قتل في الحي والقاتل هارب", &["homicide"]),
+                ("الشرطة تحقق في قتل امرأة", &["homicide"]),
+                ("قتل الوقت في المقهى مع الأصدقاء", &[]),
+                ("ألعاب لقتل الوقت في العطلة", &[]),
+                ("المقهى والأصدقاء والعطلة والألعاب", &[]),
+            ],
+        );
+        // An article: more than 30 words.
+        let leisure = "قتل الوقت في المقهى مع الأصدقاء ".repeat(6);
+        let crime = "جريمة قتل في الحي والقاتل هارب والشرطة تحقق ".repeat(5);
+        let e = Enricher::new(&rules, &[])
+            .unwrap()
+            .with_models(Some(model), None, 0.99)
+            .with_model_confirm(0.3);
+        assert!(e.classify("", &leisure, None).tags.topics.is_empty());
+        let why = e.explain_item("", &leisure);
+        assert_eq!(why.denied.len(), 1, "{why:?}");
+        assert_eq!(why.denied[0].0, "homicide");
+        assert!(
+            why.rules
+                .iter()
+                .any(|m| m.assigned && m.topic == "homicide")
+        );
+        assert_eq!(e.classify("", &crime, None).tags.topics, ["homicide"]);
+        assert!(e.explain_item("", &crime).denied.is_empty());
+        // A post is left to the rules.
+        assert_eq!(
+            e.classify("", "قتل الوقت في المقهى", None).tags.topics,
+            ["homicide"]
+        );
+        // Confirm 0 keeps every topic the rules find.
+        let keep = e.with_model_confirm(0.0);
+        assert_eq!(keep.classify("", &leisure, None).tags.topics, ["homicide"]);
     }
 
     #[test]

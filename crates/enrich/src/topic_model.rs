@@ -56,7 +56,7 @@ impl Default for TopicTrainParams {
             epochs: 40,
             lr: 1.0,
             l2: 1e-6,
-            pos_power: 1.0,
+            pos_power: 0.7,
             seed: 42,
         }
     }

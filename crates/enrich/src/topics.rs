@@ -64,11 +64,25 @@ pub struct TopicMatch {
     pub assigned: bool,
 }
 
+/// What a trained model says of one topic of one text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Verdict {
+    /// Nothing the rules must hear.
+    #[default]
+    None,
+    /// Sure enough to add the topic the rules missed.
+    Vote,
+    /// Too unsure of a topic the rules found in a longer text to let it stand.
+    Deny,
+}
+
 /// What the rules found in one text (see [`TopicRules::found`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
     counts: Vec<usize>,
     vetoed: Vec<bool>,
+    /// A text of at most [`SHORT_TEXT`] words (a post, a comment, a headline).
+    pub(crate) short: bool,
 }
 
 /// One compiled topic.
@@ -378,11 +392,12 @@ impl TopicRules {
     /// What the rules find in `text`: each topic's count of distinct terms and whether an
     /// exclude term vetoes it. Scan once, then decide with and without model votes.
     pub(crate) fn found(&self, text: &Analyzed) -> Found {
+        let short = is_short(text);
         let mut found = Found {
             counts: vec![0usize; self.topics.len()],
             vetoed: vec![false; self.topics.len()],
+            short,
         };
-        let short = is_short(text);
         let mut strong = vec![0usize; self.topics.len()];
         let mut weak = vec![false; self.topics.len()];
         self.scan(text, |o| {
@@ -403,15 +418,18 @@ impl TopicRules {
         found
     }
 
-    /// Which topics are assigned given what was found and `votes[t]` (by topic index;
-    /// missing means false), a trained model's vote for topic `t`: a vote satisfies
-    /// `min_matches` like enough terms would, and the topic's exclude terms and `topic:`
-    /// vetoes still apply.
-    pub(crate) fn decide_found(&self, found: &Found, votes: &[bool]) -> Vec<bool> {
+    /// Which topics are assigned given what was found and a trained model's verdicts (by
+    /// topic index; missing means none): a [`Verdict::Vote`] satisfies `min_matches` like
+    /// enough terms would, a [`Verdict::Deny`] takes back the terms the rules found, and the
+    /// topic's exclude terms and `topic:` vetoes still apply.
+    pub(crate) fn decide_found(&self, found: &Found, verdicts: &[Verdict]) -> Vec<bool> {
         let mut counts = found.counts.clone();
-        for (t, &vote) in votes.iter().enumerate() {
-            if vote && let Some(c) = counts.get_mut(t) {
-                *c = (*c).max(self.topics[t].min_matches * FULL);
+        for (t, verdict) in verdicts.iter().enumerate() {
+            let Some(c) = counts.get_mut(t) else { continue };
+            match verdict {
+                Verdict::Vote => *c = (*c).max(self.topics[t].min_matches * FULL),
+                Verdict::Deny => *c = 0,
+                Verdict::None => {}
             }
         }
         self.decide(&counts, &found.vetoed)

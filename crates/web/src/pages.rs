@@ -513,7 +513,8 @@ fn why_section(
             "<tr><th>{ar} / {en}</th><td dir=\"auto\">{cell}</td></tr>"
         );
     };
-    for m in why.rules.iter().filter(|m| m.assigned) {
+    let denied = |t: &str| why.denied.iter().any(|(d, _)| d == t);
+    for m in why.rules.iter().filter(|m| m.assigned && !denied(&m.topic)) {
         let name = config
             .topic(&m.topic)
             .map_or(m.topic.as_str(), |t| t.name_ar.as_str());
@@ -531,6 +532,24 @@ fn why_section(
             "موضوع من النموذج",
             "topic by the model",
             format!("{}: <span dir=\"ltr\">{p:.2}</span>", escape_text(name)),
+        );
+    }
+    for (t, p) in &why.denied {
+        let name = config.topic(t).map_or(t.as_str(), |t| t.name_ar.as_str());
+        let terms = why
+            .rules
+            .iter()
+            .find(|m| &m.topic == t)
+            .map_or_else(String::new, |m| words(&m.terms));
+        row(
+            h,
+            "موضوع أسقطه النموذج",
+            "topic the model took back",
+            format!(
+                "{}: {terms} <span dir=\"ltr\">({p:.2} &lt; {:.2})</span>",
+                escape_text(name),
+                config.settings.enrich.model_confirm
+            ),
         );
     }
     for n in &why.places.names {
