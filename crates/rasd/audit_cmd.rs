@@ -103,10 +103,21 @@ fn read_texts(
     shared: &Path,
     labels: &[Label],
 ) -> anyhow::Result<HashMap<(String, String), (String, String)>> {
-    let wanted: HashSet<(&str, &str)> = labels
+    let keys: Vec<(&str, &str)> = labels
         .iter()
         .map(|l| (l.src.as_str(), l.id.as_str()))
         .collect();
+    read_shared_texts(shared, &keys)
+}
+
+/// The title and body of each (source name, id) of `keys` from the shared data folder
+/// `shared` (source names as in the audit guide: `ar_news`, `en_news`, `huffpost`,
+/// `newsmtsc`, `goemotions`); an id not found is left out.
+pub fn read_shared_texts(
+    shared: &Path,
+    keys: &[(&str, &str)],
+) -> anyhow::Result<HashMap<(String, String), (String, String)>> {
+    let wanted: HashSet<(&str, &str)> = keys.iter().copied().collect();
     let mut out = HashMap::new();
     for (src, rel) in SOURCES {
         if !wanted.iter().any(|(s, _)| *s == src) {
@@ -115,7 +126,7 @@ fn read_texts(
         let path = shared.join(rel);
         let file = std::fs::File::open(&path).with_context(|| {
             format!(
-                "cannot open {}: the audit reads its texts from the shared data (--shared DIR)",
+                "cannot open {}: the labelled texts are read from the shared data (--shared DIR)",
                 path.display()
             )
         })?;

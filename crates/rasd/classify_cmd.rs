@@ -497,7 +497,7 @@ pub fn eval_topics(
 }
 
 /// Reads up to `limit` records of a JSON-lines file, gzip-compressed when it ends in `.gz`.
-fn read_corpus(path: &Path, limit: usize) -> anyhow::Result<Vec<Record>> {
+pub(crate) fn read_corpus(path: &Path, limit: usize) -> anyhow::Result<Vec<Record>> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {

@@ -9,6 +9,7 @@ mod demo;
 mod demo_cmd;
 mod pipeline;
 mod sentiment_cmd;
+mod stories_cmd;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -336,6 +337,28 @@ enum EvalWhat {
         #[arg(long)]
         all_items: bool,
     },
+    /// Stories across outlets: B-cubed and pairwise precision, recall and F1 of the stories
+    /// the assigner forms from hand-labelled real news (data/eval/stories), per language.
+    Stories {
+        /// A label file, or a folder of them.
+        #[arg(long, default_value = "data/eval/stories")]
+        data: PathBuf,
+        /// The shared data folder (default: $RASD_SHARED_DATA, else ../shared/data).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Unlabelled items of the same corpora mixed into the stream (not scored).
+        #[arg(long, default_value_t = 4000)]
+        background: usize,
+        /// Score all labelled stories, or one half of them (by a hash of the label).
+        #[arg(long, value_enum, default_value = "all")]
+        part: stories_cmd::Part,
+        /// The cosine that links two items on its own (default: the assigner's).
+        #[arg(long)]
+        link: Option<f32>,
+        /// The cosine that links two items sharing a place, topic or rare word.
+        #[arg(long)]
+        link_shared: Option<f32>,
+    },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
         /// Folder of pages (ID.html or ID.html.gz).
@@ -368,6 +391,16 @@ enum BenchWhat {
         /// Timed passes; the median is printed.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+    /// Story assignment speed on one thread (the shared news corpus arriving at a busy
+    /// day's rate; tagging is done before the timed part).
+    Stories {
+        /// How many items.
+        #[arg(long, default_value_t = 60_000)]
+        items: usize,
+        /// Items a day: the 72-hour window holds three days of them.
+        #[arg(long, default_value_t = 20_000)]
+        per_day: usize,
     },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
@@ -734,6 +767,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     all_items: *all_items,
                 },
             ),
+            EvalWhat::Stories {
+                data,
+                shared,
+                background,
+                part,
+                link,
+                link_shared,
+            } => stories_cmd::eval_stories(
+                &load_config(&cli.config)?,
+                data,
+                &stories_cmd::StoriesEval {
+                    shared: shared.as_deref(),
+                    background: *background,
+                    part: *part,
+                    link: *link,
+                    link_shared: *link_shared,
+                },
+            )
+            .map(|_| ()),
             EvalWhat::Topics {
                 data,
                 layers,
@@ -820,6 +872,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Stories { items, per_day } => {
+                stories_cmd::bench_stories(&load_config(&cli.config)?, *items, *per_day)
+            }
             BenchWhat::Extraction { pages, truth } => {
                 tools::bench_extraction(pages.as_deref(), truth.as_deref())
             }

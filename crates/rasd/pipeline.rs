@@ -216,6 +216,8 @@ fn sink_stage(
     config: &Config,
 ) -> Report {
     let mut report = Report::default();
+    // The story assigner follows the store like the index; opened again after a failure.
+    let mut stories: Option<rasd_detect::StoryKeeper> = None;
     while let Some(outcome) = rx.blocking_recv() {
         report.sources += 1;
         report.received += outcome.items.len();
@@ -261,8 +263,38 @@ fn sink_stage(
             report.sink_errors += 1;
             tracing::error!(source = %outcome.source, error = %e, "Cannot index batch; it will be indexed with the next one.");
         }
+        if let Err(e) = assign_stories(store, config, &mut stories) {
+            // The store keeps the items and the assigner's mark: the next batch, or the next
+            // start, gives them their stories.
+            report.sink_errors += 1;
+            stories = None;
+            tracing::error!(source = %outcome.source, error = %e, "Cannot give the batch its stories; they will be given with the next one.");
+        }
     }
     report
+}
+
+/// Gives every stored item without a story its story (see `rasd_detect::StoryKeeper`),
+/// opening the assigner first when `keeper` is `None`.
+pub fn assign_stories(
+    store: &Store,
+    config: &Config,
+    keeper: &mut Option<rasd_detect::StoryKeeper>,
+) -> anyhow::Result<usize> {
+    let k = match keeper {
+        Some(k) => k,
+        None => keeper.insert(
+            rasd_detect::StoryKeeper::open(store, config)
+                .context("cannot load the last 72 hours of stories")?,
+        ),
+    };
+    let n = k
+        .catch_up(store)
+        .context("cannot record the items' stories")?;
+    if n > 0 {
+        tracing::debug!(items = n, "Items given their stories.");
+    }
+    Ok(n)
 }
 
 /// What [`catch_up`] did.

@@ -398,3 +398,25 @@ fn backup_restores_into_a_fresh_folder_and_a_copied_store_is_indexed_at_the_next
     assert_eq!(after["index"]["lag"], 0, "{after}");
     assert_eq!(search(by_hand_s)["hits"][0]["title"], KNOWN_AR_TITLE);
 }
+
+/// The bus crash near Al-Qatraneh, rewritten by several Arabic outlets, is one story in the
+/// digest (it was none when stories were near-identical texts only).
+#[test]
+fn the_digest_counts_a_rewritten_crash_as_one_story_across_outlets() {
+    let d = demo();
+    let line = d
+        .first
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("the same story in "))
+        .unwrap_or_else(|| panic!("no story line in {}", d.first));
+    let outlets: usize = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(outlets >= 4, "{line}");
+    assert!(
+        line.contains("حافلة") && line.contains("القطرانة"),
+        "{line}"
+    );
+    let html =
+        std::fs::read_to_string(d.data.join("digests").join(format!("{}.html", d.date))).unwrap();
+    let section = &html[html.find("id=\"stories\"").expect("a stories section")..];
+    assert!(section.contains("القطرانة"), "{section}");
+}

@@ -729,6 +729,17 @@ pub struct SourceConfig {
     /// `[fetch] max_entries_per_poll` when absent.
     #[serde(default, deserialize_with = "de_opt_max_entries")]
     pub max_entries_per_poll: Option<u32>,
+    /// Who owns the outlet (a group, a wire service): sources of one owner count once among
+    /// a story's independent outlets. The source's own id when absent.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+impl SourceConfig {
+    /// The owner a story counts this source as: `owner`, else the source id.
+    pub fn owner_or_id(&self) -> &str {
+        self.owner.as_deref().unwrap_or(&self.id)
+    }
 }
 
 fn default_true() -> bool {
@@ -755,6 +766,7 @@ impl SourceConfig {
             article_selector: None,
             sitemap: None,
             max_entries_per_poll: None,
+            owner: None,
         }
     }
 }

@@ -498,10 +498,17 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
             h,
             "<li><strong dir=\"auto\">{}</strong>{police} <span class=\"meta\">— {}: {}</span><ul>",
             escape_text(&s.title),
-            if rtl {
-                format!("{} وسائل، {} مواد", s.outlets, s.count)
-            } else {
-                format!("{} outlets, {} items", s.outlets, s.count)
+            match (rtl, s.owners < s.outlets) {
+                (true, false) => format!("{} وسائل، {} مواد", s.outlets, s.count),
+                (true, true) => format!(
+                    "{} وسائل لـ{} جهات مالكة، {} مواد",
+                    s.outlets, s.owners, s.count
+                ),
+                (false, false) => format!("{} outlets, {} items", s.outlets, s.count),
+                (false, true) => format!(
+                    "{} outlets of {} owners, {} items",
+                    s.outlets, s.owners, s.count
+                ),
             },
             names.join(if rtl { "، " } else { ", " })
         );
@@ -631,7 +638,7 @@ mod tests {
         assert!(stories.contains("القصة نفسها في أكثر من وسيلة"));
         assert!(
             stories.contains(
-                "3 وسائل، 4 مواد: <bdi>صوت الشمال</bdi>، <bdi>الرأي</bdi>، <bdi>الغد</bdi>"
+                "3 وسائل لـ2 جهات مالكة، 4 مواد: <bdi>صوت الشمال</bdi>، <bdi>الرأي</bdi>، <bdi>الغد</bdi>"
             ),
             "{stories}"
         );

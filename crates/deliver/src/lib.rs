@@ -198,8 +198,10 @@ pub(crate) mod tests {
     /// A story carried by three outlets.
     pub(crate) fn sample_story() -> Story {
         Story {
+            id: Some(7),
             title: "حريق في مستودع بالزرقاء".into(),
             outlets: 3,
+            owners: 2,
             count: 4,
             sources: vec!["صوت الشمال".into(), "الرأي".into(), "الغد".into()],
             first: Utc::now(),

@@ -201,11 +201,16 @@ pub fn digest_markdown(digest: &Digest) -> String {
         let sources: Vec<String> = s.sources.iter().map(|x| clean(x)).collect();
         let _ = writeln!(
             m,
-            "{}. **{}**{} — {} outlets, {} items: {}",
+            "{}. **{}**{} — {} outlets{}, {} items: {}",
             n + 1,
             clean(&s.title),
             if s.about_police { " (police)" } else { "" },
             s.outlets,
+            if s.owners < s.outlets {
+                format!(" of {} owners", s.owners)
+            } else {
+                String::new()
+            },
             s.count,
             sources.join(", ")
         );
@@ -303,7 +308,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains(
-            "1. **حريق في مستودع بالزرقاء** (police) — 3 outlets, 4 items: صوت الشمال, الرأي, الغد"
+            "1. **حريق في مستودع بالزرقاء** (police) — 3 outlets of 2 owners, 4 items: صوت الشمال, الرأي, الغد"
         ), "{md}");
         assert!(md.contains("   - [إخماد حريق مستودع](https://alrai.example/f2) — الرأي"));
         // The police rise is among what stands out.

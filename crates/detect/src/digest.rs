@@ -176,13 +176,39 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         .checked_add_days(Days::new(1))
         .ok_or(Error::Day(date, tz.to_string()))?;
     let items = store.items_between(day_start(first, tz)?, day_start(next, tz)?)?;
-    Ok(build_digest_from_items(&items, config, date, Utc::now()))
+    let day = day_start(date, tz)?;
+    let ids: Vec<&str> = items
+        .iter()
+        .filter(|i| i.when() >= day)
+        .map(|i| i.id.as_str())
+        .collect();
+    let story_of = store.story_of(&ids)?;
+    Ok(build_digest_with_stories(
+        &items,
+        &story_of,
+        config,
+        date,
+        Utc::now(),
+    ))
 }
 
 /// Builds the digest of `date` from `items`, which should cover that day and the
-/// [`BASELINE_DAYS`] before it (others are ignored).
+/// [`BASELINE_DAYS`] before it (others are ignored). No item has a stored story: the day's
+/// stories are its near-duplicate groups.
 pub fn build_digest_from_items(
     items: &[Item],
+    config: &Config,
+    date: NaiveDate,
+    generated: DateTime<Utc>,
+) -> Digest {
+    build_digest_with_stories(items, &HashMap::new(), config, date, generated)
+}
+
+/// [`build_digest_from_items`] with the stories the story assigner gave (item id → story
+/// id; see [`crate::StoryKeeper`]).
+pub fn build_digest_with_stories(
+    items: &[Item],
+    story_of: &HashMap<String, u64>,
     config: &Config,
     date: NaiveDate,
     generated: DateTime<Utc>,
@@ -305,11 +331,26 @@ pub fn build_digest_from_items(
     });
 
     let police = summarize(&today, week.iter().copied(), BASELINE_DAYS, listed);
-    let (stories, stories_total) = stories(&today, listed, |id| {
-        source_name
-            .get(id)
-            .map_or_else(|| id.to_string(), |n| n.to_string())
-    });
+    let owner: HashMap<&str, &str> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.owner_or_id()))
+        .collect();
+    let (stories, stories_total) = stories(
+        &today,
+        story_of,
+        listed,
+        |id| {
+            source_name
+                .get(id)
+                .map_or_else(|| id.to_string(), |n| n.to_string())
+        },
+        |id| {
+            owner
+                .get(id)
+                .map_or_else(|| id.to_string(), |o| o.to_string())
+        },
+    );
 
     let arabic = by_lang.get("ar").copied().unwrap_or(0);
     Digest {

@@ -14,14 +14,17 @@
 //! by [`near_duplicate_groups`] without comparing every pair) carried by several outlets.
 //! Alert rules come later and will live here too.
 
+pub mod clusters;
 mod digest;
+mod keeper;
 mod police;
 mod stories;
 
 pub use digest::{
     BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, TopicSummary, Trend,
-    build_digest, build_digest_from_items,
+    build_digest, build_digest_from_items, build_digest_with_stories,
 };
+pub use keeper::StoryKeeper;
 pub use police::{
     MIN_CRITICAL, PoliceSummary, PoliceVoice, SHARE_RISE, SentimentCounts, StanceAverage,
     StanceCounts, TOP_ITEMS,

@@ -42,8 +42,13 @@ pub fn is_near_duplicate(a: u64, b: u64) -> bool {
 pub struct Story {
     /// The headline of the earliest report.
     pub title: String,
+    /// The story's id in the store (`None` for a group of near-duplicates found in the day's
+    /// items alone, when no story assigner ran).
+    pub id: Option<u64>,
     /// Distinct sources that carried it.
     pub outlets: usize,
+    /// Distinct owners among them (`owner` in `sources.toml`): independent outlets.
+    pub owners: usize,
     /// Items in the group (an outlet may have carried it more than once).
     pub count: usize,
     /// Source display names, in the order they first carried it.
@@ -145,19 +150,35 @@ pub fn near_duplicate_groups(fingerprints: &[u64]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// The stories among `items` (the day's items): near-duplicate groups carried by at least two
-/// sources, most outlets first (then most items, then earliest). Returns the first
-/// [`STORIES_LISTED`] and how many there were in all. `listed` turns an item into its digest
-/// entry and `source_name` gives a source's display name.
+/// The stories among `items` (the day's items) carried by at least two sources: items the
+/// story assigner put in one story (`story_of`, item id → story id) together, and the items it
+/// has not seen grouped by near-duplicate fingerprints. Most independent owners first (then
+/// most outlets, most items, earliest). Returns the first [`STORIES_LISTED`] and how many
+/// there were in all. `listed` turns an item into its digest entry, `source_name` gives a
+/// source's display name and `owner_of` its owner.
 pub(crate) fn stories(
     items: &[&Item],
+    story_of: &HashMap<String, u64>,
     listed: impl Fn(&Item) -> DigestItem,
     source_name: impl Fn(&str) -> String,
+    owner_of: impl Fn(&str) -> String,
 ) -> (Vec<Story>, usize) {
-    let fingerprints: Vec<u64> = items.iter().map(|i| i.tags.fingerprint).collect();
-    let mut stories: Vec<Story> = near_duplicate_groups(&fingerprints)
-        .into_iter()
-        .filter_map(|group| {
+    let mut by_story: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    let mut rest: Vec<usize> = Vec::new();
+    for (k, item) in items.iter().enumerate() {
+        match story_of.get(&item.id) {
+            Some(s) => by_story.entry(*s).or_default().push(k),
+            None => rest.push(k),
+        }
+    }
+    let fingerprints: Vec<u64> = rest.iter().map(|&k| items[k].tags.fingerprint).collect();
+    let groups = by_story.into_iter().map(|(id, g)| (Some(id), g)).chain(
+        near_duplicate_groups(&fingerprints)
+            .into_iter()
+            .map(|g| (None, g.into_iter().map(|i| rest[i]).collect())),
+    );
+    let mut stories: Vec<Story> = groups
+        .filter_map(|(id, group)| {
             let mut members: Vec<&Item> = group.iter().map(|&k| items[k]).collect();
             members.sort_by(|a, b| a.when().cmp(&b.when()).then_with(|| a.id.cmp(&b.id)));
             let mut firsts: Vec<&Item> = Vec::new();
@@ -169,6 +190,9 @@ pub(crate) fn stories(
             if firsts.len() < 2 {
                 return None;
             }
+            let mut owners: Vec<String> = firsts.iter().map(|f| owner_of(&f.source)).collect();
+            owners.sort_unstable();
+            owners.dedup();
             let earliest = members[0];
             let title = members
                 .iter()
@@ -176,8 +200,10 @@ pub(crate) fn stories(
                 .find(|t| !t.is_empty())
                 .map_or_else(|| listed(earliest).title, str::to_string);
             Some(Story {
+                id,
                 title,
                 outlets: firsts.len(),
+                owners: owners.len(),
                 count: members.len(),
                 sources: firsts.iter().map(|f| source_name(&f.source)).collect(),
                 first: earliest.when(),
@@ -191,8 +217,9 @@ pub(crate) fn stories(
         })
         .collect();
     stories.sort_by(|a, b| {
-        b.outlets
-            .cmp(&a.outlets)
+        b.owners
+            .cmp(&a.owners)
+            .then_with(|| b.outlets.cmp(&a.outlets))
             .then_with(|| b.count.cmp(&a.count))
             .then_with(|| a.first.cmp(&b.first))
             .then_with(|| a.title.cmp(&b.title))

@@ -34,5 +34,6 @@ pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
 pub use store::{
     Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
-    FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, UpsertStats,
+    FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, StoryAssigned,
+    StoryMember, StoryRecord, UpsertStats,
 };

@@ -120,6 +120,34 @@ ALTER TABLE fetch_state ADD COLUMN poll_rule_missed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE items ADD COLUMN places_named TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE items ADD COLUMN police_stance TEXT;
 "#,
+    // 8: stories across outlets. Each item gets its story once (`story_items`), with the
+    // outlet (source id) and owner it counted as, when it arrived, and the item it matched
+    // (NULL for the first of a story); `stories` keeps each story's counts. `meta.stories_seq`
+    // is the last change number the story assigner read.
+    r#"
+CREATE TABLE stories (
+    id         INTEGER PRIMARY KEY,
+    title      TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    items      INTEGER NOT NULL,
+    outlets    INTEGER NOT NULL,
+    owners     INTEGER NOT NULL
+) STRICT;
+CREATE TABLE story_items (
+    item_id   TEXT PRIMARY KEY NOT NULL,
+    story_id  INTEGER NOT NULL REFERENCES stories (id),
+    outlet    TEXT NOT NULL,
+    owner     TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    link_item TEXT,
+    link_kind TEXT,
+    cosine    REAL
+) STRICT;
+CREATE INDEX story_items_story ON story_items (story_id);
+CREATE INDEX story_items_at ON story_items (at);
+INSERT INTO meta (key, value) VALUES ('stories_seq', 0);
+"#,
 ];
 
 /// The newest schema version this build knows.
@@ -287,7 +315,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(current_version(&conn).unwrap(), 7);
+        assert_eq!(current_version(&conn).unwrap(), i64::from(latest_version()));
         let row: (String, String, bool, Option<String>) = conn
             .query_row(
                 "SELECT places, places_named, about_police, police_stance FROM items",

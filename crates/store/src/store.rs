@@ -110,6 +110,48 @@ pub struct Committed {
     pub duplicates: Vec<Duplicate>,
 }
 
+/// An item's story, where it counted, and when (see [`Store::story_window`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryMember {
+    pub story: u64,
+    /// The source id it counted as.
+    pub outlet: String,
+    /// The owner it counted as (the source id when the source names none).
+    pub owner: String,
+    /// When it arrived (published, else fetched).
+    pub at: DateTime<Utc>,
+}
+
+/// One item's story, as [`Store::record_stories`] writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryAssigned {
+    pub item_id: String,
+    pub story: u64,
+    /// The item's title: a new story's title.
+    pub title: String,
+    pub member: StoryMember,
+    /// The item it matched, how (`near_duplicate`, `similar`, `shared:…`) and their cosine;
+    /// `None` for the first item of a story.
+    pub link_item: Option<String>,
+    pub link_kind: Option<String>,
+    pub cosine: Option<f32>,
+}
+
+/// A story's stored counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoryRecord {
+    pub id: u64,
+    /// The title of its first item.
+    pub title: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub items: usize,
+    /// Distinct sources.
+    pub outlets: usize,
+    /// Distinct owners.
+    pub owners: usize,
+}
+
 /// A page of changes from [`Store::changes_after`].
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
@@ -677,6 +719,169 @@ impl Store {
         let conn = self.lock();
         conn.execute("VACUUM INTO ?1", [name])?;
         Ok(())
+    }
+
+    /// The last change number the story assigner read (see `rasd_detect::clusters`).
+    pub fn stories_seq(&self) -> Result<u64> {
+        let conn = self.lock();
+        let seq: i64 = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'stories_seq'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(seq).unwrap_or(0))
+    }
+
+    /// The highest story id given so far (0 before the first).
+    pub fn max_story_id(&self) -> Result<u64> {
+        let conn = self.lock();
+        let id: i64 = conn
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM stories")?
+            .query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(id).unwrap_or(0))
+    }
+
+    /// When the latest item given a story arrived (`None` before the first).
+    pub fn last_story_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let conn = self.lock();
+        let at: Option<i64> = conn
+            .prepare_cached("SELECT MAX(at) FROM story_items")?
+            .query_row([], |r| r.get(0))?;
+        Ok(at.and_then(|t| DateTime::from_timestamp(t, 0)))
+    }
+
+    /// Which of `ids` already have a story.
+    pub fn with_story(&self, ids: &[&str]) -> Result<std::collections::HashSet<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM story_items WHERE item_id = ?1")?;
+        let mut out = std::collections::HashSet::new();
+        for id in ids {
+            if stmt.exists([id])? {
+                out.insert((*id).to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The story of each of `ids` that has one.
+    pub fn story_of(&self, ids: &[&str]) -> Result<std::collections::HashMap<String, u64>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT story_id FROM story_items WHERE item_id = ?1")?;
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if let Some(story) = stmt.query_row([id], |r| r.get::<_, i64>(0)).optional()? {
+                out.insert((*id).to_string(), u64::try_from(story).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The items given a story that arrived at or after `since`, with their story, oldest
+    /// first: what the story assigner reloads at start. Corrupt rows are logged and skipped.
+    pub fn story_window(&self, since: DateTime<Utc>) -> Result<Vec<(Item, StoryMember)>> {
+        let conn = self.lock();
+        let cols: String = ITEM_COLS
+            .split(", ")
+            .map(|c| format!("items.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT s.story_id, s.outlet, s.owner, s.at, {cols} FROM story_items s \
+             JOIN items ON items.id = s.item_id WHERE s.at >= ?1 ORDER BY s.at, s.rowid"
+        ))?;
+        let rows = stmt
+            .query_map([since.timestamp()], |r| {
+                Ok((
+                    StoryMember {
+                        story: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        outlet: r.get(1)?,
+                        owner: r.get(2)?,
+                        at: DateTime::from_timestamp(r.get(3)?, 0).unwrap_or_default(),
+                    },
+                    RawItem::from_row(r, 4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(m, raw)| readable(raw).map(|i| (i, m)))
+            .collect())
+    }
+
+    /// Records story assignments and moves `stories_seq` to `seq`, in one transaction: each
+    /// item's row (an item already given a story keeps it), and its story's counts (items,
+    /// distinct outlets and owners, first and last seen).
+    pub fn record_stories(&self, assigned: &[StoryAssigned], seq: u64) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut story = tx.prepare_cached(
+                "INSERT INTO stories (id, title, first_seen, last_seen, items, outlets, owners) \
+                 VALUES (?1, ?2, ?3, ?3, 0, 0, 0) ON CONFLICT (id) DO UPDATE SET \
+                 first_seen = min(first_seen, excluded.first_seen), \
+                 last_seen = max(last_seen, excluded.last_seen)",
+            )?;
+            let mut member = tx.prepare_cached(
+                "INSERT OR IGNORE INTO story_items (item_id, story_id, outlet, owner, at, \
+                 link_item, link_kind, cosine) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut counts = tx.prepare_cached(
+                "UPDATE stories SET items = (SELECT COUNT(*) FROM story_items WHERE story_id = ?1), \
+                 outlets = (SELECT COUNT(DISTINCT outlet) FROM story_items WHERE story_id = ?1), \
+                 owners = (SELECT COUNT(DISTINCT owner) FROM story_items WHERE story_id = ?1) \
+                 WHERE id = ?1",
+            )?;
+            for a in assigned {
+                let id = i64::try_from(a.story).unwrap_or(i64::MAX);
+                story.execute(params![id, a.title, a.member.at.timestamp()])?;
+                member.execute(params![
+                    a.item_id,
+                    id,
+                    a.member.outlet,
+                    a.member.owner,
+                    a.member.at.timestamp(),
+                    a.link_item,
+                    a.link_kind,
+                    a.cosine
+                ])?;
+                counts.execute([id])?;
+            }
+        }
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'stories_seq'",
+            [i64::try_from(seq).unwrap_or(i64::MAX)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored counts of these stories (those that exist), by id.
+    pub fn stories(&self, ids: &[u64]) -> Result<Vec<StoryRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, title, first_seen, last_seen, items, outlets, owners FROM stories \
+             WHERE id = ?1",
+        )?;
+        let mut out = Vec::new();
+        for id in ids {
+            let id = i64::try_from(*id).unwrap_or(i64::MAX);
+            if let Some(r) = stmt
+                .query_row([id], |r| {
+                    Ok(StoryRecord {
+                        id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        title: r.get(1)?,
+                        first_seen: DateTime::from_timestamp(r.get(2)?, 0).unwrap_or_default(),
+                        last_seen: DateTime::from_timestamp(r.get(3)?, 0).unwrap_or_default(),
+                        items: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                        outlets: usize::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                        owners: usize::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+                    })
+                })
+                .optional()?
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     /// The connection; a panic in another thread while holding it leaves it usable (an open

@@ -1,0 +1,396 @@
+//! `rasd eval stories` and `rasd bench stories`: the story assigner
+//! ([`rasd_detect::clusters`]) against hand-labelled stories of real news, and its speed.
+
+use std::collections::HashMap;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Duration, Utc};
+use rasd_core::Config;
+use rasd_detect::clusters::{ClusterScores, StoryIndex, StoryInput, StoryParams, cluster_scores};
+use rasd_enrich::Enricher;
+use serde::Deserialize;
+use tracing::warn;
+
+use crate::audit_cmd;
+use crate::classify_cmd::open_input;
+
+/// One label line of `data/eval/stories/`.
+#[derive(Debug, Clone, Deserialize)]
+struct StoryLabel {
+    src: String,
+    id: String,
+    story: String,
+}
+
+/// The label lines of a file or of every `.jsonl` file of a folder; a bad line is reported
+/// with its file and line number and left out.
+fn read_story_labels(path: &Path) -> anyhow::Result<Vec<StoryLabel>> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out = Vec::new();
+    for f in &files {
+        for (n, line) in open_input(Some(f))?.lines().enumerate() {
+            let line = line.with_context(|| format!("cannot read {}", f.display()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<StoryLabel>(&line) {
+                Ok(l) => out.push(l),
+                Err(e) => warn!(
+                    file = %f.display(), line = n + 1, error = %e,
+                    fix = "write {\"src\": \"ar_news\", \"id\": \"123\", \"story\": \"ar-001\"}",
+                    "Line skipped."
+                ),
+            }
+        }
+    }
+    if out.is_empty() {
+        bail!("{}: no usable label line", path.display());
+    }
+    Ok(out)
+}
+
+/// FNV-1a of a string: a stable arrival order for the labelled items.
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// An item as the assigner reads it, with its tags.
+struct Tagged {
+    key: String,
+    title: String,
+    body: String,
+    fingerprint: u64,
+    places: Vec<String>,
+    topics: Vec<String>,
+}
+
+fn tag_all(enricher: &Enricher, texts: Vec<(String, String, String)>) -> Vec<Tagged> {
+    texts
+        .into_iter()
+        .map(|(key, title, body)| {
+            let tags = enricher.tags_for(&title, &body, None);
+            Tagged {
+                key,
+                title,
+                body,
+                fingerprint: tags.fingerprint,
+                places: tags.places,
+                topics: tags.topics,
+            }
+        })
+        .collect()
+}
+
+/// Assigns `items` in order, item `k` at `start + k * step`, each its own outlet; gives each
+/// item's story.
+fn assign_all(
+    items: &[Tagged],
+    params: StoryParams,
+    start: DateTime<Utc>,
+    step: Duration,
+) -> Vec<u64> {
+    let mut index = StoryIndex::new(params, 1);
+    let mut at = start;
+    items
+        .iter()
+        .map(|t| {
+            let a = index.assign(&StoryInput {
+                id: &t.key,
+                at,
+                title: &t.title,
+                body: &t.body,
+                fingerprint: t.fingerprint,
+                places: &t.places,
+                topics: &t.topics,
+                outlet: &t.key,
+                owner: &t.key,
+            });
+            at += step;
+            a.story
+        })
+        .collect()
+}
+
+/// Which labelled stories `rasd eval stories` scores: all, or one half by a hash of the
+/// story label (settings are chosen on one half and checked on the other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    All,
+    Even,
+    Odd,
+}
+
+/// What `rasd eval stories` reads besides the labels.
+#[derive(Debug, Clone, Copy)]
+pub struct StoriesEval<'a> {
+    pub shared: Option<&'a Path>,
+    /// Unlabelled items of the same corpora mixed into the stream.
+    pub background: usize,
+    pub part: Part,
+    /// Overrides of the assigner's thresholds.
+    pub link: Option<f32>,
+    pub link_shared: Option<f32>,
+}
+
+/// `rasd eval stories [--data DIR] [--background N] [--part all|even|odd] [--link X]
+/// [--link-shared Y]`: the labelled items and `background` unlabelled items of the same
+/// corpora (the labelled items' share of each language) arrive over 48 hours in an order
+/// fixed by a hash of their ids, through one story assigner, as a busy stream would; then
+/// B-cubed and pairwise precision, recall and F1 of the labelled items' stories, per language
+/// and overall. A background item may join a labelled story (and chain two into one), as in
+/// real use; it is not scored.
+pub fn eval_stories(
+    config: &Config,
+    data: &Path,
+    opts: &StoriesEval,
+) -> anyhow::Result<ClusterScores> {
+    let mut labels = read_story_labels(data)?;
+    if opts.part != Part::All {
+        let want = u64::from(opts.part == Part::Odd);
+        labels.retain(|l| fnv(&l.story) % 2 == want);
+    }
+    let shared = match opts.shared {
+        Some(d) => d.to_path_buf(),
+        None => rasd_core::shared_data::shared_data_dir().context(
+            "the shared data folder is not found: pass --shared DIR or set RASD_SHARED_DATA",
+        )?,
+    };
+    let keys: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|l| (l.src.as_str(), l.id.as_str()))
+        .collect();
+    let texts = audit_cmd::read_shared_texts(&shared, &keys)?;
+    let mut gold: HashMap<String, String> = HashMap::new();
+    let mut stream: Vec<(String, String, String)> = Vec::new();
+    for l in &labels {
+        match texts.get(&(l.src.clone(), l.id.clone())) {
+            Some((t, b)) => {
+                let key = format!("{}:{}", l.src, l.id);
+                gold.insert(key.clone(), l.story.clone());
+                stream.push((key, t.clone(), b.clone()));
+            }
+            None => {
+                warn!(src = %l.src, id = %l.id, "No such item in the shared data: label skipped.")
+            }
+        }
+    }
+    let found = stream.len();
+    // Background: unlabelled items of each corpus, in proportion to the labelled ones.
+    for (src, rel) in [
+        ("ar_news", "corpus/ar_news.jsonl.gz"),
+        ("en_news", "corpus/en_news.jsonl.gz"),
+    ] {
+        let share = labels.iter().filter(|l| l.src == src).count();
+        let want = (opts.background * share).div_ceil(labels.len().max(1));
+        if want == 0 {
+            continue;
+        }
+        let path = shared.join(rel);
+        let records = crate::classify_cmd::read_corpus(&path, usize::MAX)?;
+        let step = (records.len() / want).max(1);
+        for r in records.into_iter().step_by(step).take(want) {
+            let key = format!("{src}:{}", r.id);
+            if gold.contains_key(&key) {
+                continue;
+            }
+            let body: String = r.body.chars().take(audit_cmd::CUT).collect();
+            stream.push((key, r.title, body));
+        }
+    }
+    stream.sort_by_key(|(k, _, _)| fnv(k));
+    let enricher = Enricher::from_config_with_models(config)?;
+    let tagged = tag_all(&enricher, stream);
+    let defaults = StoryParams::default();
+    let params = StoryParams {
+        link: opts.link.unwrap_or(defaults.link),
+        link_shared: opts.link_shared.unwrap_or(defaults.link_shared),
+        ..defaults
+    };
+    let start = DateTime::from_timestamp(1_780_000_000, 0).expect("a valid time");
+    let step = Duration::seconds((48 * 3600 / tagged.len().max(1)) as i64);
+    let got = assign_all(&tagged, params, start, step);
+    println!(
+        "stories: {found} labelled items ({} not found in the shared data) and {} background \
+         items, arriving within 48 hours; link {} (alone), {} (with a shared place, topic or \
+         rare word)",
+        labels.len() - found,
+        tagged.len() - found,
+        params.link,
+        params.link_shared
+    );
+    println!(
+        "set        items  stories  b3_precision  b3_recall  b3_f1   pair_precision  pair_recall  pair_f1"
+    );
+    let mut overall = None;
+    for set in ["ar_news", "en_news", "all"] {
+        let (g, p): (Vec<&str>, Vec<u64>) = tagged
+            .iter()
+            .zip(&got)
+            .filter_map(|(t, s)| {
+                let story = gold.get(&t.key)?;
+                (set == "all" || t.key.starts_with(&format!("{set}:")))
+                    .then_some((story.as_str(), *s))
+            })
+            .unzip();
+        if g.is_empty() {
+            continue;
+        }
+        let s = cluster_scores(&g, &p);
+        let stories = g.iter().collect::<std::collections::HashSet<_>>().len();
+        println!(
+            "{set:<9} {:>6}  {stories:>7}  {:>12.4}  {:>9.4}  {:>6.4}  {:>14.4}  {:>11.4}  {:>7.4}",
+            g.len(),
+            s.bcubed_precision,
+            s.bcubed_recall,
+            s.bcubed_f1,
+            s.pair_precision,
+            s.pair_recall,
+            s.pair_f1
+        );
+        overall = Some(s);
+    }
+    let all = overall.context("no labelled item found in the shared data")?;
+    println!(
+        "bcubed_precision={:.4} bcubed_recall={:.4} bcubed_f1={:.4} pair_f1={:.4}",
+        all.bcubed_precision, all.bcubed_recall, all.bcubed_f1, all.pair_f1
+    );
+    Ok(all)
+}
+
+/// `rasd bench stories [--items N] [--per-day N]`: story assignment speed on one thread over
+/// the shared news corpus (Arabic and English interleaved), arriving at `per_day` items a
+/// day, so that the 72-hour window fills as on a busy day. Tagging happens before the timed
+/// part.
+pub fn bench_stories(config: &Config, items: usize, per_day: usize) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = ["corpus/ar_news.jsonl.gz", "corpus/en_news.jsonl.gz"]
+        .iter()
+        .map(|rel| {
+            rasd_core::shared_data::shared_data(rel).with_context(|| {
+                format!("no {rel} in the shared data folder: set RASD_SHARED_DATA")
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut lists: Vec<Vec<rasd_enrich::Record>> = files
+        .iter()
+        .map(|f| {
+            Ok(rasd_enrich::read_records(open_input(Some(f))?)
+                .filter_map(Result::ok)
+                .take(items.div_ceil(2))
+                .collect())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut texts = Vec::with_capacity(items);
+    for i in 0..lists.iter().map(Vec::len).max().unwrap_or(0) {
+        for (n, list) in lists.iter_mut().enumerate() {
+            if let Some(r) = list.get_mut(i) {
+                texts.push((
+                    format!("{n}:{}", r.id),
+                    std::mem::take(&mut r.title),
+                    std::mem::take(&mut r.body),
+                ));
+            }
+        }
+    }
+    texts.truncate(items);
+    if texts.is_empty() {
+        bail!("no readable item in {files:?}");
+    }
+    let enricher = Enricher::from_config_with_models(config)?;
+    let tagged = tag_all(&enricher, texts);
+    let step = Duration::milliseconds((86_400_000 / per_day.max(1)) as i64);
+    let start = DateTime::from_timestamp(1_780_000_000, 0).expect("a valid time");
+    let mut index = StoryIndex::new(StoryParams::default(), 1);
+    let mut at = start;
+    let (mut joined, mut peak) = (0usize, 0usize);
+    let begin = Instant::now();
+    for t in &tagged {
+        let a = index.assign(&StoryInput {
+            id: &t.key,
+            at,
+            title: &t.title,
+            body: &t.body,
+            fingerprint: t.fingerprint,
+            places: &t.places,
+            topics: &t.topics,
+            outlet: &t.key,
+            owner: &t.key,
+        });
+        joined += usize::from(!a.new_story);
+        peak = peak.max(index.len());
+        at += step;
+    }
+    let secs = begin.elapsed().as_secs_f64();
+    println!(
+        "items={} per_day={per_day} window_items_peak={peak} joined_a_story={joined} \
+         seconds={secs:.3} items_per_s={:.0}",
+        tagged.len(),
+        tagged.len() as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the shared data is, the assigner keeps its quality on the labelled stories.
+    #[test]
+    fn labelled_stories_keep_their_figures() {
+        let Some(shared) = rasd_core::shared_data::shared_data_dir() else {
+            eprintln!("skipped: no shared data");
+            return;
+        };
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(&root.join("config")).unwrap();
+        let s = eval_stories(
+            &config,
+            &root.join("data/eval/stories"),
+            &StoriesEval {
+                shared: Some(&shared),
+                background: 4000,
+                part: Part::All,
+                link: None,
+                link_shared: None,
+            },
+        )
+        .unwrap();
+        assert!(s.bcubed_f1 >= 0.89, "{s:?}");
+        assert!(s.bcubed_precision >= 0.91, "{s:?}");
+        assert!(s.pair_f1 >= 0.74, "{s:?}");
+    }
+
+    #[test]
+    fn bad_label_lines_are_reported_and_the_rest_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.jsonl");
+        std::fs::write(
+            &f,
+            "{\"src\": \"ar_news\", \"id\": \"1\", \"story\": \"ar-001\"}\nnot json\n\n\
+             {\"src\": \"ar_news\", \"id\": \"2\"}\n",
+        )
+        .unwrap();
+        let labels = read_story_labels(&f).unwrap();
+        assert_eq!(labels.len(), 1);
+        std::fs::write(&f, "nothing\n").unwrap();
+        let e = read_story_labels(&f).unwrap_err().to_string();
+        assert!(e.contains("no usable label line"), "{e}");
+    }
+}
