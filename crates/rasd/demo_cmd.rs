@@ -121,8 +121,15 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     );
     if let Some(story) = digest.stories.first() {
         println!(
-            "  the same story in {} outlets: {}",
-            story.outlets, story.title
+            "  the same story in {} outlets ({} owners){}: {}",
+            story.outlets,
+            story.owners,
+            if story.breaking_at.is_some() {
+                ", breaking"
+            } else {
+                ""
+            },
+            story.title
         );
     }
     println!("\nwhere to look:");

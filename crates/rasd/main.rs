@@ -57,6 +57,18 @@ enum Command {
     },
     /// Fetch every enabled source once, then exit.
     Fetch,
+    /// The stories carried by two or more outlets lately, breaking ones first.
+    Stories {
+        /// How far back, such as "24h" or "7d".
+        #[arg(long, default_value = "24h")]
+        since: rasd_core::Interval,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts of items and sources.
     Status {
         /// Print JSON.
@@ -535,6 +547,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_report(&report);
                 Ok(())
             })
+        }
+        Command::Stories { since, limit, json } => {
+            let config = load_config(&cli.config)?;
+            let store = open_store_existing(&data_dir(&cli.data_dir, &config))?;
+            stories_cmd::list_stories(&store, *since, *limit, *json)
         }
         Command::Status { json } => {
             let config = load_config(&cli.config)?;

@@ -347,6 +347,43 @@ pub fn bench_stories(config: &Config, items: usize, per_day: usize) -> anyhow::R
     Ok(())
 }
 
+/// `rasd stories [--since 24h] [--limit N] [--json]`: the stories seen since then that two
+/// or more outlets carried, breaking ones first, then most owners.
+pub fn list_stories(
+    store: &rasd_store::Store,
+    since: rasd_core::Interval,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let span = Duration::from_std(since.as_duration()).unwrap_or_else(|_| Duration::days(1));
+    let stories = store.recent_stories(Utc::now() - span, 2, limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stories)?);
+        return Ok(());
+    }
+    if stories.is_empty() {
+        println!("no story carried by two or more outlets since {since} ago");
+        return Ok(());
+    }
+    println!("story  breaking          owners  outlets  items  first seen (UTC)  title");
+    for s in &stories {
+        println!(
+            "{:<6} {:<17} {:>6}  {:>7}  {:>5}  {}  {}",
+            s.id,
+            s.breaking_at.map_or_else(
+                || "-".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M").to_string()
+            ),
+            s.owners,
+            s.outlets,
+            s.items,
+            s.first_seen.format("%Y-%m-%d %H:%M"),
+            rasd_core::text::neutralize_bidi(&s.title)
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

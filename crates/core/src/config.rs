@@ -86,6 +86,50 @@ pub struct Settings {
     /// Trained models used by enrichment.
     #[serde(default)]
     pub enrich: EnrichSettings,
+    /// Stories across outlets.
+    #[serde(default)]
+    pub stories: StorySettings,
+}
+
+/// `[stories]` in `rasd.toml`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorySettings {
+    /// A story is breaking once this many independent owners (`owner` in `sources.toml`)
+    /// carried it within `breaking_within` (2 to 50).
+    #[serde(
+        default = "default_breaking_owners",
+        deserialize_with = "de_number_in::<_, u32, 2, 50>"
+    )]
+    pub breaking_owners: u32,
+    /// See `breaking_owners` (10 minutes to 24 hours).
+    #[serde(
+        default = "default_breaking_within",
+        deserialize_with = "de_breaking_within"
+    )]
+    pub breaking_within: Interval,
+}
+
+impl Default for StorySettings {
+    fn default() -> Self {
+        StorySettings {
+            breaking_owners: default_breaking_owners(),
+            breaking_within: default_breaking_within(),
+        }
+    }
+}
+
+fn default_breaking_owners() -> u32 {
+    3
+}
+
+fn default_breaking_within() -> Interval {
+    Interval::from_secs(2 * 3600)
+}
+
+/// How soon a story must reach its owners to be breaking: 10 minutes to 24 hours.
+fn de_breaking_within<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+    de_interval_in::<D, 600, 86_400>(d)
 }
 
 impl Default for Settings {
@@ -98,6 +142,7 @@ impl Default for Settings {
             fetch: FetchSettings::default(),
             mail: MailSettings::default(),
             enrich: EnrichSettings::default(),
+            stories: StorySettings::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ pub mod text;
 pub use config::{
     AlertRule, Config, ConfigError, EnrichSettings, FetchSettings, FullText, MailSettings,
     PlaceConfig, PlaceKind, PoliceConfig, PoliceStanceConfig, ScheduleSettings, ServerSettings,
-    Settings, SourceConfig, SourceKind, TopicConfig, css_selector_error,
+    Settings, SourceConfig, SourceKind, StorySettings, TopicConfig, css_selector_error,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};

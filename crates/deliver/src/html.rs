@@ -482,6 +482,14 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
     h.push_str("<ol>");
     for s in stories {
         let names: Vec<String> = s.sources.iter().map(|n| bdi(n)).collect();
+        let breaking = if s.breaking_at.is_some() {
+            format!(
+                " <span class=\"badge new\">{}</span>",
+                if rtl { "عاجل" } else { "breaking" }
+            )
+        } else {
+            String::new()
+        };
         let police = if s.about_police {
             format!(
                 " <span class=\"badge steady\">{}</span>",
@@ -496,7 +504,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
         };
         let _ = write!(
             h,
-            "<li><strong dir=\"auto\">{}</strong>{police} <span class=\"meta\">— {}: {}</span><ul>",
+            "<li><strong dir=\"auto\">{}</strong>{breaking}{police} <span class=\"meta\">— {}: {}</span><ul>",
             escape_text(&s.title),
             match (rtl, s.owners < s.outlets) {
                 (true, false) => format!("{} وسائل، {} مواد", s.outlets, s.count),

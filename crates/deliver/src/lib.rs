@@ -202,6 +202,7 @@ pub(crate) mod tests {
             title: "حريق في مستودع بالزرقاء".into(),
             outlets: 3,
             owners: 2,
+            breaking_at: None,
             count: 4,
             sources: vec!["صوت الشمال".into(), "الرأي".into(), "الغد".into()],
             first: Utc::now(),

@@ -201,9 +201,14 @@ pub fn digest_markdown(digest: &Digest) -> String {
         let sources: Vec<String> = s.sources.iter().map(|x| clean(x)).collect();
         let _ = writeln!(
             m,
-            "{}. **{}**{} — {} outlets{}, {} items: {}",
+            "{}. **{}**{}{} — {} outlets{}, {} items: {}",
             n + 1,
             clean(&s.title),
+            if s.breaking_at.is_some() {
+                " (breaking)"
+            } else {
+                ""
+            },
             if s.about_police { " (police)" } else { "" },
             s.outlets,
             if s.owners < s.outlets {

@@ -805,6 +805,37 @@ fn dot(a: &[(u32, f32)], b: &[(u32, f32)], scale: impl Fn(u32) -> f32) -> f32 {
     sum
 }
 
+/// When a story became breaking: the arrival time of the item with which `owners` distinct
+/// owners had carried it within `within` (the earliest such time), given its items as
+/// (owner, arrival time) in any order; `None` while it has not.
+pub fn breaking_at(
+    members: &[(String, DateTime<Utc>)],
+    owners: usize,
+    within: Duration,
+) -> Option<DateTime<Utc>> {
+    let mut sorted: Vec<&(String, DateTime<Utc>)> = members.iter().collect();
+    sorted.sort_by_key(|(_, at)| *at);
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    let mut start = 0;
+    for (owner, at) in &sorted {
+        *count.entry(owner.as_str()).or_default() += 1;
+        while *at - sorted[start].1 > within {
+            let old = sorted[start].0.as_str();
+            if let Some(c) = count.get_mut(old) {
+                *c -= 1;
+                if *c == 0 {
+                    count.remove(old);
+                }
+            }
+            start += 1;
+        }
+        if count.len() >= owners {
+            return Some(*at);
+        }
+    }
+    None
+}
+
 /// Clustering quality against gold labels: B-cubed precision, recall and F1 (each item's
 /// share of its predicted cluster that is in its gold cluster, and the reverse, averaged over
 /// items), and pairwise precision, recall and F1 over pairs of items put together.
@@ -1144,6 +1175,30 @@ mod tests {
         // 100 hours after the story's first item: a new story, though the item 50 hours
         // before is a near-duplicate and still in the window.
         assert!(stories[2].new_story, "{:?}", stories[2]);
+    }
+
+    #[test]
+    fn a_story_breaks_when_enough_owners_carry_it_within_the_time() {
+        let m = |o: &str, h: i64, min: i64| (o.to_string(), at(h) + Duration::minutes(min));
+        let two_hours = Duration::hours(2);
+        // Three owners within 2 hours: breaking at the third.
+        let members = [m("a", 0, 0), m("a", 0, 10), m("b", 0, 50), m("c", 1, 30)];
+        assert_eq!(
+            breaking_at(&members, 3, two_hours),
+            Some(at(1) + Duration::minutes(30))
+        );
+        // One owner's four sites are one owner.
+        let wire = [m("a", 0, 0), m("a", 0, 5), m("a", 0, 6), m("a", 0, 7)];
+        assert_eq!(breaking_at(&wire, 3, two_hours), None);
+        // Three owners, but spread over five hours.
+        let slow = [m("a", 0, 0), m("b", 2, 30), m("c", 5, 0)];
+        assert_eq!(breaking_at(&slow, 3, two_hours), None);
+        // Order does not matter.
+        let shuffled = [m("c", 1, 30), m("a", 0, 0), m("b", 0, 50)];
+        assert_eq!(
+            breaking_at(&shuffled, 3, two_hours),
+            Some(at(1) + Duration::minutes(30))
+        );
     }
 
     #[test]

@@ -183,13 +183,30 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         .map(|i| i.id.as_str())
         .collect();
     let story_of = store.story_of(&ids)?;
+    let mut story_ids: Vec<u64> = story_of.values().copied().collect();
+    story_ids.sort_unstable();
+    story_ids.dedup();
+    let breaking = store
+        .stories(&story_ids)?
+        .into_iter()
+        .filter_map(|s| Some((s.id, s.breaking_at?)))
+        .collect();
     Ok(build_digest_with_stories(
         &items,
-        &story_of,
+        &StoryFacts { story_of, breaking },
         config,
         date,
         Utc::now(),
     ))
+}
+
+/// What the store says of the day's items' stories (see [`crate::StoryKeeper`]).
+#[derive(Debug, Clone, Default)]
+pub struct StoryFacts {
+    /// Item id → story id.
+    pub story_of: HashMap<String, u64>,
+    /// Story id → when it became breaking.
+    pub breaking: HashMap<u64, DateTime<Utc>>,
 }
 
 /// Builds the digest of `date` from `items`, which should cover that day and the
@@ -201,14 +218,13 @@ pub fn build_digest_from_items(
     date: NaiveDate,
     generated: DateTime<Utc>,
 ) -> Digest {
-    build_digest_with_stories(items, &HashMap::new(), config, date, generated)
+    build_digest_with_stories(items, &StoryFacts::default(), config, date, generated)
 }
 
-/// [`build_digest_from_items`] with the stories the story assigner gave (item id → story
-/// id; see [`crate::StoryKeeper`]).
+/// [`build_digest_from_items`] with the stories the story assigner gave.
 pub fn build_digest_with_stories(
     items: &[Item],
-    story_of: &HashMap<String, u64>,
+    stories_of: &StoryFacts,
     config: &Config,
     date: NaiveDate,
     generated: DateTime<Utc>,
@@ -338,7 +354,8 @@ pub fn build_digest_with_stories(
         .collect();
     let (stories, stories_total) = stories(
         &today,
-        story_of,
+        &stories_of.story_of,
+        &stories_of.breaking,
         listed,
         |id| {
             source_name

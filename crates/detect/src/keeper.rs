@@ -7,7 +7,7 @@ use rasd_core::{Config, Item};
 use rasd_store::{Store, StoryAssigned, StoryMember};
 
 use crate::Result;
-use crate::clusters::{Assignment, LinkKind, StoryIndex, StoryInput, StoryParams};
+use crate::clusters::{Assignment, LinkKind, StoryIndex, StoryInput, StoryParams, breaking_at};
 
 /// Changes read from the store at a time.
 const PAGE: usize = 1000;
@@ -21,6 +21,11 @@ pub struct StoryKeeper {
     owners: HashMap<String, String>,
     /// The in-memory window no longer matches the store (a write failed): reload first.
     stale: bool,
+    /// `[stories] breaking_owners` and `breaking_within`.
+    breaking_owners: usize,
+    breaking_within: chrono::Duration,
+    /// Stories known to be breaking (not checked again).
+    breaking: std::collections::HashSet<u64>,
 }
 
 fn input<'a>(item: &'a Item, outlet: &'a str, owner: &'a str) -> StoryInput<'a> {
@@ -46,10 +51,15 @@ impl StoryKeeper {
             .iter()
             .map(|s| (s.id.clone(), s.owner_or_id().to_string()))
             .collect();
+        let stories = config.settings.stories;
         let mut keeper = StoryKeeper {
             index: StoryIndex::new(StoryParams::default(), 1),
             owners,
             stale: true,
+            breaking_owners: stories.breaking_owners as usize,
+            breaking_within: chrono::Duration::from_std(stories.breaking_within.as_duration())
+                .unwrap_or_else(|_| chrono::Duration::hours(2)),
+            breaking: std::collections::HashSet::new(),
         };
         keeper.reload(store)?;
         Ok(keeper)
@@ -68,6 +78,9 @@ impl StoryKeeper {
             stories.dedup();
             for s in store.stories(&stories)? {
                 index.set_first_seen(s.id, s.first_seen);
+                if s.breaking_at.is_some() {
+                    self.breaking.insert(s.id);
+                }
             }
         }
         self.index = index;
@@ -111,10 +124,34 @@ impl StoryKeeper {
             self.stale = true;
             store.record_stories(&rows, last)?;
             self.stale = false;
+            self.mark_breaking(store, &rows)?;
             assigned += rows.len();
             from = last;
         }
         Ok(assigned)
+    }
+
+    /// Marks the stories that `rows` made breaking (see [`breaking_at`]). Done after the
+    /// rows are recorded and again whenever a story grows, so a failure here only delays it.
+    fn mark_breaking(&mut self, store: &Store, rows: &[StoryAssigned]) -> Result<()> {
+        let mut touched: Vec<u64> = rows
+            .iter()
+            .map(|r| r.story)
+            .filter(|s| !self.breaking.contains(s))
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for story in touched {
+            let members = store.story_members(story)?;
+            if members.len() < self.breaking_owners {
+                continue;
+            }
+            if let Some(at) = breaking_at(&members, self.breaking_owners, self.breaking_within) {
+                store.mark_breaking(story, at)?;
+                self.breaking.insert(story);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -231,5 +268,59 @@ mod tests {
         store.upsert_items(&[retagged]).unwrap();
         assert_eq!(again.catch_up(&store).unwrap(), 0);
         assert_eq!(store.story_of(&[&ids[2]]).unwrap()[&ids[2]], of[&ids[2]]);
+    }
+
+    #[test]
+    fn three_owners_within_two_hours_make_a_story_breaking_one_owner_s_four_sites_do_not() {
+        let mut sources = String::new();
+        for (id, owner) in [
+            ("a", "a"),
+            ("b", "b"),
+            ("c", "c"),
+            ("w1", "wire"),
+            ("w2", "wire"),
+            ("w3", "wire"),
+            ("w4", "wire"),
+        ] {
+            sources.push_str(&format!(
+                "[[source]]\nid = \"{id}\"\nname = \"{id}\"\nkind = \"feed\"\n\
+                 url = \"https://{id}.example.jo/rss\"\nowner = \"{owner}\"\n\n"
+            ));
+        }
+        let config =
+            Config::from_texts(std::path::Path::new("cfg"), ["", &sources, "", "", ""]).unwrap();
+        let store = Store::open_in_memory().unwrap();
+        let wire_title = "انفجار أسطوانة غاز في مطعم بالزرقاء يصيب خمسة أشخاص";
+        let wire_body = "أصيب خمسة أشخاص إثر انفجار أسطوانة غاز داخل مطعم في الزرقاء مساء أمس وفق الدفاع المدني.";
+        // Four sites of one wire carry a story within the hour: not breaking.
+        let wire: Vec<Item> = (1..=4)
+            .map(|k| item(&format!("w{k}"), k, 0, wire_title, wire_body))
+            .collect();
+        // Three owners carry the bus crash within two hours: breaking.
+        let crash = [
+            item("a", 10, 10, "وفاة 3 بتدهور حافلة قرب القطرانة", CRASH),
+            item("b", 11, 11, "3 وفيات بتدهور حافلة قرب القطرانة", CRASH2),
+            item(
+                "c",
+                12,
+                11,
+                "تدهور حافلة قرب القطرانة: 3 وفيات و14 إصابة",
+                CRASH,
+            ),
+        ];
+        store.upsert_items(&wire).unwrap();
+        store.upsert_items(&crash).unwrap();
+        let mut keeper = StoryKeeper::open(&store, &config).unwrap();
+        assert_eq!(keeper.catch_up(&store).unwrap(), 7);
+        let of = |i: &Item| store.story_of(&[&i.id]).unwrap()[&i.id];
+        let w = &store.stories(&[of(&wire[0])]).unwrap()[0];
+        assert_eq!((w.outlets, w.owners, w.breaking_at), (4, 1, None));
+        let c = &store.stories(&[of(&crash[0])]).unwrap()[0];
+        assert_eq!((c.outlets, c.owners), (3, 3));
+        assert_eq!(c.breaking_at, Some(crash[2].when()));
+        let recent = store
+            .recent_stories(crash[0].when() - Duration::days(1), 2, 10)
+            .unwrap();
+        assert_eq!(recent[0].id, c.id, "breaking first");
     }
 }

@@ -21,8 +21,8 @@ mod police;
 mod stories;
 
 pub use digest::{
-    BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, TopicSummary, Trend,
-    build_digest, build_digest_from_items, build_digest_with_stories,
+    BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, StoryFacts, TopicSummary,
+    Trend, build_digest, build_digest_from_items, build_digest_with_stories,
 };
 pub use keeper::StoryKeeper;
 pub use police::{

@@ -49,6 +49,9 @@ pub struct Story {
     pub outlets: usize,
     /// Distinct owners among them (`owner` in `sources.toml`): independent outlets.
     pub owners: usize,
+    /// When it became breaking (`[stories] breaking_owners` independent owners within
+    /// `breaking_within`), if it did.
+    pub breaking_at: Option<DateTime<Utc>>,
     /// Items in the group (an outlet may have carried it more than once).
     pub count: usize,
     /// Source display names, in the order they first carried it.
@@ -152,13 +155,14 @@ pub fn near_duplicate_groups(fingerprints: &[u64]) -> Vec<Vec<usize>> {
 
 /// The stories among `items` (the day's items) carried by at least two sources: items the
 /// story assigner put in one story (`story_of`, item id → story id) together, and the items it
-/// has not seen grouped by near-duplicate fingerprints. Most independent owners first (then
-/// most outlets, most items, earliest). Returns the first [`STORIES_LISTED`] and how many
+/// has not seen grouped by near-duplicate fingerprints. Breaking stories (`breaking`: story
+/// id → when) first, then most independent owners (then most outlets, most items, earliest). Returns the first [`STORIES_LISTED`] and how many
 /// there were in all. `listed` turns an item into its digest entry, `source_name` gives a
 /// source's display name and `owner_of` its owner.
 pub(crate) fn stories(
     items: &[&Item],
     story_of: &HashMap<String, u64>,
+    breaking: &HashMap<u64, DateTime<Utc>>,
     listed: impl Fn(&Item) -> DigestItem,
     source_name: impl Fn(&str) -> String,
     owner_of: impl Fn(&str) -> String,
@@ -200,6 +204,7 @@ pub(crate) fn stories(
                 .find(|t| !t.is_empty())
                 .map_or_else(|| listed(earliest).title, str::to_string);
             Some(Story {
+                breaking_at: id.and_then(|i| breaking.get(&i).copied()),
                 id,
                 title,
                 outlets: firsts.len(),
@@ -217,8 +222,10 @@ pub(crate) fn stories(
         })
         .collect();
     stories.sort_by(|a, b| {
-        b.owners
-            .cmp(&a.owners)
+        b.breaking_at
+            .is_some()
+            .cmp(&a.breaking_at.is_some())
+            .then_with(|| b.owners.cmp(&a.owners))
             .then_with(|| b.outlets.cmp(&a.outlets))
             .then_with(|| b.count.cmp(&a.count))
             .then_with(|| a.first.cmp(&b.first))

@@ -122,8 +122,9 @@ ALTER TABLE items ADD COLUMN police_stance TEXT;
 "#,
     // 8: stories across outlets. Each item gets its story once (`story_items`), with the
     // outlet (source id) and owner it counted as, when it arrived, and the item it matched
-    // (NULL for the first of a story); `stories` keeps each story's counts. `meta.stories_seq`
-    // is the last change number the story assigner read.
+    // (NULL for the first of a story); `stories` keeps each story's counts and when it
+    // became breaking (NULL: not breaking). `meta.stories_seq` is the last change number the
+    // story assigner read.
     r#"
 CREATE TABLE stories (
     id         INTEGER PRIMARY KEY,
@@ -132,8 +133,10 @@ CREATE TABLE stories (
     last_seen  INTEGER NOT NULL,
     items      INTEGER NOT NULL,
     outlets    INTEGER NOT NULL,
-    owners     INTEGER NOT NULL
+    owners     INTEGER NOT NULL,
+    breaking_at INTEGER
 ) STRICT;
+CREATE INDEX stories_last_seen ON stories (last_seen);
 CREATE TABLE story_items (
     item_id   TEXT PRIMARY KEY NOT NULL,
     story_id  INTEGER NOT NULL REFERENCES stories (id),

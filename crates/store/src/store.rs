@@ -150,6 +150,8 @@ pub struct StoryRecord {
     pub outlets: usize,
     /// Distinct owners.
     pub owners: usize,
+    /// When it became breaking (`[stories] breaking_owners` within `breaking_within`).
+    pub breaking_at: Option<DateTime<Utc>>,
 }
 
 /// A page of changes from [`Store::changes_after`].
@@ -857,31 +859,72 @@ impl Store {
     /// The stored counts of these stories (those that exist), by id.
     pub fn stories(&self, ids: &[u64]) -> Result<Vec<StoryRecord>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, title, first_seen, last_seen, items, outlets, owners FROM stories \
-             WHERE id = ?1",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!("{STORY_SELECT} WHERE id = ?1"))?;
         let mut out = Vec::new();
         for id in ids {
             let id = i64::try_from(*id).unwrap_or(i64::MAX);
-            if let Some(r) = stmt
-                .query_row([id], |r| {
-                    Ok(StoryRecord {
-                        id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                        title: r.get(1)?,
-                        first_seen: DateTime::from_timestamp(r.get(2)?, 0).unwrap_or_default(),
-                        last_seen: DateTime::from_timestamp(r.get(3)?, 0).unwrap_or_default(),
-                        items: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-                        outlets: usize::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
-                        owners: usize::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
-                    })
-                })
-                .optional()?
-            {
+            if let Some(r) = stmt.query_row([id], story_record).optional()? {
                 out.push(r);
             }
         }
         Ok(out)
+    }
+
+    /// The stories seen at or after `since` carried by at least `min_outlets` outlets,
+    /// breaking ones first, then most owners, most outlets, latest.
+    pub fn recent_stories(
+        &self,
+        since: DateTime<Utc>,
+        min_outlets: usize,
+        limit: usize,
+    ) -> Result<Vec<StoryRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{STORY_SELECT} WHERE last_seen >= ?1 AND outlets >= ?2 \
+             ORDER BY breaking_at IS NULL, owners DESC, outlets DESC, last_seen DESC, id \
+             LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    since.timestamp(),
+                    i64::try_from(min_outlets).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                story_record,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Each item of a story as (owner, arrival time), oldest first.
+    pub fn story_members(&self, id: u64) -> Result<Vec<(String, DateTime<Utc>)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT owner, at FROM story_items WHERE story_id = ?1 ORDER BY at, rowid",
+        )?;
+        let rows = stmt
+            .query_map([i64::try_from(id).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    DateTime::from_timestamp(r.get(1)?, 0).unwrap_or_default(),
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Records that a story became breaking at `at` (kept when it already was).
+    pub fn mark_breaking(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
+        let conn = self.lock();
+        conn.prepare_cached(
+            "UPDATE stories SET breaking_at = ?2 WHERE id = ?1 AND breaking_at IS NULL",
+        )?
+        .execute(params![
+            i64::try_from(id).unwrap_or(i64::MAX),
+            at.timestamp()
+        ])?;
+        Ok(())
     }
 
     /// The connection; a panic in another thread while holding it leaves it usable (an open
@@ -889,6 +932,24 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The columns [`story_record`] reads.
+const STORY_SELECT: &str =
+    "SELECT id, title, first_seen, last_seen, items, outlets, owners, breaking_at FROM stories";
+
+fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
+    let time = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
+    Ok(StoryRecord {
+        id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+        title: r.get(1)?,
+        first_seen: time(r.get(2)?),
+        last_seen: time(r.get(3)?),
+        items: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        outlets: usize::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+        owners: usize::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+        breaking_at: r.get::<_, Option<i64>>(7)?.map(time),
+    })
 }
 
 /// Per-connection settings (journal mode is set only for files, in [`Store::open`]).
