@@ -82,6 +82,23 @@ struct Tagged {
     topics: Vec<String>,
 }
 
+impl Tagged {
+    /// The item as the assigner reads it, arriving at `at`, its own outlet and owner.
+    fn input(&self, at: DateTime<Utc>) -> StoryInput<'_> {
+        StoryInput {
+            id: &self.key,
+            at,
+            title: &self.title,
+            body: &self.body,
+            fingerprint: self.fingerprint,
+            places: &self.places,
+            topics: &self.topics,
+            outlet: &self.key,
+            owner: &self.key,
+        }
+    }
+}
+
 fn tag_all(enricher: &Enricher, texts: Vec<(String, String, String)>) -> Vec<Tagged> {
     texts
         .into_iter()
@@ -112,17 +129,7 @@ fn assign_all(
     items
         .iter()
         .map(|t| {
-            let a = index.assign(&StoryInput {
-                id: &t.key,
-                at,
-                title: &t.title,
-                body: &t.body,
-                fingerprint: t.fingerprint,
-                places: &t.places,
-                topics: &t.topics,
-                outlet: &t.key,
-                owner: &t.key,
-            });
+            let a = index.assign(&t.input(at));
             at += step;
             a.story
         })
@@ -322,17 +329,7 @@ pub fn bench_stories(config: &Config, items: usize, per_day: usize) -> anyhow::R
     let (mut joined, mut peak) = (0usize, 0usize);
     let begin = Instant::now();
     for t in &tagged {
-        let a = index.assign(&StoryInput {
-            id: &t.key,
-            at,
-            title: &t.title,
-            body: &t.body,
-            fingerprint: t.fingerprint,
-            places: &t.places,
-            topics: &t.topics,
-            outlet: &t.key,
-            owner: &t.key,
-        });
+        let a = index.assign(&t.input(at));
         joined += usize::from(!a.new_story);
         peak = peak.max(index.len());
         at += step;

@@ -350,20 +350,8 @@ pub struct Assignment {
     pub link: Option<Link>,
 }
 
-/// A story's running counts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoryStats {
-    pub id: u64,
-    /// The title of its first item.
-    pub title: String,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    pub items: usize,
-    /// Distinct outlets (source ids).
-    pub outlets: usize,
-    /// Distinct owners.
-    pub owners: usize,
-}
+/// A story's running counts: the store's record, as far as the window knows it.
+pub type StoryStats = rasd_store::StoryRecord;
 
 #[derive(Debug)]
 struct Slot {
@@ -630,6 +618,7 @@ impl StoryIndex {
                 items: 0,
                 outlets: 0,
                 owners: 0,
+                breaking_at: None,
             },
             outlets: HashSet::new(),
             owners: HashSet::new(),
