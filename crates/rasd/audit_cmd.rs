@@ -46,22 +46,25 @@ pub struct Label {
     pub reason: String,
 }
 
+/// `path` itself, or every `.jsonl` file of the folder `path`, by name.
+pub fn jsonl_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
 /// The label lines of `path` (a file, or every `.jsonl` in a folder, by name). A line that
 /// cannot be read is reported with its file and number and left out.
 pub fn read_labels(path: &Path) -> anyhow::Result<Vec<Label>> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect();
-        v.sort();
-        v
-    } else {
-        vec![path.to_path_buf()]
-    };
     let mut out = Vec::new();
-    for f in files {
+    for f in jsonl_files(path)? {
         let reader = BufReader::new(
             std::fs::File::open(&f).with_context(|| format!("cannot open {}", f.display()))?,
         );

@@ -28,19 +28,8 @@ struct StoryLabel {
 /// The label lines of a file or of every `.jsonl` file of a folder; a bad line is reported
 /// with its file and line number and left out.
 fn read_story_labels(path: &Path) -> anyhow::Result<Vec<StoryLabel>> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-            .collect();
-        v.sort();
-        v
-    } else {
-        vec![path.to_path_buf()]
-    };
     let mut out = Vec::new();
-    for f in &files {
+    for f in &audit_cmd::jsonl_files(path)? {
         for (n, line) in open_input(Some(f))?.lines().enumerate() {
             let line = line.with_context(|| format!("cannot read {}", f.display()))?;
             if line.trim().is_empty() {
