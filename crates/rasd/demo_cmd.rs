@@ -91,8 +91,13 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
             .first()
             .map(|p| format!(", mostly in {} ({})", p.name_en, p.name_ar))
             .unwrap_or_default();
+        let items = if t.item_count > t.count {
+            format!(" ({} items)", t.item_count)
+        } else {
+            String::new()
+        };
         println!(
-            "  ! {} ({}): {} today vs {:.1}/day before{}",
+            "  ! {} ({}): {} events today vs {:.1}/day before{items}{}",
             t.name_en, t.name_ar, t.count, t.baseline, place
         );
     }

@@ -57,13 +57,23 @@ pub(crate) fn trend_label(t: Trend) -> (&'static str, &'static str) {
     }
 }
 
-/// The day's count against the daily average before it: "12 vs 1.3/day", or in Arabic
-/// "12 مقابل 1.3 يومياً".
+/// The day's events against the daily average before it: "12 vs 1.3/day", or in Arabic
+/// "12 مقابل 1.3 يومياً"; with the items when several reported one event: "7 vs 2.0/day (12
+/// items)".
 pub(crate) fn comparison(t: &TopicSummary, arabic: bool) -> String {
-    if arabic {
-        format!("{} مقابل {:.1} يومياً", t.count, t.baseline)
+    let items = if t.item_count > t.count {
+        if arabic {
+            format!(" ({} مادة)", t.item_count)
+        } else {
+            format!(" ({} items)", t.item_count)
+        }
     } else {
-        format!("{} vs {:.1}/day", t.count, t.baseline)
+        String::new()
+    };
+    if arabic {
+        format!("{} مقابل {:.1} يومياً{items}", t.count, t.baseline)
+    } else {
+        format!("{} vs {:.1}/day{items}", t.count, t.baseline)
     }
 }
 
@@ -251,6 +261,7 @@ pub(crate) mod tests {
                 name_ar: "السرقة".into(),
                 name_en: "Theft".into(),
                 count: 12,
+                item_count: 12,
                 baseline: 1.0,
                 trend: Trend::Rising,
                 sources: 5,

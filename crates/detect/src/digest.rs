@@ -1,7 +1,7 @@
 //! The daily digest: the day's items by topic against the week before, how the police were
 //! spoken of, and the stories several outlets carried.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -102,9 +102,12 @@ pub struct TopicSummary {
     pub name_ar: String,
     /// English name.
     pub name_en: String,
-    /// Items on the day.
+    /// Events on the day: its items counted once per story (a crash six outlets reported is
+    /// one), an item no story assigner has seen counted alone.
     pub count: usize,
-    /// Average items per day over the previous [`BASELINE_DAYS`] days.
+    /// Items on the day (copies and rewrites of one event each counted).
+    pub item_count: usize,
+    /// Average events per day over the previous [`BASELINE_DAYS`] days.
     pub baseline: f64,
     /// The day's count against the baseline.
     pub trend: Trend,
@@ -176,12 +179,7 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         .checked_add_days(Days::new(1))
         .ok_or(Error::Day(date, tz.to_string()))?;
     let items = store.items_between(day_start(first, tz)?, day_start(next, tz)?)?;
-    let day = day_start(date, tz)?;
-    let ids: Vec<&str> = items
-        .iter()
-        .filter(|i| i.when() >= day)
-        .map(|i| i.id.as_str())
-        .collect();
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
     let story_of = store.story_of(&ids)?;
     let mut story_ids: Vec<u64> = story_of.values().copied().collect();
     story_ids.sort_unstable();
@@ -200,7 +198,20 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
     ))
 }
 
-/// What the store says of the day's items' stories (see [`crate::StoryKeeper`]).
+/// One event: a story, or an item no story assigner has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Event<'a> {
+    Story(u64),
+    Item(&'a str),
+}
+
+fn event<'a>(story_of: &HashMap<String, u64>, item: &'a Item) -> Event<'a> {
+    story_of
+        .get(&item.id)
+        .map_or(Event::Item(item.id.as_str()), |s| Event::Story(*s))
+}
+
+/// What the store says of the items' stories (see [`crate::StoryKeeper`]).
 #[derive(Debug, Clone, Default)]
 pub struct StoryFacts {
     /// Item id → story id.
@@ -237,8 +248,8 @@ pub fn build_digest_with_stories(
 
     let mut today: Vec<&Item> = Vec::new();
     let mut week: Vec<&Item> = Vec::new();
-    // topic -> count over the baseline days
-    let mut before: HashMap<&str, usize> = HashMap::new();
+    // topic -> the events (see `event`) of the baseline days
+    let mut before: HashMap<&str, HashSet<Event<'_>>> = HashMap::new();
     for item in items {
         let day = local_day(item);
         if day == date {
@@ -246,7 +257,10 @@ pub fn build_digest_with_stories(
         } else if day >= first && day < date {
             week.push(item);
             for t in &item.tags.topics {
-                *before.entry(t.as_str()).or_default() += 1;
+                before
+                    .entry(t.as_str())
+                    .or_default()
+                    .insert(event(&stories_of.story_of, item));
             }
         }
     }
@@ -316,7 +330,12 @@ pub fn build_digest_with_stories(
     let mut topics: Vec<TopicSummary> = by_topic
         .into_iter()
         .map(|(id, its)| {
-            let baseline = before.get(id).copied().unwrap_or(0) as f64 / BASELINE_DAYS as f64;
+            let baseline = before.get(id).map_or(0, HashSet::len) as f64 / BASELINE_DAYS as f64;
+            let events = its
+                .iter()
+                .map(|i| event(&stories_of.story_of, i))
+                .collect::<HashSet<_>>()
+                .len();
             let topic = config.topic(id);
             let mut sources: Vec<&str> = its.iter().map(|i| i.source.as_str()).collect();
             sources.sort_unstable();
@@ -325,9 +344,10 @@ pub fn build_digest_with_stories(
                 id: id.to_string(),
                 name_ar: topic.map_or_else(|| id.to_string(), |t| t.name_ar.clone()),
                 name_en: topic.map_or_else(|| id.to_string(), |t| t.name_en.clone()),
-                count: its.len(),
+                count: events,
+                item_count: its.len(),
                 baseline,
-                trend: Trend::of(its.len(), baseline),
+                trend: Trend::of(events, baseline),
                 sources: sources.len(),
                 places: count_places(&its),
                 items: its
@@ -454,6 +474,61 @@ url = "https://alghad.example/rss"
         i.tags.topics = topics.iter().map(|s| s.to_string()).collect();
         i.tags.places = places.iter().map(|s| s.to_string()).collect();
         i
+    }
+
+    /// One crash six outlets reported is one event: it does not make accidents "rising".
+    #[test]
+    fn topics_count_events_not_copies() {
+        use rasd_core::Lang::Ar;
+        let mut items = Vec::new();
+        // The week before: two accidents a day, each its own story.
+        for d in 13..20 {
+            for n in 0..2 {
+                items.push(item(
+                    d * 10 + n,
+                    &format!("2026-11-{d}T09:00:00Z"),
+                    &["traffic_accident"],
+                    &[],
+                    Ar,
+                ));
+            }
+        }
+        // The day: one crash reported six times, and one other accident.
+        for n in 0..6 {
+            items.push(item(
+                900 + n,
+                "2026-11-20T06:00:00Z",
+                &["traffic_accident"],
+                &["karak"],
+                Ar,
+            ));
+        }
+        items.push(item(
+            950,
+            "2026-11-20T10:00:00Z",
+            &["traffic_accident"],
+            &[],
+            Ar,
+        ));
+        let mut facts = StoryFacts::default();
+        for (k, i) in items.iter().enumerate() {
+            let story = if i.title.starts_with("خبر 90") {
+                1000
+            } else {
+                k as u64
+            };
+            facts.story_of.insert(i.id.clone(), story);
+        }
+        let day = "2026-11-20".parse().unwrap();
+        let d = build_digest_with_stories(&items, &facts, &config(), day, Utc::now());
+        let acc = &d.topics[0];
+        assert_eq!((acc.count, acc.item_count), (2, 7));
+        assert!((acc.baseline - 2.0).abs() < 1e-9);
+        assert_eq!(acc.trend, Trend::Steady);
+        // Without stories every copy counts.
+        let d = build_digest_from_items(&items, &config(), day, Utc::now());
+        assert_eq!(d.topics[0].count, 7);
+        assert_eq!(d.topics[0].trend, Trend::Rising);
     }
 
     #[test]
