@@ -178,9 +178,9 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
     let next = date
         .checked_add_days(Days::new(1))
         .ok_or(Error::Day(date, tz.to_string()))?;
-    let items = store.items_between(day_start(first, tz)?, day_start(next, tz)?)?;
-    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let story_of = store.story_of(&ids)?;
+    let (from, to) = (day_start(first, tz)?, day_start(next, tz)?);
+    let items = store.items_between(from, to)?;
+    let story_of = store.story_of_between(from, to)?;
     let mut story_ids: Vec<u64> = story_of.values().copied().collect();
     story_ids.sort_unstable();
     story_ids.dedup();

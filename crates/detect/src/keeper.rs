@@ -245,6 +245,13 @@ mod tests {
         assert_ne!(of[&ids[0]], of[&ids[2]]);
         let crash = &store.stories(&[of[&ids[0]]]).unwrap()[0];
         assert_eq!((crash.items, crash.outlets, crash.owners), (2, 2, 1));
+        // The digest reads a period's stories at once: the first two hours hold two items.
+        let first = item("petra", 1, 0, "", "").when();
+        let between = store
+            .story_of_between(first, first + Duration::hours(2))
+            .unwrap();
+        assert_eq!(between.len(), 2);
+        assert_eq!(between[&ids[1]], of[&ids[0]]);
         // A restart reloads the window: a later rewrite from a third owner joins the story.
         let mut again = StoryKeeper::open(&store, &config).unwrap();
         store

@@ -777,6 +777,28 @@ impl Store {
         Ok(out)
     }
 
+    /// The story of every item given one that arrived in `[from, to)` (as
+    /// [`Store::items_between`] counts time: published, else fetched).
+    pub fn story_of_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<std::collections::HashMap<String, u64>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT item_id, story_id FROM story_items WHERE at >= ?1 AND at < ?2",
+        )?;
+        let rows = stmt
+            .query_map([ceil_secs(from), ceil_secs(to)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// The items given a story that arrived at or after `since`, with their story, oldest
     /// first: what the story assigner reloads at start. Corrupt rows are logged and skipped.
     pub fn story_window(&self, since: DateTime<Utc>) -> Result<Vec<(Item, StoryMember)>> {
