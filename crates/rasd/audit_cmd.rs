@@ -168,13 +168,18 @@ pub fn read_shared_texts(
 /// `rasd train sentiment` and `rasd train topics` never read these, and `rasd eval audit`
 /// scores the models' layers on them.
 pub fn is_test_fold(src: &str, id: &str) -> bool {
-    // FNV-1a: stable across builds and platforms.
+    fnv1a(&format!("{src}:{id}")).is_multiple_of(5)
+}
+
+/// FNV-1a of a string: a hash stable across builds and platforms, for folds and orders of
+/// labelled items.
+pub fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in src.bytes().chain([b':']).chain(id.bytes()) {
+    for b in s.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    h.is_multiple_of(5)
+    h
 }
 
 /// The labels of `data` (see [`read_labels`]) with their title and body from the shared

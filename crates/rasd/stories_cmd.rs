@@ -51,16 +51,6 @@ fn read_story_labels(path: &Path) -> anyhow::Result<Vec<StoryLabel>> {
     Ok(out)
 }
 
-/// FNV-1a of a string: a stable arrival order for the labelled items.
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// An item as the assigner reads it, with its tags.
 struct Tagged {
     key: String,
@@ -161,7 +151,7 @@ pub fn eval_stories(
     let mut labels = read_story_labels(data)?;
     if opts.part != Part::All {
         let want = u64::from(opts.part == Part::Odd);
-        labels.retain(|l| fnv(&l.story) % 2 == want);
+        labels.retain(|l| audit_cmd::fnv1a(&l.story) % 2 == want);
     }
     let shared = match opts.shared {
         Some(d) => d.to_path_buf(),
@@ -211,7 +201,7 @@ pub fn eval_stories(
             stream.push((key, r.title, body));
         }
     }
-    stream.sort_by_key(|(k, _, _)| fnv(k));
+    stream.sort_by_key(|(k, _, _)| audit_cmd::fnv1a(k));
     let enricher = Enricher::from_config_with_models(config)?;
     let tagged = tag_all(&enricher, stream);
     let defaults = StoryParams::default();

@@ -81,9 +81,11 @@ fn run_polls_stores_and_stops_on_sigterm() {
     let mut child = rasd()
         .args(["--config", cfg_s, "--data-dir", data_s, "run"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("daemon.log")).unwrap())
         .spawn()
         .unwrap();
+    // What the daemon logged, for a failure's message.
+    let log = || std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(90);
     while items_in(cfg_s, data_s) < 3 {
         assert!(
@@ -92,7 +94,8 @@ fn run_polls_stores_and_stops_on_sigterm() {
         );
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the daemon exited early"
+            "the daemon exited early; it logged:\n{}",
+            log()
         );
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -382,9 +382,8 @@ pub struct StoryIndex {
     /// Slot `i` is `slots[i - first_slot]`; `None` once evicted.
     slots: VecDeque<Option<Slot>>,
     first_slot: u64,
-    /// Arrival order of live slots, for eviction.
+    /// The live slots in arrival order, for eviction: its length is the window's size.
     order: VecDeque<u64>,
-    live: u32,
     vocab: HashMap<String, u32>,
     /// Each term's word, by term id.
     names: Vec<String>,
@@ -434,7 +433,6 @@ impl StoryIndex {
             slots: VecDeque::new(),
             first_slot: 0,
             order: VecDeque::new(),
-            live: 0,
             vocab: HashMap::new(),
             names: Vec::new(),
             df: Vec::new(),
@@ -452,12 +450,12 @@ impl StoryIndex {
 
     /// Items in the window.
     pub fn len(&self) -> usize {
-        self.live as usize
+        self.order.len()
     }
 
     /// True when the window holds no item.
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.order.is_empty()
     }
 
     /// The counts of a story with an item in the window.
@@ -472,7 +470,7 @@ impl StoryIndex {
     }
 
     fn idf(&self, term: u32) -> f32 {
-        let n = self.live as f32;
+        let n = self.order.len() as f32;
         let df = self.df.get(term as usize).copied().unwrap_or(0) as f32;
         ((n + 1.0) / (df + 1.0)).ln() + 1.0
     }
@@ -483,18 +481,14 @@ impl StoryIndex {
         let now = self.newest.map_or(at, |n| n.max(at));
         self.newest = Some(now);
         let cutoff = now - self.params.window;
+        // Every slot in `order` is live: only this loop takes slots out.
         while let Some(&s) = self.order.front() {
-            let Some(slot) = self.slot(s) else {
-                self.order.pop_front();
-                continue;
-            };
-            if slot.at >= cutoff {
+            if self.slot(s).is_some_and(|slot| slot.at >= cutoff) {
                 break;
             }
             self.order.pop_front();
             let i = (s - self.first_slot) as usize;
             let slot = self.slots[i].take().expect("a live slot");
-            self.live -= 1;
             for (t, _) in &slot.terms {
                 let t = *t as usize;
                 self.df[t] -= 1;
@@ -608,7 +602,6 @@ impl StoryIndex {
             terms,
         }));
         self.order.push_back(s);
-        self.live += 1;
         let entry = self.stories.entry(story).or_insert_with(|| Story {
             stats: StoryStats {
                 id: story,

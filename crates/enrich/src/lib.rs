@@ -178,6 +178,9 @@ pub struct Enricher {
     sentiment: Option<Arc<SentimentModel>>,
     /// The English sentiment model; English items fall back to `sentiment` without it.
     sentiment_en: Option<Arc<SentimentModel>>,
+    /// A topic the rules find in a text longer than a post stays only when the topic model
+    /// gives it at least this probability (0: never taken back).
+    model_confirm: f32,
 }
 
 /// A topic model with its outputs mapped onto the rules' topics.
@@ -187,21 +190,24 @@ struct LoadedTopicModel {
     /// For each model output, the rules' topic index (None: a topic the config lacks).
     to_rule: Vec<Option<usize>>,
     threshold: f32,
-    /// A topic the rules find in a longer text stays only when the model gives it at least
-    /// this probability (0: never denied).
-    confirm: f32,
 }
 
 impl LoadedTopicModel {
     /// The model's verdict on each rules' topic, from its probabilities `probs` for a text
-    /// that is `short` or not.
-    fn verdicts(&self, probs: &[f32], rules: usize, short: bool) -> Vec<topics::Verdict> {
+    /// that is `short` or not, taking back a topic under `confirm` in a longer text.
+    fn verdicts(
+        &self,
+        probs: &[f32],
+        rules: usize,
+        short: bool,
+        confirm: f32,
+    ) -> Vec<topics::Verdict> {
         let mut verdicts = vec![topics::Verdict::None; rules];
         for (p, rule) in probs.iter().zip(&self.to_rule) {
             let Some(t) = *rule else { continue };
             if *p >= self.threshold {
                 verdicts[t] = topics::Verdict::Vote;
-            } else if !short && *p < self.confirm {
+            } else if !short && *p < confirm {
                 verdicts[t] = topics::Verdict::Deny;
             }
         }
@@ -250,6 +256,7 @@ impl Enricher {
             topic_model: None,
             sentiment: None,
             sentiment_en: None,
+            model_confirm: 0.0,
         })
     }
 
@@ -288,16 +295,7 @@ impl Enricher {
     /// gives it at least `confirm` probability (0, the default of [`Enricher::with_models`],
     /// keeps every one). Without a topic model, nothing changes.
     pub fn with_model_confirm(mut self, confirm: f32) -> Enricher {
-        if let Some(m) = self.topic_model.take() {
-            let mut m = Arc::try_unwrap(m).unwrap_or_else(|shared| LoadedTopicModel {
-                model: shared.model.clone(),
-                to_rule: shared.to_rule.clone(),
-                threshold: shared.threshold,
-                confirm: shared.confirm,
-            });
-            m.confirm = confirm;
-            self.topic_model = Some(Arc::new(m));
-        }
+        self.model_confirm = confirm;
         self
     }
 
@@ -353,7 +351,6 @@ impl Enricher {
                 model,
                 to_rule,
                 threshold,
-                confirm: 0.0,
             })
         });
         self.sentiment = sentiment.map(Arc::new);
@@ -416,7 +413,7 @@ impl Enricher {
             None => (rule_topics(), Vec::new()),
             Some(m) => {
                 let probs = m.model.probabilities_normalized(&norm_title, &norm_body);
-                let votes = m.verdicts(&probs, self.topics.len(), found.short);
+                let votes = m.verdicts(&probs, self.topics.len(), found.short, self.model_confirm);
                 let scores = if detail {
                     m.model.topics().iter().cloned().zip(probs).collect()
                 } else {
@@ -518,7 +515,7 @@ impl Enricher {
         if let Some(m) = &self.topic_model {
             let probs = m.model.probabilities_normalized(&norm_title, &norm_body);
             let short = self.topics.found(&analyzed).short;
-            let verdicts = m.verdicts(&probs, self.topics.len(), short);
+            let verdicts = m.verdicts(&probs, self.topics.len(), short, self.model_confirm);
             for ((id, p), rule) in m.model.topics().iter().zip(&probs).zip(&m.to_rule) {
                 match rule.map(|t| verdicts[t]) {
                     _ if *p >= m.threshold => model.push((id.clone(), *p)),
