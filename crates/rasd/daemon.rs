@@ -103,7 +103,7 @@ async fn hand_over_due(store: &Arc<rasd_store::Store>, tx: &mpsc::Sender<String>
 pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
     let pipeline = Pipeline::open(config.clone(), data_dir)?;
     for note in crate::not_yet_acted_on(&config) {
-        tracing::warn!("Not yet: {note}.");
+        tracing::warn!("Note: {note}.");
     }
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
@@ -129,8 +129,15 @@ pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
     };
     let web = tokio::spawn(rasd_web::serve(listener, state, shutdown.clone().wait()));
 
+    let outbox = tokio::spawn(crate::alerts_cmd::outbox_loop(
+        pipeline.clone(),
+        shutdown.clone(),
+    ));
     let report = poll_until(pipeline.clone(), data_dir, shutdown).await?;
     crate::print_report(&report);
+    if let Err(e) = outbox.await {
+        tracing::error!(error = %e, "Outbox task failed.");
+    }
     web.await
         .context("web server task failed")?
         .context("web server failed")?;

@@ -203,13 +203,16 @@ fn write_demo_config(
         "# Written by `rasd demo`: the demo's own settings.\ndata_dir = {data_dir_toml}\ntimezone = \"Asia/Amman\"\n\n\
          [server]\nlisten = \"127.0.0.1:8080\"\n\n[fetch]\nuser_agent = \"Rasd-demo/{}\"\ncontact = \"demo@example.jo\"\ntimeout = \"10s\"\n\n\
          [enrich]\ntopic_model = {}\nsentiment_model = {}\nsentiment_model_en = {}\n\
-         model_threshold = {}\nmodel_confirm = {}\n",
+         model_threshold = {}\nmodel_confirm = {}\n\n\
+         [alerts]\nrecipients = {}\nescalate_to = {}\n",
         env!("CARGO_PKG_VERSION"),
         model(&enrich.topic_model),
         model(&enrich.sentiment_model),
         model(&enrich.sentiment_model_en),
         enrich.model_threshold,
-        enrich.model_confirm
+        enrich.model_confirm,
+        toml_list(&base.settings.alerts.recipients, "leadership@example.jo"),
+        toml_list(&base.settings.alerts.escalate_to, "duty-officer@example.jo"),
     );
     std::fs::write(cfg.join("rasd.toml"), rasd)?;
     std::fs::write(cfg.join("sources.toml"), sources)?;
@@ -222,6 +225,16 @@ fn write_demo_config(
         })?;
     }
     Ok(cfg)
+}
+
+/// A TOML list of strings; `fallback` alone when `v` is empty.
+fn toml_list(v: &[String], fallback: &str) -> String {
+    let items: Vec<String> = if v.is_empty() {
+        vec![toml_string(fallback)]
+    } else {
+        v.iter().map(|s| toml_string(s)).collect()
+    };
+    format!("[{}]", items.join(", "))
 }
 
 /// A TOML basic string.

@@ -1,6 +1,7 @@
 //! `rasd`: the command line and the daemon. Wires the stages (see `pipeline`), the
 //! scheduler (see `daemon`) and the bundled demo (see `demo` and `demo_cmd`).
 
+mod alerts_cmd;
 mod audit_cmd;
 mod backup_cmd;
 mod classify_cmd;
@@ -64,6 +65,24 @@ enum Command {
         since: rasd_core::Interval,
         /// At most this many.
         #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The alerts raised by the rules of alerts.toml, newest first, with their messages;
+    /// acknowledge one, send what is due, or queue dead messages again.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+        /// How far back, such as "24h" or "7d".
+        #[arg(long, default_value = "7d")]
+        since: rasd_core::Interval,
+        /// Only alerts in this state: open or acknowledged.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Print JSON.
         #[arg(long)]
@@ -202,6 +221,23 @@ enum Command {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsAction {
+    /// Acknowledge an alert: it will not escalate.
+    Ack {
+        /// The alert's number.
+        id: u64,
+        /// Who acknowledges (default: the user running rasd).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Escalate what is due and send every message due now (what `rasd run` does every few
+    /// seconds), then exit.
+    Send,
+    /// Queue the dead messages again (after fixing what made them fail), then send.
+    Retry,
 }
 
 #[derive(Debug, Subcommand)]
@@ -477,18 +513,36 @@ fn main() -> ExitCode {
 /// and logged as warnings when the daemon or the demo starts, so no one relies on them.
 pub(crate) fn not_yet_acted_on(config: &Config) -> Vec<String> {
     let mut notes = Vec::new();
-    if !config.alerts.is_empty() {
+    let mail = &config.settings.mail;
+    let emails = config
+        .alerts
+        .iter()
+        .filter(|r| r.channels.contains(&rasd_core::AlertChannel::Email))
+        .count();
+    if emails > 0 && !mail.enabled {
         notes.push(format!(
-            "alerts.toml's {} alert rules are checked, but no alert is evaluated or sent yet",
-            config.alerts.len()
+            "{emails} alert rules send e-mail but [mail] enabled = false: their alerts are \
+             recorded (rasd alerts) and nothing is mailed"
         ));
     }
-    if config.settings.mail.enabled {
+    if mail.enabled && !mail.to.is_empty() {
         notes.push(
-            "[mail] enabled = true has no effect yet: Rasd sends no mail (read the digest on \
-             the web page or in the data folder's digests/)"
+            "[mail] to (the digest's recipients) is not used yet: the digest is written to the \
+             data folder's digests/ and shown on the web page, not mailed"
                 .into(),
         );
+    }
+    let webhooks = config
+        .alerts
+        .iter()
+        .filter(|r| r.channels.contains(&rasd_core::AlertChannel::Webhook))
+        .count();
+    let secret = &config.settings.alerts.webhook_secret_env;
+    if webhooks > 0 && std::env::var(secret).map_or(true, |v| v.is_empty()) {
+        notes.push(format!(
+            "{webhooks} alert rules post to webhooks but the environment variable {secret} \
+             (the signing secret) is not set: their messages wait in the outbox until it is"
+        ));
     }
     notes
 }
@@ -516,6 +570,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig { dir } => {
             let dir = dir.as_ref().unwrap_or(&cli.config);
             let c = load_config(dir)?;
+            pipeline::check_rule_queries(&c)?;
             println!(
                 "{}: ok — {} sources ({} enabled), {} topics, {} places, {} alert rules",
                 dir.display(),
@@ -526,7 +581,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c.alerts.len()
             );
             for note in not_yet_acted_on(&c) {
-                println!("not yet: {note}");
+                println!("note: {note}");
             }
             Ok(())
         }
@@ -545,6 +600,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let p = pipeline::Pipeline::open(config.clone(), &dir)?;
                 let report = p.run_once(&config.sources).await?;
                 print_report(&report);
+                alerts_cmd::send_once(&p).await;
                 Ok(())
             })
         }
@@ -552,6 +608,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.config)?;
             let store = open_store_existing(&data_dir(&cli.data_dir, &config))?;
             stories_cmd::list_stories(&store, *since, *limit, *json)
+        }
+        Command::Alerts {
+            action,
+            since,
+            state,
+            limit,
+            json,
+        } => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            match action {
+                None => {
+                    let store = open_store_existing(&dir)?;
+                    alerts_cmd::list(&store, &config, *since, state.as_deref(), *limit, *json)
+                }
+                Some(AlertsAction::Ack { id, by }) => {
+                    let store = open_store_existing(&dir)?;
+                    alerts_cmd::ack(&store, *id, by.as_deref())
+                }
+                Some(AlertsAction::Send) => {
+                    runtime()?.block_on(alerts_cmd::send(config, &dir, false))
+                }
+                Some(AlertsAction::Retry) => {
+                    runtime()?.block_on(alerts_cmd::send(config, &dir, true))
+                }
+            }
         }
         Command::Status { json } => {
             let config = load_config(&cli.config)?;

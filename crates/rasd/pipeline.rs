@@ -76,8 +76,69 @@ pub struct Pipeline {
     pub fetcher: Fetcher,
     /// Tagging.
     pub enricher: Arc<Enricher>,
+    /// The alert rules.
+    pub alerts: Arc<rasd_detect::AlertEngine>,
+    /// Woken when the sink queued messages in the outbox.
+    pub outbox_ready: Arc<tokio::sync::Notify>,
+    /// The time the rules and the outbox go by.
+    pub clock: Clock,
     /// The data folder's write lock, held as long as any clone of the pipeline lives.
     _lock: Arc<DataLock>,
+}
+
+/// The time alerts go by: the system's, or a simulated one that a replay moves.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>>);
+
+impl Clock {
+    /// A simulated clock starting at `at`.
+    #[allow(dead_code)]
+    pub fn simulated(at: chrono::DateTime<chrono::Utc>) -> Clock {
+        Clock(Some(Arc::new(std::sync::Mutex::new(at))))
+    }
+
+    /// The time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match &self.0 {
+            Some(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
+            None => chrono::Utc::now(),
+        }
+    }
+
+    /// Moves a simulated clock (never back); the system clock is left alone.
+    #[allow(dead_code)]
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        if let Some(t) = &self.0 {
+            let mut t = t.lock().unwrap_or_else(|e| e.into_inner());
+            if at > *t {
+                *t = at;
+            }
+        }
+    }
+}
+
+/// Checks the alert rules' queries (the search language): each bad one with its rule id,
+/// what is wrong and how to write it.
+pub fn check_rule_queries(config: &Config) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    for rule in &config.alerts {
+        if rule.query.trim().is_empty() {
+            continue;
+        }
+        if let Err(e) = SearchIndex::check_query(&rule.query) {
+            problems.push(format!(
+                "{}: rule {:?} has query {:?}, which cannot be read: {e}",
+                config.dir.join("alerts.toml").display(),
+                rule.id,
+                rule.query
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", problems.join("\n"))
+    }
 }
 
 impl Pipeline {
@@ -105,12 +166,16 @@ impl Pipeline {
             Fetcher::new(&config.settings.fetch).context("cannot build the HTTP client")?;
         let enricher = Enricher::from_config_with_models(&config)
             .context("cannot compile the topic, place and police rules")?;
+        check_rule_queries(&config)?;
         Ok(Pipeline {
+            alerts: Arc::new(rasd_detect::AlertEngine::new(&config)),
             config,
             store: Arc::new(store),
             index: Arc::new(index),
             fetcher,
             enricher: Arc::new(enricher),
+            outbox_ready: Arc::new(tokio::sync::Notify::new()),
+            clock: Clock::default(),
             _lock: Arc::new(lock),
         })
     }
@@ -153,10 +218,10 @@ impl Pipeline {
         let enrich = tokio::task::spawn_blocking(move || {
             enrich_stage(fetched_rx, tagged_tx, &enricher, &hints)
         });
-        let store = self.store.clone();
-        let config = self.config.clone();
-        let sink =
-            tokio::task::spawn_blocking(move || sink_stage(tagged_rx, &store, writer, &config));
+        let sink = {
+            let p = self.clone();
+            tokio::task::spawn_blocking(move || sink_stage(tagged_rx, &p, writer))
+        };
         let done = tokio::spawn(async move {
             if let Err(e) = enrich.await {
                 tracing::error!(error = %e, "Enrich stage stopped abnormally.");
@@ -211,10 +276,10 @@ fn enrich_stage(
 
 fn sink_stage(
     mut rx: mpsc::Receiver<SourceOutcome>,
-    store: &Store,
+    p: &Pipeline,
     mut writer: IndexSink,
-    config: &Config,
 ) -> Report {
+    let (store, config) = (p.store.as_ref(), p.config.as_ref());
     let mut report = Report::default();
     // The story assigner follows the store like the index; opened again after a failure.
     let mut stories: Option<rasd_detect::StoryKeeper> = None;
@@ -269,9 +334,35 @@ fn sink_stage(
             report.sink_errors += 1;
             stories = None;
             tracing::error!(source = %outcome.source, error = %e, "Cannot give the batch its stories; they will be given with the next one.");
+            continue;
         }
+        evaluate_alerts(p);
     }
     report
+}
+
+/// Evaluates the alert rules on the items given their stories and not yet read by the
+/// rules, and wakes the outbox when messages were queued. A failure is logged: the rules'
+/// mark stays, so the next batch (or start) reads the same items again.
+pub fn evaluate_alerts(p: &Pipeline) {
+    match p.alerts.catch_up(&p.store, &p.index, p.clock.now()) {
+        Ok(run) => {
+            if run.opened > 0 || run.threaded > 0 {
+                tracing::info!(
+                    opened = run.opened,
+                    threaded = run.threaded,
+                    queued = run.queued,
+                    "Alert rules evaluated."
+                );
+            }
+            if run.queued > 0 {
+                p.outbox_ready.notify_one();
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot evaluate the alert rules; they will read these items with the next batch.");
+        }
+    }
 }
 
 /// Gives every stored item without a story its story (see `rasd_detect::StoryKeeper`),

@@ -89,6 +89,163 @@ pub struct Settings {
     /// Stories across outlets.
     #[serde(default)]
     pub stories: StorySettings,
+    /// How alerts reach people (the rules are in `alerts.toml`).
+    #[serde(default)]
+    pub alerts: AlertSettings,
+}
+
+/// `[alerts]` in `rasd.toml`: who alerts reach and when (see `docs/alerts.md`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Mail recipients of rules that name none.
+    #[serde(default, deserialize_with = "de_one_line_list")]
+    pub recipients: Vec<String>,
+    /// Local hours (`"22:00-07:00"`) in which only `critical` alerts are sent; the others
+    /// wait for the end. Unset: no quiet hours.
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
+    /// Alert messages per recipient per local day (1 to 1000); past it, alerts other than
+    /// `critical` are held back and listed in one summary after the day ends.
+    #[serde(
+        default = "default_daily_cap",
+        deserialize_with = "de_number_in::<_, u32, 1, 1000>"
+    )]
+    pub daily_cap: u32,
+    /// Who is told when an alert stays unacknowledged for `escalate_after` after it was
+    /// sent; empty: no escalation (unless a rule names its own).
+    #[serde(default, deserialize_with = "de_one_line_list")]
+    pub escalate_to: Vec<String>,
+    /// See `escalate_to` (1m to 30d).
+    #[serde(
+        default = "default_escalate_after",
+        deserialize_with = "de_poll_interval"
+    )]
+    pub escalate_after: Interval,
+    /// A delivery that keeps failing is retried with backoff for this long, then marked
+    /// dead (1h to 30d).
+    #[serde(
+        default = "default_give_up_after",
+        deserialize_with = "de_give_up_after"
+    )]
+    pub give_up_after: Interval,
+    /// The environment variable holding the secret webhooks are signed with.
+    #[serde(
+        default = "default_webhook_secret_env",
+        deserialize_with = "de_env_name"
+    )]
+    pub webhook_secret_env: String,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            recipients: Vec::new(),
+            quiet_hours: None,
+            daily_cap: default_daily_cap(),
+            escalate_to: Vec::new(),
+            escalate_after: default_escalate_after(),
+            give_up_after: default_give_up_after(),
+            webhook_secret_env: default_webhook_secret_env(),
+        }
+    }
+}
+
+fn default_daily_cap() -> u32 {
+    20
+}
+
+fn default_escalate_after() -> Interval {
+    Interval::from_secs(30 * 60)
+}
+
+fn default_give_up_after() -> Interval {
+    Interval::from_secs(24 * 3600)
+}
+
+fn default_webhook_secret_env() -> String {
+    "RASD_WEBHOOK_SECRET".to_string()
+}
+
+fn de_give_up_after<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+    de_interval_in::<D, 3600, { 30 * 86_400 }>(d)
+}
+
+/// The name of an environment variable: letters, digits and `_`, not starting with a digit.
+fn de_env_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    let ok = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{s:?} is not an environment variable name: write letters, digits and _, such as \"RASD_SMTP_PASSWORD\""
+        )))
+    }
+}
+
+/// Quiet hours: from `start` up to `end`, local time; `end` before `start` runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: chrono::NaiveTime,
+    pub end: chrono::NaiveTime,
+}
+
+impl QuietHours {
+    /// Whether local time `t` is inside.
+    pub fn contains(&self, t: chrono::NaiveTime) -> bool {
+        if self.start <= self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+}
+
+impl std::str::FromStr for QuietHours {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let hint = "write local hours as \"HH:MM-HH:MM\", such as \"22:00-07:00\"";
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("quiet hours {s:?} have no '-': {hint}"))?;
+        let time = |t: &str| {
+            chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                .map_err(|_| format!("{:?} in quiet hours {s:?} is not a time: {hint}", t.trim()))
+        };
+        let (start, end) = (time(a)?, time(b)?);
+        if start == end {
+            return Err(format!("quiet hours {s:?} start and end at once: {hint}"));
+        }
+        Ok(QuietHours { start, end })
+    }
+}
+
+impl fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for QuietHours {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for QuietHours {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// `[stories]` in `rasd.toml`.
@@ -143,6 +300,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             enrich: EnrichSettings::default(),
             stories: StorySettings::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -299,6 +457,21 @@ pub struct ServerSettings {
     /// `[::1]`, each with and without the listen port.
     #[serde(default, deserialize_with = "de_allowed_hosts")]
     pub allowed_hosts: Vec<String>,
+    /// The address people open Rasd at, for links in alerts and mail (such as
+    /// `"https://rasd.example.jo"`); unset: `http://` and the listen address.
+    #[serde(default, deserialize_with = "de_opt_web_url")]
+    pub public_url: Option<String>,
+}
+
+impl ServerSettings {
+    /// Where links in messages point: `public_url` without a trailing `/`, else the listen
+    /// address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -306,6 +479,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: default_listen(),
             allowed_hosts: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -571,7 +745,7 @@ fn de_opt_proxy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 /// `[mail]` in `rasd.toml`.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     /// Send mail at all.
@@ -592,10 +766,63 @@ pub struct MailSettings {
     /// Digest recipients (mail headers: one line each).
     #[serde(default, deserialize_with = "de_one_line_list")]
     pub to: Vec<String>,
+    /// How the connection is protected: `starttls` (the default), `tls` (port 465) or
+    /// `none` (a relay on the same machine only).
+    #[serde(default)]
+    pub security: MailSecurity,
+    /// The user name to log in with; empty: no log-in.
+    #[serde(default, deserialize_with = "de_one_line")]
+    pub username: String,
+    /// The environment variable holding the password (never the config file).
+    #[serde(default = "default_password_env", deserialize_with = "de_env_name")]
+    pub password_env: String,
+    /// How long one SMTP exchange may take (1s to 10m).
+    #[serde(
+        default = "default_mail_timeout",
+        deserialize_with = "de_request_timeout"
+    )]
+    pub timeout: Interval,
+}
+
+/// `[mail] security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// No encryption (a local relay).
+    None,
+}
+
+fn default_password_env() -> String {
+    "RASD_SMTP_PASSWORD".to_string()
+}
+
+fn default_mail_timeout() -> Interval {
+    Interval::from_secs(30)
 }
 
 fn default_smtp_port() -> u16 {
     25
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            enabled: false,
+            smtp_host: String::new(),
+            smtp_port: default_smtp_port(),
+            from: String::new(),
+            to: Vec::new(),
+            security: MailSecurity::default(),
+            username: String::new(),
+            password_env: default_password_env(),
+            timeout: default_mail_timeout(),
+        }
+    }
 }
 
 /// `[enrich]` in `rasd.toml`: the trained models that work beside the rules of
@@ -960,7 +1187,9 @@ pub struct PlaceConfig {
     pub aliases: Vec<String>,
 }
 
-/// One `[[rule]]` in `alerts.toml`: when leadership is alerted.
+/// One `[[rule]]` in `alerts.toml`: when leadership is alerted. An item counts for a rule
+/// when it has one of `topics` (or the rule names none), one of `places` (or none named)
+/// and matches `query` (or there is none); see `docs/alerts.md`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRule {
@@ -975,31 +1204,106 @@ pub struct AlertRule {
     /// Governorate ids that count (any of them); empty means anywhere.
     #[serde(default)]
     pub places: Vec<String>,
-    /// Fire when at least this many matching items arrive within `window`.
+    /// Query text in the search language (`rasd search`); empty means no query.
+    #[serde(default)]
+    pub query: String,
+    /// Open an alert when at least this many matching items arrive within `window` (for
+    /// `per = "place"`: this many distinct stories).
     #[serde(default = "default_min_items")]
     pub min_items: u32,
+    /// ... carried by at least this many independent owners (`owner` in `sources.toml`).
+    #[serde(default = "default_min_items")]
+    pub min_outlets: u32,
     /// The window items are counted in (1m to 30d).
     #[serde(default = "default_window", deserialize_with = "de_poll_interval")]
     pub window: Interval,
-    /// Do not fire the same rule again within this time (1m to 30d).
-    #[serde(default = "default_cooldown", deserialize_with = "de_poll_interval")]
-    pub cooldown: Interval,
+    /// How urgent: only `critical` is sent during quiet hours and past the daily cap.
+    #[serde(default)]
+    pub severity: Severity,
+    /// What counts together: the items of one story (the default) or of one governorate.
+    #[serde(default)]
+    pub per: AlertPer,
+    /// Only breaking stories (`[stories]` in `rasd.toml`) count.
+    #[serde(default)]
+    pub breaking: bool,
     /// Where to send it: `email` and/or `webhook`.
     #[serde(default)]
     pub channels: Vec<AlertChannel>,
+    /// Mail recipients; empty means `[alerts] recipients` in `rasd.toml`.
+    #[serde(default, deserialize_with = "de_one_line_list")]
+    pub recipients: Vec<String>,
     /// The webhook to post to, when `webhook` is a channel (http or https).
     #[serde(default, deserialize_with = "de_opt_web_url")]
     pub webhook_url: Option<String>,
+    /// Who is told when nobody acknowledges in time; empty means `[alerts] escalate_to`.
+    #[serde(default, deserialize_with = "de_one_line_list")]
+    pub escalate_to: Vec<String>,
+    /// How long an alert may stay unacknowledged before it escalates; unset means
+    /// `[alerts] escalate_after`.
+    #[serde(default, deserialize_with = "de_opt_poll_interval")]
+    pub escalate_after: Option<Interval>,
+}
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    #[default]
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The name written in `alerts.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// [`Severity::as_str`] read back.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "low" => Some(Severity::Low),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// What an alert rule counts together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertPer {
+    /// The items of one story: one alert per story.
+    #[default]
+    Story,
+    /// The stories of one governorate: one alert per governorate per window (waves).
+    Place,
 }
 
 /// Where an alert goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertChannel {
-    /// Mail to the `[mail]` recipients.
+    /// Mail to the rule's `recipients` (or `[alerts] recipients`).
     Email,
-    /// POST JSON to `webhook_url`.
+    /// POST signed JSON to `webhook_url`.
     Webhook,
+}
+
+impl AlertChannel {
+    /// The name written in `alerts.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertChannel::Email => "email",
+            AlertChannel::Webhook => "webhook",
+        }
+    }
 }
 
 fn default_min_items() -> u32 {
@@ -1007,9 +1311,6 @@ fn default_min_items() -> u32 {
 }
 fn default_window() -> Interval {
     Interval::from_secs(3600)
-}
-fn default_cooldown() -> Interval {
-    Interval::from_secs(6 * 3600)
 }
 
 /// An `http://` or `https://` URL (no `file://`: sitemaps and webhooks are on the web).
@@ -1720,6 +2021,49 @@ impl Config {
                         ),
                     );
                 }
+                if rule.topics.is_empty()
+                    && rule.places.is_empty()
+                    && rule.query.trim().is_empty()
+                    && !rule.breaking
+                {
+                    p.push(
+                        &path(4),
+                        alerts,
+                        Some(r.span()),
+                        format!(
+                            "rule {:?} would count every item: give it topics, places, a query, or breaking = true",
+                            rule.id
+                        ),
+                    );
+                }
+                let recipients = settings
+                    .as_ref()
+                    .map(|s| s.alerts.recipients.len())
+                    .unwrap_or(0);
+                let mail_on = settings.as_ref().is_some_and(|s| s.mail.enabled);
+                if mail_on
+                    && rule.channels.contains(&AlertChannel::Email)
+                    && rule.recipients.is_empty()
+                    && recipients == 0
+                {
+                    p.push(
+                        &path(4),
+                        alerts,
+                        Some(r.span()),
+                        format!(
+                            "rule {:?} sends e-mail but names no recipients: add recipients = [\"duty-officer@example.jo\"] (or [alerts] recipients in rasd.toml)",
+                            rule.id
+                        ),
+                    );
+                }
+                if rule.min_outlets == 0 {
+                    p.push(
+                        &path(4),
+                        alerts,
+                        Some(r.span()),
+                        format!("rule {:?}: min_outlets must be 1 or more", rule.id),
+                    );
+                }
                 if rule.min_items == 0 {
                     p.push(
                         &path(4),
@@ -1801,9 +2145,6 @@ fn check_settings(st: &Settings, file: &Path, text: &str, p: &mut Problems) {
         }
         if mail.from.trim().is_empty() {
             missing.push("from = \"rasd@example.jo\"");
-        }
-        if mail.to.iter().all(|t| t.trim().is_empty()) {
-            missing.push("to = [\"duty-officer@example.jo\"]");
         }
         if !missing.is_empty() {
             p.push(
@@ -2244,7 +2585,8 @@ url = "https://example.jo/rss"
         let sources = "[[source]]\nid = \"files\"\nname = \"Files\"\nkind = \"site\"\n\
                        url = \"file:///var/news/\"\n\n[[source]]\nid = \"two\"\nname = \"Two\"\n\
                        kind = \"feed\"\nurl = \"https://example.jo/rss\"\nintervall = \"5m\"\n";
-        let alerts = "[[rule]]\nid = \"r\"\nname = \"R\"\nmin_items = \"three\"\n";
+        let alerts =
+            "[[rule]]\nid = \"r\"\nname = \"R\"\ntopics = [\"theft\"]\nmin_items = \"three\"\n";
         let e = errors(load(rasd, sources, alerts));
         let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
         assert_eq!(e.len(), 6, "{shown:#?}");
@@ -2254,7 +2596,7 @@ url = "https://example.jo/rss"
             ("cfg/rasd.toml:4:", "timeout"),
             ("cfg/sources.toml:5:", "file://"),
             ("cfg/sources.toml:12:", "did you mean `interval`"),
-            ("cfg/alerts.toml:4:", "min_items"),
+            ("cfg/alerts.toml:5:", "min_items"),
         ];
         for ((place, what), line) in expect.iter().zip(&shown) {
             assert!(line.starts_with(place), "{line}");
@@ -2349,7 +2691,7 @@ url = "https://example.jo/rss"
         let e = errors(load(
             "",
             SOURCES,
-            "[[rule]]\nid = \"r\"\nname = \"R\"\ncooldown = \"100d\"\n",
+            "[[rule]]\nid = \"r\"\nname = \"R\"\ntopics = [\"theft\"]\nwindow = \"100d\"\n",
         ));
         assert!(e[0].message.contains("at most \"30d\""), "{e:?}");
         // The shipped defaults are within every bound.

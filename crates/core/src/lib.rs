@@ -19,9 +19,10 @@ pub mod shared_data;
 pub mod text;
 
 pub use config::{
-    AlertRule, Config, ConfigError, EnrichSettings, FetchSettings, FullText, MailSettings,
-    PlaceConfig, PlaceKind, PoliceConfig, PoliceStanceConfig, ScheduleSettings, ServerSettings,
-    Settings, SourceConfig, SourceKind, StorySettings, TopicConfig, css_selector_error,
+    AlertChannel, AlertPer, AlertRule, AlertSettings, Config, ConfigError, EnrichSettings,
+    FetchSettings, FullText, MailSecurity, MailSettings, PlaceConfig, PlaceKind, PoliceConfig,
+    PoliceStanceConfig, QuietHours, ScheduleSettings, ServerSettings, Settings, Severity,
+    SourceConfig, SourceKind, StorySettings, TopicConfig, css_selector_error,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};

@@ -9,20 +9,7 @@ use rasd_detect::{Digest, DigestItem, PoliceSummary, PoliceVoice, Story, TopicSu
 use crate::{comparison, critical_rise, percent, polarity_label, stance_label, trend_label};
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use rasd_core::text::escape_html as escape;
 
 /// Escapes text shown to people (titles, names, snippets) for HTML, with its bidi controls
 /// neutralised ([`neutralize_bidi`]) so that a title cannot display as something else.

@@ -8,10 +8,12 @@
 //! week before, and the most negative and positive items) and the same story across outlets
 //! ([`rasd_detect::Story`]). Text from feeds is shown without its bidi controls
 //! ([`escape_text`], [`rasd_core::text::neutralize_bidi`]), so a title cannot display as
-//! something else. Sending (SMTP, webhooks) comes later and will live here too.
+//! something else. [`outbox::Sender`] sends the outbox's messages: alerts, escalations and
+//! summaries, by e-mail (SMTP) and signed webhooks, with retries.
 
 mod html;
 mod markdown;
+pub mod outbox;
 
 pub use html::{DIGEST_STYLE, digest_html, escape, escape_text};
 pub use markdown::digest_markdown;

@@ -12,14 +12,17 @@
 //! and approving items and, for reference, their tone ([`SentimentCounts`]); and the day's
 //! [`Story`] list: near-duplicate items (SimHash fingerprints within [`NEAR_BITS`] bits, grouped
 //! by [`near_duplicate_groups`] without comparing every pair) carried by several outlets.
-//! Alert rules come later and will live here too.
+//! [`AlertEngine`] evaluates the alert rules of `alerts.toml` as items arrive and queues
+//! their messages in the store's outbox (`rasd-deliver` sends them).
 
+mod alerts;
 pub mod clusters;
 mod digest;
 mod keeper;
 mod police;
 mod stories;
 
+pub use alerts::{AlertEngine, AlertRun, quiet_end};
 pub use digest::{
     BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, StoryFacts, TopicSummary,
     Trend, build_digest, build_digest_from_items, build_digest_with_stories,
@@ -40,6 +43,9 @@ pub enum Error {
     /// The store could not be read.
     #[error("cannot read the store: {0}")]
     Store(#[from] rasd_store::Error),
+    /// An alert rule's query could not run.
+    #[error("an alert rule's query failed: {0}")]
+    Search(String),
     /// The requested day does not exist in the configured time zone.
     #[error("the day {0} cannot be placed in time zone {1}")]
     Day(chrono::NaiveDate, String),

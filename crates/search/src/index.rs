@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rasd_core::{Item, SentimentTag};
 use serde::Serialize;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::error::LockError;
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::query::Query;
@@ -283,6 +283,47 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// Which of `ids` match `text` (the query language of [`SearchQuery`]); how alert rules
+    /// with a `query` test the items just stored.
+    pub fn matching_ids(
+        &self,
+        text: &str,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let q = SearchQuery {
+            text: text.to_string(),
+            ids: ids.to_vec(),
+            ..SearchQuery::default()
+        };
+        let compiled = compile(&self.index, &self.fields, &q)?;
+        let searcher = self.reader.searcher();
+        let found = searcher
+            .search(compiled.query.as_ref(), &DocSetCollector)
+            .map_err(|e| run_error(&q, e))?;
+        for addr in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                out.insert(id.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks query text without running it: `Err(Error::Query)` says what is wrong (an
+    /// alert rule's `query` is checked this way at start and by `rasd check-config`).
+    pub fn check_query(text: &str) -> Result<()> {
+        let index = SearchIndex::create_in_ram()?;
+        let q = SearchQuery {
+            text: text.to_string(),
+            ..SearchQuery::default()
+        };
+        compile(&index.index, &index.fields, &q).map(|_| ())
     }
 
     /// The text-field terms of `query`, for snippets.

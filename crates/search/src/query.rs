@@ -74,6 +74,9 @@ pub struct SearchQuery {
     pub sentiment: Vec<Polarity>,
     /// Only items about the police (`Some(true)`) or not about it (`Some(false)`).
     pub about_police: Option<bool>,
+    /// Only these item ids (empty: no filter); alert rules run their query on the items
+    /// just stored this way.
+    pub ids: Vec<String>,
 }
 
 /// A query ready to run.
@@ -175,6 +178,7 @@ fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
         (fields.topics, &q.topics),
         (fields.places, &q.places),
         (fields.source, &q.sources),
+        (fields.id, &q.ids),
     ] {
         let values: BTreeSet<&str> = values
             .iter()

@@ -18,6 +18,8 @@
 //!   record the last number they applied and catch up from it. [`Store::store_id`] names
 //!   the store's lineage, renewed by a restore ([`Store::new_lineage`]).
 //! - [`DataLock`]: one writer per data folder, taken before the first write.
+//! - Alerts ([`AlertTx`], [`AlertRecord`]) and the outbox of messages ([`Delivery`]):
+//!   evaluated in one transaction per page of changes, sent and retried from the outbox.
 //! - [`Store::backup_to`]: an online, consistent copy of the store.
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
@@ -25,11 +27,16 @@
 //! Items come from `rasd-core` ([`rasd_core::Item`], [`rasd_core::FetchState`]); times are
 //! stored as whole unix seconds UTC, so sub-second precision is dropped.
 
+mod alerts;
 mod error;
 mod lock;
 pub mod schema;
 mod store;
 
+pub use alerts::{
+    AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,
+    RuleHit, WindowCounts,
+};
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
 pub use store::{

@@ -151,6 +151,80 @@ CREATE INDEX story_items_story ON story_items (story_id);
 CREATE INDEX story_items_at ON story_items (at);
 INSERT INTO meta (key, value) VALUES ('stories_seq', 0);
 "#,
+    // 9: alerts. `rule_hits` keeps each item an alert rule counted (with its story, its
+    // governorate for `per = "place"` rules, and where it counted); `alerts` one row per
+    // story per rule (or per governorate per window), `alert_items` the items threaded into
+    // it; `outbox` every message to send, with its idempotency key, state (`queued`,
+    // `sent`, `dead`, `capped`, `summarized`, `cancelled`), attempts and next attempt.
+    // `meta.alerts_seq` is the last change number the rules were evaluated on.
+    r#"
+CREATE TABLE rule_hits (
+    rule_id  TEXT NOT NULL,
+    item_id  TEXT NOT NULL,
+    story_id INTEGER NOT NULL,
+    place    TEXT NOT NULL,
+    outlet   TEXT NOT NULL,
+    owner    TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, item_id, place)
+) STRICT;
+CREATE INDEX rule_hits_story ON rule_hits (rule_id, story_id, at);
+CREATE INDEX rule_hits_place ON rule_hits (rule_id, place, at);
+CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY,
+    rule_id       TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    story_id      INTEGER,
+    place         TEXT,
+    title         TEXT NOT NULL,
+    opened_at     INTEGER NOT NULL,
+    first_item_at INTEGER NOT NULL,
+    last_item_at  INTEGER NOT NULL,
+    items         INTEGER NOT NULL,
+    outlets       INTEGER NOT NULL,
+    owners        INTEGER NOT NULL,
+    first_item    TEXT NOT NULL,
+    topics        TEXT NOT NULL,
+    places        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    acked_at      INTEGER,
+    acked_by      TEXT,
+    escalated_at  INTEGER,
+    UNIQUE (rule_id, key)
+) STRICT;
+CREATE INDEX alerts_opened ON alerts (opened_at);
+CREATE TABLE alert_items (
+    alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    item_id  TEXT NOT NULL,
+    outlet   TEXT NOT NULL,
+    owner    TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, item_id)
+) STRICT;
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    alert_id   INTEGER,
+    kind       TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    body_text  TEXT NOT NULL,
+    body_html  TEXT,
+    payload    TEXT,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_at    INTEGER NOT NULL,
+    sent_at    INTEGER,
+    last_error TEXT,
+    note       TEXT
+) STRICT;
+CREATE INDEX outbox_due ON outbox (state, next_at);
+CREATE INDEX outbox_alert ON outbox (alert_id);
+INSERT INTO meta (key, value) VALUES ('alerts_seq', 0);
+"#,
 ];
 
 /// The newest schema version this build knows.

@@ -635,14 +635,20 @@ impl Store {
     /// them. An item changed several times appears once, at its latest number. Corrupt rows
     /// are logged and skipped, but still move [`Changes::last`] on.
     pub fn changes_after(&self, after: u64, limit: usize) -> Result<Changes> {
+        self.changes_between(after, u64::MAX, limit)
+    }
+
+    /// [`Store::changes_after`] up to change number `upto` (included).
+    pub fn changes_between(&self, after: u64, upto: u64, limit: usize) -> Result<Changes> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq, {ITEM_COLS} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT seq, {ITEM_COLS} FROM items WHERE seq > ?1 AND seq <= ?3 ORDER BY seq LIMIT ?2"
         ))?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let upto = i64::try_from(upto).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map([after, limit], |r| {
+            .query_map([after, limit, upto], |r| {
                 Ok((r.get::<_, i64>(0)?, RawItem::from_row(r, 1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -725,10 +731,15 @@ impl Store {
 
     /// The last change number the story assigner read (see `rasd_detect::clusters`).
     pub fn stories_seq(&self) -> Result<u64> {
+        self.meta_seq("stories_seq")
+    }
+
+    /// A change number kept in `meta` by a follower of the store.
+    pub(crate) fn meta_seq(&self, key: &str) -> Result<u64> {
         let conn = self.lock();
         let seq: i64 = conn
-            .prepare_cached("SELECT value FROM meta WHERE key = 'stories_seq'")?
-            .query_row([], |r| r.get(0))?;
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))?;
         Ok(u64::try_from(seq).unwrap_or(0))
     }
 
@@ -772,6 +783,34 @@ impl Store {
         for id in ids {
             if let Some(story) = stmt.query_row([id], |r| r.get::<_, i64>(0)).optional()? {
                 out.insert((*id).to_string(), u64::try_from(story).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The story row of each of `ids` that has one (where it counted, and when).
+    pub fn story_members_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, StoryMember>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT story_id, outlet, owner, at FROM story_items WHERE item_id = ?1",
+        )?;
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            let member = stmt
+                .query_row([id], |r| {
+                    Ok(StoryMember {
+                        story: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        outlet: r.get(1)?,
+                        owner: r.get(2)?,
+                        at: DateTime::from_timestamp(r.get(3)?, 0).unwrap_or_default(),
+                    })
+                })
+                .optional()?;
+            if let Some(m) = member {
+                out.insert((*id).to_string(), m);
             }
         }
         Ok(out)
@@ -951,16 +990,16 @@ impl Store {
 
     /// The connection; a panic in another thread while holding it leaves it usable (an open
     /// transaction is rolled back when dropped), so poisoning is ignored.
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// The columns [`story_record`] reads.
-const STORY_SELECT: &str =
+pub(crate) const STORY_SELECT: &str =
     "SELECT id, title, first_seen, last_seen, items, outlets, owners, breaking_at FROM stories";
 
-fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
+pub(crate) fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
     let time = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     Ok(StoryRecord {
         id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
