@@ -74,6 +74,9 @@ impl SendError {
 #[derive(Clone)]
 pub struct Sender {
     mail: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+    /// The longest one SMTP exchange may take (`[mail] timeout`), enforced around the whole
+    /// exchange: a server that stops answering mid-way must not hold the outbox.
+    mail_timeout: StdDuration,
     /// Why mail cannot be sent, when it cannot.
     mail_off: String,
     http: reqwest::Client,
@@ -94,6 +97,7 @@ impl std::fmt::Debug for Sender {
 /// The transport for `[mail]` (`Ok(None)` when mail is off).
 fn mail_transport(
     config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>, String> {
     let m = &config.settings.mail;
     if !m.enabled {
@@ -117,7 +121,7 @@ fn mail_transport(
         .port(m.smtp_port)
         .timeout(Some(m.timeout.as_duration()));
     if !m.username.trim().is_empty() {
-        let password = std::env::var(&m.password_env).map_err(|_| {
+        let password = env(&m.password_env).ok_or_else(|| {
             format!(
                 "[mail] username is set but the environment variable {} holding the password is not: set it before starting rasd",
                 m.password_env
@@ -132,7 +136,13 @@ impl Sender {
     /// A sender for `config`'s `[mail]` and `[alerts]`. Mail that cannot be set up (a bad
     /// address, a missing password) is reported by every e-mail delivery, which stays queued.
     pub fn new(config: &Config) -> Sender {
-        let (mail, mail_off) = match mail_transport(config) {
+        Sender::with_env(config, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Sender::new`] reading the SMTP password and the webhook secret through `env`
+    /// instead of the process environment.
+    pub fn with_env(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Sender {
+        let (mail, mail_off) = match mail_transport(config, env) {
             Ok(Some(t)) => (Some(t), String::new()),
             Ok(None) => (
                 None,
@@ -141,8 +151,7 @@ impl Sender {
             Err(e) => (None, e),
         };
         let secret_env = config.settings.alerts.webhook_secret_env.clone();
-        let secret = std::env::var(&secret_env)
-            .ok()
+        let secret = env(&secret_env)
             .filter(|s| !s.is_empty())
             .map(String::into_bytes);
         let http = reqwest::Client::builder()
@@ -155,6 +164,7 @@ impl Sender {
             .unwrap_or(Duration::hours(24));
         Sender {
             mail,
+            mail_timeout: config.settings.mail.timeout.as_duration(),
             mail_off,
             http,
             secret,
@@ -254,14 +264,16 @@ impl Sender {
                 permanent: true,
                 message: format!("cannot build the message: {e}"),
             })?;
-        transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| SendError {
+        match tokio::time::timeout(self.mail_timeout, transport.send(message)).await {
+            Ok(sent) => sent.map(|_| ()).map_err(|e| SendError {
                 permanent: e.is_permanent(),
                 message: format!("SMTP: {e}"),
-            })
+            }),
+            Err(_) => Err(SendError::temporary(format!(
+                "SMTP: no answer within {:?} ([mail] timeout)",
+                self.mail_timeout
+            ))),
+        }
     }
 
     async fn send_webhook(&self, d: &Delivery, at: DateTime<Utc>) -> Result<(), SendError> {
