@@ -92,7 +92,6 @@ pub struct Clock(Option<Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>>);
 
 impl Clock {
     /// A simulated clock starting at `at`.
-    #[allow(dead_code)]
     pub fn simulated(at: chrono::DateTime<chrono::Utc>) -> Clock {
         Clock(Some(Arc::new(std::sync::Mutex::new(at))))
     }
@@ -106,7 +105,6 @@ impl Clock {
     }
 
     /// Moves a simulated clock (never back); the system clock is left alone.
-    #[allow(dead_code)]
     pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
         if let Some(t) = &self.0 {
             let mut t = t.lock().unwrap_or_else(|e| e.into_inner());

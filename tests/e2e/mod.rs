@@ -4,4 +4,5 @@ mod crash;
 mod daemon;
 mod demo;
 mod fetch;
+mod replay;
 mod util;

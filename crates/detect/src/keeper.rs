@@ -65,6 +65,12 @@ impl StoryKeeper {
         Ok(keeper)
     }
 
+    /// Counts the items of `source` as `owner`'s (sources not in `sources.toml`, such as
+    /// a replay's, which name their owner on each line).
+    pub fn set_owner(&mut self, source: &str, owner: &str) {
+        self.owners.insert(source.to_string(), owner.to_string());
+    }
+
     fn reload(&mut self, store: &Store) -> Result<()> {
         let params = self.index.params();
         let mut index = StoryIndex::new(params, store.max_story_id()? + 1);
