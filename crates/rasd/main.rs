@@ -467,6 +467,13 @@ enum BenchWhat {
         #[arg(long, default_value_t = 20_000)]
         per_day: usize,
     },
+    /// Alert latency: an item handed to the store until its alert mail is accepted by a
+    /// real SMTP server on 127.0.0.1 (needs python3-aiosmtpd; run from the repository root).
+    Alerts {
+        /// How many alerts.
+        #[arg(long, default_value_t = 100)]
+        items: usize,
+    },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
         /// The folder.
@@ -1010,6 +1017,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Alerts { items } => {
+                if *items == 0 {
+                    bail!("--items 0: give at least 1");
+                }
+                runtime()?.block_on(alerts_cmd::bench_latency(&cli.config, *items))
+            }
             BenchWhat::Stories { items, per_day } => {
                 stories_cmd::bench_stories(&load_config(&cli.config)?, *items, *per_day)
             }
