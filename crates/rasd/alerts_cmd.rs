@@ -363,6 +363,7 @@ pub async fn bench_latency(config_dir: &Path, items: usize) -> anyhow::Result<()
             severity: rasd_core::Severity::High,
             per: rasd_core::AlertPer::Story,
             breaking: false,
+            trending: false,
             channels: vec![rasd_core::AlertChannel::Email],
             recipients: vec!["leader@example.jo".into()],
             webhook_url: None,

@@ -105,6 +105,17 @@ enum Command {
         #[arg(long, default_value = "1m")]
         cycle: rasd_core::Interval,
     },
+    /// What is trending: topics, governorates, salient words and negative coverage of the
+    /// police with more distinct stories in the last hour or day than the days before make
+    /// likely, with the evidence (count, baseline, probability, outlets, first item, link).
+    Trends {
+        /// The time to look from (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts of items and sources.
     Status {
         /// Print JSON.
@@ -680,6 +691,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or(chrono::Duration::minutes(1)),
             };
             runtime()?.block_on(replay_cmd::run(config, &dir, file, &opts))
+        }
+        Command::Trends { at, json } => {
+            let config = load_config(&cli.config)?;
+            let store = open_store_existing(&data_dir(&cli.data_dir, &config))?;
+            let at = match at {
+                None => None,
+                Some(t) => Some(
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .with_context(|| {
+                            format!("--at {t:?} is not a time: write RFC 3339, such as 2026-11-29T09:00:00+03:00")
+                        })?
+                        .with_timezone(&Utc),
+                ),
+            };
+            stories_cmd::list_trends(&store, &config, at, *json)
         }
         Command::Status { json } => {
             let config = load_config(&cli.config)?;

@@ -360,6 +360,62 @@ pub fn list_stories(
     Ok(())
 }
 
+/// `rasd trends`: what is trending at `at` (now by default), in the last hour and the last
+/// day, with its evidence.
+pub fn list_trends(
+    store: &rasd_store::Store,
+    config: &Config,
+    at: Option<DateTime<Utc>>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = at.unwrap_or_else(Utc::now);
+    let flags = rasd_detect::trends_at(store, config, now)?;
+    if json {
+        for f in &flags {
+            println!("{}", serde_json::to_string(f)?);
+        }
+        return Ok(());
+    }
+    let tz = config.settings.tz();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    if flags.is_empty() {
+        println!(
+            "Nothing trending at {} (at least {} stories in the last hour or day, p ≤ {} against the {} days before).",
+            local(now),
+            config.settings.trends.min_count,
+            config.settings.trends.max_p,
+            config.settings.trends.baseline_days
+        );
+        return Ok(());
+    }
+    for f in &flags {
+        let window = match f.granularity {
+            rasd_detect::Granularity::Hour => "last hour",
+            rasd_detect::Granularity::Day => "last 24 h",
+        };
+        println!(
+            "{} — {window}: {} stories ({} items) against {:.1} over {} days; p = {:.2e} (score {:.1}); {} outlets, {} owners",
+            f.label,
+            f.count,
+            f.items,
+            f.baseline,
+            f.baseline_days,
+            f.p_value,
+            f.score,
+            f.outlets,
+            f.owners
+        );
+        if let Some(i) = &f.first_item {
+            println!("   first: {} — {} ({})", i.title, i.source, local(i.at));
+        }
+        if let Some(n) = &f.note {
+            println!("   {n}");
+        }
+        println!("   {}", f.link);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

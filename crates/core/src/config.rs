@@ -92,6 +92,99 @@ pub struct Settings {
     /// How alerts reach people (the rules are in `alerts.toml`).
     #[serde(default)]
     pub alerts: AlertSettings,
+    /// What counts as trending.
+    #[serde(default)]
+    pub trends: TrendSettings,
+}
+
+/// `[trends]` in `rasd.toml`: counts of distinct stories per topic, governorate, salient
+/// word and negative coverage of the police, in the last hour and the last day, against the
+/// same windows of the trailing days (see `docs/trends.md`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendSettings {
+    /// A key is flagged only with at least this many distinct stories in the window (1 to
+    /// 1000).
+    #[serde(
+        default = "default_trend_min_count",
+        deserialize_with = "de_number_in::<_, u32, 1, 1000>"
+    )]
+    pub min_count: u32,
+    /// ... and when a count this high has at most this probability under the baseline (above
+    /// 0, below 1).
+    #[serde(default = "default_trend_max_p", deserialize_with = "de_probability")]
+    pub max_p: f64,
+    /// How many days before make the baseline (3 to 60).
+    #[serde(
+        default = "default_baseline_days",
+        deserialize_with = "de_number_in::<_, u32, 3, 60>"
+    )]
+    pub baseline_days: u32,
+    /// Calendar periods (Ramadan, the Eids, exam-results week): left out of other days'
+    /// baselines, and judged against their own days or against ordinary days.
+    #[serde(default)]
+    pub period: Vec<CalendarPeriod>,
+}
+
+impl Default for TrendSettings {
+    fn default() -> Self {
+        TrendSettings {
+            min_count: default_trend_min_count(),
+            max_p: default_trend_max_p(),
+            baseline_days: default_baseline_days(),
+            period: Vec::new(),
+        }
+    }
+}
+
+fn default_trend_min_count() -> u32 {
+    3
+}
+
+fn default_trend_max_p() -> f64 {
+    0.001
+}
+
+fn default_baseline_days() -> u32 {
+    14
+}
+
+fn de_probability<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is out of range: write a probability above 0 and below 1, such as 0.001"
+        )))
+    }
+}
+
+/// One `[[trends.period]]`: local dates, both included.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarPeriod {
+    /// What it is called, such as "Ramadan 1448 / رمضان".
+    pub name: String,
+    /// First day (YYYY-MM-DD, local).
+    pub from: chrono::NaiveDate,
+    /// Last day (YYYY-MM-DD, local).
+    pub to: chrono::NaiveDate,
+    /// `own`: its days are judged against its own earlier days; `exclude`: against ordinary
+    /// days. Either way its days stay out of ordinary days' baselines.
+    #[serde(default)]
+    pub baseline: PeriodBaseline,
+}
+
+/// How a calendar period's days are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodBaseline {
+    /// Against the period's own earlier days.
+    #[default]
+    Own,
+    /// Against ordinary days.
+    Exclude,
 }
 
 /// `[alerts]` in `rasd.toml`: who alerts reach and when (see `docs/alerts.md`).
@@ -301,6 +394,7 @@ impl Default for Settings {
             enrich: EnrichSettings::default(),
             stories: StorySettings::default(),
             alerts: AlertSettings::default(),
+            trends: TrendSettings::default(),
         }
     }
 }
@@ -1226,6 +1320,10 @@ pub struct AlertRule {
     /// Only breaking stories (`[stories]` in `rasd.toml`) count.
     #[serde(default)]
     pub breaking: bool,
+    /// Only items whose topic or governorate (among the rule's, when it names some) is
+    /// trending now, in the last hour or the last day (`[trends]`), count.
+    #[serde(default)]
+    pub trending: bool,
     /// Where to send it: `email` and/or `webhook`.
     #[serde(default)]
     pub channels: Vec<AlertChannel>,
@@ -2025,13 +2123,14 @@ impl Config {
                     && rule.places.is_empty()
                     && rule.query.trim().is_empty()
                     && !rule.breaking
+                    && !rule.trending
                 {
                     p.push(
                         &path(4),
                         alerts,
                         Some(r.span()),
                         format!(
-                            "rule {:?} would count every item: give it topics, places, a query, or breaking = true",
+                            "rule {:?} would count every item: give it topics, places, a query, breaking = true or trending = true",
                             rule.id
                         ),
                     );
@@ -2136,6 +2235,19 @@ fn check_settings(st: &Settings, file: &Path, text: &str, p: &mut Problems) {
                 fetch.connect_timeout, fetch.timeout
             ),
         );
+    }
+    for period in &st.trends.period {
+        if period.to < period.from {
+            p.push(
+                file,
+                text,
+                key_span(text, &["trends"]),
+                format!(
+                    "[[trends.period]] {:?} ends ({}) before it begins ({}): write to on or after from",
+                    period.name, period.to, period.from
+                ),
+            );
+        }
     }
     let mail = &st.mail;
     if mail.enabled {

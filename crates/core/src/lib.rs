@@ -19,10 +19,11 @@ pub mod shared_data;
 pub mod text;
 
 pub use config::{
-    AlertChannel, AlertPer, AlertRule, AlertSettings, Config, ConfigError, EnrichSettings,
-    FetchSettings, FullText, MailSecurity, MailSettings, PlaceConfig, PlaceKind, PoliceConfig,
-    PoliceStanceConfig, QuietHours, ScheduleSettings, ServerSettings, Settings, Severity,
-    SourceConfig, SourceKind, StorySettings, TopicConfig, css_selector_error,
+    AlertChannel, AlertPer, AlertRule, AlertSettings, CalendarPeriod, Config, ConfigError,
+    EnrichSettings, FetchSettings, FullText, MailSecurity, MailSettings, PeriodBaseline,
+    PlaceConfig, PlaceKind, PoliceConfig, PoliceStanceConfig, QuietHours, ScheduleSettings,
+    ServerSettings, Settings, Severity, SourceConfig, SourceKind, StorySettings, TopicConfig,
+    TrendSettings, css_selector_error,
 };
 pub use duration::Interval;
 pub use error::{Error, Result};

@@ -4,7 +4,10 @@ use std::fmt::Write;
 
 use rasd_core::text::neutralize_bidi;
 use rasd_core::{ItemKind, Polarity, PoliceStance};
-use rasd_detect::{Digest, DigestItem, PoliceSummary, PoliceVoice, Story, TopicSummary, Trend};
+use rasd_detect::{
+    Digest, DigestItem, Granularity, PoliceSummary, PoliceVoice, Story, TopicSummary, Trend,
+    TrendFlag,
+};
 
 use crate::{comparison, critical_rise, percent, polarity_label, stance_label, trend_label};
 
@@ -158,6 +161,7 @@ pub fn digest_html(digest: &Digest) -> String {
     }
     h.push_str("</section>\n");
 
+    trends_section(&mut h, &digest.trends, rtl);
     police_section(&mut h, &digest.police, rtl);
     stories_section(&mut h, &digest.stories, digest.stories_total, rtl);
 
@@ -443,6 +447,78 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
     h.push_str("</section>\n");
 }
 
+/// What was trending, with its evidence, most surprising first.
+fn trends_section(h: &mut String, trends: &[TrendFlag], rtl: bool) {
+    let _ = write!(
+        h,
+        "<section id=\"trends\"><h2>{}</h2>",
+        if rtl {
+            "ما يتصاعد الآن"
+        } else {
+            "Trending"
+        }
+    );
+    if trends.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>{}</p></section>",
+            if rtl {
+                "لا شيء يتجاوز المعتاد في آخر ساعة أو آخر يوم."
+            } else {
+                "Nothing beyond the usual in the last hour or the last day."
+            }
+        );
+        return;
+    }
+    h.push_str("<ul>");
+    for t in trends {
+        let window = match (t.granularity, rtl) {
+            (Granularity::Hour, true) => "آخر ساعة",
+            (Granularity::Hour, false) => "last hour",
+            (Granularity::Day, true) => "آخر 24 ساعة",
+            (Granularity::Day, false) => "last 24 hours",
+        };
+        let evidence = if rtl {
+            format!(
+                "{window}: {} قصص ({} مواد) مقابل {:.1} في المعتاد على {} يوما؛ احتمال {:.1e}؛ {} وسائل لـ{} جهات مالكة",
+                t.count, t.items, t.baseline, t.baseline_days, t.p_value, t.outlets, t.owners
+            )
+        } else {
+            format!(
+                "{window}: {} stories ({} items) against {:.1} usually over {} days; p = {:.1e}; {} outlets of {} owners",
+                t.count, t.items, t.baseline, t.baseline_days, t.p_value, t.outlets, t.owners
+            )
+        };
+        let first = t
+            .first_item
+            .as_ref()
+            .map(|i| {
+                format!(
+                    "<br><span class=\"meta\">{} <a href=\"/item/{}\" dir=\"auto\">{}</a> — {}</span>",
+                    if rtl { "أول مادة:" } else { "first item:" },
+                    escape(&i.id),
+                    escape_text(&i.title),
+                    bdi(&i.source)
+                )
+            })
+            .unwrap_or_default();
+        let note = t
+            .note
+            .as_deref()
+            .map(|n| format!(" <span class=\"meta\">({})</span>", escape_text(n)))
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            "<li><strong dir=\"auto\">{}</strong> <span class=\"meta\">— {}</span>{note} <a href=\"{}\">{}</a>{first}</li>",
+            escape_text(&t.label),
+            escape(&evidence),
+            escape(&t.link),
+            if rtl { "ابحث" } else { "search" }
+        );
+    }
+    h.push_str("</ul></section>\n");
+}
+
 /// The stories carried by several outlets, most outlets first.
 fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
     let _ = write!(
@@ -572,6 +648,31 @@ mod tests {
             .unwrap_or_else(|| panic!("no section {id}:\n{html}"));
         let len = html[start..].find("</section>").unwrap();
         &html[start..start + len]
+    }
+
+    #[test]
+    fn trends_show_their_evidence_and_escape_feed_text() {
+        let mut d = sample_digest(true);
+        let html = digest_html(&d);
+        let trends = section(&html, "trends");
+        assert!(trends.contains("الكرك (Karak)"), "{trends}");
+        assert!(trends.contains("5 قصص (7 مواد) مقابل 0.4"), "{trends}");
+        assert!(trends.contains("href=\"/item/abc\""), "{trends}");
+        assert!(trends.contains("href=\"http://127.0.0.1:8080/?q=places%3Akarak\""));
+        d.trends[0].label = "<script>x</script>".into();
+        if let Some(f) = d.trends[0].first_item.as_mut() {
+            f.title = "\u{202E}<b>".into();
+        }
+        let html = digest_html(&d);
+        let trends = section(&html, "trends");
+        assert!(
+            !trends.contains("<script>") && !trends.contains("<b>"),
+            "{trends}"
+        );
+        assert!(!trends.contains('\u{202E}'));
+        d.trends.clear();
+        let html = digest_html(&d);
+        assert!(section(&html, "trends").contains("لا شيء يتجاوز المعتاد"));
     }
 
     #[test]

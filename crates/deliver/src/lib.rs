@@ -279,6 +279,28 @@ pub(crate) mod tests {
             police: sample_police(),
             stories: vec![sample_story()],
             stories_total: 1,
+            trends: vec![rasd_detect::TrendFlag {
+                key: "place:karak".into(),
+                label: "الكرك (Karak)".into(),
+                granularity: rasd_detect::Granularity::Day,
+                count: 5,
+                items: 7,
+                baseline: 0.4,
+                baseline_days: 14,
+                p_value: 2.1e-5,
+                score: 4.7,
+                outlets: 6,
+                owners: 5,
+                first_item: Some(rasd_store::ItemBrief {
+                    id: "abc".into(),
+                    title: "تدهور حافلة قرب القطرانة".into(),
+                    url: "https://example.jo/k".into(),
+                    source: "qalam".into(),
+                    at: Utc::now(),
+                }),
+                link: "http://127.0.0.1:8080/?q=places%3Akarak".into(),
+                note: None,
+            }],
             rtl,
         }
     }

@@ -186,6 +186,36 @@ pub fn digest_markdown(digest: &Digest) -> String {
         }
     }
 
+    let _ = writeln!(m, "## {}\n", name("ما يتصاعد الآن", "Trending"));
+    if digest.trends.is_empty() {
+        m.push_str("Nothing beyond the usual in the last hour or the last day.\n\n");
+    }
+    for t in &digest.trends {
+        let window = match t.granularity {
+            rasd_detect::Granularity::Hour => "last hour",
+            rasd_detect::Granularity::Day => "last 24 hours",
+        };
+        let _ = writeln!(
+            m,
+            "- **{}** — {window}: {} stories ({} items) against {:.1} usually over {} days; p = {:.1e}; {} outlets of {} owners{}",
+            clean(&t.label),
+            t.count,
+            t.items,
+            t.baseline,
+            t.baseline_days,
+            t.p_value,
+            t.outlets,
+            t.owners,
+            t.first_item
+                .as_ref()
+                .map(|i| format!("; first: {} — {}", clean(&i.title), clean(&i.source)))
+                .unwrap_or_default()
+        );
+    }
+    if !digest.trends.is_empty() {
+        m.push('\n');
+    }
+
     let _ = writeln!(
         m,
         "## {}\n",

@@ -44,6 +44,12 @@ use crate::Result;
 /// Changes read from the store at a time.
 const PAGE: usize = 1000;
 
+/// The trending keys computed at a clock time.
+type TrendingAt = (DateTime<Utc>, HashSet<String>);
+
+/// How long the trending keys computed for `trending = true` rules are reused.
+const TRENDS_FRESH: Duration = Duration::minutes(5);
+
 /// What one [`AlertEngine::catch_up`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct AlertRun {
@@ -85,6 +91,10 @@ impl Names {
 #[derive(Debug, Clone)]
 pub struct AlertEngine {
     rules: Vec<AlertRule>,
+    /// For rules with `trending = true`.
+    config: Config,
+    /// The trending keys at a clock time, reused for [`TRENDS_FRESH`].
+    trending: std::sync::Arc<std::sync::Mutex<Option<TrendingAt>>>,
     settings: rasd_core::AlertSettings,
     mail_enabled: bool,
     tz: Tz,
@@ -119,6 +129,8 @@ impl AlertEngine {
         };
         AlertEngine {
             rules: config.alerts.clone(),
+            config: config.clone(),
+            trending: Default::default(),
             settings: config.settings.alerts.clone(),
             mail_enabled: config.settings.mail.enabled,
             tz: config.settings.tz(),
@@ -163,8 +175,9 @@ impl AlertEngine {
                     by_query.insert(q, index.matching_ids(q, &owned).map_err(search_error)?);
                 }
             }
+            let trending = self.trending_keys(store, now)?;
             let page = store.alert_tx(|tx| {
-                let r = self.evaluate(tx, &changes.items, &members, &by_query, now)?;
+                let r = self.evaluate(tx, &changes.items, &members, &by_query, &trending, now)?;
                 tx.set_alerts_seq(last)?;
                 Ok(r)
             })?;
@@ -175,6 +188,44 @@ impl AlertEngine {
             run.queued += page.queued;
         }
         Ok(run)
+    }
+
+    /// The keys trending at `now` (`topic:ID`, `place:ID`…), when a rule asks for them.
+    fn trending_keys(&self, store: &Store, now: DateTime<Utc>) -> Result<HashSet<String>> {
+        if !self.rules.iter().any(|r| r.trending) {
+            return Ok(HashSet::new());
+        }
+        let mut cache = self.trending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, keys)) = cache.as_ref()
+            && *at <= now
+            && now - *at < TRENDS_FRESH
+        {
+            return Ok(keys.clone());
+        }
+        let keys: HashSet<String> = crate::trends::trends_at(store, &self.config, now)?
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        *cache = Some((now, keys.clone()));
+        Ok(keys)
+    }
+
+    /// Whether one of the item's topics or governorates (among the rule's, when it names
+    /// some) is trending.
+    fn is_trending(rule: &AlertRule, item: &Item, trending: &HashSet<String>) -> bool {
+        let topic = item
+            .tags
+            .topics
+            .iter()
+            .filter(|t| rule.topics.is_empty() || rule.topics.contains(t))
+            .any(|t| trending.contains(&format!("topic:{t}")));
+        let place = item
+            .tags
+            .places
+            .iter()
+            .filter(|p| rule.places.is_empty() || rule.places.contains(p))
+            .any(|p| trending.contains(&format!("place:{p}")));
+        topic || place
     }
 
     fn matches(
@@ -197,6 +248,7 @@ impl AlertEngine {
         items: &[Item],
         members: &HashMap<String, StoryMember>,
         by_query: &HashMap<&str, HashSet<String>>,
+        trending: &HashSet<String>,
         now: DateTime<Utc>,
     ) -> rasd_store::Result<AlertRun> {
         let mut run = AlertRun::default();
@@ -210,7 +262,10 @@ impl AlertEngine {
             };
             for (ri, rule) in self.rules.iter().enumerate() {
                 let window = window_of(rule);
-                if m.at < now - window || !self.matches(rule, item, by_query) {
+                if m.at < now - window
+                    || !self.matches(rule, item, by_query)
+                    || (rule.trending && !Self::is_trending(rule, item, trending))
+                {
                     continue;
                 }
                 // A story rule asks for breaking when it opens (the items before the story

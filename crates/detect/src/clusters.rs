@@ -399,7 +399,7 @@ pub struct StoryIndex {
 /// The words of a title and lead with their weights: title words count twice. Words are
 /// normalized for matching with Arabic proclitics stripped, not stemmed: Snowball stemming
 /// halved the assigner's speed and did not raise its score on the labelled stories.
-fn words(title: &str, body: &str) -> HashMap<String, f32> {
+pub(crate) fn words(title: &str, body: &str) -> HashMap<String, f32> {
     let lead = &body[..body
         .char_indices()
         .nth(LEAD_CHARS)

@@ -147,6 +147,9 @@ pub struct Digest {
     pub stories: Vec<Story>,
     /// How many stories (groups carried by two or more outlets) there were in all.
     pub stories_total: usize,
+    /// What was trending at the end of the day (or when the digest was built, for today):
+    /// see [`crate::trends_at`]. Filled by [`build_digest`]; empty from the pure builders.
+    pub trends: Vec<crate::TrendFlag>,
     /// True when most items are Arabic, so the page reads right to left.
     pub rtl: bool,
 }
@@ -189,13 +192,21 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         .into_iter()
         .filter_map(|s| Some((s.id, s.breaking_at?)))
         .collect();
-    Ok(build_digest_with_stories(
+    let generated = Utc::now();
+    let mut digest = build_digest_with_stories(
         &items,
         &StoryFacts { story_of, breaking },
         config,
         date,
-        Utc::now(),
-    ))
+        generated,
+    );
+    // The trends as they stood when the day ended (or now, for today).
+    digest.trends = crate::trends_at(
+        store,
+        config,
+        generated.min(to - chrono::Duration::seconds(1)),
+    )?;
+    Ok(digest)
 }
 
 /// One event: a story, or an item no story assigner has seen.
@@ -403,6 +414,7 @@ pub fn build_digest_with_stories(
         police,
         stories,
         stories_total,
+        trends: Vec::new(),
         rtl: arabic * 2 >= today.len(),
     }
 }

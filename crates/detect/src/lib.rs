@@ -21,6 +21,7 @@ mod digest;
 mod keeper;
 mod police;
 mod stories;
+mod trends;
 
 pub use alerts::{AlertEngine, AlertRun, quiet_end};
 pub use digest::{
@@ -35,6 +36,10 @@ pub use police::{
 pub use stories::{
     ITEMS_PER_STORY, NEAR_BITS, STORIES_LISTED, Story, hamming, is_near_duplicate,
     near_duplicate_groups,
+};
+pub use trends::{
+    Granularity, MIN_LAMBDA, MIN_OWN_DAYS, POISSON_BELOW, TrendFlag, normal_tail, poisson_tail,
+    surprise, trends_at, trends_in,
 };
 
 /// Errors raised while detecting.

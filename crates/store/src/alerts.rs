@@ -762,3 +762,104 @@ impl Store {
             .execute([secs(now)])?)
     }
 }
+
+/// Distinct stories (and items, outlets, owners) with a key in one window, from
+/// [`Store::trend_counts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendCount {
+    /// `topic:ID`, `place:GOVERNORATE`, `police:negative` or `stories:all`.
+    pub key: String,
+    /// 0: the window ending now; k: the same window k days earlier.
+    pub window: u32,
+    pub stories: usize,
+    pub items: usize,
+    pub outlets: usize,
+    pub owners: usize,
+}
+
+impl Store {
+    /// Per key and window: the windows are `(now - k days - span, now - k days]` for k = 0
+    /// to `days` (span: 3600 for hourly trends, 86400 for daily). Items are counted by
+    /// arrival (published, else fetched), and only items given a story count.
+    pub fn trend_counts(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        span_secs: i64,
+    ) -> Result<Vec<TrendCount>> {
+        let conn = self.lock();
+        let window = "(?1 - s.at) / 86400";
+        let filter = "s.at > ?1 - (?2 + 1) * 86400 AND s.at <= ?1 AND (?1 - s.at) % 86400 < ?3";
+        let counts = "COUNT(DISTINCT s.story_id), COUNT(DISTINCT s.item_id), \
+                      COUNT(DISTINCT s.outlet), COUNT(DISTINCT s.owner)";
+        let sql = format!(
+            "SELECT 'topic:' || t.topic, {window}, {counts} FROM story_items s \
+               JOIN item_topics t ON t.item_id = s.item_id WHERE {filter} GROUP BY 1, 2 \
+             UNION ALL \
+             SELECT 'place:' || j.value, {window}, {counts} FROM story_items s \
+               JOIN items i ON i.id = s.item_id, json_each(i.places) j WHERE {filter} GROUP BY 1, 2 \
+             UNION ALL \
+             SELECT 'police:negative', {window}, {counts} FROM story_items s \
+               JOIN items i ON i.id = s.item_id WHERE {filter} AND i.about_police = 1 \
+               AND (i.police_stance = 'critical' OR i.sentiment = 'negative') GROUP BY 1, 2 \
+             UNION ALL \
+             SELECT 'stories:all', {window}, {counts} FROM story_items s WHERE {filter} GROUP BY 1, 2"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params![secs(now), i64::from(days), span_secs], |r| {
+                Ok(TrendCount {
+                    key: r.get(0)?,
+                    window: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                    stories: count(r.get(2)?),
+                    items: count(r.get(3)?),
+                    outlets: count(r.get(4)?),
+                    owners: count(r.get(5)?),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The titles of the items given a story in the same windows as
+    /// [`Store::trend_counts`], oldest first.
+    pub fn trend_titles(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        span_secs: i64,
+    ) -> Result<Vec<TrendTitle>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT (?1 - s.at) / 86400, s.story_id, i.id, i.title, s.outlet, s.owner \
+             FROM story_items s JOIN items i ON i.id = s.item_id \
+             WHERE s.at > ?1 - (?2 + 1) * 86400 AND s.at <= ?1 AND (?1 - s.at) % 86400 < ?3 \
+             ORDER BY s.at, s.item_id",
+        )?;
+        let rows = stmt
+            .query_map(params![secs(now), i64::from(days), span_secs], |r| {
+                Ok(TrendTitle {
+                    window: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                    story: unsigned(r.get(1)?),
+                    item: r.get(2)?,
+                    title: r.get(3)?,
+                    outlet: r.get(4)?,
+                    owner: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// An item's title in a trend window (see [`Store::trend_titles`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendTitle {
+    /// 0: the window ending now; k: k days earlier.
+    pub window: u32,
+    pub story: u64,
+    pub item: String,
+    pub title: String,
+    pub outlet: String,
+    pub owner: String,
+}

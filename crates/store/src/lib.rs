@@ -35,7 +35,7 @@ mod store;
 
 pub use alerts::{
     AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,
-    RuleHit, WindowCounts,
+    RuleHit, TrendCount, TrendTitle, WindowCounts,
 };
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
