@@ -239,6 +239,48 @@ pub async fn send(config: Arc<Config>, dir: &Path, retry: bool) -> anyhow::Resul
     Ok(())
 }
 
+/// Queues the digest of `date` by e-mail to each of `[mail] to` (HTML with the Markdown as
+/// its text part). One message per day and recipient, ever (the outbox key), however often
+/// the digest is written; nothing when mail is off. Returns how many were queued now.
+pub fn queue_digest(
+    store: &Store,
+    config: &Config,
+    date: chrono::NaiveDate,
+    html: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let m = &config.settings.mail;
+    if !m.enabled || m.to.is_empty() {
+        return Ok(0);
+    }
+    let n = store.alert_tx(|tx| {
+        let mut n = 0;
+        for to in &m.to {
+            let new = tx.enqueue(
+                &rasd_store::NewDelivery {
+                    key: format!("digest:{date}:email:{to}"),
+                    alert: None,
+                    kind: "digest".into(),
+                    channel: "email".into(),
+                    recipient: to.clone(),
+                    subject: format!("[رصد Rasd] الموجز اليومي / Daily digest — {date}"),
+                    body_text: text.to_string(),
+                    body_html: Some(html.to_string()),
+                    payload: None,
+                    state: "queued".into(),
+                    next_at: now,
+                    note: None,
+                },
+                now,
+            )?;
+            n += usize::from(new);
+        }
+        Ok(n)
+    })?;
+    Ok(n)
+}
+
 /// Escalates and sends what is due once (after `rasd fetch`), logging what it did.
 pub async fn send_once(p: &Pipeline) {
     let now = p.clock.now();

@@ -181,12 +181,14 @@ pub async fn poll_until(
         let store = pipeline.store.clone();
         let config = config.clone();
         let dir = data_dir.to_path_buf();
+        let outbox_ready = pipeline.outbox_ready.clone();
         let cron = config.settings.schedule.digest.clone();
         let tz = config.settings.tz();
         let job = Job::new_async_tz(cron.as_str(), tz, move |_, _| {
             let store = store.clone();
             let config = config.clone();
             let dir = dir.clone();
+            let outbox_ready = outbox_ready.clone();
             Box::pin(async move {
                 let date = Utc::now().with_timezone(&config.settings.tz()).date_naive();
                 let path = crate::default_digest_path(&dir, date);
@@ -195,7 +197,11 @@ pub async fn poll_until(
                 })
                 .await;
                 match result {
-                    Ok(Ok(path)) => tracing::info!(path = %path.display(), "Digest written."),
+                    Ok(Ok(path)) => {
+                        tracing::info!(path = %path.display(), "Digest written.");
+                        // Its e-mail, if any, is in the outbox.
+                        outbox_ready.notify_one();
+                    }
                     Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "Digest failed."),
                     Err(e) => tracing::error!(error = %e, "Digest task failed."),
                 }

@@ -560,13 +560,6 @@ pub(crate) fn not_yet_acted_on(config: &Config) -> Vec<String> {
              recorded (rasd alerts) and nothing is mailed"
         ));
     }
-    if mail.enabled && !mail.to.is_empty() {
-        notes.push(
-            "[mail] to (the digest's recipients) is not used yet: the digest is written to the \
-             data folder's digests/ and shown on the web page, not mailed"
-                .into(),
-        );
-    }
     let webhooks = config
         .alerts
         .iter()
@@ -867,6 +860,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let md = write_digest(&store, &config, date, &path)?;
             print!("{md}");
             eprintln!("HTML digest written to {}", path.display());
+            let m = &config.settings.mail;
+            if m.enabled && !m.to.is_empty() {
+                // Sent now unless `rasd run` holds the folder (it sends it itself).
+                match pipeline::lock_data_dir(&dir) {
+                    Ok(_lock) => {
+                        // The SMTP pool needs the runtime from the start.
+                        let run = runtime()?.block_on(async {
+                            rasd_deliver::outbox::Sender::new(&config)
+                                .deliver_due(&store, Utc::now())
+                                .await
+                        })?;
+                        eprintln!(
+                            "Digest e-mail to {}: {} messages sent, {} to retry, {} dead (rasd alerts lists failures).",
+                            m.to.join(", "),
+                            run.sent,
+                            run.retrying,
+                            run.dead
+                        );
+                    }
+                    Err(_) => eprintln!("Digest e-mail queued; the running `rasd run` sends it."),
+                }
+            }
             Ok(())
         }
         Command::Sources { action, json } => {
@@ -1146,7 +1161,8 @@ pub(crate) fn default_digest_path(data_dir: &Path, date: NaiveDate) -> PathBuf {
         .join(format!("{}.html", date.format("%Y-%m-%d")))
 }
 
-/// Builds the digest of `date`, writes its HTML to `path` and returns its Markdown.
+/// Builds the digest of `date`, writes its HTML to `path`, queues it by e-mail to `[mail]
+/// to` (once per day and recipient: the outbox's key) and returns its Markdown.
 pub(crate) fn write_digest(
     store: &Store,
     config: &Config,
@@ -1154,8 +1170,14 @@ pub(crate) fn write_digest(
     path: &Path,
 ) -> anyhow::Result<String> {
     let digest = rasd_detect::build_digest(store, config, date)?;
-    rasd_deliver::write_file(path, &rasd_deliver::digest_html(&digest))?;
-    Ok(rasd_deliver::digest_markdown(&digest))
+    let html = rasd_deliver::digest_html(&digest);
+    rasd_deliver::write_file(path, &html)?;
+    let markdown = rasd_deliver::digest_markdown(&digest);
+    let queued = alerts_cmd::queue_digest(store, config, date, &html, &markdown, Utc::now())?;
+    if queued > 0 {
+        tracing::info!(recipients = queued, "Digest queued for e-mail.");
+    }
+    Ok(markdown)
 }
 
 /// Prints what a pipeline run did.

@@ -183,6 +183,31 @@ fn a_replay_mails_the_breaking_story_once_and_nothing_else() {
     assert!(stdout(&out).contains("stored 0"), "{}", stdout(&out));
     assert_eq!(alerts_json(&cfg, &data).len(), 1);
     assert_eq!(smtp.received().len(), 1);
+    // The day's digest goes to [mail] to, once however often it is written.
+    let mut rasd_toml = std::fs::read_to_string(cfg.join("rasd.toml")).unwrap();
+    rasd_toml = rasd_toml.replace(
+        "timeout = \"5s\"\n",
+        "timeout = \"5s\"\nto = [\"media-office@example.jo\"]\n",
+    );
+    std::fs::write(cfg.join("rasd.toml"), rasd_toml).unwrap();
+    let digest = [
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "digest",
+        "--date",
+        "2026-11-29",
+    ];
+    for _ in 0..2 {
+        rasd_ok(&digest);
+    }
+    let got = smtp.received();
+    assert_eq!(got.len(), 2, "the alert and one digest");
+    let (env, raw) = &got[1];
+    assert_eq!(env["rcpt_tos"][0], "media-office@example.jo");
+    assert!(raw.contains("text/html"), "the digest page as HTML");
+    assert!(raw.contains("multipart/alternative"));
 }
 
 #[test]

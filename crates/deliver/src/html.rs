@@ -493,11 +493,21 @@ fn trends_section(h: &mut String, trends: &[TrendFlag], rtl: bool) {
             .first_item
             .as_ref()
             .map(|i| {
+                let title = match safe_href(&i.url) {
+                    Some(href) => format!(
+                        "<a href=\"{}\" dir=\"auto\">{}</a>",
+                        escape(href),
+                        escape_text(&i.title)
+                    ),
+                    None => format!("<span dir=\"auto\">{}</span>", escape_text(&i.title)),
+                };
                 format!(
-                    "<br><span class=\"meta\">{} <a href=\"/item/{}\" dir=\"auto\">{}</a> — {}</span>",
-                    if rtl { "أول مادة:" } else { "first item:" },
-                    escape(&i.id),
-                    escape_text(&i.title),
+                    "<br><span class=\"meta\">{} {title} — {}</span>",
+                    if rtl {
+                        "أول مادة:"
+                    } else {
+                        "first item:"
+                    },
                     bdi(&i.source)
                 )
             })
@@ -657,7 +667,7 @@ mod tests {
         let trends = section(&html, "trends");
         assert!(trends.contains("الكرك (Karak)"), "{trends}");
         assert!(trends.contains("5 قصص (7 مواد) مقابل 0.4"), "{trends}");
-        assert!(trends.contains("href=\"/item/abc\""), "{trends}");
+        assert!(trends.contains("href=\"https://example.jo/k\""), "{trends}");
         assert!(trends.contains("href=\"http://127.0.0.1:8080/?q=places%3Akarak\""));
         d.trends[0].label = "<script>x</script>".into();
         if let Some(f) = d.trends[0].first_item.as_mut() {

@@ -135,6 +135,7 @@ fn mail_transport(
 impl Sender {
     /// A sender for `config`'s `[mail]` and `[alerts]`. Mail that cannot be set up (a bad
     /// address, a missing password) is reported by every e-mail delivery, which stays queued.
+    /// Call it inside a Tokio runtime: the SMTP connection pool starts a task.
     pub fn new(config: &Config) -> Sender {
         Sender::with_env(config, &|name| std::env::var(name).ok())
     }
