@@ -363,7 +363,7 @@ pub async fn bench_latency(config_dir: &Path, items: usize) -> anyhow::Result<()
                 "python3-aiosmtpd is needed for the SMTP server: apt-get install python3-aiosmtpd"
             )
         })?;
-    let tmp = tempfile_dir()?;
+    let tmp = crate::tempfile_dir("rasd-bench-alerts")?;
     let mail = tmp.join("mail");
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -480,17 +480,6 @@ pub async fn bench_latency(config_dir: &Path, items: usize) -> anyhow::Result<()
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&tmp);
     result
-}
-
-/// A fresh folder under the system's temporary folder.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "rasd-bench-alerts-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }
 
 /// `n` made-up Arabic words (so each bench item is its own story).

@@ -478,6 +478,19 @@ enum BenchWhat {
         #[arg(long, default_value_t = 20_000)]
         per_day: usize,
     },
+    /// Digest build time on a large store: fills the data folder (default: a temporary one)
+    /// with synthetic items over a year, then times the last day's digest and trends.
+    Digest {
+        /// Items in the store.
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        /// Days they are spread over.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Timed runs; the median is printed.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Alert latency: an item handed to the store until its alert mail is accepted by a
     /// real SMTP server on 127.0.0.1 (needs python3-aiosmtpd; run from the repository root).
     Alerts {
@@ -1058,6 +1071,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Digest { items, days, runs } => {
+                let config = load_config(&cli.config)?;
+                let (dir, _keep) = match &cli.data_dir {
+                    Some(d) => (d.clone(), None),
+                    None => {
+                        let t = tempfile_dir("rasd-bench-digest")?;
+                        (t.clone(), Some(RemoveOnDrop(t)))
+                    }
+                };
+                stories_cmd::bench_digest(&config, &dir, *items, (*days).max(1), *runs)
+            }
             BenchWhat::Alerts { items } => {
                 if *items == 0 {
                     bail!("--items 0: give at least 1");
@@ -1209,5 +1233,26 @@ pub(crate) fn print_report(r: &pipeline::Report) {
     }
     if r.sink_errors > 0 {
         println!("storage errors: {} (see the log)", r.sink_errors);
+    }
+}
+
+/// A fresh folder under the system's temporary folder, named after `what`.
+pub(crate) fn tempfile_dir(what: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "{what}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Removes a folder when dropped.
+#[derive(Debug)]
+pub(crate) struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -416,6 +416,125 @@ pub fn list_trends(
     Ok(())
 }
 
+/// `rasd bench digest`: fills a store with `items` synthetic items over `days` days (tagged
+/// with random topics, governorates, tone and police stance; given their stories), then
+/// times the digest of the last day and the trends at its end, median of `runs`.
+pub fn bench_digest(
+    config: &Config,
+    dir: &Path,
+    items: usize,
+    days: u32,
+    runs: usize,
+) -> anyhow::Result<()> {
+    use rasd_core::{Item, Polarity, PoliceStance, SentimentTag};
+    let store = rasd_store::Store::open(dir)?;
+    let tz = config.settings.tz();
+    let end = Utc::now();
+    let start = end - Duration::days(i64::from(days));
+    let topics: Vec<&str> = config.topics.iter().map(|t| t.id.as_str()).collect();
+    let govs: Vec<&str> = config
+        .places
+        .iter()
+        .filter(|p| p.id == p.governorate)
+        .map(|p| p.id.as_str())
+        .collect();
+    if topics.is_empty() || govs.is_empty() {
+        bail!("the config folder has no topics or governorates to tag with");
+    }
+    let have = usize::try_from(store.status()?.items).unwrap_or(usize::MAX);
+    let mut state = 0x853c_49e6_748f_ea9b_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let fill = Instant::now();
+    if have < items {
+        let span = (end - start).num_seconds().max(1) as u64;
+        let mut batch = Vec::with_capacity(5000);
+        for n in have..items {
+            let at = start + Duration::seconds((n as u64 * span / items as u64) as i64);
+            let words: Vec<String> = (0..12).map(|_| format!("w{}", next() % 50_000)).collect();
+            let mut item = Item::new(
+                &format!("outlet{}", next() % 40),
+                &format!("https://bench.example.jo/{n}"),
+                &words[..6].join(" "),
+                &words.join(" "),
+                at,
+            );
+            item.published = Some(at);
+            let t = next();
+            item.tags.topics = vec![topics[(t % topics.len() as u64) as usize].to_string()];
+            if t % 3 == 0 {
+                item.tags
+                    .topics
+                    .push(topics[((t / 7) % topics.len() as u64) as usize].to_string());
+                item.tags.topics.sort();
+                item.tags.topics.dedup();
+            }
+            item.tags.places = vec![govs[((t / 11) % govs.len() as u64) as usize].to_string()];
+            item.tags.sentiment = Some(SentimentTag {
+                label: [Polarity::Negative, Polarity::Neutral, Polarity::Positive]
+                    [(t % 3) as usize],
+                score: 0.0,
+            });
+            item.tags.about_police = t % 10 == 0;
+            if item.tags.about_police {
+                item.tags.police_stance = Some(PoliceStance::Neutral);
+            }
+            item.tags.fingerprint = next();
+            batch.push(item);
+            if batch.len() == 5000 {
+                store.upsert_items(&batch)?;
+                batch.clear();
+            }
+        }
+        store.upsert_items(&batch)?;
+        let mut keeper = rasd_detect::StoryKeeper::open(&store, config)?;
+        keeper.catch_up(&store)?;
+        println!(
+            "filled {} items over {days} days in {:.1} s (stored, then given their stories)",
+            items - have,
+            fill.elapsed().as_secs_f64()
+        );
+    }
+    let status = store.status()?;
+    let day = end.with_timezone(&tz).date_naive();
+    let mut digest_ms = Vec::new();
+    let mut trends_ms = Vec::new();
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let d = rasd_detect::build_digest(&store, config, day)?;
+        digest_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        rasd_detect::trends_at(&store, config, end)?;
+        trends_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        last = Some(d);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let d = last.expect("at least one run");
+    println!(
+        "store: {} items; digest of {day}: {} items, {} topics, {} stories, {} trends",
+        status.items,
+        d.total,
+        d.topics.len(),
+        d.stories_total,
+        d.trends.len()
+    );
+    println!(
+        "digest build (with its trends): median {:.0} ms of {} runs; trends alone: median {:.0} ms (goal: digest under 2 s at 1,000,000 items)",
+        median(&mut digest_ms),
+        digest_ms.len(),
+        median(&mut trends_ms)
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -863,3 +863,25 @@ pub struct TrendTitle {
     pub outlet: String,
     pub owner: String,
 }
+
+impl Store {
+    /// Items per UTC hour arriving in `[from, to)` (published, else fetched), as (hour start,
+    /// count): the digest archive turns them into local days.
+    pub fn items_per_hour(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, usize)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT when_ts / 3600, COUNT(*) FROM items WHERE when_ts >= ?1 AND when_ts < ?2 \
+             GROUP BY 1 ORDER BY 1",
+        )?;
+        let rows = stmt
+            .query_map(params![secs(from), secs(to)], |r| {
+                Ok((time(r.get::<_, i64>(0)? * 3600), count(r.get(1)?)))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}

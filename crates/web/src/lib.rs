@@ -126,6 +126,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/api/status", get(api_status))
         .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
+        .route("/digests", get(digest_archive))
         .route("/healthz", get(healthz))
         .route("/static/rasd.css", get(stylesheet))
         .fallback(not_found)
@@ -378,12 +379,40 @@ async fn digest_page(
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(|e| Error::Internal(e.to_string()))?;
     // The digest keeps its inline stylesheet (it is also e-mailed); its own CSP allows it.
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let html = pages::with_day_links(&rasd_deliver::digest_html(&digest), date, today);
     Ok((
         [(header::CONTENT_SECURITY_POLICY, guard::DIGEST_CSP.clone())],
-        Html(rasd_deliver::digest_html(&digest)),
+        Html(html),
     )
         .into_response())
 }
+
+/// Days the digest can be read for: the last [`ARCHIVE_DAYS`] days with items, newest first.
+async fn digest_archive(State(state): State<AppState>) -> Result<Html<String>> {
+    let tz = state.config.settings.tz();
+    let store = state.store.clone();
+    let now = Utc::now();
+    let hours = tokio::task::spawn_blocking(move || {
+        store.items_per_hour(
+            now - chrono::Duration::days(ARCHIVE_DAYS),
+            now + chrono::Duration::hours(1),
+        )
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let mut days: std::collections::BTreeMap<NaiveDate, usize> = std::collections::BTreeMap::new();
+    for (hour, n) in hours {
+        *days
+            .entry(hour.with_timezone(&tz).date_naive())
+            .or_default() += n;
+    }
+    Ok(Html(pages::digest_archive_page(&days)))
+}
+
+/// How far back the digest archive lists days.
+const ARCHIVE_DAYS: i64 = 90;
 
 async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::Status>> {
     let store = state.store.clone();

@@ -354,7 +354,8 @@ fn page_head(title: &str, lang: &str, dir: &str) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><link rel=\"stylesheet\" href=\"/static/rasd.css\"></head>\n<body>\n\
          <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · \
-         <a href=\"/digest\">الملخص اليومي / Digest</a></header>\n",
+         <a href=\"/digest\">الملخص اليومي / Digest</a> · \
+         <a href=\"/digests\">الأرشيف / Archive</a></header>\n",
         escape_text(title)
     )
 }
@@ -657,6 +658,51 @@ fn why_section(
 }
 
 /// The page for an unknown item.
+/// The digest page with links to the day before, the day after (up to `today`) and the
+/// archive, placed at the top of its body.
+pub(crate) fn with_day_links(
+    digest: &str,
+    date: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> String {
+    let mut nav = String::from("<nav class=\"days\">");
+    if let Some(prev) = date.pred_opt() {
+        nav.push_str(&format!(
+            "<a href=\"/digest?date={prev}\" rel=\"prev\">→ {prev} (اليوم السابق / previous day)</a> · "
+        ));
+    }
+    nav.push_str("<a href=\"/digests\">الأرشيف / Archive</a>");
+    if let Some(next) = date.succ_opt().filter(|n| *n <= today) {
+        nav.push_str(&format!(
+            " · <a href=\"/digest?date={next}\" rel=\"next\">{next} (اليوم التالي / next day) ←</a>"
+        ));
+    }
+    nav.push_str("</nav>\n");
+    match digest.find("<body>\n") {
+        Some(i) => format!("{}{nav}{}", &digest[..i + 7], &digest[i + 7..]),
+        None => digest.to_string(),
+    }
+}
+
+/// The digest archive: each day with items, newest first, with its item count.
+pub(crate) fn digest_archive_page(days: &BTreeMap<chrono::NaiveDate, usize>) -> String {
+    let mut h = page_head("أرشيف الملخصات / Digest archive", "ar", "rtl");
+    h.push_str("<main><h1>أرشيف الملخصات اليومية / Digest archive</h1>");
+    if days.is_empty() {
+        h.push_str("<p>لا مواد بعد. / No items yet.</p>");
+    } else {
+        h.push_str("<ul>");
+        for (day, n) in days.iter().rev() {
+            h.push_str(&format!(
+                "<li><a href=\"/digest?date={day}\">{day}</a> — {n} مادة / items</li>"
+            ));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
 pub(crate) fn not_found_page() -> String {
     let mut h = page_head("غير موجود / not found", "ar", "rtl");
     h.push_str(

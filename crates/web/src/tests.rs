@@ -184,6 +184,26 @@ async fn health_status_and_digest_answer() {
     let (status, body) = get("/digest").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("السرقة"), "{body}");
+    // Today's digest links to yesterday and the archive, not to tomorrow.
+    assert!(
+        body.contains("rel=\"prev\"") && !body.contains("rel=\"next\""),
+        "{body}"
+    );
+    let (status, body) = get("/digest?date=2026-11-20").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("href=\"/digest?date=2026-11-19\" rel=\"prev\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("href=\"/digest?date=2026-11-21\" rel=\"next\""),
+        "{body}"
+    );
+    // The archive lists the days with items, each linking to its digest.
+    let (status, body) = get("/digests").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("href=\"/digest?date="), "{body}");
+    assert!(body.contains("مادة / items"), "{body}");
 }
 
 #[tokio::test]
