@@ -10,6 +10,9 @@
 //! normal upper tail of `(count − mean) / sd` with the baseline's own standard deviation (at
 //! least √mean). The probability must be at most `[trends] max_p`.
 //!
+//! Salient words are many tests at once: a word must pass `max_p` divided by the number of
+//! distinct words in the window's titles, so chance alone does not flag a few every day.
+//!
 //! Calendar periods (`[[trends.period]]`): their days stay out of ordinary days' baselines.
 //! A day inside a period with `baseline = "own"` is judged against the period's earlier days
 //! in the trailing window (with fewer than [`MIN_OWN_DAYS`] of them, against ordinary days,
@@ -249,6 +252,8 @@ pub fn trends_in(
             }
         }
     }
+    // Every word of the window is tested (those under `min_count` fail at once).
+    let tested = current.len();
     current.retain(|_, s| s.len() >= st.min_count as usize);
     // Per word: stories per window, and the window's items, outlets, owners and first item.
     #[derive(Default)]
@@ -275,6 +280,9 @@ pub fn trends_in(
             }
         }
     }
+    // Many words are tested at once: each must pass `max_p` divided by how many were
+    // tested (Bonferroni), or chance alone would flag a few every day.
+    let word_max_p = st.max_p / tested.max(1) as f64;
     let mut flags = Vec::new();
     let mut consider = |key: String,
                         count: usize,
@@ -286,7 +294,12 @@ pub fn trends_in(
             return;
         }
         let (p, mean) = surprise(count, &base);
-        if p > st.max_p {
+        let max_p = if key.starts_with("term:") {
+            word_max_p
+        } else {
+            st.max_p
+        };
+        if p > max_p {
             return;
         }
         flags.push(TrendFlag {

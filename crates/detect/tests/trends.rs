@@ -236,3 +236,45 @@ window = "1d"
     assert_eq!(alerts[0].place.as_deref(), Some("karak"));
     assert_eq!(alerts[0].items, 5);
 }
+
+#[test]
+fn a_new_name_in_many_stories_is_salient_and_chance_is_not() {
+    let config = config("", "");
+    let store = Store::open_in_memory().unwrap();
+    fill(&store, &config, false);
+    let mut seed = 99u64;
+    let mut items = Vec::new();
+    for k in 0..8u32 {
+        // Eight separate reports naming one new place (normalized, its article dropped),
+        // and three naming another word.
+        let mut i = accident(
+            "roya",
+            500 + k,
+            now() - Duration::hours(i64::from(k) + 1),
+            "karak",
+            &mut seed,
+        );
+        i.title = format!("{} القطرانيه {}", words(&mut seed, 2), words(&mut seed, 2));
+        if k < 3 {
+            i.title.push_str(" مفرقعات");
+        }
+        items.push(i);
+    }
+    store.upsert_items(&items).unwrap();
+    StoryKeeper::open(&store, &config)
+        .unwrap()
+        .catch_up(&store)
+        .unwrap();
+    let flags = trends_in(&store, &config, now(), Granularity::Day).unwrap();
+    let name = flags
+        .iter()
+        .find(|f| f.key == "term:قطرانيه")
+        .unwrap_or_else(|| panic!("salient: {flags:#?}"));
+    assert_eq!((name.count, name.items), (8, 8), "{name:?}");
+    assert!(
+        name.first_item.is_some() && name.link.contains("title%3A"),
+        "{name:?}"
+    );
+    // Three stories of a word never seen: not enough once every word of the day is tested.
+    assert!(flags.iter().all(|f| f.key != "term:مفرقعات"), "{flags:#?}");
+}
