@@ -32,6 +32,14 @@ fn link(i: &DigestItem) -> String {
 pub fn digest_markdown(digest: &Digest) -> String {
     let rtl = digest.rtl;
     let mut m = String::new();
+    // A sentence in both languages, the digest's main one first.
+    let say = |ar: String, en: String| {
+        if rtl {
+            format!("{ar} / {en}")
+        } else {
+            format!("{en} / {ar}")
+        }
+    };
     let name = |ar: &str, en: &str| {
         let (ar, en) = (neutralize_bidi(ar), neutralize_bidi(en));
         if rtl {
@@ -57,12 +65,25 @@ pub fn digest_markdown(digest: &Digest) -> String {
         .collect();
     let _ = writeln!(
         m,
-        "{} items ({}), {} from the public, {} without a topic. Time zone {}.\n",
-        digest.total,
-        langs.join(", "),
-        digest.comments,
-        digest.untagged,
-        digest.timezone
+        "{}\n",
+        say(
+            format!(
+                "{} مادة ({})، {} من الجمهور، {} بلا موضوع. المنطقة الزمنية {}.",
+                digest.total,
+                langs.join("، "),
+                digest.comments,
+                digest.untagged,
+                digest.timezone
+            ),
+            format!(
+                "{} items ({}), {} from the public, {} without a topic. Time zone {}.",
+                digest.total,
+                langs.join(", "),
+                digest.comments,
+                digest.untagged,
+                digest.timezone
+            )
+        )
     );
     let _ = writeln!(
         m,
@@ -87,28 +108,43 @@ pub fn digest_markdown(digest: &Digest) -> String {
                 } else {
                     "critical coverage rising"
                 },
-                critical_rise(v, false)
+                say(critical_rise(v, true), critical_rise(v, false))
             );
         }
     }
     for t in digest.notable() {
         any = true;
         let (ar, en) = trend_label(t.trend);
-        let place = t
+        let (place_ar, place_en) = t
             .places
             .first()
-            .map(|p| format!(", mostly in {}", name(&p.name_ar, &p.name_en)));
+            .map(|p| {
+                (
+                    format!("، أغلبها في {}", neutralize_bidi(&p.name_ar)),
+                    format!(", mostly in {}", neutralize_bidi(&p.name_en)),
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             m,
-            "- **{}** [{}]: {}{}",
+            "- **{}** [{}]: {}",
             name(&t.name_ar, &t.name_en),
             if rtl { ar } else { en },
-            comparison(t, false),
-            place.unwrap_or_default()
+            say(
+                format!("{}{place_ar}", comparison(t, true)),
+                format!("{}{place_en}", comparison(t, false))
+            )
         );
     }
     if !any {
-        m.push_str("- No topic rose notably against the previous seven days.\n");
+        let _ = writeln!(
+            m,
+            "- {}",
+            say(
+                "لم يرتفع أي موضوع ارتفاعاً لافتاً مقارنة بالأيام السبعة السابقة.".into(),
+                "No topic rose notably against the previous seven days.".into()
+            )
+        );
     }
     m.push('\n');
 
@@ -122,16 +158,41 @@ pub fn digest_markdown(digest: &Digest) -> String {
     );
     let week_total = police.articles.baseline.total() + police.comments.baseline.total();
     if police.total() == 0 && week_total == 0.0 {
-        m.push_str("No items about the police this day or in the previous seven days.\n\n");
+        let _ = writeln!(
+            m,
+            "{}\n",
+            say(
+                "لا مواد عن الأمن العام في هذا اليوم ولا في الأيام السبعة السابقة.".into(),
+                "No items about the police this day or in the previous seven days.".into()
+            )
+        );
     } else {
         for (v, ar, en) in voices {
             let t = v.today;
-            let _ = writeln!(
-                m,
-                "- **{}**: {} items — approving {}, critical {}, neutral {}, unrated {}; \
+            let arabic = format!(
+                "{} مادة — مؤيدة {}، ناقدة {}، محايدة {}، غير مصنفة {}؛ نسبة الناقد {} \
+                 (الأيام السبعة السابقة: {:.1} مادة يومياً، {:.1} ناقدة يومياً، النسبة {})؛ \
+                 سلبية النبرة {}{}",
+                t.total(),
+                t.approving,
+                t.critical,
+                t.neutral,
+                t.unknown,
+                percent(v.critical_share),
+                v.baseline.total(),
+                v.baseline.critical,
+                percent(v.baseline_critical_share),
+                v.tone.negative,
+                if v.is_notable() {
+                    " **التغطية الناقدة في ارتفاع**"
+                } else {
+                    ""
+                }
+            );
+            let english = format!(
+                "{} items — approving {}, critical {}, neutral {}, unrated {}; \
                  critical share {} (previous 7 days: {:.1} items/day, {:.1} critical/day, \
                  share {}); negative in tone {}{}",
-                name(ar, en),
                 t.total(),
                 t.approving,
                 t.critical,
@@ -148,10 +209,19 @@ pub fn digest_markdown(digest: &Digest) -> String {
                     ""
                 }
             );
+            let _ = writeln!(m, "- **{}**: {}", name(ar, en), say(arabic, english));
         }
-        m.push_str(
-            "\nBy stance toward the police, not tone: an arrest report is neutral even when its \
-             tone is negative. The share counts rated items only.\n\n",
+        let _ = writeln!(
+            m,
+            "\n{}\n",
+            say(
+                "حسب الموقف من الأمن العام لا حسب النبرة: خبر القبض محايد وإن كانت نبرته سلبية. \
+                 النسبة تحسب المواد المصنفة وحدها."
+                    .into(),
+                "By stance toward the police, not tone: an arrest report is neutral even when its \
+                 tone is negative. The share counts rated items only."
+                    .into()
+            )
         );
         for (items, ar, en) in [
             (&police.critical, "مواد ناقدة", "Critical items"),
@@ -176,7 +246,7 @@ pub fn digest_markdown(digest: &Digest) -> String {
                     clean(&i.source_name),
                     name(ar, en),
                     if i.kind == ItemKind::Comment {
-                        ", public comment"
+                        "، تعليق من الجمهور / public comment"
                     } else {
                         ""
                     }
@@ -188,28 +258,39 @@ pub fn digest_markdown(digest: &Digest) -> String {
 
     let _ = writeln!(m, "## {}\n", name("ما يتصاعد الآن", "Trending"));
     if digest.trends.is_empty() {
-        m.push_str("Nothing beyond the usual in the last hour or the last day.\n\n");
-    }
-    for t in &digest.trends {
-        let window = match t.granularity {
-            rasd_detect::Granularity::Hour => "last hour",
-            rasd_detect::Granularity::Day => "last 24 hours",
-        };
         let _ = writeln!(
             m,
-            "- **{}** — {window}: {} stories ({} items) against {:.1} usually over {} days; p = {:.1e}; {} outlets of {} owners{}",
+            "{}\n",
+            say(
+                "لا شيء يتجاوز المعتاد في آخر ساعة أو آخر يوم.".into(),
+                "Nothing beyond the usual in the last hour or the last day.".into()
+            )
+        );
+    }
+    for t in &digest.trends {
+        let (window_ar, window_en) = match t.granularity {
+            rasd_detect::Granularity::Hour => ("آخر ساعة", "last hour"),
+            rasd_detect::Granularity::Day => ("آخر 24 ساعة", "last 24 hours"),
+        };
+        let first = t
+            .first_item
+            .as_ref()
+            .map(|i| format!(" — {} ({})", clean(&i.title), clean(&i.source)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            m,
+            "- **{}**: {}{first}",
             clean(&t.label),
-            t.count,
-            t.items,
-            t.baseline,
-            t.baseline_days,
-            t.p_value,
-            t.outlets,
-            t.owners,
-            t.first_item
-                .as_ref()
-                .map(|i| format!("; first: {} — {}", clean(&i.title), clean(&i.source)))
-                .unwrap_or_default()
+            say(
+                format!(
+                    "{window_ar}: {} قصص ({} مواد) مقابل {:.1} في المعتاد على {} يوماً؛ احتمال {:.1e}؛ {} وسائل لـ{} جهات مالكة",
+                    t.count, t.items, t.baseline, t.baseline_days, t.p_value, t.outlets, t.owners
+                ),
+                format!(
+                    "{window_en}: {} stories ({} items) against {:.1} usually over {} days; p = {:.1e}; {} outlets of {} owners",
+                    t.count, t.items, t.baseline, t.baseline_days, t.p_value, t.outlets, t.owners
+                )
+            )
         );
     }
     if !digest.trends.is_empty() {
@@ -225,28 +306,51 @@ pub fn digest_markdown(digest: &Digest) -> String {
         )
     );
     if digest.stories.is_empty() {
-        m.push_str("No story was carried by more than one outlet this day.\n\n");
+        let _ = writeln!(
+            m,
+            "{}\n",
+            say(
+                "لا قصة تناقلتها أكثر من وسيلة في هذا اليوم.".into(),
+                "No story was carried by more than one outlet this day.".into()
+            )
+        );
     }
     for (n, s) in digest.stories.iter().enumerate() {
         let sources: Vec<String> = s.sources.iter().map(|x| clean(x)).collect();
+        let owners = s.owners < s.outlets;
         let _ = writeln!(
             m,
-            "{}. **{}**{}{} — {} outlets{}, {} items: {}",
+            "{}. **{}**{}{} — {}: {}",
             n + 1,
             clean(&s.title),
             if s.breaking_at.is_some() {
-                " (breaking)"
+                " (عاجل / breaking)"
             } else {
                 ""
             },
-            if s.about_police { " (police)" } else { "" },
-            s.outlets,
-            if s.owners < s.outlets {
-                format!(" of {} owners", s.owners)
+            if s.about_police {
+                " (الأمن العام / police)"
             } else {
-                String::new()
+                ""
             },
-            s.count,
+            say(
+                if owners {
+                    format!(
+                        "{} وسائل لـ{} جهات مالكة، {} مواد",
+                        s.outlets, s.owners, s.count
+                    )
+                } else {
+                    format!("{} وسائل، {} مواد", s.outlets, s.count)
+                },
+                if owners {
+                    format!(
+                        "{} outlets of {} owners, {} items",
+                        s.outlets, s.owners, s.count
+                    )
+                } else {
+                    format!("{} outlets, {} items", s.outlets, s.count)
+                }
+            ),
             sources.join(", ")
         );
         for i in &s.items {
@@ -257,9 +361,19 @@ pub fn digest_markdown(digest: &Digest) -> String {
         if digest.stories_total > digest.stories.len() {
             let _ = writeln!(
                 m,
-                "\nThe first {} of {} stories.",
-                digest.stories.len(),
-                digest.stories_total
+                "\n{}",
+                say(
+                    format!(
+                        "أول {} من {} قصة.",
+                        digest.stories.len(),
+                        digest.stories_total
+                    ),
+                    format!(
+                        "The first {} of {} stories.",
+                        digest.stories.len(),
+                        digest.stories_total
+                    )
+                )
             );
         }
         m.push('\n');
@@ -276,11 +390,13 @@ pub fn digest_markdown(digest: &Digest) -> String {
         let (ar, en) = trend_label(t.trend);
         let _ = writeln!(
             m,
-            "### {} — {} [{}], {} sources\n",
+            "### {} — {} [{}]\n",
             name(&t.name_ar, &t.name_en),
-            comparison(t, false),
-            if rtl { ar } else { en },
-            t.sources
+            say(
+                format!("{}، {} مصادر", comparison(t, true), t.sources),
+                format!("{}, {} sources", comparison(t, false), t.sources)
+            ),
+            if rtl { ar } else { en }
         );
         for i in &t.items {
             let _ = writeln!(m, "- {} — {}", link(i), clean(&i.source_name));
@@ -300,10 +416,18 @@ mod tests {
         let md = digest_markdown(&sample_digest(true));
         let stands_out = md.find("أبرز").unwrap();
         let theft = md
-            .find("**السرقة (Theft)** [في ارتفاع]: 12 vs 1.0/day")
+            .find("**السرقة (Theft)** [في ارتفاع]: 12 مقابل 1.0 يومياً، أغلبها في الزرقاء / 12 vs 1.0/day, mostly in Zarqa")
             .unwrap();
         assert!(theft > stands_out, "{md}");
-        assert!(md.contains("mostly in الزرقاء (Zarqa)"));
+        // Arabic sentences first, English beside them.
+        assert!(
+            md.contains("20 مادة (ar: 15، en: 5)، 2 من الجمهور، 3 بلا موضوع."),
+            "{md}"
+        );
+        assert!(
+            md.contains(" / 20 items (ar: 15, en: 5), 2 from the public"),
+            "{md}"
+        );
         assert!(md.contains("- [سرقة محل في الرصيفة](https://example.jo/1) — صوت الشمال"));
     }
 
@@ -324,13 +448,16 @@ mod tests {
         assert!(police < stories && stories < topics, "{md}");
         assert!(
             md.contains(
-                "- **التغطية الإعلامية (Media coverage)**: 7 items — approving 1, critical 4, \
-             neutral 1, unrated 1; critical share 67% (previous 7 days: 1.1 items/day, \
-             0.1 critical/day, share 12%); negative in tone 5 **critical coverage rising**"
+                "- **التغطية الإعلامية (Media coverage)**: 7 مادة — مؤيدة 1، ناقدة 4، محايدة 1، \
+                 غير مصنفة 1؛ نسبة الناقد 67% (الأيام السبعة السابقة: 1.1 مادة يومياً، 0.1 ناقدة \
+                 يومياً، النسبة 12%)؛ سلبية النبرة 5 **التغطية الناقدة في ارتفاع** / 7 items — \
+                 approving 1, critical 4, neutral 1, unrated 1; critical share 67% (previous 7 \
+                 days: 1.1 items/day, 0.1 critical/day, share 12%); negative in tone 5 \
+                 **critical coverage rising**"
             ),
             "{md}"
         );
-        assert!(md.contains("- **تعليقات الجمهور (Public comments)**: 2 items"));
+        assert!(md.contains("- **تعليقات الجمهور (Public comments)**: 2 مادة"));
         assert!(
             md.contains(
                 "- [اتهامات للشرطة بالتقصير](https://example.jo/neg) — الغد, سلبي (negative) -0.95"
@@ -339,11 +466,13 @@ mod tests {
         );
         // A comment's form: reference is not made a link.
         assert!(
-            md.contains("- الدورية لم تحضر — نموذج الجمهور, سلبي (negative) -0.70, public comment"),
+            md.contains(
+                "- الدورية لم تحضر — نموذج الجمهور, سلبي (negative) -0.70، تعليق من الجمهور / public comment"
+            ),
             "{md}"
         );
         assert!(md.contains(
-            "1. **حريق في مستودع بالزرقاء** (police) — 3 outlets of 2 owners, 4 items: صوت الشمال, الرأي, الغد"
+            "1. **حريق في مستودع بالزرقاء** (الأمن العام / police) — 3 وسائل لـ2 جهات مالكة، 4 مواد / 3 outlets of 2 owners, 4 items: صوت الشمال, الرأي, الغد"
         ), "{md}");
         assert!(md.contains("   - [إخماد حريق مستودع](https://alrai.example/f2) — الرأي"));
         // The police rise is among what stands out.
