@@ -137,6 +137,30 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
             story.title
         );
     }
+    for t in digest.trends.iter().take(3) {
+        println!(
+            "  trending: {} — {} stories in the last {} against {:.1} usually",
+            t.label,
+            t.count,
+            match t.granularity {
+                rasd_detect::Granularity::Hour => "hour",
+                rasd_detect::Granularity::Day => "24 hours",
+            },
+            t.baseline
+        );
+    }
+    let alerts = pipeline.store.alerts_list(&rasd_store::AlertFilter {
+        since: Some(Utc::now() - chrono::Duration::days(1)),
+        state: None,
+        limit: 0,
+    })?;
+    println!(
+        "  alerts raised by the rules of alerts.toml: {} (mail is off in the demo: they are recorded)",
+        alerts.len()
+    );
+    for a in alerts.iter().take(3) {
+        println!("    [{}] {} — {} items, {} owners", a.severity, a.title, a.items, a.owners);
+    }
     println!("\nwhere to look:");
     println!("  digest (HTML):  {}", path.display());
     println!(
@@ -146,6 +170,11 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     );
     println!(
         "  status:         cargo run --release -- --config {} --data-dir {} status",
+        cfg_dir.display(),
+        dir.display()
+    );
+    println!(
+        "  alerts:         cargo run --release -- --config {} --data-dir {} alerts",
         cfg_dir.display(),
         dir.display()
     );
