@@ -159,7 +159,10 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
         alerts.len()
     );
     for a in alerts.iter().take(3) {
-        println!("    [{}] {} — {} items, {} owners", a.severity, a.title, a.items, a.owners);
+        println!(
+            "    [{}] {} — {} items, {} owners",
+            a.severity, a.title, a.items, a.owners
+        );
     }
     println!("\nwhere to look:");
     println!("  digest (HTML):  {}", path.display());

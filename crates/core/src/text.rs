@@ -524,6 +524,22 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Encodes text for a URL query value (`application/x-www-form-urlencoded`: unreserved
+/// bytes kept, space as `+`, the rest as `%XX` of its UTF-8 bytes).
+pub fn url_encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;

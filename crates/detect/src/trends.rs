@@ -430,22 +430,8 @@ fn link(config: &Config, key: &str, now: DateTime<Utc>, g: Granularity) -> Strin
     format!(
         "{}/?q={}",
         config.settings.server.base_url(),
-        url_encode(&q)
+        rasd_core::text::url_encode_query(&q)
     )
-}
-
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

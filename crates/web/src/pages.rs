@@ -81,25 +81,9 @@ fn link(params: &SearchParams, key: &str, value: &str) -> String {
     set("police", &params.police);
     let query: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .map(|(k, v)| format!("{k}={}", rasd_core::text::url_encode_query(v)))
         .collect();
     format!("/?{}", query.join("&"))
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
 }
 
 fn facet_list(
@@ -398,7 +382,7 @@ pub(crate) fn item_page(
         let _ = write!(
             h,
             "<a class=\"tag\" href=\"/?topic={}\" dir=\"auto\">{}</a>",
-            urlencode(t),
+            rasd_core::text::url_encode_query(t),
             escape_text(name)
         );
     }
@@ -414,7 +398,7 @@ pub(crate) fn item_page(
         let _ = write!(
             h,
             "<a class=\"tag\" href=\"/?place={}\" dir=\"auto\" title=\"مكان الحدث / place of the event\">{}</a>",
-            urlencode(p),
+            rasd_core::text::url_encode_query(p),
             escape_text(&place_name(p))
         );
     }
