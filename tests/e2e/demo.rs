@@ -424,3 +424,77 @@ fn the_digest_counts_a_rewritten_crash_as_one_story_across_outlets() {
     let section = &html[html.find("id=\"stories\"").expect("a stories section")..];
     assert!(section.contains("القطرانة"), "{section}");
 }
+
+/// Debian's chromium, if installed. Where `RASD_REQUIRE_BROWSER` is set (CI), a missing one
+/// fails the test instead of skipping it.
+fn chromium() -> Option<&'static str> {
+    for b in ["chromium", "chromium-browser"] {
+        let ok = std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(b);
+        }
+    }
+    assert!(
+        std::env::var_os("RASD_REQUIRE_BROWSER").is_none(),
+        "chromium is missing (RASD_REQUIRE_BROWSER is set): install it, as .ci/run does"
+    );
+    eprintln!(
+        "SKIPPED: this test renders the digest in chromium, which is not installed (apt-get install chromium; .ci/run installs it)"
+    );
+    None
+}
+
+#[test]
+fn the_digest_renders_in_a_real_browser_with_the_burst_and_its_evidence() {
+    let Some(browser) = chromium() else { return };
+    let d = demo();
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("digest.html");
+    rasd_ok(&d.args(&["digest", "--date", &d.date, "--out", html.to_str().unwrap()]));
+    let url = format!("file://{}", html.display());
+    let headless = |extra: &[&str]| {
+        let profile = out.path().join("profile");
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--window-size=1280,4000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs")
+    };
+    // The DOM as the browser built it: right to left, the burst's topic and governorate in
+    // what stands out and in the trends, with their evidence.
+    let dom = String::from_utf8_lossy(&headless(&["--dump-dom"]).stdout).into_owned();
+    assert!(dom.contains("<html lang=\"ar\" dir=\"rtl\">"), "{dom}");
+    let trends = &dom[dom.find("id=\"trends\"").expect("a trends section")..];
+    let trends = &trends[..trends.find("</section>").unwrap()];
+    assert!(trends.contains("الزرقاء (Zarqa)"), "{trends}");
+    assert!(trends.contains("السرقة"), "{trends}");
+    assert!(
+        trends.contains("مقابل") && trends.contains("احتمال"),
+        "{trends}"
+    );
+    // A screenshot, kept with the test run's files.
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("digest-{}.png", d.date));
+    let _ = std::fs::remove_file(&shot);
+    let run = headless(&[&format!("--screenshot={}", shot.display())]);
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 20_000,
+        "no screenshot ({size} bytes): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    eprintln!("digest screenshot: {}", shot.display());
+}
