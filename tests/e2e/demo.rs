@@ -498,3 +498,40 @@ fn the_digest_renders_in_a_real_browser_with_the_burst_and_its_evidence() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     eprintln!("digest screenshot: {}", shot.display());
 }
+
+#[test]
+fn the_demo_replays_its_days_and_the_bus_crash_raises_one_breaking_alert() {
+    let d = demo();
+    assert!(
+        d.first.contains("replayed the sample's days in "),
+        "{}",
+        d.first
+    );
+    let out = stdout(&rasd_ok(&d.args(&["alerts", "--since", "30d", "--json"])));
+    let alerts: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let breaking: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "breaking-story")
+        .collect();
+    assert_eq!(breaking.len(), 1, "{alerts:#?}");
+    assert!(
+        breaking[0]["title"].as_str().unwrap().contains("حافلة"),
+        "{alerts:#?}"
+    );
+    assert!(breaking[0]["owners"].as_u64().unwrap() >= 3);
+    // Opened while the crash was fresh (the replay's clock), not when the demo ran.
+    let opened =
+        chrono::DateTime::parse_from_rfc3339(breaking[0]["opened_at"].as_str().unwrap()).unwrap();
+    let first =
+        chrono::DateTime::parse_from_rfc3339(breaking[0]["first_item_at"].as_str().unwrap())
+            .unwrap();
+    assert!(
+        opened - first <= chrono::Duration::hours(6),
+        "{opened} vs {first}"
+    );
+    // The second run, over the same folder, raised nothing more.
+    assert!(!d.second.contains("replayed"), "{}", d.second);
+}

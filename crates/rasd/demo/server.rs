@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -39,11 +40,20 @@ use super::{Charset, FeedFormat, Outlet, Sample, SampleItem, local_time};
 pub struct DemoServer {
     /// Where it listens: `127.0.0.1` and a free port.
     pub addr: SocketAddr,
+    /// Items and comments dated after this (unix seconds) are not published yet.
+    cutoff: Arc<AtomicI64>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl DemoServer {
+    /// Publishes only what is dated at or before `at` (a replay of the sample's days), or
+    /// everything with `None`.
+    pub fn publish_until(&self, at: Option<DateTime<Utc>>) {
+        self.cutoff
+            .store(at.map_or(i64::MAX, |t| t.timestamp()), Ordering::SeqCst);
+    }
+
     /// Stops accepting connections, lets requests in flight finish and waits for the server.
     /// A server error is logged, not returned: there is nothing left for the caller to do.
     pub async fn shutdown(mut self) {
@@ -72,7 +82,9 @@ impl Drop for DemoServer {
 pub(super) async fn serve(sample: Arc<Sample>) -> io::Result<DemoServer> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
-    let app = router(Arc::new(Site::new(sample, addr)));
+    let site = Site::new(sample, addr);
+    let cutoff = site.cutoff.clone();
+    let app = router(Arc::new(site));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -84,6 +96,7 @@ pub(super) async fn serve(sample: Arc<Sample>) -> io::Result<DemoServer> {
     tracing::info!(%addr, "Demo server listening.");
     Ok(DemoServer {
         addr,
+        cutoff,
         stop: Some(stop),
         task: Some(task),
     })
@@ -118,6 +131,8 @@ struct Site {
     /// Item indexes per outlet, newest first.
     by_outlet: HashMap<&'static str, Vec<usize>>,
     by_slug: HashMap<(&'static str, String), usize>,
+    /// See [`DemoServer::publish_until`].
+    cutoff: Arc<AtomicI64>,
 }
 
 impl Site {
@@ -136,6 +151,7 @@ impl Site {
             default_host: addr.to_string(),
             by_outlet,
             by_slug,
+            cutoff: Arc::new(AtomicI64::new(i64::MAX)),
         }
     }
 
@@ -149,7 +165,15 @@ impl Site {
             .get(outlet)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        list.iter().map(|i| &self.sample.items[*i]).collect()
+        list.iter()
+            .map(|i| &self.sample.items[*i])
+            .filter(|i| self.published(i.published))
+            .collect()
+    }
+
+    /// Whether something dated `at` is out yet.
+    fn published(&self, at: DateTime<Utc>) -> bool {
+        at.timestamp() <= self.cutoff.load(Ordering::SeqCst)
     }
 
     /// URLs as the client addressed us.
@@ -321,7 +345,11 @@ async fn article(
     let Some(slug) = page.strip_suffix(".html") else {
         return not_found().await;
     };
-    let Some(&i) = site.by_slug.get(&(outlet.id, slug.to_string())) else {
+    let Some(&i) = site
+        .by_slug
+        .get(&(outlet.id, slug.to_string()))
+        .filter(|&&i| site.published(site.sample.items[i].published))
+    else {
         return not_found().await;
     };
     let html = article_page(&site, &site.urls(&headers), outlet, &site.sample.items[i]);
@@ -334,6 +362,7 @@ async fn form_export(State(site): SiteState, headers: HeaderMap) -> Response {
         .sample
         .comments
         .iter()
+        .filter(|c| site.published(c.submitted))
         .map(|c| {
             serde_json::json!({
                 "reference": c.reference,
@@ -349,7 +378,12 @@ async fn form_export(State(site): SiteState, headers: HeaderMap) -> Response {
         &headers,
         "application/json",
         body,
-        site.sample.comments.iter().map(|c| c.submitted).max(),
+        site.sample
+            .comments
+            .iter()
+            .map(|c| c.submitted)
+            .filter(|t| site.published(*t))
+            .max(),
     )
 }
 
