@@ -10,35 +10,8 @@ use rasd_detect::{AlertEngine, StoryKeeper};
 use rasd_search::SearchIndex;
 use rasd_store::{AlertFilter, Delivery, Store};
 
-const TOPICS: &str = r#"
-[[topic]]
-id = "traffic_accident"
-name_ar = "حوادث سير"
-name_en = "Traffic accidents"
-terms = ["حادث"]
-
-[[topic]]
-id = "theft"
-name_ar = "سرقة"
-name_en = "Theft"
-terms = ["سرقة"]
-"#;
-
-const PLACES: &str = r#"
-[[place]]
-id = "karak"
-kind = "governorate"
-governorate = "karak"
-name_ar = "الكرك"
-name_en = "Karak"
-
-[[place]]
-id = "zarqa"
-kind = "governorate"
-governorate = "zarqa"
-name_ar = "الزرقاء"
-name_en = "Zarqa"
-"#;
+mod common;
+use common::{PLACES, TOPICS, item, tagged};
 
 /// Six outlets: three of one owner (a wire service and its sister sites), three on their own.
 const SOURCES: &str = r#"
@@ -119,24 +92,6 @@ const CRASH_TITLES: [&str; 6] = [
     "بالأسماء.. 3 وفيات و14 إصابة في تدهور حافلة قرب القطرانة",
 ];
 const CRASH_BODY: &str = "توفي ثلاثة أشخاص وأصيب أربعة عشر آخرون إثر تدهور حافلة ركاب قادمة من العقبة على الطريق الصحراوي قرب القطرانة في محافظة الكرك فجر اليوم، ونقل المصابون إلى مستشفى الكرك الحكومي.";
-
-fn item(source: &str, n: u32, at: DateTime<Utc>, title: &str, body: &str) -> Item {
-    let mut i = Item::new(
-        source,
-        &format!("https://{source}.example.jo/{n}"),
-        title,
-        body,
-        at,
-    );
-    i.published = Some(at);
-    i
-}
-
-fn tagged(mut i: Item, topics: &[&str], places: &[&str]) -> Item {
-    i.tags.topics = topics.iter().map(|s| s.to_string()).collect();
-    i.tags.places = places.iter().map(|s| s.to_string()).collect();
-    i
-}
 
 fn crash(source: &str, n: u32, at: DateTime<Utc>) -> Item {
     tagged(

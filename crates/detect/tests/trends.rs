@@ -11,29 +11,8 @@ use rasd_detect::{AlertEngine, Granularity, StoryKeeper, trends_in};
 use rasd_search::SearchIndex;
 use rasd_store::Store;
 
-const TOPICS: &str = r#"
-[[topic]]
-id = "traffic_accident"
-name_ar = "حوادث سير"
-name_en = "Traffic accidents"
-terms = ["حادث"]
-"#;
-
-const PLACES: &str = r#"
-[[place]]
-id = "karak"
-kind = "governorate"
-governorate = "karak"
-name_ar = "الكرك"
-name_en = "Karak"
-
-[[place]]
-id = "zarqa"
-kind = "governorate"
-governorate = "zarqa"
-name_ar = "الزرقاء"
-name_en = "Zarqa"
-"#;
+mod common;
+use common::{PLACES, TOPICS, tagged};
 
 fn config(rasd: &str, alerts: &str) -> Config {
     Config::from_texts(Path::new("cfg"), [rasd, "", TOPICS, PLACES, alerts])
@@ -67,17 +46,17 @@ fn words(seed: &mut u64, n: usize) -> String {
 }
 
 fn accident(source: &str, n: u32, at: DateTime<Utc>, place: &str, seed: &mut u64) -> Item {
-    let mut i = Item::new(
-        source,
-        &format!("https://{source}.example.jo/{n}"),
-        &format!("حادث {}", words(seed, 4)),
-        &format!("{} حادث {}", words(seed, 20), words(seed, 20)),
-        at,
-    );
-    i.published = Some(at);
-    i.tags.topics = vec!["traffic_accident".into()];
-    i.tags.places = vec![place.into()];
-    i
+    tagged(
+        common::item(
+            source,
+            n,
+            at,
+            &format!("حادث {}", words(seed, 4)),
+            &format!("{} حادث {}", words(seed, 20), words(seed, 20)),
+        ),
+        &["traffic_accident"],
+        &[place],
+    )
 }
 
 /// 14 quiet days (one accident a day in Zarqa), then in the last 24 hours five separate
