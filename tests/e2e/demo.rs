@@ -484,6 +484,14 @@ fn the_digest_renders_in_a_real_browser_with_the_burst_and_its_evidence() {
         trends.contains("مقابل") && trends.contains("احتمال"),
         "{trends}"
     );
+    // Charts where people look: each topic's eight days, each governorate's bar.
+    let theft = &dom[dom.find("id=\"topic-theft\"").expect("the theft topic")..];
+    let head = &theft[..theft.find("</p>").unwrap()];
+    assert!(head.contains("<svg"), "{head}");
+    assert!(
+        dom.matches("class=\"bar\"").count() >= 5,
+        "governorate bars"
+    );
     // A screenshot, kept with the test run's files.
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("digest-{}.png", d.date));
     let _ = std::fs::remove_file(&shot);

@@ -197,13 +197,15 @@ pub fn digest_html(digest: &Digest) -> String {
                 "By governorate"
             }
         );
+        let most = digest.places.iter().map(|p| p.count).max().unwrap_or(1);
         for p in &digest.places {
             let name = if rtl { &p.name_ar } else { &p.name_en };
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape_text(name),
-                p.count
+                p.count,
+                bar_svg(p.count, most, rtl)
             );
         }
         h.push_str("</table></section>\n");
@@ -231,11 +233,12 @@ pub fn digest_html(digest: &Digest) -> String {
         let _ = write!(
             h,
             "<div class=\"topic\" id=\"topic-{}\"><h3>{} <span class=\"badge {}\">{}</span></h3>\
-             <p class=\"meta\">{} · {}</p><ul>",
+             <p class=\"meta\">{} {} · {}</p><ul>",
             escape(&t.id),
             topic_name(t, rtl),
             trend_class(t.trend),
             if rtl { ar } else { en },
+            line_svg(&t.daily, rtl),
             escape(&comparison(t, rtl)),
             if rtl {
                 format!("المصادر: {}", t.sources)
@@ -445,6 +448,64 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
     list(h, &p.critical, "مواد ناقدة", "Critical items");
     list(h, &p.approving, "مواد مؤيدة", "Approving items");
     h.push_str("</section>\n");
+}
+
+/// A topic's events per day as a small line (oldest to newest in reading order: right to left
+/// on an Arabic page), the day itself marked; the numbers are its accessible name, so a
+/// reader without the picture (a mail client that drops SVG, a screen reader) keeps them.
+pub fn line_svg(daily: &[usize], rtl: bool) -> String {
+    const W: f64 = 120.0;
+    const H: f64 = 28.0;
+    if daily.is_empty() {
+        return String::new();
+    }
+    let most = daily.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = if daily.len() > 1 {
+        (W - 8.0) / (daily.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let point = |k: usize, n: usize| {
+        let x = 4.0 + step * k as f64;
+        let x = if rtl { W - x } else { x };
+        let y = H - 4.0 - (H - 8.0) * n as f64 / most;
+        (x, y)
+    };
+    let points: Vec<String> = daily
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            let (x, y) = point(k, n);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let (lx, ly) = point(daily.len() - 1, daily[daily.len() - 1]);
+    let numbers: Vec<String> = daily.iter().map(usize::to_string).collect();
+    let label = if rtl {
+        format!("الأيام الثمانية الأخيرة، الأقدم أولاً: {}", numbers.join("، "))
+    } else {
+        format!("The last eight days, oldest first: {}", numbers.join(", "))
+    };
+    format!(
+        "<svg class=\"spark\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         aria-label=\"{label}\"><title>{label}</title>\
+         <polyline fill=\"none\" stroke=\"#1f5f8b\" stroke-width=\"2\" points=\"{}\"/>\
+         <circle cx=\"{lx:.1}\" cy=\"{ly:.1}\" r=\"3\" fill=\"#b3261e\"/></svg>",
+        points.join(" ")
+    )
+}
+
+/// A count as a horizontal bar, as long against `most` as the count is (growing from the
+/// right on an Arabic page); the count is its accessible name.
+pub fn bar_svg(count: usize, most: usize, rtl: bool) -> String {
+    const W: f64 = 160.0;
+    const H: f64 = 12.0;
+    let len = (W * count as f64 / most.max(1) as f64).max(1.0);
+    let x = if rtl { W - len } else { 0.0 };
+    format!(
+        "<svg class=\"bar\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         aria-label=\"{count}\"><rect x=\"{x:.1}\" y=\"0\" width=\"{len:.1}\" height=\"{H}\" fill=\"#1f5f8b\"/></svg>"
+    )
 }
 
 /// What was trending, with its evidence, most surprising first.
@@ -658,6 +719,36 @@ mod tests {
             .unwrap_or_else(|| panic!("no section {id}:\n{html}"));
         let len = html[start..].find("</section>").unwrap();
         &html[start..start + len]
+    }
+
+    #[test]
+    fn topics_draw_their_eight_days_and_governorates_their_bars() {
+        let html = digest_html(&sample_digest(true));
+        let topic = &html[html.find("id=\"topic-theft\"").unwrap()..];
+        let svg = &topic[topic.find("<svg").unwrap()..topic.find("</svg>").unwrap()];
+        assert!(svg.contains("الأقدم أولاً: 1، 0، 2، 1، 1، 0، 2، 12"), "{svg}");
+        // Eight points; on an Arabic page the newest, marked, is on the left.
+        let points = svg
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert_eq!(points.split(' ').count(), 8, "{points}");
+        assert!(svg.contains("<circle cx=\"4.0\" cy=\"4.0\""), "{svg}");
+        let english = digest_html(&sample_digest(false));
+        assert!(english.contains("oldest first: 1, 0, 2, 1, 1, 0, 2, 12"));
+        assert!(
+            english.contains("<circle cx=\"116.0\" cy=\"4.0\""),
+            "{english}"
+        );
+        // The governorate with the most items has the full bar.
+        assert!(
+            html.contains("aria-label=\"12\"><rect x=\"0.0\" y=\"0\" width=\"160.0\""),
+            "{html}"
+        );
+        assert!(bar_svg(3, 12, true).contains("x=\"120.0\" y=\"0\" width=\"40.0\""));
     }
 
     #[test]

@@ -274,6 +274,7 @@ pub(crate) mod tests {
                     "صوت الشمال",
                     None,
                 )],
+                daily: vec![1, 0, 2, 1, 1, 0, 2, 12],
             }],
             untagged: 3,
             police: sample_police(),

@@ -117,6 +117,9 @@ pub struct TopicSummary {
     pub places: Vec<PlaceCount>,
     /// The newest items, at most [`ITEMS_PER_TOPIC`].
     pub items: Vec<DigestItem>,
+    /// Events per day over the [`BASELINE_DAYS`] days before and the day itself, oldest
+    /// first (the digest's 7-day line).
+    pub daily: Vec<usize>,
 }
 
 /// The digest of one day.
@@ -261,8 +264,20 @@ pub fn build_digest_with_stories(
     let mut week: Vec<&Item> = Vec::new();
     // topic -> the events (see `event`) of the baseline days
     let mut before: HashMap<&str, HashSet<Event<'_>>> = HashMap::new();
+    // topic -> the events of each day, the baseline days and the day itself
+    let days = BASELINE_DAYS as usize + 1;
+    let mut per_day: HashMap<&str, Vec<HashSet<Event<'_>>>> = HashMap::new();
     for item in items {
         let day = local_day(item);
+        if day >= first && day <= date {
+            let k = (day - first).num_days() as usize;
+            for t in &item.tags.topics {
+                per_day
+                    .entry(t.as_str())
+                    .or_insert_with(|| vec![HashSet::new(); days])[k.min(days - 1)]
+                .insert(event(&stories_of.story_of, item));
+            }
+        }
         if day == date {
             today.push(item);
         } else if day >= first && day < date {
@@ -366,6 +381,10 @@ pub fn build_digest_with_stories(
                     .take(ITEMS_PER_TOPIC)
                     .map(|i| listed(i))
                     .collect(),
+                daily: per_day
+                    .get(id)
+                    .map(|d| d.iter().map(HashSet::len).collect())
+                    .unwrap_or_else(|| vec![0; days]),
             }
         })
         .collect();
