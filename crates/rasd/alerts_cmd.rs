@@ -254,6 +254,9 @@ pub fn queue_digest(
     if !m.enabled || m.to.is_empty() {
         return Ok(0);
     }
+    // Mail clients drop SVG: the charts travel as inline PNG drawn from the same SVG.
+    let (html, images) = rasd_deliver::for_mail(html);
+    let images = rasd_deliver::outbox::images_json(&images);
     let n = store.alert_tx(|tx| {
         let mut n = 0;
         for to in &m.to {
@@ -266,11 +269,12 @@ pub fn queue_digest(
                     recipient: to.clone(),
                     subject: format!("[رصد Rasd] الموجز اليومي / Daily digest — {date}"),
                     body_text: text.to_string(),
-                    body_html: Some(html.to_string()),
+                    body_html: Some(html.clone()),
                     payload: None,
                     state: "queued".into(),
                     next_at: now,
                     note: None,
+                    images: images.clone(),
                 },
                 now,
             )?;

@@ -208,6 +208,10 @@ fn a_replay_mails_the_breaking_story_once_and_nothing_else() {
     assert_eq!(env["rcpt_tos"][0], "media-office@example.jo");
     assert!(raw.contains("text/html"), "the digest page as HTML");
     assert!(raw.contains("multipart/alternative"));
+    // Its charts as PNG images beside the HTML that shows them (mail clients drop SVG).
+    assert!(raw.contains("multipart/related"), "{raw}");
+    assert!(raw.contains("Content-Type: image/png"), "{raw}");
+    assert!(raw.contains("Content-ID: <chart-0@rasd>"), "{raw}");
 }
 
 #[test]

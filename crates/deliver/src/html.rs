@@ -508,6 +508,73 @@ pub fn bar_svg(count: usize, most: usize, rtl: bool) -> String {
     )
 }
 
+/// An image a mail shows inline: its `Content-ID` and the PNG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    pub cid: String,
+    pub png: Vec<u8>,
+}
+
+/// The page made fit for mail clients, which drop SVG: each `<svg>…</svg>` becomes an
+/// `<img src="cid:…">` of the same size (its accessible name as `alt`), and the PNG drawn
+/// from the same SVG at twice the size (for sharp screens) is returned to attach inline. An
+/// SVG that cannot be drawn is left as it was.
+pub fn for_mail(html: &str) -> (String, Vec<InlineImage>) {
+    let mut out = String::with_capacity(html.len());
+    let mut images = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        let Some(len) = rest[start..].find("</svg>") else {
+            break;
+        };
+        let svg = &rest[start..start + len + "</svg>".len()];
+        out.push_str(&rest[..start]);
+        let attr = |name: &str| {
+            svg.split(&format!(" {name}=\"")[..])
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or("")
+                .to_string()
+        };
+        match svg_png(svg, 2.0) {
+            Some(png) => {
+                let cid = format!("chart-{}@rasd", images.len());
+                let _ = write!(
+                    out,
+                    "<img src=\"cid:{cid}\" alt=\"{}\" width=\"{}\" height=\"{}\">",
+                    attr("aria-label"),
+                    attr("width"),
+                    attr("height")
+                );
+                images.push(InlineImage { cid, png });
+            }
+            None => out.push_str(svg),
+        }
+        rest = &rest[start + svg.len()..];
+    }
+    out.push_str(rest);
+    (out, images)
+}
+
+/// Draws an SVG as a PNG, `scale` times its size (`None` when it cannot be read).
+pub fn svg_png(svg: &str, scale: f32) -> Option<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).ok()?;
+    let size = tree.size();
+    let (w, h) = (
+        (size.width() * scale).ceil() as u32,
+        (size.height() * scale).ceil() as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w.max(1), h.max(1))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().ok()
+}
+
 /// What was trending, with its evidence, most surprising first.
 fn trends_section(h: &mut String, trends: &[TrendFlag], rtl: bool) {
     let _ = write!(
@@ -749,6 +816,31 @@ mod tests {
             "{html}"
         );
         assert!(bar_svg(3, 12, true).contains("x=\"120.0\" y=\"0\" width=\"40.0\""));
+    }
+
+    #[test]
+    fn charts_become_inline_png_images_for_mail() {
+        let html = digest_html(&sample_digest(true));
+        let svgs = html.matches("<svg").count();
+        assert!(svgs >= 2, "a line and a bar");
+        let (mail, images) = for_mail(&html);
+        assert_eq!(images.len(), svgs);
+        assert!(!mail.contains("<svg"), "{mail}");
+        assert!(
+            mail.contains("<img src=\"cid:chart-0@rasd\" alt=\""),
+            "{mail}"
+        );
+        for img in &images {
+            assert_eq!(&img.png[..8], b"\x89PNG\r\n\x1a\n");
+        }
+        // The line chart at twice its 120×28 size.
+        let line = svg_png(&line_svg(&[1, 3, 2, 5], true), 2.0).unwrap();
+        let (w, h) = (
+            u32::from_be_bytes(line[16..20].try_into().unwrap()),
+            u32::from_be_bytes(line[20..24].try_into().unwrap()),
+        );
+        assert_eq!((w, h), (240, 56));
+        assert!(svg_png("<svg not really", 1.0).is_none());
     }
 
     #[test]

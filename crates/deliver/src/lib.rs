@@ -15,7 +15,10 @@ mod html;
 mod markdown;
 pub mod outbox;
 
-pub use html::{DIGEST_STYLE, digest_html, escape, escape_text};
+pub use html::{
+    DIGEST_STYLE, InlineImage, bar_svg, digest_html, escape, escape_text, for_mail, line_svg,
+    svg_png,
+};
 pub use markdown::digest_markdown;
 
 use rasd_core::{Polarity, PoliceStance};

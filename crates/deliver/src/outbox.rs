@@ -28,7 +28,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rasd_core::{Config, MailSecurity};
@@ -248,11 +248,29 @@ impl Sender {
             .header(ContentType::TEXT_PLAIN)
             .body(d.body_text.clone());
         let body = match &d.body_html {
-            Some(html) => MultiPart::alternative().singlepart(text).singlepart(
-                SinglePart::builder()
+            Some(html) => {
+                let html_part = SinglePart::builder()
                     .header(ContentType::TEXT_HTML)
-                    .body(html.clone()),
-            ),
+                    .body(html.clone());
+                let images = inline_images(d.images.as_deref());
+                if images.is_empty() {
+                    MultiPart::alternative()
+                        .singlepart(text)
+                        .singlepart(html_part)
+                } else {
+                    // The HTML and the images it shows by `cid:` travel together.
+                    let png: ContentType = "image/png".parse().map_err(|e| SendError {
+                        permanent: true,
+                        message: format!("image/png: {e}"),
+                    })?;
+                    let mut related = MultiPart::related().singlepart(html_part);
+                    for (cid, bytes) in images {
+                        related = related
+                            .singlepart(Attachment::new_inline(cid).body(bytes, png.clone()));
+                    }
+                    MultiPart::alternative().singlepart(text).multipart(related)
+                }
+            }
             None => MultiPart::mixed().singlepart(text),
         };
         let message = Message::builder()
@@ -311,6 +329,43 @@ impl Sender {
             })
         }
     }
+}
+
+/// The images stored with a message (`[{"cid", "png"}]`, the PNG in base64); unreadable
+/// entries are left out (the HTML keeps its `alt` text).
+fn inline_images(json: Option<&str>) -> Vec<(String, Vec<u8>)> {
+    use base64::Engine as _;
+    let Some(list) = json.and_then(|j| serde_json::from_str::<Vec<serde_json::Value>>(j).ok())
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|v| {
+            let cid = v["cid"].as_str()?.to_string();
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(v["png"].as_str()?)
+                .ok()?;
+            Some((cid, png))
+        })
+        .collect()
+}
+
+/// The stored form of inline images (see [`rasd_store::Delivery::images`]).
+pub fn images_json(images: &[crate::InlineImage]) -> Option<String> {
+    use base64::Engine as _;
+    if images.is_empty() {
+        return None;
+    }
+    let list: Vec<serde_json::Value> = images
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "cid": i.cid,
+                "png": base64::engine::general_purpose::STANDARD.encode(&i.png),
+            })
+        })
+        .collect();
+    serde_json::to_string(&list).ok()
 }
 
 /// When a failed message is tried next; `None` once `give_up_after` has passed since it

@@ -49,6 +49,7 @@ fn queue(store: &Store, key: &str, channel: &str, to: &str, subject: &str, now: 
                     state: "queued".into(),
                     next_at: now,
                     note: None,
+                    images: None,
                 },
                 now,
             )

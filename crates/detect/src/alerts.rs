@@ -525,6 +525,7 @@ impl AlertEngine {
                 state: state.to_string(),
                 next_at,
                 note,
+                images: None,
             },
             now,
         )
@@ -634,6 +635,7 @@ impl AlertEngine {
                         state: "queued".into(),
                         next_at: now,
                         note: None,
+                        images: None,
                     },
                     now,
                 )?;

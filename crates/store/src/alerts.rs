@@ -133,6 +133,8 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// Why it waits (quiet hours, the daily cap).
     pub note: Option<String>,
+    /// Images the HTML shows inline: a JSON list of `{"cid", "png"}` (base64).
+    pub images: Option<String>,
 }
 
 /// A message to queue.
@@ -151,6 +153,8 @@ pub struct NewDelivery {
     pub state: String,
     pub next_at: DateTime<Utc>,
     pub note: Option<String>,
+    /// See [`Delivery::images`].
+    pub images: Option<String>,
 }
 
 fn secs(t: DateTime<Utc>) -> i64 {
@@ -211,7 +215,7 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRecord> {
 }
 
 const DELIVERY_COLS: &str = "id, key, alert_id, kind, channel, recipient, subject, body_text, \
-     body_html, payload, state, attempts, created_at, next_at, sent_at, last_error, note";
+     body_html, payload, state, attempts, created_at, next_at, sent_at, last_error, note, images";
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     Ok(Delivery {
@@ -232,6 +236,7 @@ fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         sent_at: r.get::<_, Option<i64>>(14)?.map(time),
         last_error: r.get(15)?,
         note: r.get(16)?,
+        images: r.get(17)?,
     })
 }
 
@@ -461,8 +466,8 @@ impl AlertTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO outbox (key, alert_id, kind, channel, recipient, subject, \
-                 body_text, body_html, payload, state, created_at, next_at, note) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 body_text, body_html, payload, state, created_at, next_at, note, images) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 d.key,
@@ -477,7 +482,8 @@ impl AlertTx<'_> {
                 d.state,
                 secs(now),
                 secs(d.next_at),
-                d.note
+                d.note,
+                d.images
             ])?;
         Ok(n > 0)
     }

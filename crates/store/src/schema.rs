@@ -225,6 +225,11 @@ CREATE INDEX outbox_due ON outbox (state, next_at);
 CREATE INDEX outbox_alert ON outbox (alert_id);
 INSERT INTO meta (key, value) VALUES ('alerts_seq', 0);
 "#,
+    // 10: images a mail shows inline (the digest's charts as PNG): a JSON list of
+    // {"cid", "png"} with the PNG in base64; NULL for messages without.
+    r#"
+ALTER TABLE outbox ADD COLUMN images TEXT;
+"#,
 ];
 
 /// The newest schema version this build knows.
