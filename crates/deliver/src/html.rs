@@ -162,8 +162,9 @@ pub fn digest_html(digest: &Digest) -> String {
     h.push_str("</section>\n");
 
     trends_section(&mut h, &digest.trends, rtl);
-    police_section(&mut h, &digest.police, rtl);
-    stories_section(&mut h, &digest.stories, digest.stories_total, rtl);
+    let base = digest.base_url.as_str();
+    police_section(&mut h, &digest.police, rtl, base);
+    stories_section(&mut h, &digest.stories, digest.stories_total, rtl, base);
 
     // Overview tables.
     let _ = write!(
@@ -214,7 +215,7 @@ pub fn digest_html(digest: &Digest) -> String {
     // Each topic.
     let _ = write!(
         h,
-        "<section><h2>{}</h2>",
+        "<section id=\"topics\"><h2>{}</h2>",
         if rtl { "المواضيع" } else { "Topics" }
     );
     if digest.topics.is_empty() {
@@ -250,8 +251,22 @@ pub fn digest_html(digest: &Digest) -> String {
             let _ = write!(
                 h,
                 "<li>{} <span class=\"meta\">— {}</span></li>",
-                item_link(i),
+                item_link(i, base),
                 bdi(&i.source_name)
+            );
+        }
+        if t.item_count > t.items.len() {
+            let more = t.item_count - t.items.len();
+            let _ = write!(
+                h,
+                "<li class=\"more\"><a href=\"{}/?topic={}\">{}</a></li>",
+                escape(base),
+                escape(&t.id),
+                if rtl {
+                    format!("و{more} غيرها: ابحث في الموضوع")
+                } else {
+                    format!("{more} more: search the topic")
+                }
             );
         }
         h.push_str("</ul></div>\n");
@@ -276,11 +291,22 @@ pub fn digest_html(digest: &Digest) -> String {
 }
 
 /// A linked (http/https only) and escaped title.
-fn item_link(i: &DigestItem) -> String {
+/// An item's title linked to its page in Rasd (tags, why, the stored text), with a small
+/// link to the original when it is on the web.
+fn item_link(i: &DigestItem, base: &str) -> String {
     let title = escape_text(&i.title);
+    let own = format!(
+        "<a href=\"{}/item/{}\" dir=\"auto\">{title}</a>",
+        escape(base),
+        escape(&i.id)
+    );
     match safe_href(&i.url) {
-        Some(url) => format!("<a href=\"{}\" dir=\"auto\">{title}</a>", escape(url)),
-        None => format!("<span dir=\"auto\">{title}</span>"),
+        Some(url) => format!(
+            "{own} <a class=\"meta\" href=\"{}\" title=\"{}\">↗</a>",
+            escape(url),
+            escape(url)
+        ),
+        None => own,
     }
 }
 
@@ -331,7 +357,7 @@ fn police_alerts(h: &mut String, p: &PoliceSummary, rtl: bool) {
 
 /// The police section: counts by stance toward the police against the week (with the
 /// day's negative tone beside them), then the critical and approving items.
-fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
+fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool, base: &str) {
     let _ = write!(
         h,
         "<section id=\"police\"><h2>{}</h2>",
@@ -434,7 +460,7 @@ fn police_section(h: &mut String, p: &PoliceSummary, rtl: bool) {
             let _ = write!(
                 h,
                 "<li>{} {} <span class=\"meta\">— {}{comment}</span></li>",
-                item_link(i),
+                item_link(i, base),
                 sentiment_badge(
                     i.sentiment.map(|s| s.label),
                     i.sentiment.map(|s| s.score),
@@ -658,7 +684,7 @@ fn trends_section(h: &mut String, trends: &[TrendFlag], rtl: bool) {
 }
 
 /// The stories carried by several outlets, most outlets first.
-fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
+fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool, base: &str) {
     let _ = write!(
         h,
         "<section id=\"stories\"><h2>{}</h2>",
@@ -725,7 +751,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool) {
             let _ = write!(
                 h,
                 "<li>{} <span class=\"meta\">— {}</span></li>",
-                item_link(i),
+                item_link(i, base),
                 bdi(&i.source_name)
             );
         }
@@ -816,6 +842,28 @@ mod tests {
             "{html}"
         );
         assert!(bar_svg(3, 12, true).contains("x=\"120.0\" y=\"0\" width=\"40.0\""));
+    }
+
+    #[test]
+    fn items_link_to_their_page_in_rasd_and_cut_lists_say_more() {
+        let mut d = sample_digest(true);
+        let html = digest_html(&d);
+        let topic = section(&html, "topics");
+        assert!(
+            topic.contains("href=\"http://127.0.0.1:8080/item/"),
+            "{topic}"
+        );
+        assert!(
+            topic.contains("href=\"https://example.jo/1\" title="),
+            "the original too"
+        );
+        assert!(topic.contains("و11 غيرها"), "12 items, 1 listed: {topic}");
+        assert!(
+            topic.contains("href=\"http://127.0.0.1:8080/?topic=theft\""),
+            "{topic}"
+        );
+        d.topics[0].item_count = 1;
+        assert!(!section(&digest_html(&d), "topics").contains("class=\"more\""));
     }
 
     #[test]

@@ -305,6 +305,7 @@ pub(crate) mod tests {
                 link: "http://127.0.0.1:8080/?q=places%3Akarak".into(),
                 note: None,
             }],
+            base_url: "http://127.0.0.1:8080".into(),
             rtl,
         }
     }

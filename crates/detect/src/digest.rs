@@ -153,6 +153,9 @@ pub struct Digest {
     /// What was trending at the end of the day (or when the digest was built, for today):
     /// see [`crate::trends_at`]. Filled by [`build_digest`]; empty from the pure builders.
     pub trends: Vec<crate::TrendFlag>,
+    /// Where Rasd's own pages are (`[server] public_url`, else the listen address): each
+    /// item links to its page there.
+    pub base_url: String,
     /// True when most items are Arabic, so the page reads right to left.
     pub rtl: bool,
 }
@@ -434,6 +437,7 @@ pub fn build_digest_with_stories(
         stories,
         stories_total,
         trends: Vec::new(),
+        base_url: config.settings.server.base_url(),
         rtl: arabic * 2 >= today.len(),
     }
 }
