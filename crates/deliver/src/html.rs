@@ -164,6 +164,9 @@ pub fn digest_html(digest: &Digest) -> String {
     trends_section(&mut h, &digest.trends, rtl);
     let base = digest.base_url.as_str();
     police_section(&mut h, &digest.police, rtl, base);
+    police_days(&mut h, digest, rtl);
+    own_coverage_section(&mut h, digest, rtl, base);
+    submissions_section(&mut h, digest, rtl, base);
     stories_section(&mut h, &digest.stories, digest.stories_total, rtl, base);
 
     // Overview tables.
@@ -534,6 +537,124 @@ pub fn bar_svg(count: usize, most: usize, rtl: bool) -> String {
     )
 }
 
+/// The police over the eight days: items about the police, and the critical ones, per day.
+fn police_days(h: &mut String, d: &Digest, rtl: bool) {
+    if d.police_daily.iter().all(|&n| n == 0) {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<section id=\"police-days\"><p class=\"meta\">{} {} · {} {}</p></section>",
+        if rtl {
+            "مواد عن الأمن العام يومياً:"
+        } else {
+            "Items about the police per day:"
+        },
+        line_svg(&d.police_daily, rtl),
+        if rtl {
+            "الناقدة منها:"
+        } else {
+            "critical among them:"
+        },
+        line_svg(&d.police_critical_daily, rtl)
+    );
+}
+
+/// The directorate's own activities in the media ([`rasd_detect::OWN_COVERAGE_TOPIC`]).
+fn own_coverage_section(h: &mut String, d: &Digest, rtl: bool, base: &str) {
+    let Some(t) = d
+        .topics
+        .iter()
+        .find(|t| t.id == rasd_detect::OWN_COVERAGE_TOPIC)
+    else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<section id=\"own-coverage\"><h2>{}</h2><p class=\"meta\">{} {} · {}</p><ul>",
+        if rtl {
+            "نشاطات المديرية في الإعلام"
+        } else {
+            "The directorate's activities in the media"
+        },
+        line_svg(&t.daily, rtl),
+        escape(&comparison(t, rtl)),
+        if rtl {
+            format!("المصادر: {}", t.sources)
+        } else {
+            format!("{} sources", t.sources)
+        }
+    );
+    for i in &t.items {
+        let _ = write!(
+            h,
+            "<li>{} <span class=\"meta\">— {}</span></li>",
+            item_link(i, base),
+            bdi(&i.source_name)
+        );
+    }
+    h.push_str("</ul></section>\n");
+}
+
+/// The day's public submissions: by governorate, then the newest.
+fn submissions_section(h: &mut String, d: &Digest, rtl: bool, base: &str) {
+    let _ = write!(
+        h,
+        "<section id=\"submissions\"><h2>{}</h2>",
+        if rtl {
+            "ملاحظات الجمهور"
+        } else {
+            "Public submissions"
+        }
+    );
+    if d.comments == 0 {
+        let _ = writeln!(
+            h,
+            "<p>{}</p></section>",
+            if rtl {
+                "لم تصل ملاحظات من الجمهور في هذا اليوم."
+            } else {
+                "No public submissions this day."
+            }
+        );
+        return;
+    }
+    let places: Vec<String> = d
+        .submissions_by_place
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                escape_text(if rtl { &p.name_ar } else { &p.name_en }),
+                p.count
+            )
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<p class=\"meta\">{}{}</p><ul>",
+        if rtl {
+            format!("{} ملاحظة", d.comments)
+        } else {
+            format!("{} submissions", d.comments)
+        },
+        if places.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", places.join(if rtl { "، " } else { ", " }))
+        }
+    );
+    for i in &d.submissions {
+        let _ = write!(
+            h,
+            "<li>{} <span class=\"meta\">— {}</span></li>",
+            item_link(i, base),
+            bdi(&i.source_name)
+        );
+    }
+    h.push_str("</ul></section>\n");
+}
+
 /// An image a mail shows inline: its `Content-ID` and the PNG.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineImage {
@@ -864,6 +985,28 @@ mod tests {
         );
         d.topics[0].item_count = 1;
         assert!(!section(&digest_html(&d), "topics").contains("class=\"more\""));
+    }
+
+    #[test]
+    fn submissions_own_coverage_and_police_days_have_their_sections() {
+        let mut d = sample_digest(true);
+        let html = digest_html(&d);
+        let subs = section(&html, "submissions");
+        assert!(
+            subs.contains("ملاحظات الجمهور") && subs.contains("2 ملاحظة"),
+            "{subs}"
+        );
+        assert!(subs.contains("الدورية لم تحضر"), "{subs}");
+        assert!(subs.contains("الزرقاء 2"), "{subs}");
+        let days = section(&html, "police-days");
+        assert!(days.matches("<svg").count() == 2, "{days}");
+        // The directorate's own coverage appears when its topic has items.
+        assert!(!html.contains("id=\"own-coverage\""));
+        d.topics[0].id = rasd_detect::OWN_COVERAGE_TOPIC.into();
+        let html = digest_html(&d);
+        assert!(section(&html, "own-coverage").contains("نشاطات المديرية في الإعلام"));
+        d.comments = 0;
+        assert!(section(&digest_html(&d), "submissions").contains("لم تصل ملاحظات"));
     }
 
     #[test]

@@ -305,6 +305,20 @@ pub(crate) mod tests {
                 link: "http://127.0.0.1:8080/?q=places%3Akarak".into(),
                 note: None,
             }],
+            submissions: vec![sample_item(
+                "الدورية لم تحضر",
+                "form:RASD-2026-000001",
+                "نموذج الجمهور",
+                None,
+            )],
+            submissions_by_place: vec![PlaceCount {
+                id: "zarqa".into(),
+                name_ar: "الزرقاء".into(),
+                name_en: "Zarqa".into(),
+                count: 2,
+            }],
+            police_daily: vec![3, 2, 4, 1, 2, 3, 2, 9],
+            police_critical_daily: vec![0, 0, 1, 0, 0, 0, 0, 5],
             base_url: "http://127.0.0.1:8080".into(),
             rtl,
         }

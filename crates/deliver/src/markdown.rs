@@ -256,6 +256,63 @@ pub fn digest_markdown(digest: &Digest) -> String {
         }
     }
 
+    if let Some(t) = digest
+        .topics
+        .iter()
+        .find(|t| t.id == rasd_detect::OWN_COVERAGE_TOPIC)
+    {
+        let _ = writeln!(
+            m,
+            "## {}\n\n{}\n",
+            name(
+                "نشاطات المديرية في الإعلام",
+                "The directorate's activities in the media"
+            ),
+            say(
+                format!("{}، {} مصادر", comparison(t, true), t.sources),
+                format!("{}, {} sources", comparison(t, false), t.sources)
+            )
+        );
+        for i in &t.items {
+            let _ = writeln!(m, "- {} — {}", link(i), clean(&i.source_name));
+        }
+        m.push('\n');
+    }
+    let _ = writeln!(m, "## {}\n", name("ملاحظات الجمهور", "Public submissions"));
+    if digest.comments == 0 {
+        let _ = writeln!(
+            m,
+            "{}\n",
+            say(
+                "لم تصل ملاحظات من الجمهور في هذا اليوم.".into(),
+                "No public submissions this day.".into()
+            )
+        );
+    } else {
+        let places: Vec<String> = digest
+            .submissions_by_place
+            .iter()
+            .map(|p| format!("{} {}", name(&p.name_ar, &p.name_en), p.count))
+            .collect();
+        let _ = writeln!(
+            m,
+            "{}{}\n",
+            say(
+                format!("{} ملاحظة", digest.comments),
+                format!("{} submissions", digest.comments)
+            ),
+            if places.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", places.join(", "))
+            }
+        );
+        for i in &digest.submissions {
+            let _ = writeln!(m, "- {} — {}", link(i), clean(&i.source_name));
+        }
+        m.push('\n');
+    }
+
     let _ = writeln!(m, "## {}\n", name("ما يتصاعد الآن", "Trending"));
     if digest.trends.is_empty() {
         let _ = writeln!(

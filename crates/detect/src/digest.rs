@@ -18,6 +18,13 @@ pub const BASELINE_DAYS: u64 = 7;
 /// At most this many items are listed under each topic.
 pub const ITEMS_PER_TOPIC: usize = 8;
 
+/// Public submissions listed in the digest.
+pub const SUBMISSIONS_LISTED: usize = 10;
+
+/// The topic of the directorate's own activities (`topics.toml`): the digest shows its
+/// coverage in a section of its own.
+pub const OWN_COVERAGE_TOPIC: &str = "psd_activity";
+
 /// How a topic's count today compares with its recent average.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -153,6 +160,15 @@ pub struct Digest {
     /// What was trending at the end of the day (or when the digest was built, for today):
     /// see [`crate::trends_at`]. Filled by [`build_digest`]; empty from the pure builders.
     pub trends: Vec<crate::TrendFlag>,
+    /// The day's public submissions (comments from forms), newest first, at most
+    /// [`SUBMISSIONS_LISTED`].
+    pub submissions: Vec<DigestItem>,
+    /// The day's submissions by governorate, most first.
+    pub submissions_by_place: Vec<PlaceCount>,
+    /// Items about the police per day over the [`BASELINE_DAYS`] days before and the day,
+    /// oldest first, and the critical ones among them.
+    pub police_daily: Vec<usize>,
+    pub police_critical_daily: Vec<usize>,
     /// Where Rasd's own pages are (`[server] public_url`, else the listen address): each
     /// item links to its page there.
     pub base_url: String,
@@ -270,10 +286,18 @@ pub fn build_digest_with_stories(
     // topic -> the events of each day, the baseline days and the day itself
     let days = BASELINE_DAYS as usize + 1;
     let mut per_day: HashMap<&str, Vec<HashSet<Event<'_>>>> = HashMap::new();
+    let mut police_daily = vec![0usize; days];
+    let mut police_critical_daily = vec![0usize; days];
     for item in items {
         let day = local_day(item);
         if day >= first && day <= date {
             let k = (day - first).num_days() as usize;
+            if item.tags.about_police {
+                police_daily[k.min(days - 1)] += 1;
+                if item.tags.police_stance == Some(PoliceStance::Critical) {
+                    police_critical_daily[k.min(days - 1)] += 1;
+                }
+            }
             for t in &item.tags.topics {
                 per_day
                     .entry(t.as_str())
@@ -437,6 +461,21 @@ pub fn build_digest_with_stories(
         stories,
         stories_total,
         trends: Vec::new(),
+        submissions: today
+            .iter()
+            .filter(|i| i.kind == ItemKind::Comment)
+            .take(SUBMISSIONS_LISTED)
+            .map(|i| listed(i))
+            .collect(),
+        submissions_by_place: count_places(
+            &today
+                .iter()
+                .copied()
+                .filter(|i| i.kind == ItemKind::Comment)
+                .collect::<Vec<_>>(),
+        ),
+        police_daily,
+        police_critical_daily,
         base_url: config.settings.server.base_url(),
         rtl: arabic * 2 >= today.len(),
     }

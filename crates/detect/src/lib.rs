@@ -25,8 +25,9 @@ mod trends;
 
 pub use alerts::{AlertEngine, AlertRun, quiet_end};
 pub use digest::{
-    BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, PlaceCount, StoryFacts, TopicSummary,
-    Trend, build_digest, build_digest_from_items, build_digest_with_stories,
+    BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, OWN_COVERAGE_TOPIC, PlaceCount,
+    SUBMISSIONS_LISTED, StoryFacts, TopicSummary, Trend, build_digest, build_digest_from_items,
+    build_digest_with_stories,
 };
 pub use keeper::StoryKeeper;
 pub use police::{
