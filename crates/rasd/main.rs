@@ -8,6 +8,7 @@ mod classify_cmd;
 mod daemon;
 mod demo;
 mod demo_cmd;
+mod import_cmd;
 mod pipeline;
 mod replay_cmd;
 mod sentiment_cmd;
@@ -88,6 +89,11 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Load archived items into the store and the index.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
     },
     /// Feed archived items (JSON lines: title, body, published, source, owner…) through the
     /// live pipeline in time order with a simulated clock: stories, alert rules, quiet hours
@@ -248,6 +254,18 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// JSON lines (`title`, `body`, `published` or `date`, and optional `id`, `url`,
+    /// `source`, `lang`, `kind`), tagged, stored, indexed and given their stories in batches;
+    /// a bad line is reported with its number and skipped; importing twice stores nothing
+    /// twice.
+    Items {
+        /// The file (`.jsonl` or `.jsonl.gz`); `-` reads standard input.
+        file: PathBuf,
     },
 }
 
@@ -675,6 +693,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     runtime()?.block_on(alerts_cmd::send(config, &dir, true))
                 }
             }
+        }
+        Command::Import {
+            what: ImportWhat::Items { file },
+        } => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            runtime()?
+                .block_on(import_cmd::run(config, &dir, file))
+                .map(|_| ())
         }
         Command::Replay {
             file,

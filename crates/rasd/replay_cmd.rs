@@ -12,8 +12,8 @@
 //! 3339, `YYYY-MM-DD HH:MM[:SS]` or a date, in the configured time zone), and optional
 //! `id` (a string or a number, unique within its source), `url`, `source` (default
 //! `replay`), `owner` (default: the source), `lang` (`ar`, `en`) and `kind` (`news` or
-//! `comment`). A bad line is reported with its number and reason and skipped; the rest go
-//! on. Replaying a file twice stores nothing twice and raises nothing twice.
+//! `comment`); other fields are ignored, and `src` is read as `source`. A bad line is
+//! reported with its number and reason and skipped; the rest go on. Replaying a file twice stores nothing twice and raises nothing twice.
 
 use std::io::BufRead as _;
 use std::path::Path;
@@ -28,9 +28,9 @@ use serde::Deserialize;
 use crate::classify_cmd::open_input;
 use crate::pipeline::{Clock, Pipeline, catch_up};
 
-/// One line of the import format.
+/// One line of the import format. Fields it does not know (other tools' extra columns) are
+/// ignored; `src` is read as `source`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ImportLine {
     #[serde(default)]
     pub id: Option<serde_json::Value>,
@@ -44,7 +44,7 @@ pub struct ImportLine {
     pub date: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "src")]
     pub source: Option<String>,
     #[serde(default)]
     pub owner: Option<String>,

@@ -4,5 +4,6 @@ mod crash;
 mod daemon;
 mod demo;
 mod fetch;
+mod import;
 mod replay;
 mod util;
