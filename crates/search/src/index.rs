@@ -609,6 +609,64 @@ mod tests {
         results.hits.iter().map(|h| h.id.clone()).collect()
     }
 
+    #[test]
+    fn dates_and_order_can_be_written_in_the_query() {
+        let items = vec![
+            item(1, "حادث سير على طريق المطار", "حادث سير قرب الجيزة."),
+            item(
+                10,
+                "حادث سير حادث سير في إربد",
+                "حادث سير مروع على طريق إربد.",
+            ),
+            item(20, "حادث في الزرقاء", "وقع حادث في الزرقاء."),
+        ];
+        let index = index_with(&items);
+        let id = |n: u32| {
+            items[[1, 10, 20].iter().position(|&x| x == n).unwrap()]
+                .id
+                .clone()
+        };
+        // after:/before: are dates (UTC midnight) or times; the bounds combine.
+        assert_eq!(ids(&search(&index, "حادث after:2026-11-05")).len(), 2);
+        assert_eq!(
+            ids(&search(&index, "حادث after:2026-11-05 before:2026-11-15")),
+            vec![id(10)]
+        );
+        assert_eq!(
+            search(&index, "before:2026-11-02").total,
+            1,
+            "a query of directives alone"
+        );
+        // Relevance by default puts the item that says it most first; sort:date the newest.
+        assert_eq!(ids(&search(&index, "حادث سير"))[0], id(10));
+        assert_eq!(ids(&search(&index, "حادث sort:date"))[0], id(20));
+        // since: counts back from now (these items are older than a day).
+        assert_eq!(search(&index, "حادث since:1d").total, 0);
+        assert_eq!(search(&index, "حادث since:3650d").total, 3);
+        // A bad value says where it is and what to write.
+        for (q, want) in [
+            ("حادث after:2026-13-01", "position 6"),
+            ("since:soon", "since:24h"),
+            ("حادث sort:oldest", "sort:date"),
+        ] {
+            let e = index
+                .search(&SearchQuery {
+                    text: q.into(),
+                    ..SearchQuery::default()
+                })
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{q}: {e}");
+        }
+        // Inside quotes, it is only text.
+        assert_eq!(
+            crate::query::directives("\"sort:date\" حادث", Utc::now())
+                .unwrap()
+                .1,
+            crate::query::Directives::default()
+        );
+    }
+
     fn security_items() -> Vec<Item> {
         vec![
             item(

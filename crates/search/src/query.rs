@@ -40,6 +40,11 @@ use crate::{Error, Result, analyzer};
 ///   lists what to write.
 /// - `field:*` means "has a value": every item for the fields every item has (`title:*`,
 ///   `source:*`…), items with at least one topic or place for `topics:*` and `places:*`.
+/// - `since:7d` or `since:24h` (filed within that long before now), `after:2026-11-01` and
+///   `before:2026-11-15` (dates are midnight UTC; RFC 3339 times are read as written) narrow
+///   the dates; `sort:date` lists newest first, `sort:relevance` by score (the default with
+///   words). Inside quotes they are plain text; a bad value is an [`Error::Query`] with its
+///   position and what to write.
 /// - Any other field name (`url`, `fetched`…), a query longer than [`MAX_QUERY_CHARS`] or
 ///   nested deeper than [`MAX_QUERY_DEPTH`] is an [`Error::Query`] saying what to write; no query
 ///   text is an internal error.
@@ -83,7 +88,7 @@ pub struct SearchQuery {
 pub(crate) struct Compiled {
     /// Text and filters together.
     pub query: Box<dyn Query>,
-    /// Whether there was text to score by.
+    /// Whether hits are ordered by score (there was text, and no `sort:date`).
     pub has_text: bool,
 }
 
@@ -122,9 +127,117 @@ pub(crate) const HOW_TO_WRITE: &str = "write words separated by spaces (all must
      to look in one field (title, body, source, lang, kind, topics, places, published, \
      sentiment, police)";
 
+/// Directives in the query text, taken out before the words are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Directives {
+    /// `since:7d`, `since:24h`, `after:2026-11-01`: items filed at or after this.
+    pub from: Option<DateTime<Utc>>,
+    /// `before:2026-11-15`: items filed strictly before this.
+    pub to: Option<DateTime<Utc>>,
+    /// `sort:date` (newest first) or `sort:relevance` (the default with words).
+    pub by_date: Option<bool>,
+}
+
+/// Takes `since:`, `after:`, `before:` and `sort:` out of `text` (outside quotes), reading
+/// relative times against `now`. A bad value is an [`Error::Query`] naming it, its position
+/// (in characters, from 1) and what to write.
+pub(crate) fn directives(text: &str, now: DateTime<Utc>) -> Result<(String, Directives)> {
+    let mut d = Directives::default();
+    let mut rest = String::with_capacity(text.len());
+    let mut in_quotes = false;
+    let mut chars_before = 0usize;
+    for (piece, is_space) in split_keep(text) {
+        let start = chars_before + 1;
+        chars_before += piece.chars().count();
+        if is_space {
+            rest.push_str(piece);
+            continue;
+        }
+        let quotes = piece.matches('"').count();
+        let outside = !in_quotes;
+        if quotes % 2 == 1 {
+            in_quotes = !in_quotes;
+        }
+        let Some((key, value)) = piece.split_once(':').filter(|_| outside && quotes == 0) else {
+            rest.push_str(piece);
+            continue;
+        };
+        let bad = |what: &str| Error::Query {
+            query: text.to_string(),
+            message: format!("{piece:?} at position {start}: {what}"),
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "since" => {
+                let iv: rasd_core::Interval = value.parse().map_err(|_| {
+                    bad("write since: and a duration, such as since:24h or since:7d")
+                })?;
+                let dur = chrono::Duration::from_std(iv.as_duration())
+                    .map_err(|_| bad("that duration is too long"))?;
+                d.from = Some(d.from.map_or(now - dur, |f| f.max(now - dur)));
+            }
+            "after" | "before" => {
+                let t = date_value(value).ok_or_else(|| {
+                    bad("write a date (2026-11-01) or a time (2026-11-01T08:00:00Z)")
+                })?;
+                if key.eq_ignore_ascii_case("after") {
+                    d.from = Some(d.from.map_or(t, |f| f.max(t)));
+                } else {
+                    d.to = Some(d.to.map_or(t, |x| x.min(t)));
+                }
+            }
+            "sort" => match value.to_ascii_lowercase().as_str() {
+                "date" | "newest" => d.by_date = Some(true),
+                "relevance" | "score" => d.by_date = Some(false),
+                _ => return Err(bad("write sort:date (newest first) or sort:relevance")),
+            },
+            _ => rest.push_str(piece),
+        }
+    }
+    Ok((rest.split_whitespace().collect::<Vec<_>>().join(" "), d))
+}
+
+/// `text` cut into runs of whitespace and of the rest, in order.
+fn split_keep(text: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut space: Option<bool> = None;
+    for (i, c) in text.char_indices() {
+        let s = c.is_whitespace();
+        if space.is_some_and(|prev| prev != s) {
+            out.push((&text[start..i], space.unwrap_or(false)));
+            start = i;
+        }
+        space = Some(s);
+    }
+    if start < text.len() {
+        out.push((&text[start..], space.unwrap_or(false)));
+    }
+    out
+}
+
+/// A date (`2026-11-01`, midnight UTC) or an RFC 3339 time.
+fn date_value(v: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
 /// Builds the tantivy query for `q`.
 pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result<Compiled> {
-    let text = q.text.trim();
+    let (text, d) = directives(q.text.trim(), Utc::now())?;
+    let mut q = q.clone();
+    if let Some(f) = d.from {
+        q.from = Some(q.from.map_or(f, |x| x.max(f)));
+    }
+    if let Some(t) = d.to {
+        q.to = Some(q.to.map_or(t, |x| x.min(t)));
+    }
+    let q = &q;
+    let text = text.as_str();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let has_text = !text.is_empty();
     if has_text {
@@ -143,7 +256,10 @@ pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result
             Box::new(BooleanQuery::new(clauses))
         }
     };
-    Ok(Compiled { query, has_text })
+    Ok(Compiled {
+        query,
+        has_text: has_text && d.by_date != Some(true),
+    })
 }
 
 /// The filter clauses of `q`.
