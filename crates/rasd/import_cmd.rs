@@ -1,7 +1,7 @@
 //! `rasd import items FILE.jsonl[.gz]|-`: archived items loaded through enrichment into the
 //! store, the index and the story assigner, in batches, with a progress bar on a terminal
 //! and plain log lines otherwise. The line format is the one `rasd replay` reads
-//! ([`crate::replay_cmd::ImportLine`]). A bad line is reported with its number and reason and
+//! ([`crate::replay_cmd::ImportLine`], read by [`parse_line`]). A bad line is reported with its number and reason and
 //! skipped; the summary counts imported, unchanged and refused lines. Items are stored by id,
 //! so importing a file twice stores nothing twice.
 
@@ -15,7 +15,7 @@ use rasd_core::Config;
 
 use crate::classify_cmd::open_input;
 use crate::pipeline::{Pipeline, catch_up};
-use crate::replay_cmd::{ImportLine, Imported};
+use crate::replay_cmd::{Imported, parse_line};
 
 /// Items tagged and stored per transaction.
 const BATCH: usize = 1000;
@@ -107,10 +107,7 @@ pub async fn run(config: Arc<Config>, dir: &Path, file: &Path) -> anyhow::Result
             continue;
         }
         summary.lines += 1;
-        let parsed = serde_json::from_str::<ImportLine>(&line)
-            .map_err(|e| format!("not an item line ({e})"))
-            .and_then(|l| l.into_item(tz));
-        match parsed {
+        match parse_line(&line, tz) {
             Ok(i) => batch.push(i),
             Err(why) => {
                 summary.refused += 1;

@@ -146,6 +146,13 @@ impl ImportLine {
     }
 }
 
+/// One line of the import format as an item, or why it cannot be one.
+pub fn parse_line(line: &str, tz: chrono_tz::Tz) -> Result<Imported, String> {
+    serde_json::from_str::<ImportLine>(line)
+        .map_err(|e| format!("not an item line ({e})"))
+        .and_then(|l| l.into_item(tz))
+}
+
 /// Reads every line of `path` (`-`: standard input); bad lines are reported and skipped.
 pub fn read_lines(path: &Path, tz: chrono_tz::Tz) -> anyhow::Result<(Vec<Imported>, usize)> {
     let mut out = Vec::new();
@@ -155,10 +162,7 @@ pub fn read_lines(path: &Path, tz: chrono_tz::Tz) -> anyhow::Result<(Vec<Importe
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = serde_json::from_str::<ImportLine>(&line)
-            .map_err(|e| format!("not an item line ({e})"))
-            .and_then(|l| l.into_item(tz));
-        match parsed {
+        match parse_line(&line, tz) {
             Ok(i) => out.push(i),
             Err(why) => {
                 refused += 1;

@@ -237,27 +237,14 @@ pub fn digest_html(digest: &Digest) -> String {
         let _ = write!(
             h,
             "<div class=\"topic\" id=\"topic-{}\"><h3>{} <span class=\"badge {}\">{}</span></h3>\
-             <p class=\"meta\">{} {} · {}</p><ul>",
+             <p class=\"meta\">{}</p><ul>",
             escape(&t.id),
             topic_name(t, rtl),
             trend_class(t.trend),
             if rtl { ar } else { en },
-            line_svg(&t.daily, rtl),
-            escape(&comparison(t, rtl)),
-            if rtl {
-                format!("المصادر: {}", t.sources)
-            } else {
-                format!("{} sources", t.sources)
-            }
+            topic_meta(t, rtl)
         );
-        for i in &t.items {
-            let _ = write!(
-                h,
-                "<li>{} <span class=\"meta\">— {}</span></li>",
-                item_link(i, base),
-                bdi(&i.source_name)
-            );
-        }
+        item_entries(&mut h, &t.items, base);
         if t.item_count > t.items.len() {
             let more = t.item_count - t.items.len();
             let _ = write!(
@@ -294,6 +281,32 @@ pub fn digest_html(digest: &Digest) -> String {
 }
 
 /// A linked (http/https only) and escaped title.
+/// List entries for items: the title linked to Rasd's page (and the original), the outlet.
+fn item_entries(h: &mut String, items: &[DigestItem], base: &str) {
+    for i in items {
+        let _ = write!(
+            h,
+            "<li>{} <span class=\"meta\">— {}</span></li>",
+            item_link(i, base),
+            bdi(&i.source_name)
+        );
+    }
+}
+
+/// A topic's eight days, its count against the days before, and its sources.
+fn topic_meta(t: &TopicSummary, rtl: bool) -> String {
+    format!(
+        "{} {} · {}",
+        line_svg(&t.daily, rtl),
+        escape(&comparison(t, rtl)),
+        if rtl {
+            format!("المصادر: {}", t.sources)
+        } else {
+            format!("{} sources", t.sources)
+        }
+    )
+}
+
 /// An item's title linked to its page in Rasd (tags, why, the stored text), with a small
 /// link to the original when it is on the web.
 fn item_link(i: &DigestItem, base: &str) -> String {
@@ -571,28 +584,15 @@ fn own_coverage_section(h: &mut String, d: &Digest, rtl: bool, base: &str) {
     };
     let _ = write!(
         h,
-        "<section id=\"own-coverage\"><h2>{}</h2><p class=\"meta\">{} {} · {}</p><ul>",
+        "<section id=\"own-coverage\"><h2>{}</h2><p class=\"meta\">{}</p><ul>",
         if rtl {
             "نشاطات المديرية في الإعلام"
         } else {
             "The directorate's activities in the media"
         },
-        line_svg(&t.daily, rtl),
-        escape(&comparison(t, rtl)),
-        if rtl {
-            format!("المصادر: {}", t.sources)
-        } else {
-            format!("{} sources", t.sources)
-        }
+        topic_meta(t, rtl)
     );
-    for i in &t.items {
-        let _ = write!(
-            h,
-            "<li>{} <span class=\"meta\">— {}</span></li>",
-            item_link(i, base),
-            bdi(&i.source_name)
-        );
-    }
+    item_entries(h, &t.items, base);
     h.push_str("</ul></section>\n");
 }
 
@@ -644,14 +644,7 @@ fn submissions_section(h: &mut String, d: &Digest, rtl: bool, base: &str) {
             format!(" · {}", places.join(if rtl { "، " } else { ", " }))
         }
     );
-    for i in &d.submissions {
-        let _ = write!(
-            h,
-            "<li>{} <span class=\"meta\">— {}</span></li>",
-            item_link(i, base),
-            bdi(&i.source_name)
-        );
-    }
+    item_entries(h, &d.submissions, base);
     h.push_str("</ul></section>\n");
 }
 
@@ -868,14 +861,7 @@ fn stories_section(h: &mut String, stories: &[Story], total: usize, rtl: bool, b
             },
             names.join(if rtl { "، " } else { ", " })
         );
-        for i in &s.items {
-            let _ = write!(
-                h,
-                "<li>{} <span class=\"meta\">— {}</span></li>",
-                item_link(i, base),
-                bdi(&i.source_name)
-            );
-        }
+        item_entries(h, &s.items, base);
         h.push_str("</ul></li>");
     }
     h.push_str("</ol>");

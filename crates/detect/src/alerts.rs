@@ -90,15 +90,12 @@ impl Names {
 /// The alert rules of `alerts.toml` with the `[alerts]` and `[mail]` settings they need.
 #[derive(Debug, Clone)]
 pub struct AlertEngine {
-    rules: Vec<AlertRule>,
-    /// For rules with `trending = true`.
+    /// The rules (`alerts`), `[alerts]`, `[mail]` and the rest of the config.
     config: Config,
     /// The trending keys at a clock time, reused for [`TRENDS_FRESH`].
     trending: std::sync::Arc<std::sync::Mutex<Option<TrendingAt>>>,
-    settings: rasd_core::AlertSettings,
-    mail_enabled: bool,
+    /// `[settings] timezone`, parsed once.
     tz: Tz,
-    base_url: String,
     names: Names,
 }
 
@@ -128,20 +125,16 @@ impl AlertEngine {
                 .collect(),
         };
         AlertEngine {
-            rules: config.alerts.clone(),
             config: config.clone(),
             trending: Default::default(),
-            settings: config.settings.alerts.clone(),
-            mail_enabled: config.settings.mail.enabled,
             tz: config.settings.tz(),
-            base_url: config.settings.server.base_url(),
             names,
         }
     }
 
     /// Whether there is any rule to evaluate.
     pub fn has_rules(&self) -> bool {
-        !self.rules.is_empty()
+        !self.config.alerts.is_empty()
     }
 
     /// Evaluates the rules on every change the story assigner has given a story and the
@@ -161,7 +154,7 @@ impl AlertEngine {
             }
             let changes = store.changes_between(seq, upto, PAGE)?;
             let Some(last) = changes.last else { break };
-            if self.rules.is_empty() {
+            if self.config.alerts.is_empty() {
                 store.alert_tx(|tx| tx.set_alerts_seq(last))?;
                 continue;
             }
@@ -169,7 +162,7 @@ impl AlertEngine {
             let members = store.story_members_of(&ids)?;
             let owned: Vec<String> = ids.iter().map(|s| (*s).to_string()).collect();
             let mut by_query: HashMap<&str, HashSet<String>> = HashMap::new();
-            for rule in &self.rules {
+            for rule in &self.config.alerts {
                 let q = rule.query.trim();
                 if !q.is_empty() && !by_query.contains_key(q) {
                     by_query.insert(q, index.matching_ids(q, &owned).map_err(search_error)?);
@@ -192,7 +185,7 @@ impl AlertEngine {
 
     /// The keys trending at `now` (`topic:ID`, `place:ID`…), when a rule asks for them.
     fn trending_keys(&self, store: &Store, now: DateTime<Utc>) -> Result<HashSet<String>> {
-        if !self.rules.iter().any(|r| r.trending) {
+        if !self.config.alerts.iter().any(|r| r.trending) {
             return Ok(HashSet::new());
         }
         let mut cache = self.trending.lock().unwrap_or_else(|e| e.into_inner());
@@ -260,7 +253,7 @@ impl AlertEngine {
             let Some(m) = members.get(&item.id) else {
                 continue;
             };
-            for (ri, rule) in self.rules.iter().enumerate() {
+            for (ri, rule) in self.config.alerts.iter().enumerate() {
                 let window = window_of(rule);
                 if m.at < now - window
                     || !self.matches(rule, item, by_query)
@@ -302,7 +295,7 @@ impl AlertEngine {
             }
         }
         for ((ri, story), page_items) in stories {
-            let rule = &self.rules[ri];
+            let rule = &self.config.alerts[ri];
             let from = now - window_of(rule);
             let key = format!("story:{story}");
             let alert = tx.alert_by_key(&rule.id, &key)?;
@@ -361,7 +354,7 @@ impl AlertEngine {
             }
         }
         for ((ri, gov), page_items) in places {
-            let rule = &self.rules[ri];
+            let rule = &self.config.alerts[ri];
             let window = window_of(rule);
             let from = now - window;
             let open = tx
@@ -446,7 +439,7 @@ impl AlertEngine {
     /// Who a rule's e-mail goes to.
     fn recipients<'a>(&'a self, rule: &'a AlertRule) -> &'a [String] {
         if rule.recipients.is_empty() {
-            &self.settings.recipients
+            &self.config.settings.alerts.recipients
         } else {
             &rule.recipients
         }
@@ -468,7 +461,9 @@ impl AlertEngine {
         let mut queued = 0;
         for channel in &rule.channels {
             let targets: Vec<String> = match channel {
-                AlertChannel::Email if self.mail_enabled => self.recipients(rule).to_vec(),
+                AlertChannel::Email if self.config.settings.mail.enabled => {
+                    self.recipients(rule).to_vec()
+                }
                 AlertChannel::Email => Vec::new(),
                 AlertChannel::Webhook => rule.webhook_url.iter().cloned().collect(),
             };
@@ -495,22 +490,24 @@ impl AlertEngine {
         let (mut state, mut next_at, mut note) = ("queued", now, None);
         if !critical {
             let (start, end) = self.local_day(now);
-            if tx.sent_to(to, start, end)? >= self.settings.daily_cap as usize {
+            if tx.sent_to(to, start, end)? >= self.config.settings.alerts.daily_cap as usize {
                 state = "capped";
                 note = Some(format!(
                     "held back by the daily cap of {} (listed in the summary after the day ends)",
-                    self.settings.daily_cap
+                    self.config.settings.alerts.daily_cap
                 ));
-            } else if let Some(q) = self.settings.quiet_hours
+            } else if let Some(q) = self.config.settings.alerts.quiet_hours
                 && let Some(end) = quiet_end(q, self.tz, now)
             {
                 next_at = end;
                 note = Some(format!("quiet hours {q}: sent at their end"));
             }
         }
+        let key = format!("{kind}:{}:{}:{to}", alert.id, channel.as_str());
         tx.enqueue(
             &NewDelivery {
-                key: format!("{kind}:{}:{}:{to}", alert.id, channel.as_str()),
+                payload: Some(msg.json(kind, &key)),
+                key,
                 alert: Some(alert.id),
                 kind: kind.to_string(),
                 channel: channel.as_str().to_string(),
@@ -518,10 +515,6 @@ impl AlertEngine {
                 subject: msg.subject.clone(),
                 body_text: msg.text.clone(),
                 body_html: Some(msg.html.clone()),
-                payload: Some(msg.json(
-                    kind,
-                    &format!("{kind}:{}:{}:{to}", alert.id, channel.as_str()),
-                )),
                 state: state.to_string(),
                 next_at,
                 note,
@@ -552,15 +545,15 @@ impl AlertEngine {
         let queued = store.alert_tx(|tx| {
             let mut queued = 0;
             for (alert, sent) in tx.unacknowledged()? {
-                let Some(rule) = self.rules.iter().find(|r| r.id == alert.rule) else {
+                let Some(rule) = self.config.alerts.iter().find(|r| r.id == alert.rule) else {
                     continue;
                 };
                 let to = if rule.escalate_to.is_empty() {
-                    &self.settings.escalate_to
+                    &self.config.settings.alerts.escalate_to
                 } else {
                     &rule.escalate_to
                 };
-                let after = rule.escalate_after.unwrap_or(self.settings.escalate_after);
+                let after = rule.escalate_after.unwrap_or(self.config.settings.alerts.escalate_after);
                 let after = Duration::from_std(after.as_duration()).unwrap_or(Duration::MAX);
                 let Some(sent) = sent else { continue };
                 if to.is_empty() || sent + after > now {
@@ -568,7 +561,7 @@ impl AlertEngine {
                 }
                 let first = tx.item_brief(&alert.first_item)?;
                 let msg = self.message(&alert, rule, first.as_ref(), Some(after));
-                if self.mail_enabled {
+                if self.config.settings.mail.enabled {
                     for r in to {
                         queued += usize::from(self.queue(
                             tx,
@@ -602,12 +595,13 @@ impl AlertEngine {
                 );
                 let mut text = format!(
                     "تجاوزت التنبيهات الحد اليومي ({cap}) فحُجب ما يلي:\nThe daily cap of {cap} alerts was reached on {day}; these were held back:\n\n",
-                    cap = self.settings.daily_cap
+                    cap = self.config.settings.alerts.daily_cap
                 );
                 for r in &rows {
                     text.push_str(&format!("- {}\n", r.subject));
                 }
-                text.push_str(&format!("\n{}/alerts (rasd alerts)\n", self.base_url));
+                // There is no alerts page yet (issue 14): the command lists them.
+                text.push_str("\nrasd alerts --state open\n");
                 let html = format!(
                     "<div dir=\"rtl\" lang=\"ar\"><pre>{}</pre></div>",
                     escape(&text)
@@ -660,7 +654,11 @@ impl AlertEngine {
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         };
-        let link = format!("{}/item/{}", self.base_url, a.first_item);
+        let link = format!(
+            "{}/item/{}",
+            self.config.settings.server.base_url(),
+            a.first_item
+        );
         let escalation = escalated_after.map(|d| {
             let mins = d.num_minutes();
             format!(
