@@ -797,7 +797,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     dir.display()
                 );
             }
-            let index = SearchIndex::open_or_create(&dir.join("search"))?;
+            let index = SearchIndex::open_or_create(&dir.join("search"))?
+                .with_place_names(pipeline::place_names(&config));
             if let Ok(store) = open_store_existing(&dir)
                 && let Ok(lag) = pipeline::index_lag(&store, &index)
                 && lag.lag > 0

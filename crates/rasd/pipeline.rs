@@ -156,7 +156,8 @@ impl Pipeline {
     ) -> anyhow::Result<Pipeline> {
         let store = Store::open(data_dir)
             .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-        let index = open_index(&store, &data_dir.join("search"))?;
+        let index =
+            open_index(&store, &data_dir.join("search"))?.with_place_names(place_names(&config));
         store
             .record_sources(&config.sources)
             .context("cannot record the configured sources")?;
@@ -483,6 +484,22 @@ fn schedule_next_poll(store: &Store, config: &Config, outcome: &SourceOutcome) {
     if let Err(e) = store.set_next_due(&outcome.source, due) {
         tracing::warn!(source = %outcome.source, error = %e, "Cannot record the next poll time.");
     }
+}
+
+/// Every name of every place of `places.toml` (Arabic, English, aliases) with the
+/// governorate it lies in: the names searches rank by (see
+/// [`SearchIndex::with_place_names`]).
+pub fn place_names(config: &Config) -> Vec<(String, String)> {
+    config
+        .places
+        .iter()
+        .flat_map(|p| {
+            [&p.name_ar, &p.name_en]
+                .into_iter()
+                .chain(&p.aliases)
+                .map(|name| (name.clone(), p.governorate.clone()))
+        })
+        .collect()
 }
 
 /// Opens the search index in `dir`; an index written by another version of Rasd is rebuilt

@@ -19,7 +19,9 @@
 //! At index time (not at query time, see [`query_tokenizers`]) a bare Arabic word that starts
 //! with و ف ب ل or ك is also indexed, at the same position, without that letter: `بسرقة` is
 //! found by `سرقة`, while `وزير` stays `وزير` for the query (its second form `زير` only
-//! matches the rare query `زير`).
+//! matches the rare query `زير`). A query word glued to such a letter (`بحادث`) is searched
+//! without it too when the index holds the rest as a word of its own ([`proclitic_split`],
+//! used by the query compiler).
 //!
 //! Known gaps: broken plurals (جرائم/جريمة) do not meet; ه written for ة (الامنيه) does
 //! not meet ة; two stacked proclitics without an article (وبسرقة) are not taken apart.
@@ -91,6 +93,22 @@ pub fn analyze_exact(text: &str) -> Vec<Word> {
 pub fn analyze_query(text: &str) -> Vec<String> {
     let words = RasdTokenizer::stemming().for_queries().words(text);
     words.into_iter().map(|w| w.text).collect()
+}
+
+/// A bare Arabic query word glued to a proclitic letter (`بحادث`), taken apart: its form
+/// in the stemmed fields, the form of the rest (`حادث`) and the rest as text, which the
+/// query analyzer reads as that form. `None` for other words (and for a word with the
+/// article, which the analyzer already takes apart).
+pub(crate) fn proclitic_split(word: &str) -> Option<(String, String, String)> {
+    let mut words = RasdTokenizer::stemming().words(word);
+    if words.len() != 1 {
+        return None;
+    }
+    let w = words.pop()?;
+    let alt = w.alt?;
+    let normalized = normalize(word.trim());
+    let rest = proclitic_rest(strip_clitics(&normalized))?.to_string();
+    (analyze_query(&rest) == [alt.clone()]).then_some((w.text, alt, rest))
 }
 
 /// True for characters that belong inside a word: letters, digits, and the marks and

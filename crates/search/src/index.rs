@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rasd_core::{Item, SentimentTag};
@@ -19,7 +20,7 @@ use tantivy::{
 use tracing::{info, warn};
 
 use crate::facets::{Facets, FacetsCollector};
-use crate::query::{SearchQuery, compile};
+use crate::query::{Context, PlaceWords, SearchQuery, compile};
 use crate::schema::{self, Fields, SCHEMA_TAG, from_tantivy, names};
 use crate::snippet::{MAX_SNIPPET_CHARS, SnippetTerms, snippet};
 use crate::{Error, Result, analyzer};
@@ -40,6 +41,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     location: String,
+    /// Place names, for ranking (see [`SearchIndex::with_place_names`]).
+    places: Arc<PlaceWords>,
 }
 
 impl fmt::Debug for SearchIndex {
@@ -175,7 +178,38 @@ impl SearchIndex {
             reader,
             fields,
             location,
+            places: Arc::default(),
         })
+    }
+
+    /// Teaches the index the names of places (`(name, place id)`, any language, any number of
+    /// words): a search whose words name a place lists the items tagged with that place
+    /// first, so `عمان` (Amman) ranks items about Amman above items about Oman (عُمان),
+    /// which the tagger does not tag `amman`.
+    pub fn with_place_names<I, N, P>(mut self, names: I) -> SearchIndex
+    where
+        I: IntoIterator<Item = (N, P)>,
+        N: AsRef<str>,
+        P: Into<String>,
+    {
+        let mut map = PlaceWords::new();
+        for (name, id) in names {
+            let key = analyzer::analyze_exact(name.as_ref())
+                .into_iter()
+                .map(|w| w.text)
+                .collect::<Vec<_>>()
+                .join(" ");
+            if key.is_empty() || key.split(' ').count() > 3 {
+                continue;
+            }
+            let ids = map.entry(key).or_default();
+            let id = id.into();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        self.places = Arc::new(map);
+        self
     }
 
     /// The one writer. Fails with [`Error::WriterBusy`] while another [`IndexSink`] (in this
@@ -238,8 +272,8 @@ impl SearchIndex {
 
     /// Runs a search (see [`SearchQuery`] for the query language).
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
-        let compiled = compile(&self.index, &self.fields, q)?;
         let searcher = self.reader.searcher();
+        let compiled = compile(&self.index, &self.fields, q, self.context(&searcher))?;
         let limit = match q.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
@@ -301,8 +335,8 @@ impl SearchIndex {
             ids: ids.to_vec(),
             ..SearchQuery::default()
         };
-        let compiled = compile(&self.index, &self.fields, &q)?;
         let searcher = self.reader.searcher();
+        let compiled = compile(&self.index, &self.fields, &q, self.context(&searcher))?;
         let found = searcher
             .search(compiled.query.as_ref(), &DocSetCollector)
             .map_err(|e| run_error(&q, e))?;
@@ -323,7 +357,18 @@ impl SearchIndex {
             text: text.to_string(),
             ..SearchQuery::default()
         };
-        compile(&index.index, &index.fields, &q).map(|_| ())
+        let ctx = Context {
+            searcher: None,
+            places: &index.places,
+        };
+        compile(&index.index, &index.fields, &q, ctx).map(|_| ())
+    }
+
+    fn context<'a>(&'a self, searcher: &'a Searcher) -> Context<'a> {
+        Context {
+            searcher: Some(searcher),
+            places: &self.places,
+        }
     }
 
     /// The text-field terms of `query`, for snippets.

@@ -2,7 +2,7 @@
 //! query parser (with phrases moved to the exact fields), the filters as constant-score
 //! MUST clauses.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use tantivy::query_grammar::{
     self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf, UserInputLiteral,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Index, Term};
+use tantivy::{Index, Searcher, Term};
 
 use crate::schema::{Fields, NO, NO_SENTIMENT, YES, names, to_tantivy, yes_no};
 use crate::{Error, Result, analyzer};
@@ -26,7 +26,11 @@ use crate::{Error, Result, analyzer};
 /// - Words separated by spaces must **all** appear, in the title or the body (conjunction
 ///   by default: an analyst narrowing a search adds words). Words are matched after
 ///   normalization and stemming, so `أمن`, `الأمن`, `والأمن` and `الأَمْن` are one word,
-///   and `thefts` finds `theft`. A match in the title counts double.
+///   and `thefts` finds `theft`. A match in the title counts double. A bare word glued to
+///   و/ف/ب/ل/ك (`بحادث`) also finds the word alone (`حادث`) when the index holds that as a
+///   word of its own (at least twice as often), not when it is the tail of another (`فساد`).
+/// - A word (or two or three) that names a place of `places.toml` lists the items tagged with
+///   that place first (see [`crate::SearchIndex::with_place_names`]).
 /// - `"quoted words"` must appear as that phrase, in that unstemmed form (articles and
 ///   و/ف/ب/ل/ك before them aside): `"إطلاق نار"` finds `إطلاق النار`.
 /// - `-word` or `-"a phrase"` leaves out items that contain it (alone, it means every item
@@ -83,6 +87,34 @@ pub struct SearchQuery {
     /// just stored this way.
     pub ids: Vec<String>,
 }
+
+/// Place names as the exact analyzer reads them (words joined by one space), with the
+/// place ids they name: a query that names a place ranks the items tagged with it first.
+pub(crate) type PlaceWords = HashMap<String, Vec<String>>;
+
+/// What a query is compiled against besides the schema.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The index's statistics, for reading a word glued to a proclitic (`بحادث`); `None`
+    /// when only the syntax is checked.
+    pub searcher: Option<&'a Searcher>,
+    /// Place names (see [`PlaceWords`]).
+    pub places: &'a PlaceWords,
+}
+
+/// The score added to an item tagged with a place the query names: larger than any text
+/// score, so that `عمان` lists items about Amman before items about Oman.
+const PLACE_BOOST: f32 = 100.0;
+
+/// The weight of the rest of a word glued to a proclitic (`حادث` for `بحادث`), against 1
+/// for the word as written.
+const PROCLITIC_REST_BOOST: f64 = 0.7;
+
+/// The rest of a proclitic word is searched too when it is at least this many times as
+/// frequent as the word as written: then it is a word of its own (حادث, 1,827 items
+/// against بحادث's 54 in the shared Arabic corpus), not the tail of another word (فساد is
+/// not ف + ساد).
+const PROCLITIC_REST_RATIO: u64 = 2;
 
 /// A query ready to run.
 pub(crate) struct Compiled {
@@ -227,7 +259,12 @@ fn date_value(v: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Builds the tantivy query for `q`.
-pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result<Compiled> {
+pub(crate) fn compile(
+    index: &Index,
+    fields: &Fields,
+    q: &SearchQuery,
+    ctx: Context<'_>,
+) -> Result<Compiled> {
     let (text, d) = directives(q.text.trim(), Utc::now())?;
     let mut q = q.clone();
     if let Some(f) = d.from {
@@ -241,7 +278,19 @@ pub(crate) fn compile(index: &Index, fields: &Fields, q: &SearchQuery) -> Result
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let has_text = !text.is_empty();
     if has_text {
-        clauses.push((Occur::Must, parse_text(index, fields, text)?));
+        let (query, places) = parse_text(index, fields, text, ctx)?;
+        clauses.push((Occur::Must, query));
+        if !places.is_empty() {
+            let named = TermSetQuery::new(
+                places
+                    .iter()
+                    .map(|p| Term::from_field_text(fields.places, p)),
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(named), PLACE_BOOST)),
+            ));
+        }
     }
     for filter in filters(fields, q)? {
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
@@ -330,8 +379,13 @@ fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
     Ok(out)
 }
 
-/// Parses the text part of a query.
-fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Query>> {
+/// Parses the text part of a query; with it, the ids of the places its words name.
+fn parse_text(
+    index: &Index,
+    fields: &Fields,
+    text: &str,
+    ctx: Context<'_>,
+) -> Result<(Box<dyn Query>, BTreeSet<String>)> {
     let user_error = |message: String| Error::Query {
         query: text.to_string(),
         message,
@@ -343,8 +397,13 @@ fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Quer
     let ast = rewrite(ast);
     check_fields(&ast).map_err(user_error)?;
     let ast = check_values(ast).map_err(user_error)?;
+    let places = named_places(&ast, ctx.places);
+    let ast = match ctx.searcher {
+        Some(searcher) => expand_proclitics(ast, searcher, fields),
+        None => ast,
+    };
     let parser = parser(index, fields);
-    match parser.build_query_from_user_input_ast(ast.clone()) {
+    let query = match parser.build_query_from_user_input_ast(ast.clone()) {
         Ok(query) => Ok(query),
         Err(QueryParserError::AllButQueryForbidden) => {
             // Only exclusions: everything except them.
@@ -353,6 +412,151 @@ fn parse_text(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Quer
                 .map_err(|e| query_error(text, e))
         }
         Err(e) => Err(query_error(text, e)),
+    }?;
+    Ok((query, places))
+}
+
+/// A bare word glued to a proclitic letter (`بحادث`, `وحادث`) is searched as written or
+/// without the letter when the rest is a word of its own (see [`PROCLITIC_REST_RATIO`]); the
+/// index already files `بحادث` under `حادث`, so this makes the two queries meet. Quoted
+/// phrases and other fields are left as written.
+fn expand_proclitics(ast: UserInputAst, searcher: &Searcher, fields: &Fields) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(children) => UserInputAst::Clause(
+            children
+                .into_iter()
+                .map(|(occur, child)| (occur, expand_proclitics(child, searcher, fields)))
+                .collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(expand_proclitics(*inner, searcher, fields)), boost)
+        }
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(literal)
+                if literal.delimiter == Delimiter::None
+                    && !literal.prefix
+                    && literal
+                        .field_name
+                        .as_deref()
+                        .is_none_or(|f| f == names::TITLE || f == names::BODY) =>
+            {
+                let Some(rest) = proclitic_rest_worth_searching(&literal.phrase, searcher, fields)
+                else {
+                    return UserInputLeaf::Literal(literal).into();
+                };
+                let mut alt = literal.clone();
+                alt.phrase = rest;
+                UserInputAst::Clause(vec![
+                    (
+                        Some(AstOccur::Should),
+                        UserInputLeaf::Literal(literal).into(),
+                    ),
+                    (
+                        Some(AstOccur::Should),
+                        UserInputAst::Boost(
+                            Box::new(UserInputLeaf::Literal(alt).into()),
+                            PROCLITIC_REST_BOOST.into(),
+                        ),
+                    ),
+                ])
+            }
+            other => other.into(),
+        },
+    }
+}
+
+/// The rest of `word` without its proclitic letter, when the index holds it at least
+/// [`PROCLITIC_REST_RATIO`] times as often as `word` itself.
+fn proclitic_rest_worth_searching(
+    word: &str,
+    searcher: &Searcher,
+    fields: &Fields,
+) -> Option<String> {
+    let (form, rest_form, rest) = analyzer::proclitic_split(word)?;
+    let df = |form: &str| {
+        searcher
+            .doc_freq(&Term::from_field_text(fields.body, form))
+            .unwrap_or(0)
+            + searcher
+                .doc_freq(&Term::from_field_text(fields.title, form))
+                .unwrap_or(0)
+    };
+    let rest_df = df(&rest_form);
+    (rest_df > 0 && rest_df >= PROCLITIC_REST_RATIO * df(&form)).then_some(rest)
+}
+
+/// The ids of the places named by the words the query looks for (not those it leaves out),
+/// single words or runs of up to three.
+fn named_places(ast: &UserInputAst, places: &PlaceWords) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    if places.is_empty() {
+        return found;
+    }
+    let mut phrases = Vec::new();
+    positive_phrases(ast, &mut phrases);
+    for phrase in phrases {
+        let words: Vec<String> = analyzer::analyze_exact(&phrase)
+            .into_iter()
+            .map(|w| w.text)
+            .collect();
+        for n in 1..=3.min(words.len()) {
+            for run in words.windows(n) {
+                if let Some(ids) = places.get(&run.join(" ")) {
+                    found.extend(ids.iter().cloned());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether a literal looks in the words of the title or body (any of the four text fields,
+/// or all of them).
+fn is_text_field(l: &UserInputLiteral) -> bool {
+    l.field_name.as_deref().is_none_or(|f| {
+        [
+            names::TITLE,
+            names::BODY,
+            names::TITLE_EXACT,
+            names::BODY_EXACT,
+        ]
+        .contains(&f)
+    })
+}
+
+/// The text of the literals of `ast` that must or may match, in order (runs of bare words
+/// joined, so a two-word name written unquoted is seen).
+fn positive_phrases(ast: &UserInputAst, out: &mut Vec<String>) {
+    match ast {
+        UserInputAst::Clause(children) => {
+            let mut run = String::new();
+            for (occur, child) in children {
+                if *occur == Some(AstOccur::MustNot) {
+                    continue;
+                }
+                match child {
+                    UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+                        UserInputLeaf::Literal(l) if is_text_field(l) => {
+                            run.push(' ');
+                            run.push_str(&l.phrase);
+                        }
+                        _ => {}
+                    },
+                    other => positive_phrases(other, out),
+                }
+            }
+            if !run.is_empty() {
+                out.push(run);
+            }
+        }
+        UserInputAst::Boost(inner, _) => positive_phrases(inner, out),
+        UserInputAst::Leaf(leaf) => {
+            if let UserInputLeaf::Literal(l) = leaf.as_ref()
+                && is_text_field(l)
+            {
+                out.push(l.phrase.clone());
+            }
+        }
     }
 }
 
