@@ -111,6 +111,12 @@ pub(crate) fn proclitic_split(word: &str) -> Option<(String, String, String)> {
     (analyze_query(&rest) == [alt.clone()]).then_some((w.text, alt, rest))
 }
 
+/// A mark that combines with the letter before it (Arabic harakat and shadda, Latin
+/// accents): text is never cut just before one.
+pub(crate) fn is_combining(c: char) -> bool {
+    is_arabic_mark(c) || matches!(c, '\u{0300}'..='\u{036F}')
+}
+
 /// True for characters that belong inside a word: letters, digits, and the marks and
 /// invisible characters that normalization removes (so `الأَمْن` or `شـرطة` stay one word).
 fn is_word_char(c: char) -> bool {

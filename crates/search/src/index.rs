@@ -70,7 +70,7 @@ pub struct SearchResults {
 pub struct Hit {
     /// The item id (the store's key).
     pub id: String,
-    /// Headline.
+    /// Headline, without bidi controls (as every display field of a hit).
     pub title: String,
     /// Link to the article.
     pub url: String,
@@ -86,8 +86,17 @@ pub struct Hit {
     pub published: Option<DateTime<Utc>>,
     /// Relevance (BM25); 0 for a search without text.
     pub score: f32,
-    /// Plain text around the best match in the body, at most 200 characters.
+    /// Plain text around the best match in the body, at most 200 characters, cut between
+    /// words.
     pub snippet: String,
+    /// The matched words of `snippet`, as `[start, end)` ranges of characters (Unicode
+    /// scalar values, not bytes or UTF-16 units), in order.
+    pub highlights: Vec<[usize; 2]>,
+    /// `snippet` with each matched word between `[[` and `]]`, for readers of the JSON that
+    /// do not use `highlights`.
+    pub snippet_marked: String,
+    /// The matched words of `title`, as `highlights` are for `snippet`.
+    pub title_highlights: Vec<[usize; 2]>,
     /// Sentiment label and score; `None` when the item was indexed without one.
     pub sentiment: Option<SentimentTag>,
     /// The item is about the Public Security Directorate or one of its branches.
@@ -412,9 +421,23 @@ impl SearchIndex {
             .and_then(|v| v.as_datetime())
             .and_then(from_tantivy)
             .filter(|_| dated);
+        // Shown to people: without bidi controls, removed before the marks are counted.
+        let shown = |field| rasd_core::text::neutralize_bidi(&text(field)).into_owned();
+        let body = snippet(&shown(f.body), terms, MAX_SNIPPET_CHARS);
+        let title = snippet(&shown(f.title), terms, usize::MAX);
+        let snippet_marked = segments(&body.text, body.marks.iter().copied())
+            .into_iter()
+            .map(|(piece, marked)| {
+                if marked {
+                    format!("[[{piece}]]")
+                } else {
+                    piece.to_string()
+                }
+            })
+            .collect();
         Hit {
             id: text(f.id),
-            title: text(f.title),
+            title: title.text,
             url: text(f.url),
             source: text(f.source),
             lang: text(f.lang),
@@ -422,7 +445,10 @@ impl SearchIndex {
             places: all(f.places),
             published,
             score,
-            snippet: snippet(&text(f.body), terms, MAX_SNIPPET_CHARS),
+            snippet: body.text,
+            highlights: marks(&body.marks),
+            snippet_marked,
+            title_highlights: marks(&title.marks),
             sentiment: f.sentiment_of(doc),
             about_police: f.about_police_of(doc),
         }
@@ -431,6 +457,53 @@ impl SearchIndex {
     /// The searcher of the last reload, for callers that need tantivy directly.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
+    }
+}
+
+fn marks(ranges: &[(usize, usize)]) -> Vec<[usize; 2]> {
+    ranges.iter().map(|&(a, b)| [a, b]).collect()
+}
+
+/// `text` cut into pieces, each with whether it is one of the `marks` (character ranges, in
+/// order); marks out of range or overlapping are ignored.
+fn segments(text: &str, marks: impl IntoIterator<Item = (usize, usize)>) -> Vec<(&str, bool)> {
+    // Byte offset of each character boundary.
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let mut pieces = Vec::new();
+    let mut at = 0usize; // characters consumed
+    for (a, b) in marks {
+        if a < at || b <= a || b >= bounds.len() {
+            continue;
+        }
+        if a > at {
+            pieces.push((&text[bounds[at]..bounds[a]], false));
+        }
+        pieces.push((&text[bounds[a]..bounds[b]], true));
+        at = b;
+    }
+    if at + 1 < bounds.len() {
+        pieces.push((&text[bounds[at]..], false));
+    }
+    pieces
+}
+
+impl Hit {
+    /// The snippet cut into pieces, each with whether it is a matched word: for pages, which
+    /// escape each piece and wrap the matched ones in `<mark>`.
+    pub fn snippet_pieces(&self) -> Vec<(&str, bool)> {
+        segments(&self.snippet, self.highlights.iter().map(|&[a, b]| (a, b)))
+    }
+
+    /// The title cut into pieces, as [`Hit::snippet_pieces`].
+    pub fn title_pieces(&self) -> Vec<(&str, bool)> {
+        segments(
+            &self.title,
+            self.title_highlights.iter().map(|&[a, b]| (a, b)),
+        )
     }
 }
 

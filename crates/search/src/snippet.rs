@@ -31,19 +31,31 @@ impl SnippetTerms {
     }
 }
 
+/// A snippet: text and the matched words in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Snippet {
+    /// The text, whitespace collapsed, `…` where the body was cut.
+    pub text: String,
+    /// The matched words, as ranges of characters (Unicode scalar values) of `text`, in
+    /// order, not overlapping.
+    pub marks: Vec<(usize, usize)>,
+}
+
 /// The snippet of `body` for `terms`: the best window, whitespace collapsed, with `…` where
-/// text was cut. With no match, the start of the body.
-pub(crate) fn snippet(body: &str, terms: &SnippetTerms, max_chars: usize) -> String {
+/// text was cut and the matched words marked. With no match, the start of the body. A
+/// window opens and closes between words; only a single word longer than the whole window
+/// is cut, and then between grapheme clusters (never between a letter and its marks).
+pub(crate) fn snippet(body: &str, terms: &SnippetTerms, max_chars: usize) -> Snippet {
     let body = body.trim();
-    if body.chars().count() <= max_chars {
-        return collapse_whitespace(body);
-    }
-    let budget = max_chars.saturating_sub(2).max(1);
     let matches = if terms.is_empty() {
         Vec::new()
     } else {
         matches(body, terms)
     };
+    if body.chars().count() <= max_chars {
+        return render(body, 0, body.len(), &matches);
+    }
+    let budget = max_chars.saturating_sub(2).max(1);
     let mut best: Option<(usize, usize, usize)> = None; // (score, start, end)
     for &(from, _, _) in &matches {
         let start = window_start(body, from);
@@ -61,13 +73,35 @@ pub(crate) fn snippet(body: &str, terms: &SnippetTerms, max_chars: usize) -> Str
         Some((_, start, end)) => (start, end),
         None => (0, window_end(body, 0, budget)),
     };
-    let mut out = String::new();
+    render(body, start, end, &matches)
+}
+
+/// `body[start..end]` with whitespace collapsed, an ellipsis on each side where the body
+/// goes on, and the `matches` inside marked.
+fn render(body: &str, start: usize, end: usize, matches: &[(usize, usize, String)]) -> Snippet {
+    let mut out = Snippet::default();
+    let mut chars = 0usize;
     if start > 0 {
-        out.push(ELLIPSIS);
+        out.text.push(ELLIPSIS);
+        chars += 1;
     }
-    out.push_str(&collapse_whitespace(&body[start..end]));
+    for (n, piece) in body[start..end].split_whitespace().enumerate() {
+        // `split_whitespace` yields subslices: where this one starts in `body`.
+        let from = piece.as_ptr() as usize - body.as_ptr() as usize;
+        let to = from + piece.len();
+        if n > 0 {
+            out.text.push(' ');
+            chars += 1;
+        }
+        for &(f, t, _) in matches.iter().filter(|(f, t, _)| *f >= from && *t <= to) {
+            let at = chars + body[from..f].chars().count();
+            out.marks.push((at, at + body[f..t].chars().count()));
+        }
+        out.text.push_str(piece);
+        chars += piece.chars().count();
+    }
     if end < body.len() {
-        out.push(ELLIPSIS);
+        out.text.push(ELLIPSIS);
     }
     out
 }
@@ -113,28 +147,39 @@ fn window_start(body: &str, from: usize) -> usize {
                 .find(|(_, c)| !c.is_whitespace())
                 .map_or(from, |(i, _)| after + i)
         }
-        None => back,
+        // No word start in the lead: open at the match itself.
+        None => from,
     }
 }
 
 /// Where a window starting at `start` ends: `budget` characters later, cut back to the end of
-/// a word when that loses less than a quarter of the window.
+/// a word; a single word longer than the window is cut between grapheme clusters.
 fn window_end(body: &str, start: usize, budget: usize) -> usize {
     let end = body[start..]
         .char_indices()
         .nth(budget)
         .map_or(body.len(), |(i, _)| start + i);
-    if end == body.len() {
+    if end == body.len() || body[end..].starts_with(char::is_whitespace) {
         return end;
     }
     match body[start..end].rfind(char::is_whitespace) {
-        Some(ws) if body[start..start + ws].chars().count() >= budget * 3 / 4 => start + ws,
-        _ => end,
+        Some(ws) => start + ws,
+        None => grapheme_boundary_before(body, end),
     }
 }
 
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// The last place at or before byte `at` where a grapheme cluster begins: not before a
+/// combining mark (Arabic harakat, shadda, Latin accents), a joiner or a variation selector.
+fn grapheme_boundary_before(body: &str, mut at: usize) -> usize {
+    while at > 0
+        && body[at..].chars().next().is_some_and(|c| {
+            crate::analyzer::is_combining(c)
+                || matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}')
+        })
+    {
+        at = body[..at].char_indices().next_back().map_or(0, |(i, _)| i);
+    }
+    at
 }
 
 #[cfg(test)]
@@ -159,7 +204,7 @@ mod tests {
             filler(80),
             filler(80)
         );
-        let s = snippet(&body, &terms_for("مخدرات"), MAX_SNIPPET_CHARS);
+        let s = snippet(&body, &terms_for("مخدرات"), MAX_SNIPPET_CHARS).text;
         assert!(s.contains("المخدرات"), "{s}");
         assert!(
             s.chars().count() <= MAX_SNIPPET_CHARS,
@@ -172,14 +217,18 @@ mod tests {
     #[test]
     fn prefers_the_window_with_more_distinct_words() {
         let body = format!("سرقة {} سرقة سيارة في إربد {}", filler(60), filler(60));
-        let s = snippet(&body, &terms_for("سرقة سيارة"), MAX_SNIPPET_CHARS);
+        let s = snippet(&body, &terms_for("سرقة سيارة"), MAX_SNIPPET_CHARS).text;
         assert!(s.contains("سيارة"), "{s}");
     }
 
     #[test]
     fn second_forms_match() {
         let body = format!("{} قام بسرقة سيارة {}", filler(70), filler(70));
-        assert!(snippet(&body, &terms_for("سرقة"), MAX_SNIPPET_CHARS).contains("بسرقة"));
+        assert!(
+            snippet(&body, &terms_for("سرقة"), MAX_SNIPPET_CHARS)
+                .text
+                .contains("بسرقة")
+        );
     }
 
     #[test]
@@ -192,17 +241,21 @@ mod tests {
                 .map(|w| w.text)
                 .collect(),
         };
-        assert!(snippet(&body, &terms, MAX_SNIPPET_CHARS).contains("إطلاق النار"));
+        assert!(
+            snippet(&body, &terms, MAX_SNIPPET_CHARS)
+                .text
+                .contains("إطلاق النار")
+        );
     }
 
     #[test]
     fn no_match_gives_the_start_and_short_bodies_are_whole() {
         let body = format!("بداية الخبر {}", filler(100));
-        let s = snippet(&body, &terms_for("theft"), MAX_SNIPPET_CHARS);
+        let s = snippet(&body, &terms_for("theft"), MAX_SNIPPET_CHARS).text;
         assert!(s.starts_with("بداية الخبر"));
         assert!(s.chars().count() <= MAX_SNIPPET_CHARS);
         assert_eq!(
-            snippet("  خبر\n\nقصير  ", &terms_for("خبر"), MAX_SNIPPET_CHARS),
+            snippet("  خبر\n\nقصير  ", &terms_for("خبر"), MAX_SNIPPET_CHARS).text,
             "خبر قصير"
         );
     }
@@ -210,7 +263,67 @@ mod tests {
     #[test]
     fn one_long_word_is_cut_on_a_char_boundary() {
         let body = "ش".repeat(500);
-        let s = snippet(&body, &terms_for("ش"), 50);
+        let s = snippet(&body, &terms_for("ش"), 50).text;
         assert_eq!(s.chars().count(), 49); // 48 letters and the closing ellipsis
+    }
+
+    fn marked(s: &Snippet) -> Vec<String> {
+        s.marks
+            .iter()
+            .map(|&(a, b)| s.text.chars().skip(a).take(b - a).collect())
+            .collect()
+    }
+
+    #[test]
+    fn matched_words_are_marked_by_character_ranges() {
+        let body = format!(
+            "{} قام لص بسرقة سيارة من أمام    منزل في الزرقاء، وسرقة أخرى {}",
+            filler(70),
+            filler(70)
+        );
+        let s = snippet(&body, &terms_for("سرقة سيارة"), MAX_SNIPPET_CHARS);
+        assert_eq!(marked(&s), ["بسرقة", "سيارة", "وسرقة"], "{}", s.text);
+        // Short bodies are marked too, after whitespace is collapsed.
+        let s = snippet("سرقة  \n\n سيارة", &terms_for("سيارة"), MAX_SNIPPET_CHARS);
+        assert_eq!(s.text, "سرقة سيارة");
+        assert_eq!(s.marks, [(5, 10)]);
+    }
+
+    #[test]
+    fn windows_open_and_close_between_words() {
+        let words = [
+            "الأمن",
+            "العام",
+            "يعلن",
+            "ضبط",
+            "مطلوبين",
+            "في",
+            "محافظة",
+            "إربد",
+            "بعد",
+            "مداهمة",
+        ];
+        let body = (0..60)
+            .map(|i| words[i % words.len()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        for query in ["مداهمة", "إربد", "الأمن", "مطلوبين"] {
+            let s = snippet(&body, &terms_for(query), 90);
+            let inner = s.text.trim_matches(ELLIPSIS);
+            for w in inner.split(' ') {
+                assert!(words.contains(&w), "{w:?} is a cut word in {:?}", s.text);
+            }
+            assert!(!marked(&s).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_word_longer_than_the_window_is_cut_between_graphemes() {
+        // Every letter carries a shadda and a fatha: no cut may separate them.
+        let body = "شَّ".repeat(100);
+        let s = snippet(&body, &SnippetTerms::default(), 51).text;
+        let kept = s.trim_end_matches(ELLIPSIS);
+        assert!(!kept.is_empty());
+        assert_eq!(kept.chars().count() % 3, 0, "{kept:?}");
     }
 }

@@ -27,7 +27,6 @@
 mod guard;
 mod pages;
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +39,6 @@ use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use rasd_core::text::neutralize_bidi;
 use rasd_core::{Config, Lang, Polarity};
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
 use rasd_store::Store;
@@ -172,13 +170,6 @@ async fn not_found() -> (StatusCode, &'static str) {
     )
 }
 
-/// Removes the bidi controls of a display field in place (a copy only when there is one).
-fn neutralize_field(field: &mut String) {
-    if let Cow::Owned(clean) = neutralize_bidi(field) {
-        *field = clean;
-    }
-}
-
 /// Query-string parameters of the search page and API.
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchParams {
@@ -300,13 +291,8 @@ async fn api_search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchResults>> {
     let query = params.to_query()?;
-    let mut results = run_search(&state, query).await?;
-    // Titles and snippets are shown by whatever reads the API: without bidi controls.
-    for hit in &mut results.hits {
-        neutralize_field(&mut hit.title);
-        neutralize_field(&mut hit.snippet);
-    }
-    Ok(Json(results))
+    // Titles and snippets come without bidi controls from the index.
+    Ok(Json(run_search(&state, query).await?))
 }
 
 /// The search page; a bad parameter or query is a 400 whose page says what to fix.

@@ -272,14 +272,14 @@ pub(crate) fn search_page(
             let _ = write!(h, "<p class=\"meta\">{} نتيجة / results</p>", results.total);
             for hit in &results.hits {
                 let title = if hit.title.is_empty() {
-                    "(بلا عنوان / untitled)"
+                    escape_text("(بلا عنوان / untitled)")
                 } else {
-                    hit.title.as_str()
+                    marked_html(hit.title_pieces())
                 };
                 let mut title_html = format!(
                     "<a href=\"/item/{}\" dir=\"auto\">{}</a>",
                     escape(&hit.id),
-                    escape_text(title)
+                    title
                 );
                 if is_web_link(&hit.url) {
                     let _ = write!(
@@ -298,7 +298,7 @@ pub(crate) fn search_page(
                      <p dir=\"auto\">{}</p><div>",
                     escape_text(&source_name(&hit.source)),
                     escape(&when),
-                    escape_text(&hit.snippet)
+                    marked_html(hit.snippet_pieces())
                 );
                 if let Some(tag) = &hit.sentiment {
                     h.push_str(&sentiment_badge(tag));
@@ -325,6 +325,19 @@ pub(crate) fn search_page(
         }
     }
     h.push_str("</section>\n</main>\n</body>\n</html>\n");
+    h
+}
+
+/// Text pieces escaped, the matched ones in `<mark>`.
+pub(crate) fn marked_html(pieces: Vec<(&str, bool)>) -> String {
+    let mut h = String::new();
+    for (piece, marked) in pieces {
+        if marked {
+            let _ = write!(h, "<mark>{}</mark>", escape_text(piece));
+        } else {
+            h.push_str(&escape_text(piece));
+        }
+    }
     h
 }
 

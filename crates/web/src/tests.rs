@@ -966,3 +966,46 @@ async fn served_on_loopback_a_rebound_host_name_is_refused() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn matched_words_are_marked_and_markup_from_the_item_stays_text() {
+    let mut item = Item::new(
+        "s1",
+        "https://example.jo/markup",
+        "تحذير من <b>احتيال</b>",
+        "<script>alert(1)</script> حذرت الشرطة من احتيال إلكتروني & رسائل مزيفة.",
+        Utc::now(),
+    );
+    item.tags.lang = Lang::Ar;
+    let state = || state_with("", "", vec![item.clone()]);
+    let (status, _, page) = send(
+        app(state()),
+        Request::get(format!("/?q={}", enc("احتيال")).as_str()).header("host", "localhost"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<mark>احتيال</mark> إلكتروني"), "{page}");
+    assert!(
+        page.contains("تحذير من &lt;b&gt;<mark>احتيال</mark>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>"), "{page}");
+    let (_, _, body) = send(
+        app(state()),
+        Request::get(format!("/api/search?q={}", enc("احتيال")).as_str())
+            .header("host", "localhost"),
+    )
+    .await;
+    let v = json(&body);
+    let hit = &v["hits"][0];
+    let marked = hit["snippet_marked"].as_str().unwrap();
+    assert!(marked.contains("من [[احتيال]] إلكتروني"), "{marked}");
+    // Highlights count characters of the snippet.
+    let snippet: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
+    let [a, b] = [0, 1].map(|i| hit["highlights"][0][i].as_u64().unwrap() as usize);
+    assert_eq!(snippet[a..b].iter().collect::<String>(), "احتيال");
+}
