@@ -313,6 +313,8 @@ impl SearchIndex {
             let scored = top.into_iter().map(|(_, addr)| (0.0, addr)).collect();
             (total, scored, facets)
         };
+        let mut facets = facets;
+        facets.finish_dates(q.tz.unwrap_or(chrono_tz::UTC));
         let mut hits = Vec::new();
         if !deep {
             let terms = self.snippet_terms(query);

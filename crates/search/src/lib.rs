@@ -22,7 +22,7 @@ mod snippet;
 
 use std::path::PathBuf;
 
-pub use facets::Facets;
+pub use facets::{DateBucket, Facets};
 pub use index::{
     AppliedMark, DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults,
 };

@@ -86,6 +86,9 @@ pub struct SearchQuery {
     /// Only these item ids (empty: no filter); alert rules run their query on the items
     /// just stored this way.
     pub ids: Vec<String>,
+    /// The time zone whose days the date histogram ([`crate::Facets::by_date`]) counts;
+    /// UTC when `None`.
+    pub tz: Option<chrono_tz::Tz>,
 }
 
 /// Place names as the exact analyzer reads them (words joined by one space), with the

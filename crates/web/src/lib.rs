@@ -278,7 +278,8 @@ fn parse_police(flag: &str) -> Result<bool> {
     }
 }
 
-async fn run_search(state: &AppState, query: SearchQuery) -> Result<SearchResults> {
+async fn run_search(state: &AppState, mut query: SearchQuery) -> Result<SearchResults> {
+    query.tz = Some(state.config.settings.tz());
     let index = state.index.clone();
     tokio::task::spawn_blocking(move || index.search(&query))
         .await
