@@ -11,6 +11,7 @@ mod demo_cmd;
 mod import_cmd;
 mod pipeline;
 mod replay_cmd;
+mod search_cmd;
 mod sentiment_cmd;
 mod stories_cmd;
 mod tools;
@@ -22,8 +23,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
-use rasd_core::{Config, Lang, Polarity};
-use rasd_search::{SearchIndex, SearchQuery};
+use rasd_core::Config;
+use rasd_search::SearchIndex;
 use rasd_store::Store;
 
 /// Rasd (رصد): collects news and public comments, tags them with security-incident topics
@@ -128,35 +129,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search the index.
+    /// Search the index: a page of hits, or every hit as CSV or JSON lines.
     Search {
         /// The query: all words must appear (Arabic matches whatever the diacritics and hamza
         /// forms); "quotes" for a phrase; -word excludes (put `--` before a query that starts
-        /// with -).
-        #[arg(required = true, num_args = 1..)]
+        /// with -); since:7d, after:2026-11-01, before:…, sort:date. No words: every item that
+        /// passes the filters, newest first.
         query: Vec<String>,
-        /// At most this many hits.
+        /// Run a saved search (`rasd searches list`), with these words and filters added.
+        #[arg(long)]
+        saved: Option<String>,
+        #[command(flatten)]
+        filters: search_cmd::FilterArgs,
+        /// Hits per page (1–1000).
         #[arg(long, default_value_t = 10)]
         limit: usize,
-        /// Only this language: ar, en or other.
+        /// Which page of hits (from 1).
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Order: date (newest first) or relevance (the default with words).
         #[arg(long)]
-        lang: Option<String>,
-        /// Only this topic id.
+        sort: Option<String>,
+        /// Output: text, json (a page with facets), csv or jsonl (every hit, up to --max).
+        #[arg(long, value_enum, default_value_t = search_cmd::Format::Text)]
+        format: search_cmd::Format,
+        /// Print JSON (the same as --format json).
         #[arg(long)]
-        topic: Option<String>,
-        /// Only this governorate id.
+        json: bool,
+        /// Most hits a csv or jsonl export writes.
+        #[arg(long, default_value_t = 10_000)]
+        max: usize,
+        /// Write the csv or jsonl export to this file instead of standard output.
         #[arg(long)]
-        place: Option<String>,
-        /// Only this source id.
-        #[arg(long)]
-        source: Option<String>,
-        /// Only this sentiment: positive, negative or neutral (repeat for any of several).
-        #[arg(long)]
-        sentiment: Vec<String>,
-        /// Only items about the police (yes) or not (no).
-        #[arg(long)]
-        police: Option<String>,
-        /// Print JSON.
+        out: Option<PathBuf>,
+    },
+    /// Saved searches: a name for a query and its filters, run again with
+    /// `rasd search --saved NAME`, by alert rules (saved_search) and by the digest.
+    Searches {
+        #[command(subcommand)]
+        action: Option<SearchesAction>,
+        /// Print JSON (listing).
         #[arg(long)]
         json: bool,
     },
@@ -284,6 +296,27 @@ enum AlertsAction {
     Send,
     /// Queue the dead messages again (after fixing what made them fail), then send.
     Retry,
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchesAction {
+    /// Save a search: its name, then the query (and filter flags); a name in use is
+    /// replaced.
+    Add {
+        /// The name (any language; quote it when it has spaces).
+        name: String,
+        /// The query, as `rasd search` reads it (may be empty when filters say it all).
+        query: Vec<String>,
+        #[command(flatten)]
+        filters: search_cmd::FilterArgs,
+    },
+    /// List the saved searches.
+    List,
+    /// Remove a saved search.
+    Remove {
+        /// Its name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -780,115 +813,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Search {
             query,
+            saved,
+            filters,
             limit,
-            lang,
-            topic,
-            place,
-            source,
-            sentiment,
-            police,
+            page,
+            sort,
+            format,
             json,
+            max,
+            out,
         } => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);
-            if !dir.join("search").exists() {
-                bail!(
-                    "no search index in {}: run `rasd demo`, `rasd fetch` or `rasd run` first",
-                    dir.display()
-                );
-            }
-            let index = SearchIndex::open_or_create(&dir.join("search"))?
-                .with_place_names(pipeline::place_names(&config));
-            if let Ok(store) = open_store_existing(&dir)
-                && let Ok(lag) = pipeline::index_lag(&store, &index)
-                && lag.lag > 0
-            {
-                eprintln!(
-                    "note: the index is {} changes behind the store; the newest items may be \
-                     missing until rasd next writes to this folder (or `rasd reindex`)",
-                    lag.lag
-                );
-            }
-            let lang = match lang.as_deref() {
-                None => None,
-                Some(code @ ("ar" | "en" | "other")) => Some(Lang::from_code(code)),
-                Some(other) => bail!("unknown --lang {other:?}: use ar, en or other"),
-            };
-            if *limit == 0 || *limit > 1000 {
-                bail!("--limit {limit} is out of range: use 1 to 1000");
-            }
-            let sentiment = sentiment
-                .iter()
-                .map(|s| {
-                    Polarity::parse(s).with_context(|| {
-                        format!("unknown --sentiment {s:?}: use positive, negative or neutral")
-                    })
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let about_police = match police.as_deref() {
-                None => None,
-                Some("yes") => Some(true),
-                Some("no") => Some(false),
-                Some(other) => bail!("unknown --police {other:?}: use yes or no"),
-            };
-            let q = SearchQuery {
-                text: query.join(" "),
-                limit: *limit,
-                lang,
-                topics: topic.iter().cloned().collect(),
-                places: place.iter().cloned().collect(),
-                sources: source.iter().cloned().collect(),
-                sentiment,
-                about_police,
-                ..SearchQuery::default()
-            };
-            let results = index.search(&q)?;
-            if *json {
-                let hits: Vec<serde_json::Value> = results
-                    .hits
-                    .iter()
-                    .map(|h| {
-                        serde_json::json!({
-                            "id": h.id, "title": h.title, "url": h.url, "source": h.source,
-                            "lang": h.lang, "topics": h.topics, "places": h.places,
-                            "published": h.published, "score": h.score, "snippet": h.snippet,
-                            "sentiment": h.sentiment, "about_police": h.about_police,
-                        })
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "total": results.total, "hits": hits })
-                    )?
-                );
+            let format = if *json {
+                search_cmd::Format::Json
             } else {
-                println!("{} results", results.total);
-                for h in &results.hits {
-                    let when = h
-                        .published
-                        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_default();
-                    let mut marks = String::new();
-                    if let Some(s) = h.sentiment {
-                        marks.push_str(&format!(" · {} {:+.2}", s.label.as_str(), s.score));
-                    }
-                    if h.about_police {
-                        marks.push_str(" · police");
-                    }
-                    println!(
-                        "\n{}\n  {} · {} · {} · [{}] [{}]{marks}\n  {}",
-                        h.title,
-                        h.source,
-                        when,
-                        h.lang,
-                        h.topics.join(", "),
-                        h.places.join(", "),
-                        h.url
-                    );
-                }
+                *format
+            };
+            search_cmd::search(
+                &config,
+                &dir,
+                &search_cmd::SearchArgs {
+                    query,
+                    filters,
+                    saved: saved.as_deref(),
+                    limit: *limit,
+                    page: *page,
+                    sort: sort.as_deref(),
+                    format,
+                    max: *max,
+                    out: out.as_deref(),
+                },
+            )
+        }
+        Command::Searches { action, json } => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            let store = open_store_existing(&dir)?;
+            match action {
+                None | Some(SearchesAction::List) => search_cmd::list(&store, *json),
+                Some(SearchesAction::Add {
+                    name,
+                    query,
+                    filters,
+                }) => search_cmd::add(&config, &store, name, query, filters),
+                Some(SearchesAction::Remove { name }) => search_cmd::remove(&store, name),
             }
-            Ok(())
         }
         Command::Digest { date, out } => {
             let config = load_config(&cli.config)?;

@@ -502,6 +502,14 @@ pub fn place_names(config: &Config) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Opens the search index of the data folder `data_dir` for searching (no writer, no catch-up:
+/// a reader beside a running daemon).
+pub fn open_index_for_reading(data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
+    let dir = data_dir.join("search");
+    SearchIndex::open_or_create(&dir)
+        .with_context(|| format!("cannot open the search index in {}", dir.display()))
+}
+
 /// Opens the search index in `dir`; an index written by another version of Rasd is rebuilt
 /// from the store (the store is the source of truth).
 /// Then brings it up to the store ([`catch_up`]). The caller holds the data folder's lock.

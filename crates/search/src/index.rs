@@ -29,6 +29,8 @@ use crate::{Error, Result, analyzer};
 pub const DEFAULT_LIMIT: usize = 20;
 /// Most hits one search returns.
 pub const MAX_LIMIT: usize = 1000;
+/// Most hits one export returns.
+pub const MAX_EXPORT: usize = 100_000;
 /// Deepest page start served; past it a search returns counts and facets but no hits.
 const MAX_OFFSET: usize = 100_000;
 /// Memory the writer buffers before it flushes a segment.
@@ -281,14 +283,25 @@ impl SearchIndex {
 
     /// Runs a search (see [`SearchQuery`] for the query language).
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
-        let searcher = self.reader.searcher();
-        let compiled = compile(&self.index, &self.fields, q, self.context(&searcher))?;
         let limit = match q.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
-        let deep = q.offset > MAX_OFFSET;
-        let (limit, offset) = if deep { (1, 0) } else { (limit, q.offset) };
+        self.run(q, limit, q.offset)
+    }
+
+    /// Every hit of `q` (its `limit` and `offset` aside), in its order, up to `max` (at most
+    /// [`MAX_EXPORT`]): for CSV and JSON-lines export. `total` says how many match, so a
+    /// caller can tell when the export was cut.
+    pub fn export(&self, q: &SearchQuery, max: usize) -> Result<SearchResults> {
+        self.run(q, max.clamp(1, MAX_EXPORT), 0)
+    }
+
+    fn run(&self, q: &SearchQuery, limit: usize, offset: usize) -> Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let compiled = compile(&self.index, &self.fields, q, self.context(&searcher))?;
+        let deep = offset > MAX_OFFSET;
+        let (limit, offset) = if deep { (1, 0) } else { (limit, offset) };
         let page = TopDocs::with_limit(limit).and_offset(offset);
         let newest = (
             SortByStaticFastValue::<tantivy::DateTime>::for_field(names::PUBLISHED),

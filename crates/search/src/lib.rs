@@ -14,7 +14,9 @@
 //! a query the parser cannot read is an [`Error::Query`] whose message says how to write it.
 
 pub mod analyzer;
+mod export;
 mod facets;
+mod filters;
 mod index;
 mod query;
 mod schema;
@@ -22,9 +24,11 @@ mod snippet;
 
 use std::path::PathBuf;
 
+pub use export::{EXPORT_COLUMNS, write_csv, write_jsonl};
 pub use facets::{DateBucket, Facets};
+pub use filters::{FILTER_NAMES, KnownIds, apply_filters};
 pub use index::{
-    AppliedMark, DEFAULT_LIMIT, Hit, IndexSink, MAX_LIMIT, SearchIndex, SearchResults,
+    AppliedMark, DEFAULT_LIMIT, Hit, IndexSink, MAX_EXPORT, MAX_LIMIT, SearchIndex, SearchResults,
 };
 pub use query::{MAX_QUERY_CHARS, MAX_QUERY_DEPTH, SearchQuery};
 pub use schema::SCHEMA_TAG;
@@ -63,6 +67,10 @@ pub enum Error {
         /// What is wrong and how to write it instead.
         message: String,
     },
+    /// A filter (the page's parameters, the CLI's flags, a saved search) names something
+    /// that is not there; the message says what to write.
+    #[error("{0}")]
+    Filter(String),
     /// Another writer (the daemon's index sink, or a reindex) holds the index.
     #[error(
         "the search index in {location} is already being written (by the daemon or a \

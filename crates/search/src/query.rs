@@ -86,6 +86,9 @@ pub struct SearchQuery {
     /// Only these item ids (empty: no filter); alert rules run their query on the items
     /// just stored this way.
     pub ids: Vec<String>,
+    /// `Some(true)`: newest first; `Some(false)`: by relevance; `None`: by relevance when
+    /// there are words, else newest first. A `sort:` in the text wins.
+    pub by_date: Option<bool>,
     /// The time zone whose days the date histogram ([`crate::Facets::by_date`]) counts;
     /// UTC when `None`.
     pub tz: Option<chrono_tz::Tz>,
@@ -281,7 +284,7 @@ pub(crate) fn compile(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let has_text = !text.is_empty();
     if has_text {
-        let (query, places) = parse_text(index, fields, text, ctx)?;
+        let (query, places) = parse_text(index, fields, text, q.text.trim(), ctx)?;
         clauses.push((Occur::Must, query));
         if !places.is_empty() {
             let named = TermSetQuery::new(
@@ -310,7 +313,7 @@ pub(crate) fn compile(
     };
     Ok(Compiled {
         query,
-        has_text: has_text && d.by_date != Some(true),
+        has_text: has_text && d.by_date.or(q.by_date) != Some(true),
     })
 }
 
@@ -387,16 +390,17 @@ fn parse_text(
     index: &Index,
     fields: &Fields,
     text: &str,
+    original: &str,
     ctx: Context<'_>,
 ) -> Result<(Box<dyn Query>, BTreeSet<String>)> {
     let user_error = |message: String| Error::Query {
-        query: text.to_string(),
+        query: original.to_string(),
         message,
     };
     check_size(text).map_err(user_error)?;
     let cleaned = sanitize(text);
     let ast =
-        query_grammar::parse_query(&cleaned).map_err(|_| user_error(diagnose_syntax(&cleaned)))?;
+        query_grammar::parse_query(&cleaned).map_err(|_| user_error(diagnose_syntax(original)))?;
     let ast = rewrite(ast);
     check_fields(&ast).map_err(user_error)?;
     let ast = check_values(ast).map_err(user_error)?;
@@ -931,47 +935,77 @@ fn match_all_but(ast: UserInputAst) -> UserInputAst {
 
 /// A message for text the grammar rejected, naming the likely cause.
 fn diagnose_syntax(text: &str) -> String {
-    let mut quotes = 0;
-    let mut depth: i32 = 0;
-    let mut unbalanced_close = false;
+    let mut quote_at: Option<usize> = None; // the open quote, when one is open
+    let mut opens: Vec<usize> = Vec::new();
+    let mut stray_close: Option<usize> = None;
     let mut escaped = false;
-    for c in text.chars() {
+    for (i, c) in text.chars().enumerate() {
+        let at = i + 1;
         if escaped {
             escaped = false;
             continue;
         }
         match c {
             '\\' => escaped = true,
-            '"' => quotes += 1,
-            '(' if quotes % 2 == 0 => depth += 1,
-            ')' if quotes % 2 == 0 => {
-                depth -= 1;
-                if depth < 0 {
-                    unbalanced_close = true;
-                    depth = 0;
-                }
+            '"' => quote_at = if quote_at.is_some() { None } else { Some(at) },
+            '(' if quote_at.is_none() => opens.push(at),
+            ')' if quote_at.is_none() && opens.pop().is_none() && stray_close.is_none() => {
+                stray_close = Some(at);
             }
             _ => {}
         }
     }
-    let last_word = text.split_whitespace().last().unwrap_or("");
-    let first_word = text.split_whitespace().next().unwrap_or("");
-    let cause = if quotes % 2 == 1 {
-        "a double quote (\") is not closed: close it, as in \"إطلاق نار\", or remove it".to_string()
-    } else if depth > 0 {
-        "a ( has no matching ): close the group, as in (سرقة OR سطو) عمان".to_string()
-    } else if unbalanced_close {
-        "a ) has no matching (: remove it or open the group".to_string()
-    } else if ["AND", "OR", "NOT"].contains(&last_word) || ["AND", "OR"].contains(&first_word) {
-        "AND, OR and NOT need a word on each side, as in سرقة OR سطو".to_string()
-    } else if text.ends_with('\\') {
-        "the query ends with a backslash: remove it".to_string()
-    } else if text.contains('\'') {
-        "a single quote (') opens a phrase that is not closed: close it or remove it".to_string()
-    } else {
-        "the query could not be read".to_string()
+    // Position (from 1, in characters) of each word.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut chars = 0usize;
+    for (piece, is_space) in split_keep(text) {
+        if !is_space {
+            words.push((chars + 1, piece));
+        }
+        chars += piece.chars().count();
+    }
+    let operator = match (words.first(), words.last()) {
+        (Some(&(at, w)), _) if ["AND", "OR"].contains(&w) => Some(at),
+        (_, Some(&(at, w))) if ["AND", "OR", "NOT"].contains(&w) => Some(at),
+        _ => words
+            .windows(2)
+            .find(|p| ["AND", "OR", "NOT"].contains(&p[0].1) && ["AND", "OR"].contains(&p[1].1))
+            .map(|p| p[1].0),
     };
-    format!("{cause}. In short: {HOW_TO_WRITE}.")
+    let (at, cause) = if let Some(at) = quote_at {
+        (
+            Some(at),
+            "this double quote (\") is not closed: close it, as in \"إطلاق نار\", or remove it",
+        )
+    } else if let Some(&at) = opens.last() {
+        (
+            Some(at),
+            "this ( has no matching ): close the group, as in (سرقة OR سطو) عمان",
+        )
+    } else if let Some(at) = stray_close {
+        (
+            Some(at),
+            "this ) has no matching (: remove it or open the group before it",
+        )
+    } else if let Some(at) = operator {
+        (
+            Some(at),
+            "AND, OR and NOT need a word on each side, as in سرقة OR سطو",
+        )
+    } else if text.ends_with('\\') {
+        (Some(chars), "the query ends with a backslash: remove it")
+    } else if let Some(i) = text.chars().position(|c| c == '\'') {
+        (
+            Some(i + 1),
+            "a single quote (') opens a phrase that is not closed: close it or remove it",
+        )
+    } else {
+        (None, "the query could not be read")
+    };
+    match at {
+        Some(at) => format!("at position {at}: {cause}. In short: {HOW_TO_WRITE}."),
+        None => format!("{cause}. In short: {HOW_TO_WRITE}."),
+    }
 }
 
 /// An [`Error::Query`] for what the query parser rejected.
@@ -1098,8 +1132,12 @@ mod tests {
 
     #[test]
     fn syntax_diagnosis_names_the_cause() {
-        assert!(diagnose_syntax("\"إطلاق نار").contains("not closed"));
-        assert!(diagnose_syntax("(سرقة OR سطو").contains("no matching )"));
-        assert!(diagnose_syntax("سرقة OR").contains("AND, OR and NOT"));
+        assert!(diagnose_syntax("\"إطلاق نار").contains("at position 1: this double quote"));
+        assert!(diagnose_syntax("سرقة \"إطلاق نار").contains("at position 6: this double quote"));
+        assert!(diagnose_syntax("(سرقة OR سطو").contains("at position 1: this ( has no"));
+        assert!(diagnose_syntax("(a) (b OR c").contains("at position 5: this ("));
+        assert!(diagnose_syntax("سرقة) عمان").contains("at position 5: this )"));
+        assert!(diagnose_syntax("سرقة OR").contains("at position 6: AND, OR and NOT"));
+        assert!(diagnose_syntax("OR سرقة").contains("at position 1: AND"));
     }
 }

@@ -20,6 +20,8 @@
 //! - [`DataLock`]: one writer per data folder, taken before the first write.
 //! - Alerts ([`AlertTx`], [`AlertRecord`]) and the outbox of messages ([`Delivery`]):
 //!   evaluated in one transaction per page of changes, sent and retried from the outbox.
+//! - Saved searches ([`SavedSearch`], [`Store::save_search`]): a named query with its
+//!   filters.
 //! - [`Store::backup_to`]: an online, consistent copy of the store.
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
@@ -30,6 +32,7 @@
 mod alerts;
 mod error;
 mod lock;
+mod saved;
 pub mod schema;
 mod store;
 
@@ -39,6 +42,7 @@ pub use alerts::{
 };
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
+pub use saved::SavedSearch;
 pub use store::{
     Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
     FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, StoryAssigned,

@@ -230,6 +230,19 @@ INSERT INTO meta (key, value) VALUES ('alerts_seq', 0);
     r#"
 ALTER TABLE outbox ADD COLUMN images TEXT;
 "#,
+    // 11: saved searches: a name, the query text and the filters (a JSON object of lists:
+    // lang, topics, places, sources, sentiment, police, kind); owner is the user who saved
+    // it (NULL until the web has log-in).
+    r#"
+CREATE TABLE saved_searches (
+    name       TEXT PRIMARY KEY,
+    query      TEXT NOT NULL,
+    filters    TEXT NOT NULL DEFAULT '{}',
+    owner      TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+"#,
 ];
 
 /// The newest schema version this build knows.
