@@ -109,6 +109,20 @@ impl Serialize for Interval {
     }
 }
 
+/// The instant local day `date` starts in `tz`: its midnight, or the first instant after a
+/// clock change that skips midnight.
+pub fn day_start(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone as _;
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..4)
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| chrono::Utc.from_utc_datetime(&midnight))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

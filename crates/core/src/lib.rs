@@ -25,7 +25,7 @@ pub use config::{
     ServerSettings, Settings, Severity, SourceConfig, SourceKind, StorySettings, TopicConfig,
     TrendSettings, css_selector_error,
 };
-pub use duration::Interval;
+pub use duration::{Interval, day_start};
 pub use error::{Error, Result};
 pub use model::{
     FetchState, Item, ItemKind, Lang, MAX_SEEN_ENTRIES, Polarity, PoliceStance, PollStats,

@@ -531,12 +531,7 @@ impl AlertEngine {
     }
 
     fn day_start(&self, day: NaiveDate) -> DateTime<Utc> {
-        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        self.tz
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
+        rasd_core::day_start(day, self.tz)
     }
 
     /// Escalates alerts nobody acknowledged in time and queues the summaries of what the

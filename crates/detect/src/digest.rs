@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rasd_core::{Config, Item, ItemKind, PoliceStance, SentimentTag};
 use rasd_store::Store;
@@ -185,13 +185,7 @@ impl Digest {
 
 /// The UTC instant at which local day `date` starts in `tz`.
 fn day_start(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>> {
-    let midnight = date
-        .and_hms_opt(0, 0, 0)
-        .ok_or(Error::Day(date, tz.to_string()))?;
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or(Error::Day(date, tz.to_string()))
+    Ok(rasd_core::day_start(date, tz))
 }
 
 /// Builds the digest of `date` (a day in the configured time zone) from the store.

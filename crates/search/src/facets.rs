@@ -98,12 +98,8 @@ impl Facets {
         let mut day = from;
         let mut out = Vec::new();
         while day <= to {
-            let start = tz
-                .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-                .earliest()
-                .map_or_else(|| at(0), |t| t.with_timezone(&Utc));
             out.push(DateBucket {
-                start,
+                start: rasd_core::day_start(day, tz),
                 label: day.format("%Y-%m-%d").to_string(),
                 count: days.get(&day).copied().unwrap_or(0),
             });

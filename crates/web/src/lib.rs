@@ -6,8 +6,9 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /` | search page: query, filters by language, topic, governorate, sentiment and police flag, results, facets |
-//! | `GET /api/search?q=&lang=&topic=&place=&source=&sentiment=&police=&limit=&offset=` | the same as JSON |
+//! | `GET /` or `/search` | search page: query, filters (language, topic, governorate, source, sentiment, police flag, kind, days), sort, pages, highlighted hits folded by story, facets, the date histogram, saved searches, export links |
+//! | `GET /api/v1/search?q=&page=&size=&sort=&format=json\|csv\|jsonl&…filters` | the same as JSON (hits with snippets and highlights, facets, total, `took_ms`), or every hit as CSV or JSON lines |
+//! | `GET /api/search?q=&…filters&limit=&offset=` | the first API: a page of hits, the total and the facets |
 //! | `GET /item/{id}` | one item as stored: text, tags, sentiment, police flag, link to the original |
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
@@ -26,6 +27,7 @@
 
 mod guard;
 mod pages;
+mod search_page;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,13 +35,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use rasd_core::{Config, Lang, Polarity};
+use rasd_core::Config;
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
 use rasd_store::Store;
 use serde::{Deserialize, Serialize};
@@ -96,7 +99,9 @@ impl IntoResponse for Error {
 
 fn search_error(e: rasd_search::Error) -> Error {
     match e {
-        rasd_search::Error::Query { .. } => Error::BadRequest(e.to_string()),
+        rasd_search::Error::Query { .. } | rasd_search::Error::Filter(_) => {
+            Error::BadRequest(e.to_string())
+        }
         other => Error::Internal(other.to_string()),
     }
 }
@@ -120,7 +125,9 @@ pub fn app(state: AppState) -> Router {
 fn router(state: AppState, allowed: AllowedHosts) -> Router {
     Router::new()
         .route("/", get(search_page))
+        .route("/search", get(search_page))
         .route("/api/search", get(api_search))
+        .route("/api/v1/search", get(api_v1_search))
         .route("/api/status", get(api_status))
         .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
@@ -171,7 +178,7 @@ async fn not_found() -> (StatusCode, &'static str) {
 }
 
 /// Query-string parameters of the search page and API.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct SearchParams {
     /// The query text.
     #[serde(default)]
@@ -179,13 +186,13 @@ pub struct SearchParams {
     /// `ar`, `en` or `other`.
     #[serde(default)]
     pub lang: Option<String>,
-    /// A topic id.
+    /// Topic ids, separated by commas (any of them).
     #[serde(default)]
     pub topic: Option<String>,
-    /// A governorate id.
+    /// Governorate ids, separated by commas (any of them).
     #[serde(default)]
     pub place: Option<String>,
-    /// A source id.
+    /// Source ids, separated by commas (any of them).
     #[serde(default)]
     pub source: Option<String>,
     /// `positive`, `negative` or `neutral`, or several separated by commas (any of them).
@@ -194,12 +201,39 @@ pub struct SearchParams {
     /// `yes` (only items about the police) or `no` (only the others).
     #[serde(default)]
     pub police: Option<String>,
-    /// Page size (1–100, default 20).
+    /// `article` or `comment`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// First day (`YYYY-MM-DD`, in the configured time zone), included.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Last day (`YYYY-MM-DD`, in the configured time zone), included.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// `date` (newest first) or `relevance` (the default with words).
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    #[serde(default)]
+    pub page: Option<usize>,
+    /// Hits per page (1–100, default 20).
+    #[serde(default)]
+    pub size: Option<usize>,
+    /// The same as `size` (the first API's name).
     #[serde(default)]
     pub limit: Option<usize>,
-    /// Hits to skip.
+    /// Hits to skip (the first API's paging; `page` is simpler).
     #[serde(default)]
     pub offset: Option<usize>,
+    /// `json` (default), `csv` or `jsonl` (every hit, up to `max`).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Most hits an export writes (default 10,000, at most [`rasd_search::MAX_EXPORT`]).
+    #[serde(default)]
+    pub max: Option<usize>,
+    /// The name of a saved search to run (its query and filters, with these added).
+    #[serde(default)]
+    pub saved: Option<String>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
@@ -208,102 +242,308 @@ fn non_empty(v: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Largest page size of the page and API.
+pub const MAX_PAGE_SIZE: usize = 100;
+
 impl SearchParams {
-    /// Turns the parameters into a query, refusing values that cannot be right.
-    pub fn to_query(&self) -> Result<SearchQuery> {
-        let lang = match non_empty(&self.lang).as_deref() {
+    /// The filters, by name, as [`rasd_search::apply_filters`] reads them.
+    pub fn filters(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut m = std::collections::BTreeMap::new();
+        for (name, value) in [
+            ("lang", &self.lang),
+            ("topic", &self.topic),
+            ("place", &self.place),
+            ("source", &self.source),
+            ("sentiment", &self.sentiment),
+            ("police", &self.police),
+            ("kind", &self.kind),
+        ] {
+            if let Some(v) = non_empty(value) {
+                m.insert(name.to_string(), vec![v]);
+            }
+        }
+        m
+    }
+
+    /// Hits per page.
+    pub fn size(&self) -> Result<usize> {
+        let size = self.size.or(self.limit).unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+            return Err(Error::BadRequest(format!(
+                "size {size} is out of range: use 1 to {MAX_PAGE_SIZE}"
+            )));
+        }
+        Ok(size)
+    }
+
+    /// Hits skipped before the page.
+    pub fn offset(&self) -> Result<usize> {
+        let size = self.size()?;
+        match (self.page, self.offset) {
+            (Some(0), _) => Err(Error::BadRequest(
+                "page 0 does not exist: pages count from 1".into(),
+            )),
+            (Some(page), _) => Ok((page - 1).saturating_mul(size).min(rasd_search::MAX_EXPORT)),
+            (None, offset) => Ok(offset.unwrap_or(0).min(rasd_search::MAX_EXPORT)),
+        }
+    }
+
+    /// Turns the parameters into a query (with the saved search they name, from `store`),
+    /// refusing values that cannot be right with what to send instead.
+    pub fn to_query(&self, config: &Config, store: Option<&Store>) -> Result<SearchQuery> {
+        let tz = config.settings.tz();
+        let mut q = SearchQuery {
+            limit: self.size()?,
+            offset: self.offset()?,
+            tz: Some(tz),
+            ..SearchQuery::default()
+        };
+        let topics: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
+        let places: Vec<String> = config
+            .places
+            .iter()
+            .filter(|p| p.id == p.governorate)
+            .map(|p| p.id.clone())
+            .collect();
+        let known = rasd_search::KnownIds {
+            topics: &topics,
+            places: &places,
+        };
+        let mut text = Vec::new();
+        if let (Some(name), Some(store)) = (non_empty(&self.saved), store) {
+            let saved = store
+                .saved_search(&name)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .ok_or_else(|| {
+                    Error::BadRequest(format!(
+                        "there is no saved search {name:?}; the list is on the search page"
+                    ))
+                })?;
+            rasd_search::apply_filters(&mut q, &saved.filters, known).map_err(search_error)?;
+            text.push(saved.query);
+        }
+        rasd_search::apply_filters(&mut q, &self.filters(), known).map_err(search_error)?;
+        text.push(self.q.trim().to_string());
+        q.text = text.join(" ").trim().to_string();
+        q.by_date = match non_empty(&self.sort).as_deref() {
             None => None,
-            Some(code @ ("ar" | "en" | "other")) => Some(Lang::from_code(code)),
+            Some("date" | "newest") => Some(true),
+            Some("relevance" | "score") => Some(false),
             Some(other) => {
                 return Err(Error::BadRequest(format!(
-                    "unknown lang {other:?}: use ar, en or other"
+                    "unknown sort {other:?}: use date (newest first) or relevance"
                 )));
             }
         };
-        let sentiment = match non_empty(&self.sentiment) {
-            None => Vec::new(),
-            Some(list) => parse_sentiments(&list)?,
+        let day = |name: &str, v: &Option<String>| -> Result<Option<chrono::DateTime<Utc>>> {
+            let Some(v) = non_empty(v) else {
+                return Ok(None);
+            };
+            let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+                Error::BadRequest(format!("{name} {v:?} is not a date: write YYYY-MM-DD"))
+            })?;
+            Ok(Some(rasd_core::day_start(d, tz)))
         };
-        let about_police = match non_empty(&self.police) {
-            None => None,
-            Some(flag) => Some(parse_police(&flag)?),
-        };
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(Error::BadRequest(format!(
-                "limit {limit} is out of range: use 1 to 100"
-            )));
+        q.from = day("after", &self.after)?;
+        q.to = day("before", &self.before)?.map(|t| t + chrono::Duration::days(1));
+        if let (Some(from), Some(to)) = (q.from, q.to)
+            && from >= to
+        {
+            return Err(Error::BadRequest(
+                "the last day comes before the first: swap after and before".into(),
+            ));
         }
-        Ok(SearchQuery {
-            text: self.q.trim().to_string(),
-            limit,
-            offset: self.offset.unwrap_or(0).min(10_000),
-            lang,
-            topics: non_empty(&self.topic).into_iter().collect(),
-            places: non_empty(&self.place).into_iter().collect(),
-            sources: non_empty(&self.source).into_iter().collect(),
-            sentiment,
-            about_police,
-            ..SearchQuery::default()
+        Ok(q)
+    }
+}
+
+/// What a search page or API call found, and what it took.
+pub(crate) struct Found {
+    pub results: SearchResults,
+    /// Milliseconds the search took (in the index, snippets included).
+    pub took_ms: f64,
+    /// Story number of each hit that has one, for folding copies of one story.
+    pub stories: std::collections::HashMap<String, u64>,
+}
+
+async fn run_search(state: &AppState, query: SearchQuery) -> Result<Found> {
+    let index = state.index.clone();
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let start = std::time::Instant::now();
+        let results = index.search(&query).map_err(search_error)?;
+        let took_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let ids: Vec<&str> = results.hits.iter().map(|h| h.id.as_str()).collect();
+        let stories = store.story_of(&ids).unwrap_or_default();
+        Ok(Found {
+            results,
+            took_ms,
+            stories,
         })
-    }
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
 }
 
-/// Reads `sentiment=negative` or `sentiment=negative,neutral`.
-fn parse_sentiments(list: &str) -> Result<Vec<Polarity>> {
-    let mut out = Vec::new();
-    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some(p) = Polarity::parse(part) else {
-            return Err(Error::BadRequest(format!(
-                "unknown sentiment {part:?}: use positive, negative or neutral (or إيجابي، سلبي، محايد), or several \
-                 separated by commas (sentiment=negative,neutral)"
-            )));
-        };
-        if !out.contains(&p) {
-            out.push(p);
+/// The query string, or a 400 that says what was wrong with it (a page number that is not
+/// a number…).
+fn params_of(
+    query: std::result::Result<Query<SearchParams>, QueryRejection>,
+) -> Result<SearchParams> {
+    query.map(|Query(p)| p).map_err(|e| {
+        Error::BadRequest(format!(
+            "the address has a parameter that cannot be read ({}); page, size and max are              whole numbers, the rest text",
+            e.body_text()
+        ))
+    })
+}
+
+/// `GET /api/search`: the first search API (a page as `limit` and `offset`), kept.
+async fn api_search(
+    State(state): State<AppState>,
+    query: std::result::Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResults>> {
+    let params = params_of(query)?;
+    let query = params.to_query(&state.config, Some(&state.store))?;
+    Ok(Json(run_search(&state, query).await?.results))
+}
+
+/// The answer of `GET /api/v1/search` in JSON.
+#[derive(Debug, Serialize)]
+struct ApiSearch {
+    /// The query as run: its text, page, size and order.
+    query: ApiQuery,
+    /// Matching items, all pages.
+    total: usize,
+    /// Pages of `size` hits.
+    pages: usize,
+    /// Milliseconds the search took in the index.
+    took_ms: f64,
+    hits: Vec<rasd_search::Hit>,
+    facets: rasd_search::Facets,
+}
+
+#[derive(Debug, Serialize)]
+struct ApiQuery {
+    q: String,
+    page: usize,
+    size: usize,
+    sort: &'static str,
+}
+
+/// `GET /api/v1/search`: a page of hits with snippets and highlights, the facets (the date
+/// histogram included), the total and `took_ms`; `format=csv` or `format=jsonl` exports
+/// every hit instead (up to `max`).
+async fn api_v1_search(
+    State(state): State<AppState>,
+    query: std::result::Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Response> {
+    let params = params_of(query)?;
+    let q = params.to_query(&state.config, Some(&state.store))?;
+    let format = non_empty(&params.format).unwrap_or_else(|| "json".into());
+    match format.as_str() {
+        "json" => {
+            let size = q.limit;
+            let page = q.offset / size + 1;
+            let sort = match (q.by_date, q.text.is_empty()) {
+                (Some(true), _) | (None, true) => "date",
+                _ => "relevance",
+            };
+            let text = q.text.clone();
+            let found = run_search(&state, q).await?;
+            Ok(Json(ApiSearch {
+                query: ApiQuery {
+                    q: text,
+                    page,
+                    size,
+                    sort,
+                },
+                total: found.results.total,
+                pages: found.results.total.div_ceil(size),
+                took_ms: (found.took_ms * 100.0).round() / 100.0,
+                hits: found.results.hits,
+                facets: found.results.facets,
+            })
+            .into_response())
         }
-    }
-    Ok(out)
-}
-
-/// Reads `police=yes` or `police=no`.
-fn parse_police(flag: &str) -> Result<bool> {
-    match flag.to_ascii_lowercase().as_str() {
-        "yes" | "true" => Ok(true),
-        "no" | "false" => Ok(false),
-        _ => Err(Error::BadRequest(format!(
-            "unknown police flag {flag:?}: use police=yes for items about the Public Security \
-             Directorate or police=no for the others"
+        "csv" | "jsonl" => export(&state, q, &format, params.max).await,
+        other => Err(Error::BadRequest(format!(
+            "unknown format {other:?}: use json (a page), csv or jsonl (every hit)"
         ))),
     }
 }
 
-async fn run_search(state: &AppState, mut query: SearchQuery) -> Result<SearchResults> {
-    query.tz = Some(state.config.settings.tz());
+/// Every hit of `q` as CSV or JSON lines, as a download.
+async fn export(
+    state: &AppState,
+    q: SearchQuery,
+    format: &str,
+    max: Option<usize>,
+) -> Result<Response> {
+    let max = max.unwrap_or(10_000);
+    if !(1..=rasd_search::MAX_EXPORT).contains(&max) {
+        return Err(Error::BadRequest(format!(
+            "max {max} is out of range: use 1 to {}",
+            rasd_search::MAX_EXPORT
+        )));
+    }
     let index = state.index.clone();
-    tokio::task::spawn_blocking(move || index.search(&query))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(search_error)
+    let tz = state.config.settings.tz();
+    let csv = format == "csv";
+    let (body, written, total) = tokio::task::spawn_blocking(move || {
+        let results = index.export(&q, max).map_err(search_error)?;
+        let mut body = Vec::new();
+        let written = if csv {
+            rasd_search::write_csv(&mut body, &results.hits, tz)
+        } else {
+            rasd_search::write_jsonl(&mut body, &results.hits, tz)
+        };
+        written.map_err(|e| Error::Internal(e.to_string()))?;
+        Ok::<_, Error>((body, results.hits.len(), results.total))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    let (mime, name) = if csv {
+        ("text/csv; charset=utf-8", "rasd-search.csv")
+    } else {
+        ("application/x-ndjson; charset=utf-8", "rasd-search.jsonl")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-rasd-total"),
+                total.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-rasd-exported"),
+                written.to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
-async fn api_search(
-    State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
-) -> Result<Json<SearchResults>> {
-    let query = params.to_query()?;
-    // Titles and snippets come without bidi controls from the index.
-    Ok(Json(run_search(&state, query).await?))
-}
-
-/// The search page; a bad parameter or query is a 400 whose page says what to fix.
+/// The search page (`/` and `/search`); a bad parameter or query is a 400 whose page says
+/// what to fix.
 async fn search_page(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    query: std::result::Result<Query<SearchParams>, QueryRejection>,
 ) -> (StatusCode, Html<String>) {
-    let outcome = match params.to_query() {
-        Ok(query) => run_search(&state, query).await,
-        Err(e) => Err(e),
+    let (params, outcome) = match params_of(query) {
+        Ok(params) => {
+            let outcome = match params.to_query(&state.config, Some(&state.store)) {
+                Ok(query) => run_search(&state, query).await,
+                Err(e) => Err(e),
+            };
+            (params, outcome)
+        }
+        Err(e) => (SearchParams::default(), Err(e)),
     };
     let status = match &outcome {
         Ok(_) => StatusCode::OK,
@@ -313,9 +553,15 @@ async fn search_page(
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };
+    let saved = state.store.saved_searches().unwrap_or_default();
     (
         status,
-        Html(pages::search_page(&state.config, &params, &outcome)),
+        Html(search_page::search_page(
+            &state.config,
+            &params,
+            &outcome,
+            &saved,
+        )),
     )
 }
 

@@ -8,9 +8,6 @@ use std::fmt::Write;
 
 use rasd_core::{Config, SentimentTag};
 use rasd_deliver::{escape, escape_text};
-use rasd_search::SearchResults;
-
-use crate::{Error, SearchParams};
 
 /// The bilingual name of a sentiment label (`positive`, `negative`, `neutral`); other
 /// strings are returned as they are.
@@ -34,7 +31,7 @@ pub(crate) fn police_name(flag: &str) -> String {
 
 /// A sentiment badge: a colour and the label in words (never colour alone), the score in
 /// its tooltip.
-fn sentiment_badge(tag: &SentimentTag) -> String {
+pub(crate) fn sentiment_badge(tag: &SentimentTag) -> String {
     let label = tag.label.as_str();
     format!(
         "<span class=\"badge s-{label}\" title=\"{:+.2}\">{}</span>",
@@ -44,289 +41,7 @@ fn sentiment_badge(tag: &SentimentTag) -> String {
 }
 
 /// The badge of an item about the police.
-const POLICE_BADGE: &str = "<span class=\"badge police\">عن الشرطة / police</span>";
-
-fn options(selected: Option<&str>, items: &[(String, String)]) -> String {
-    let mut s = String::new();
-    for (value, label) in items {
-        let sel = if selected == Some(value.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            s,
-            "<option value=\"{}\"{sel}>{}</option>",
-            escape(value),
-            escape_text(label)
-        );
-    }
-    s
-}
-
-fn link(params: &SearchParams, key: &str, value: &str) -> String {
-    let mut pairs: Vec<(&str, String)> = vec![("q", params.q.clone())];
-    let mut set = |k: &'static str, v: &Option<String>| {
-        if k == key {
-            pairs.push((k, value.to_string()));
-        } else if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-            pairs.push((k, v.clone()));
-        }
-    };
-    set("lang", &params.lang);
-    set("topic", &params.topic);
-    set("place", &params.place);
-    set("source", &params.source);
-    set("sentiment", &params.sentiment);
-    set("police", &params.police);
-    let query: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", rasd_core::text::url_encode_query(v)))
-        .collect();
-    format!("/?{}", query.join("&"))
-}
-
-fn facet_list(
-    out: &mut String,
-    title: &str,
-    key: &str,
-    counts: &BTreeMap<String, u64>,
-    label: impl Fn(&str) -> String,
-    params: &SearchParams,
-) {
-    if counts.is_empty() {
-        return;
-    }
-    let _ = write!(out, "<h4>{title}</h4><ul>");
-    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    for (k, n) in v.into_iter().take(12) {
-        let _ = write!(
-            out,
-            "<li><a href=\"{}\"><bdi>{}</bdi></a> <span class=\"meta\">{n}</span></li>",
-            escape(&link(params, key, k)),
-            escape_text(&label(k))
-        );
-    }
-    out.push_str("</ul>");
-}
-
-/// The whole search page for `params` and the outcome of running them.
-pub(crate) fn search_page(
-    config: &Config,
-    params: &SearchParams,
-    outcome: &Result<SearchResults, Error>,
-) -> String {
-    let topic_name = |id: &str| {
-        config
-            .topic(id)
-            .map_or_else(|| id.to_string(), |t| t.name_ar.clone())
-    };
-    let place_name = |id: &str| {
-        config
-            .places
-            .iter()
-            .find(|p| p.id == id)
-            .map_or_else(|| id.to_string(), |p| p.name_ar.clone())
-    };
-    let source_name = |id: &str| {
-        config
-            .sources
-            .iter()
-            .find(|s| s.id == id)
-            .map_or_else(|| id.to_string(), |s| s.name.clone())
-    };
-    let lang_name = |code: &str| match code {
-        "ar" => "العربية".to_string(),
-        "en" => "English".to_string(),
-        _ => "أخرى / other".to_string(),
-    };
-
-    let mut h = page_head("رصد — بحث · Rasd search", "ar", "rtl");
-    h.push_str("<main>\n");
-
-    // Facets.
-    h.push_str("<aside>");
-    if let Ok(results) = outcome {
-        facet_list(
-            &mut h,
-            "الموضوع / Topic",
-            "topic",
-            &results.facets.by_topic,
-            topic_name,
-            params,
-        );
-        facet_list(
-            &mut h,
-            "المشاعر / Sentiment",
-            "sentiment",
-            &results.facets.by_sentiment,
-            sentiment_name,
-            params,
-        );
-        facet_list(
-            &mut h,
-            "الشرطة / Police",
-            "police",
-            &results.facets.by_police,
-            police_name,
-            params,
-        );
-        facet_list(
-            &mut h,
-            "المحافظة / Governorate",
-            "place",
-            &results.facets.by_place,
-            place_name,
-            params,
-        );
-        facet_list(
-            &mut h,
-            "اللغة / Language",
-            "lang",
-            &results.facets.by_lang,
-            lang_name,
-            params,
-        );
-        facet_list(
-            &mut h,
-            "المصدر / Source",
-            "source",
-            &results.facets.by_source,
-            source_name,
-            params,
-        );
-    }
-    h.push_str("</aside>\n<section class=\"results\">");
-
-    // The form.
-    let topics: Vec<(String, String)> =
-        std::iter::once((String::new(), "كل المواضيع / all topics".into()))
-            .chain(
-                config
-                    .topics
-                    .iter()
-                    .map(|t| (t.id.clone(), format!("{} / {}", t.name_ar, t.name_en))),
-            )
-            .collect();
-    let govs: Vec<(String, String)> = std::iter::once((String::new(), "كل المحافظات / all".into()))
-        .chain(
-            config
-                .places
-                .iter()
-                .filter(|p| p.kind == rasd_core::PlaceKind::Governorate)
-                .map(|p| (p.id.clone(), format!("{} / {}", p.name_ar, p.name_en))),
-        )
-        .collect();
-    let langs: Vec<(String, String)> = vec![
-        (String::new(), "كل اللغات / all".into()),
-        ("ar".into(), "العربية".into()),
-        ("en".into(), "English".into()),
-    ];
-    let sentiments: Vec<(String, String)> =
-        std::iter::once((String::new(), "كل المشاعر / any sentiment".into()))
-            .chain(
-                rasd_core::Polarity::ALL
-                    .iter()
-                    .map(|p| (p.as_str().to_string(), sentiment_name(p.as_str()))),
-            )
-            .collect();
-    let police: Vec<(String, String)> = vec![
-        (String::new(), "الكل / all".into()),
-        ("yes".into(), police_name("yes")),
-        ("no".into(), police_name("no")),
-    ];
-    let _ = write!(
-        h,
-        "<form class=\"q\" method=\"get\" action=\"/\">\
-         <input type=\"search\" name=\"q\" dir=\"auto\" value=\"{}\" placeholder=\"ابحث… / search…\" autofocus>\
-         <select name=\"topic\" aria-label=\"الموضوع / Topic\">{}</select>\
-         <select name=\"place\" aria-label=\"المحافظة / Governorate\">{}</select>\
-         <select name=\"lang\" aria-label=\"اللغة / Language\">{}</select>\
-         <select name=\"sentiment\" aria-label=\"المشاعر / Sentiment\">{}</select>\
-         <select name=\"police\" aria-label=\"الشرطة / Police\">{}</select>\
-         <button type=\"submit\">بحث</button></form>",
-        escape_text(&params.q),
-        options(params.topic.as_deref(), &topics),
-        options(params.place.as_deref(), &govs),
-        options(params.lang.as_deref(), &langs),
-        options(params.sentiment.as_deref(), &sentiments),
-        options(params.police.as_deref(), &police),
-    );
-
-    match outcome {
-        Err(Error::BadRequest(message)) => {
-            let _ = write!(
-                h,
-                "<p class=\"error\" dir=\"auto\" role=\"alert\">{}</p>",
-                escape_text(message)
-            );
-        }
-        Err(Error::Internal(_)) => {
-            h.push_str(
-                "<p class=\"error\" role=\"alert\">تعذّر البحث؛ التفاصيل في سجل الخادم. / \
-                 The search failed; the server log has the details.</p>",
-            );
-        }
-        Ok(results) => {
-            let _ = write!(h, "<p class=\"meta\">{} نتيجة / results</p>", results.total);
-            for hit in &results.hits {
-                let title = if hit.title.is_empty() {
-                    escape_text("(بلا عنوان / untitled)")
-                } else {
-                    marked_html(hit.title_pieces())
-                };
-                let mut title_html = format!(
-                    "<a href=\"/item/{}\" dir=\"auto\">{}</a>",
-                    escape(&hit.id),
-                    title
-                );
-                if is_web_link(&hit.url) {
-                    let _ = write!(
-                        title_html,
-                        " <a class=\"meta\" href=\"{}\" rel=\"noopener noreferrer\">↗ المصدر</a>",
-                        escape(&hit.url)
-                    );
-                }
-                let when = hit
-                    .published
-                    .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_default();
-                let _ = write!(
-                    h,
-                    "<div class=\"hit\"><h3>{title_html}</h3><div class=\"meta\"><bdi>{}</bdi> · <span dir=\"ltr\">{}</span></div>\
-                     <p dir=\"auto\">{}</p><div>",
-                    escape_text(&source_name(&hit.source)),
-                    escape(&when),
-                    marked_html(hit.snippet_pieces())
-                );
-                if let Some(tag) = &hit.sentiment {
-                    h.push_str(&sentiment_badge(tag));
-                }
-                if hit.about_police {
-                    h.push_str(POLICE_BADGE);
-                }
-                for t in &hit.topics {
-                    let _ = write!(
-                        h,
-                        "<span class=\"tag\" dir=\"auto\">{}</span>",
-                        escape_text(&topic_name(t))
-                    );
-                }
-                for p in &hit.places {
-                    let _ = write!(
-                        h,
-                        "<span class=\"tag\" dir=\"auto\">{}</span>",
-                        escape_text(&place_name(p))
-                    );
-                }
-                h.push_str("</div></div>\n");
-            }
-        }
-    }
-    h.push_str("</section>\n</main>\n</body>\n</html>\n");
-    h
-}
+pub(crate) const POLICE_BADGE: &str = "<span class=\"badge police\">عن الشرطة / police</span>";
 
 /// Text pieces escaped, the matched ones in `<mark>`.
 pub(crate) fn marked_html(pieces: Vec<(&str, bool)>) -> String {
@@ -341,16 +56,16 @@ pub(crate) fn marked_html(pieces: Vec<(&str, bool)>) -> String {
     h
 }
 
-fn is_web_link(url: &str) -> bool {
+pub(crate) fn is_web_link(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
-fn page_head(title: &str, lang: &str, dir: &str) -> String {
+pub(crate) fn page_head(title: &str, lang: &str, dir: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><link rel=\"stylesheet\" href=\"/static/rasd.css\"></head>\n<body>\n\
-         <header><strong>رصد</strong> · Rasd — <a href=\"/\">بحث / Search</a> · \
+         <header><strong>رصد</strong> · Rasd — <a href=\"/search\">بحث / Search</a> · \
          <a href=\"/digest\">الملخص اليومي / Digest</a> · \
          <a href=\"/digests\">الأرشيف / Archive</a></header>\n",
         escape_text(title)

@@ -311,7 +311,7 @@ async fn bad_sentiment_and_police_values_are_400_with_advice() {
     let (status, body) = get("/api/search?police=maybe").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
-        body.contains("police=yes") && body.contains("police=no"),
+        body.contains("use yes for items about the Public Security Directorate or no"),
         "{body}"
     );
     // The same mistakes written in the query text.
@@ -326,7 +326,7 @@ async fn bad_sentiment_and_police_values_are_400_with_advice() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(body.contains("class=\"error\""), "{body}");
-    assert!(body.contains("police=yes"), "{body}");
+    assert!(body.contains("use yes for items"), "{body}");
 }
 
 #[tokio::test]
@@ -336,14 +336,12 @@ async fn search_page_has_sentiment_and_police_facets_and_badges() {
     assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(body.contains("المشاعر / Sentiment"), "{body}");
     assert!(
-        body.contains("href=\"/?q=&amp;sentiment=negative\"><bdi>سلبي / negative</bdi></a>"),
+        body.contains("href=\"/search?sentiment=negative\"><bdi>سلبي / negative</bdi></a>"),
         "{body}"
     );
-    assert!(body.contains("href=\"/?q=&amp;police=yes\"><bdi>عن الشرطة / about police</bdi></a>"));
+    assert!(body.contains("href=\"/search?police=yes\"><bdi>عن الشرطة / about police</bdi></a>"));
     assert!(
-        body.contains(
-            "href=\"/?q=&amp;police=no\"><bdi>ليس عن الشرطة / not about police</bdi></a>"
-        )
+        body.contains("href=\"/search?police=no\"><bdi>ليس عن الشرطة / not about police</bdi></a>")
     );
     // Each badge has words, not only a colour.
     assert!(
@@ -362,7 +360,7 @@ async fn search_page_has_sentiment_and_police_facets_and_badges() {
         "{body}"
     );
     assert!(
-        body.contains("href=\"/?q=&amp;topic=theft&amp;sentiment=negative&amp;police=yes\""),
+        body.contains("href=\"/search?topic=theft&amp;sentiment=negative&amp;police=yes\""),
         "{body}"
     );
     assert!(body.contains("سرقة مركبة في الرصيفة"));
@@ -1008,4 +1006,337 @@ async fn matched_words_are_marked_and_markup_from_the_item_stays_text() {
     let snippet: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
     let [a, b] = [0, 1].map(|i| hit["highlights"][0][i].as_u64().unwrap() as usize);
     assert_eq!(snippet[a..b].iter().collect::<String>(), "احتيال");
+}
+
+/// `n` Arabic items about thefts in Zarqa, a day apart, the last `copies` of them copies of
+/// one story (the same title from other outlets).
+fn theft_items(n: usize, copies: usize) -> Vec<Item> {
+    (0..n)
+        .map(|i| {
+            let title = if i >= n - copies {
+                "سرقة مركبات في الزرقاء".to_string()
+            } else {
+                format!("سرقة محل رقم {i} في الزرقاء")
+            };
+            let at = Utc::now() - chrono::Duration::days(i as i64);
+            let mut item = Item::new(
+                &format!("s{}", 1 + i % 2),
+                &format!("https://example.jo/theft/{i}"),
+                &title,
+                &format!("أفادت الشرطة بوقوع سرقة رقم {i} في الزرقاء."),
+                at,
+            );
+            item.published = Some(at);
+            item.tags.lang = Lang::Ar;
+            item.tags.topics = vec!["theft".into()];
+            item.tags.places = vec!["zarqa".into()];
+            item
+        })
+        .collect()
+}
+
+async fn get_with(state: AppState, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(app(state), Request::get(uri).header("host", "localhost")).await
+}
+
+#[tokio::test]
+async fn api_v1_search_answers_a_page_with_total_took_ms_highlights_and_the_histogram() {
+    let state = || state_with("", "", theft_items(30, 0));
+    let (status, _, body) = get_with(
+        state(),
+        &format!("/api/v1/search?q={}&size=10&page=2", enc("سرقة")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json(&body);
+    assert_eq!(v["total"], 31, "the thirty and the one of every test");
+    assert_eq!(v["pages"], 4);
+    assert_eq!(v["query"]["page"], 2);
+    assert_eq!(v["query"]["size"], 10);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 10);
+    assert!(v["took_ms"].as_f64().unwrap() >= 0.0);
+    assert!(
+        v["hits"][0]["snippet_marked"]
+            .as_str()
+            .unwrap()
+            .contains("[[سرقة]]"),
+        "{v}"
+    );
+    let days = v["facets"]["by_date"].as_array().unwrap();
+    assert_eq!(v["facets"]["by_date_unit"], "day");
+    let sum: u64 = days.iter().map(|d| d["count"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 31, "the histogram sums to the total");
+    // Facets sum to the total too.
+    let langs: u64 = v["facets"]["by_lang"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(langs, 31);
+    // sort=date: newest first.
+    let (_, _, body) = get_with(state(), "/api/v1/search?sort=date&size=3").await;
+    let v = json(&body);
+    assert_eq!(v["query"]["sort"], "date");
+    let times: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["published"].as_str().unwrap_or(""))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+}
+
+#[tokio::test]
+async fn api_v1_exports_csv_with_a_bom_and_json_lines() {
+    let state = || state_with("", "", theft_items(5, 0));
+    let (status, headers, body) = get_with(
+        state(),
+        &format!("/api/v1/search?q={}&format=csv", enc("سرقة")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(headers["x-rasd-total"], "6");
+    assert!(body.starts_with("\u{FEFF}id,published,source,lang,title,url,topics,places"));
+    assert_eq!(
+        body.trim_end().split("\r\n").count(),
+        7,
+        "a header and six rows"
+    );
+    assert!(body.contains("سرقة محل رقم 0 في الزرقاء"));
+    assert!(body.contains("+03:00"), "Amman times: {body}");
+    let (status, headers, body) =
+        get_with(state(), "/api/v1/search?topic=theft&format=jsonl&max=2").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/x-ndjson")
+    );
+    assert_eq!(headers["x-rasd-exported"], "2");
+    let lines: Vec<serde_json::Value> = body.lines().map(json).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["topics"][0], "theft");
+    let (status, _, body) = get_with(state(), "/api/v1/search?format=xml").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("use json"), "{body}");
+}
+
+#[tokio::test]
+async fn bad_search_input_gets_an_answer_or_a_clear_error_never_a_500() {
+    let long = "سرقة ".repeat(2000);
+    let cases: Vec<(String, StatusCode, &str)> = vec![
+        ("/api/v1/search?q=".into(), StatusCode::OK, ""),
+        (
+            format!("/api/v1/search?q={}", enc(&long)),
+            StatusCode::BAD_REQUEST,
+            "characters long",
+        ),
+        (
+            format!("/api/v1/search?q={}", enc("\"سرقة")),
+            StatusCode::BAD_REQUEST,
+            "at position 1",
+        ),
+        (
+            format!("/api/v1/search?q={}", enc("(سرقة")),
+            StatusCode::BAD_REQUEST,
+            "at position 1",
+        ),
+        (
+            "/api/v1/search?q=colour%3Ared".into(),
+            StatusCode::BAD_REQUEST,
+            "no field `colour`",
+        ),
+        (
+            "/api/v1/search?q=since%3Ayesterday".into(),
+            StatusCode::BAD_REQUEST,
+            "since:24h",
+        ),
+        (
+            format!("/api/v1/search?q={}", enc("سرقة police\u{202E}")),
+            StatusCode::OK,
+            "",
+        ),
+        ("/api/v1/search?q=%00%00".into(), StatusCode::OK, ""),
+        ("/api/v1/search?q=a&page=100000".into(), StatusCode::OK, ""),
+        (
+            "/api/v1/search?size=1000000".into(),
+            StatusCode::BAD_REQUEST,
+            "use 1 to 100",
+        ),
+        (
+            "/api/v1/search?page=0".into(),
+            StatusCode::BAD_REQUEST,
+            "pages count from 1",
+        ),
+        (
+            "/api/v1/search?page=abc".into(),
+            StatusCode::BAD_REQUEST,
+            "whole numbers",
+        ),
+        (
+            "/api/v1/search?topic=fraud".into(),
+            StatusCode::BAD_REQUEST,
+            "the topics are: theft",
+        ),
+        (
+            "/api/v1/search?place=oman".into(),
+            StatusCode::BAD_REQUEST,
+            "unknown place id",
+        ),
+        (
+            "/api/v1/search?after=yesterday".into(),
+            StatusCode::BAD_REQUEST,
+            "YYYY-MM-DD",
+        ),
+        (
+            "/api/v1/search?after=2026-11-10&before=2026-11-01".into(),
+            StatusCode::BAD_REQUEST,
+            "swap",
+        ),
+        (
+            "/api/v1/search?saved=nope".into(),
+            StatusCode::BAD_REQUEST,
+            "no saved search",
+        ),
+        (
+            "/api/v1/search?max=0&format=csv".into(),
+            StatusCode::BAD_REQUEST,
+            "max 0",
+        ),
+    ];
+    for (uri, want, says) in cases {
+        let (status, _, body) = get_with(state(), &uri).await;
+        assert_eq!(status, want, "{uri}: {body}");
+        assert!(body.contains(says), "{uri}: {body}");
+        // The page answers the same, as a page.
+        let page = uri.replace("/api/v1/search", "/search");
+        if !page.contains("format=") {
+            let (status, _, body) = get_with(state(), &page).await;
+            assert_eq!(status, want, "{page}");
+            assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"), "{page}");
+        }
+    }
+    // A page past the end: the total, no hits.
+    let (_, _, body) = get_with(state(), "/api/v1/search?page=99").await;
+    let v = json(&body);
+    assert_eq!(v["total"], 4);
+    assert!(v["hits"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_search_page_shows_active_filters_pages_folds_copies_and_amman_time() {
+    let state = || state_with("", "", theft_items(25, 3));
+    let (status, _, page) = get_with(
+        state(),
+        &format!("/search?q={}&source=s2&topic=theft", enc("سرقة")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // The source filter is visible, removable, and kept by the form.
+    assert!(page.contains("المصدر / source: <bdi>s2</bdi>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "href=\"/search?q={}&amp;topic=theft\" title=\"إزالة / remove\"",
+            enc("سرقة")
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<input type=\"hidden\" name=\"source\" value=\"s2\">"));
+    assert!(page.contains(">مسح الكل / clear all</a>"), "{page}");
+    // Only s2's items.
+    assert!(!page.contains("سرقة محل رقم 0 "), "{page}");
+    // Every hit's time in Amman time, marked.
+    assert!(page.contains("(UTC+03:00)</time>"), "{page}");
+    assert!(page.contains("title=\"توقيت Asia/Amman / Asia/Amman time\""));
+    // Pages.
+    let (_, _, page) = get_with(state(), &format!("/search?q={}&size=5", enc("سرقة"))).await;
+    assert!(page.contains("rel=\"next\""), "{page}");
+    assert!(!page.contains("rel=\"prev\""));
+    assert!(page.contains(&format!(
+        "href=\"/search?q={}&amp;size=5&amp;page=2\"",
+        enc("سرقة")
+    )));
+    let (_, _, page) = get_with(state(), &format!("/search?q={}&size=5&page=2", enc("سرقة"))).await;
+    assert!(page.contains("rel=\"prev\""), "{page}");
+    // The three copies of one story fold under the first.
+    let (_, _, page) = get_with(state(), "/search?sort=date&size=100").await;
+    assert_eq!(page.matches("سرقة مركبات في الزرقاء").count(), 3, "{page}");
+    assert!(
+        page.contains("<span dir=\"ltr\">+2</span> من الخبر نفسه"),
+        "{page}"
+    );
+    // The histogram and the export links.
+    assert!(page.contains("<figure class=\"histogram\"><svg"), "{page}");
+    assert!(
+        page.contains("href=\"/api/v1/search?sort=date&amp;size=100&amp;format=csv\""),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn every_topic_with_matches_is_in_the_facets_and_saved_searches_are_listed() {
+    let topics: String = (0..18)
+        .map(|i| format!("[[topic]]\nid = \"t{i}\"\nname_ar = \"موضوع {i}\"\nname_en = \"Topic {i}\"\nterms = [\"كلمة{i}\"]\n"))
+        .collect();
+    let config = Config::from_texts(Path::new("cfg"), ["", "", &topics, PLACES, ""]).unwrap();
+    let items: Vec<Item> = (0..18)
+        .map(|i| {
+            let mut item = Item::new(
+                "s1",
+                &format!("https://example.jo/t/{i}"),
+                &format!("خبر {i}"),
+                "نص",
+                Utc::now(),
+            );
+            item.tags.lang = Lang::Ar;
+            item.tags.topics = vec![format!("t{i}")];
+            item
+        })
+        .collect();
+    let store = Store::open_in_memory().unwrap();
+    store.upsert_items(&items).unwrap();
+    store
+        .save_search(
+            "سرقات الزرقاء",
+            "سرقة",
+            &std::collections::BTreeMap::new(),
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+    let index = SearchIndex::create_in_ram().unwrap();
+    let mut sink = index.writer().unwrap();
+    sink.index_items(&items).unwrap();
+    sink.commit().unwrap();
+    let state = AppState {
+        store: Arc::new(store),
+        index: Arc::new(index),
+        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
+        config: Arc::new(config),
+    };
+    let (status, _, page) = get_with(state, "/search").await;
+    assert_eq!(status, StatusCode::OK);
+    for i in 0..18 {
+        assert!(
+            page.contains(&format!("موضوع {i} / Topic {i}</bdi></a>")),
+            "topic {i}: {page}"
+        );
+    }
+    assert!(
+        page.contains("<h4>عمليات بحث محفوظة / Saved searches</h4>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("title=\"سرقة\"><bdi>سرقات الزرقاء</bdi></a>"),
+        "{page}"
+    );
 }
