@@ -10,6 +10,7 @@ mod demo;
 mod demo_cmd;
 mod import_cmd;
 mod pipeline;
+mod reindex_cmd;
 mod replay_cmd;
 mod search_cmd;
 mod sentiment_cmd;
@@ -1117,16 +1118,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dir = data_dir(&cli.data_dir, &config);
             let _lock = pipeline::lock_data_dir(&dir)?;
             let store = open_store_existing(&dir)?;
-            let index = match SearchIndex::open_or_create(&dir.join("search")) {
-                Ok(index) => index,
-                // An index from another version of Rasd: start it afresh from the store.
-                Err(rasd_search::Error::SchemaMismatch { .. }) => {
-                    SearchIndex::recreate(&dir.join("search"))?
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let n = pipeline::reindex(&store, &index)?;
-            println!("reindexed {n} items into {}", dir.join("search").display());
+            let n = reindex_cmd::rebuild_beside(&store, &dir, true)?;
+            println!(
+                "reindexed {n} items into {} (searches answered from the old index until now)",
+                reindex_cmd::live_dir(&dir).display()
+            );
             Ok(())
         }
         Command::Backup { dir: out } => {

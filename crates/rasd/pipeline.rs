@@ -505,7 +505,7 @@ pub fn place_names(config: &Config) -> Vec<(String, String)> {
 /// Opens the search index of the data folder `data_dir` for searching (no writer, no catch-up:
 /// a reader beside a running daemon).
 pub fn open_index_for_reading(data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
-    let dir = data_dir.join("search");
+    let dir = crate::reindex_cmd::readable_dir(data_dir);
     SearchIndex::open_or_create(&dir)
         .with_context(|| format!("cannot open the search index in {}", dir.display()))
 }
@@ -515,11 +515,14 @@ pub fn open_index_for_reading(data_dir: &std::path::Path) -> anyhow::Result<Sear
 /// Then brings it up to the store ([`catch_up`]). The caller holds the data folder's lock.
 pub fn open_index(store: &Store, dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let context = || format!("cannot open the search index in {}", dir.display());
+    let data_dir = dir.parent().unwrap_or(std::path::Path::new("."));
+    crate::reindex_cmd::recover_swap(data_dir).with_context(context)?;
     let index = match SearchIndex::open_or_create(dir) {
         Ok(index) => index,
         Err(rasd_search::Error::SchemaMismatch { .. }) => {
-            tracing::info!(dir = %dir.display(), "Search index from another version; rebuilding it from the store.");
-            SearchIndex::recreate(dir).with_context(context)?
+            tracing::info!(dir = %dir.display(), "Search index from another version; rebuilding it beside the old one from the store.");
+            crate::reindex_cmd::rebuild_beside(store, data_dir, false).with_context(context)?;
+            SearchIndex::open_or_create(dir).with_context(context)?
         }
         Err(e) => return Err(anyhow::Error::new(e).context(context())),
     };
@@ -565,35 +568,4 @@ pub fn retag(store: &Store, enricher: &Enricher, config: &Config) -> anyhow::Res
         .context("cannot retag the stored items")?;
     flush(&mut batch).context("cannot store the new tags")?;
     Ok((read, changed))
-}
-
-/// Rebuilds the index from the store; returns how many items were indexed.
-pub fn reindex(store: &Store, index: &SearchIndex) -> anyhow::Result<u64> {
-    const BATCH: usize = 1000;
-    let mut writer = index
-        .writer()
-        .context("cannot open the index writer (is `rasd run` using this data folder?)")?;
-    // Read before the items: a change made while they are read is applied again by the next
-    // catch-up, which is harmless.
-    let mark = AppliedMark {
-        store_id: store.store_id()?,
-        seq: store.head_seq()?,
-    };
-    writer.delete_all()?;
-    let mut batch = Vec::with_capacity(BATCH);
-    store
-        .for_each_item(|item| {
-            batch.push(item);
-            if batch.len() == BATCH {
-                writer.index_items(&batch)?;
-                batch.clear();
-            }
-            Ok::<(), rasd_search::Error>(())
-        })
-        .context("cannot rebuild the index")
-        .and_then(|count| {
-            writer.index_items(&batch)?;
-            writer.commit_applied(mark)?;
-            Ok(count)
-        })
 }

@@ -5,6 +5,7 @@ mod daemon;
 mod demo;
 mod fetch;
 mod import;
+mod reindex;
 mod replay;
 mod search;
 mod util;
