@@ -403,6 +403,7 @@ pub async fn bench_latency(config_dir: &Path, items: usize) -> anyhow::Result<()
             topics: Vec::new(),
             places: Vec::new(),
             query: "حادث".into(),
+            saved_search: String::new(),
             min_items: 1,
             min_outlets: 1,
             window: rasd_core::Interval::from_secs(3600),

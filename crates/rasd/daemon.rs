@@ -179,6 +179,7 @@ pub async fn poll_until(
     hand_over_due(&pipeline.store, &due_tx).await;
     {
         let store = pipeline.store.clone();
+        let index = pipeline.index.clone();
         let config = config.clone();
         let dir = data_dir.to_path_buf();
         let outbox_ready = pipeline.outbox_ready.clone();
@@ -186,6 +187,7 @@ pub async fn poll_until(
         let tz = config.settings.tz();
         let job = Job::new_async_tz(cron.as_str(), tz, move |_, _| {
             let store = store.clone();
+            let index = index.clone();
             let config = config.clone();
             let dir = dir.clone();
             let outbox_ready = outbox_ready.clone();
@@ -193,7 +195,7 @@ pub async fn poll_until(
                 let date = Utc::now().with_timezone(&config.settings.tz()).date_naive();
                 let path = crate::default_digest_path(&dir, date);
                 let result = tokio::task::spawn_blocking(move || {
-                    crate::write_digest(&store, &config, date, &path).map(|_| path)
+                    crate::write_digest(&store, Some(&index), &config, date, &path).map(|_| path)
                 })
                 .await;
                 match result {

@@ -120,7 +120,8 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     println!("by topic:    {}", crate::join_counts(&status.by_topic));
 
     let path = crate::default_digest_path(&dir, anchor);
-    let digest = rasd_detect::build_digest(&pipeline.store, &config, anchor)?;
+    let digest =
+        rasd_detect::build_digest(&pipeline.store, Some(&pipeline.index), &config, anchor)?;
     rasd_deliver::write_file(&path, &rasd_deliver::digest_html(&digest))?;
     println!("\ndigest of {anchor}: {} items", digest.total);
     for t in digest.notable() {

@@ -664,6 +664,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dir = dir.as_ref().unwrap_or(&cli.config);
             let c = load_config(dir)?;
             pipeline::check_rule_queries(&c)?;
+            let data = data_dir(&cli.data_dir, &c);
+            let names_saved = c.alerts.iter().any(|r| !r.saved_search.trim().is_empty())
+                || !c.settings.digest.saved_searches.is_empty();
+            if names_saved {
+                if data.join(rasd_store::DB_FILE).exists() {
+                    let missing =
+                        pipeline::missing_saved_searches(&c, &open_store_existing(&data)?)?;
+                    if !missing.is_empty() {
+                        bail!("{}", missing.join("\n"));
+                    }
+                } else {
+                    println!(
+                        "note: the saved searches the config names are checked against the store, \
+                         and {} holds none yet",
+                        data.display()
+                    );
+                }
+            }
             println!(
                 "{}: ok — {} sources ({} enabled), {} topics, {} places, {} alert rules",
                 dir.display(),
@@ -869,7 +887,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let path = out
                 .clone()
                 .unwrap_or_else(|| default_digest_path(&dir, date));
-            let md = write_digest(&store, &config, date, &path)?;
+            // The index runs the saved searches of `[digest] saved_searches`.
+            let index = if config.settings.digest.saved_searches.is_empty() {
+                None
+            } else {
+                Some(pipeline::open_index_for_reading(&dir)?)
+            };
+            let md = write_digest(&store, index.as_ref(), &config, date, &path)?;
             print!("{md}");
             eprintln!("HTML digest written to {}", path.display());
             let m = &config.settings.mail;
@@ -1183,11 +1207,12 @@ pub(crate) fn default_digest_path(data_dir: &Path, date: NaiveDate) -> PathBuf {
 /// to` (once per day and recipient: the outbox's key) and returns its Markdown.
 pub(crate) fn write_digest(
     store: &Store,
+    index: Option<&SearchIndex>,
     config: &Config,
     date: NaiveDate,
     path: &Path,
 ) -> anyhow::Result<String> {
-    let digest = rasd_detect::build_digest(store, config, date)?;
+    let digest = rasd_detect::build_digest(store, index, config, date)?;
     let html = rasd_deliver::digest_html(&digest);
     rasd_deliver::write_file(path, &html)?;
     let markdown = rasd_deliver::digest_markdown(&digest);

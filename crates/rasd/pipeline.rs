@@ -139,6 +139,38 @@ pub fn check_rule_queries(config: &Config) -> anyhow::Result<()> {
     }
 }
 
+/// The saved searches the config names (alert rules' `saved_search`, `[digest]
+/// saved_searches`) that `store` does not hold, each as a sentence saying where it is named.
+pub fn missing_saved_searches(config: &Config, store: &Store) -> anyhow::Result<Vec<String>> {
+    let mut named: Vec<(String, String)> = config
+        .alerts
+        .iter()
+        .filter(|r| !r.saved_search.trim().is_empty())
+        .map(|r| {
+            (
+                r.saved_search.trim().to_string(),
+                format!("alert rule {:?} in alerts.toml", r.id),
+            )
+        })
+        .collect();
+    named.extend(config.settings.digest.saved_searches.iter().map(|n| {
+        (
+            n.trim().to_string(),
+            "[digest] saved_searches in rasd.toml".to_string(),
+        )
+    }));
+    let mut missing = Vec::new();
+    for (name, place) in named {
+        if store.saved_search(&name)?.is_none() {
+            missing.push(format!(
+                "{place} names the saved search {name:?}, which does not exist (rasd searches add \
+                 {name:?} QUERY… saves it; rasd searches list shows the saved ones)"
+            ));
+        }
+    }
+    Ok(missing)
+}
+
 impl Pipeline {
     /// Takes the data folder's write lock (before anything is written: a second writer is
     /// refused here), opens the store and the index in `data_dir`, brings the index up to the
@@ -166,6 +198,9 @@ impl Pipeline {
         let enricher = Enricher::from_config_with_models(&config)
             .context("cannot compile the topic, place and police rules")?;
         check_rule_queries(&config)?;
+        for missing in missing_saved_searches(&config, &store)? {
+            tracing::warn!("{missing}; until it is saved, it matches nothing.");
+        }
         Ok(Pipeline {
             alerts: Arc::new(rasd_detect::AlertEngine::new(&config)),
             config,

@@ -506,7 +506,7 @@ pub fn bench_digest(
     let mut last = None;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let d = rasd_detect::build_digest(&store, config, day)?;
+        let d = rasd_detect::build_digest(&store, None, config, day)?;
         digest_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
         rasd_detect::trends_at(&store, config, end)?;

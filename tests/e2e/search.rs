@@ -204,3 +204,37 @@ fn unknown_ids_and_syntax_errors_fail_with_what_to_write() {
         stdout(&out)
     );
 }
+
+#[test]
+fn check_config_refuses_a_rule_that_names_a_search_nobody_saved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, data) = setup(tmp.path());
+    let cfg = tmp.path().join("config");
+    super::util::copy_config(&shipped_config(), &cfg);
+    let alerts = cfg.join("alerts.toml");
+    let mut text = std::fs::read_to_string(&alerts).unwrap();
+    text.push_str(
+        "\n[[rule]]\nid = \"saved-thefts\"\nname = \"Thefts\"\nsaved_search = \"سرقات\"\nchannels = [\"email\"]\n",
+    );
+    std::fs::write(&alerts, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = run(cfg, &data, &["check-config"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("alert rule \"saved-thefts\" in alerts.toml names the saved search \"سرقات\", which does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    rasd_ok(&[
+        "--config",
+        cfg,
+        "--data-dir",
+        &data,
+        "searches",
+        "add",
+        "سرقات",
+        "سرقة",
+    ]);
+    let out = run(cfg, &data, &["check-config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -95,6 +95,19 @@ pub struct Settings {
     /// What counts as trending.
     #[serde(default)]
     pub trends: TrendSettings,
+    /// What the daily digest holds beside its fixed sections.
+    #[serde(default)]
+    pub digest: DigestSettings,
+}
+
+/// `[digest]` in `rasd.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// Saved searches (`rasd searches add`) that get a section of their own: the day's
+    /// matching items, newest first.
+    #[serde(default)]
+    pub saved_searches: Vec<String>,
 }
 
 /// `[trends]` in `rasd.toml`: counts of distinct stories per topic, governorate, salient
@@ -395,6 +408,7 @@ impl Default for Settings {
             stories: StorySettings::default(),
             alerts: AlertSettings::default(),
             trends: TrendSettings::default(),
+            digest: DigestSettings::default(),
         }
     }
 }
@@ -1301,6 +1315,10 @@ pub struct AlertRule {
     /// Query text in the search language (`rasd search`); empty means no query.
     #[serde(default)]
     pub query: String,
+    /// The name of a saved search (`rasd searches add`): an item counts only when it
+    /// matches that search's query and filters too. Empty means none.
+    #[serde(default)]
+    pub saved_search: String,
     /// Open an alert when at least this many matching items arrive within `window` (for
     /// `per = "place"`: this many distinct stories).
     #[serde(default = "default_min_items")]
@@ -2122,6 +2140,7 @@ impl Config {
                 if rule.topics.is_empty()
                     && rule.places.is_empty()
                     && rule.query.trim().is_empty()
+                    && rule.saved_search.trim().is_empty()
                     && !rule.breaking
                     && !rule.trending
                 {
@@ -2130,7 +2149,7 @@ impl Config {
                         alerts,
                         Some(r.span()),
                         format!(
-                            "rule {:?} would count every item: give it topics, places, a query, breaking = true or trending = true",
+                            "rule {:?} would count every item: give it topics, places, a query, a saved_search, breaking = true or trending = true",
                             rule.id
                         ),
                     );

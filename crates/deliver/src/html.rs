@@ -166,6 +166,7 @@ pub fn digest_html(digest: &Digest) -> String {
     police_section(&mut h, &digest.police, rtl, base);
     police_days(&mut h, digest, rtl);
     own_coverage_section(&mut h, digest, rtl, base);
+    saved_sections(&mut h, digest, rtl, base);
     submissions_section(&mut h, digest, rtl, base);
     stories_section(&mut h, &digest.stories, digest.stories_total, rtl, base);
 
@@ -594,6 +595,37 @@ fn own_coverage_section(h: &mut String, d: &Digest, rtl: bool, base: &str) {
     );
     item_entries(h, &t.items, base);
     h.push_str("</ul></section>\n");
+}
+
+/// One section per saved search of `[digest] saved_searches`: the day's matches.
+fn saved_sections(h: &mut String, d: &Digest, rtl: bool, base: &str) {
+    for s in &d.saved {
+        let _ = write!(
+            h,
+            "<section class=\"saved\"><h2>{}: {}</h2><p class=\"meta\"><bdi>{}</bdi> · {}</p>",
+            if rtl {
+                "بحث محفوظ"
+            } else {
+                "Saved search"
+            },
+            bdi(&s.name),
+            escape(&s.query),
+            if rtl {
+                format!("{} مادة في هذا اليوم", s.total)
+            } else {
+                format!("{} items this day", s.total)
+            }
+        );
+        if let Some(problem) = &s.problem {
+            let _ = write!(h, "<p class=\"error\">{}</p>", escape(problem));
+        }
+        if !s.items.is_empty() {
+            h.push_str("<ul>");
+            item_entries(h, &s.items, base);
+            h.push_str("</ul>");
+        }
+        h.push_str("</section>\n");
+    }
 }
 
 /// The day's public submissions: by governorate, then the newest.

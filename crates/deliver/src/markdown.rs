@@ -278,6 +278,28 @@ pub fn digest_markdown(digest: &Digest) -> String {
         }
         m.push('\n');
     }
+    for s in &digest.saved {
+        let _ = writeln!(
+            m,
+            "## {}: {}\n\n{} · {}\n",
+            name("بحث محفوظ", "Saved search"),
+            clean(&s.name),
+            clean(&s.query),
+            say(
+                format!("{} مادة في هذا اليوم", s.total),
+                format!("{} items this day", s.total)
+            )
+        );
+        if let Some(problem) = &s.problem {
+            let _ = writeln!(m, "{}\n", clean(problem));
+        }
+        for i in &s.items {
+            let _ = writeln!(m, "- {} — {}", link(i), clean(&i.source_name));
+        }
+        if !s.items.is_empty() {
+            m.push('\n');
+        }
+    }
     let _ = writeln!(m, "## {}\n", name("ملاحظات الجمهور", "Public submissions"));
     if digest.comments == 0 {
         let _ = writeln!(

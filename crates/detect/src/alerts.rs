@@ -167,6 +167,10 @@ impl AlertEngine {
                 if !q.is_empty() && !by_query.contains_key(q) {
                     by_query.insert(q, index.matching_ids(q, &owned).map_err(search_error)?);
                 }
+                let name = rule.saved_search.trim();
+                if !name.is_empty() && !by_query.contains_key(name) {
+                    by_query.insert(name, saved_matches(store, index, name, &owned)?);
+                }
             }
             let trending = self.trending_keys(store, now)?;
             let page = store.alert_tx(|tx| {
@@ -229,10 +233,10 @@ impl AlertEngine {
     ) -> bool {
         (rule.topics.is_empty() || rule.topics.iter().any(|t| item.tags.topics.contains(t)))
             && (rule.places.is_empty() || rule.places.iter().any(|p| item.tags.places.contains(p)))
-            && (rule.query.trim().is_empty()
-                || by_query
-                    .get(rule.query.trim())
-                    .is_some_and(|set| set.contains(&item.id)))
+            && [rule.query.trim(), rule.saved_search.trim()]
+                .iter()
+                .filter(|key| !key.is_empty())
+                .all(|key| by_query.get(key).is_some_and(|set| set.contains(&item.id)))
     }
 
     fn evaluate(
@@ -808,6 +812,39 @@ fn hit(rule: &AlertRule, item: &Item, m: &StoryMember, place: &str) -> RuleHit {
         owner: m.owner.clone(),
         at: m.at,
     }
+}
+
+/// Which of `ids` match the saved search `name` (its query and filters). A saved search
+/// that is gone, or whose filters no longer read, matches nothing, with a warning: the rule
+/// stays quiet rather than alerting on everything.
+fn saved_matches(
+    store: &Store,
+    index: &SearchIndex,
+    name: &str,
+    ids: &[String],
+) -> Result<HashSet<String>> {
+    let Some(saved) = store.saved_search(name)? else {
+        tracing::warn!(
+            saved_search = name,
+            "An alert rule names a saved search that does not exist; it matches nothing (rasd searches list shows them)."
+        );
+        return Ok(HashSet::new());
+    };
+    let mut q = rasd_search::SearchQuery {
+        text: saved.query,
+        ids: ids.to_vec(),
+        ..rasd_search::SearchQuery::default()
+    };
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    if let Err(e) =
+        rasd_search::apply_filters(&mut q, &saved.filters, rasd_search::KnownIds::default())
+    {
+        tracing::warn!(saved_search = name, error = %e, "A saved search an alert rule names cannot be read; it matches nothing.");
+        return Ok(HashSet::new());
+    }
+    index.matching(&q).map_err(search_error)
 }
 
 fn window_of(rule: &AlertRule) -> Duration {

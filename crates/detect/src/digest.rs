@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rasd_core::{Config, Item, ItemKind, PoliceStance, SentimentTag};
+use rasd_search::SearchIndex;
 use rasd_store::Store;
 use serde::Serialize;
 
@@ -169,6 +170,9 @@ pub struct Digest {
     /// oldest first, and the critical ones among them.
     pub police_daily: Vec<usize>,
     pub police_critical_daily: Vec<usize>,
+    /// The sections of the saved searches of `[digest] saved_searches`, in that order.
+    /// Filled by [`build_digest`] when it is given the index; empty from the pure builders.
+    pub saved: Vec<SavedSection>,
     /// Where Rasd's own pages are (`[server] public_url`, else the listen address): each
     /// item links to its page there.
     pub base_url: String,
@@ -189,7 +193,12 @@ fn day_start(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>> {
 }
 
 /// Builds the digest of `date` (a day in the configured time zone) from the store.
-pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<Digest> {
+pub fn build_digest(
+    store: &Store,
+    index: Option<&SearchIndex>,
+    config: &Config,
+    date: NaiveDate,
+) -> Result<Digest> {
     let tz = config.settings.tz();
     let first = date
         .checked_sub_days(Days::new(BASELINE_DAYS))
@@ -216,6 +225,10 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         date,
         generated,
     );
+    if let Some(index) = index {
+        let day_from = day_start(date, tz)?;
+        digest.saved = saved_sections(store, index, config, &items, day_from, to)?;
+    }
     // The trends as they stood when the day ended (or now, for today).
     digest.trends = crate::trends_at(
         store,
@@ -223,6 +236,116 @@ pub fn build_digest(store: &Store, config: &Config, date: NaiveDate) -> Result<D
         generated.min(to - chrono::Duration::seconds(1)),
     )?;
     Ok(digest)
+}
+
+/// What the digest lists of an item; `source_name` maps source ids to their names.
+fn digest_item(item: &Item, source_name: &HashMap<&str, &str>) -> DigestItem {
+    DigestItem {
+        id: item.id.clone(),
+        title: if item.title.trim().is_empty() {
+            item.body.chars().take(120).collect()
+        } else {
+            item.title.clone()
+        },
+        url: item.url.clone(),
+        source: item.source.clone(),
+        source_name: source_name
+            .get(item.source.as_str())
+            .unwrap_or(&item.source.as_str())
+            .to_string(),
+        lang: item.tags.lang.code().to_string(),
+        when: item.when(),
+        places: item.tags.places.clone(),
+        kind: item.kind,
+        sentiment: item.tags.sentiment,
+        police_stance: item.tags.police_stance,
+    }
+}
+
+/// Items listed per saved-search section.
+pub const SAVED_LISTED: usize = 10;
+
+/// The section of a saved search (`[digest] saved_searches`): the day's matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SavedSection {
+    /// The saved search's name.
+    pub name: String,
+    /// Its query text and filters, in one line.
+    pub query: String,
+    /// Matching items on the day.
+    pub total: usize,
+    /// The newest of them, at most [`SAVED_LISTED`].
+    pub items: Vec<DigestItem>,
+    /// Why the section is empty when the search could not run (gone, or unreadable).
+    pub problem: Option<String>,
+}
+
+/// Runs each saved search of `[digest] saved_searches` on the day `[from, to)`.
+fn saved_sections(
+    store: &Store,
+    index: &SearchIndex,
+    config: &Config,
+    items: &[Item],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<SavedSection>> {
+    let source_name: HashMap<&str, &str> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let mut out = Vec::new();
+    for name in &config.settings.digest.saved_searches {
+        let mut section = SavedSection {
+            name: name.clone(),
+            query: String::new(),
+            total: 0,
+            items: Vec::new(),
+            problem: None,
+        };
+        let Some(saved) = store.saved_search(name)? else {
+            section.problem =
+                Some("no saved search by this name / لا يوجد بحث محفوظ بهذا الاسم".into());
+            out.push(section);
+            continue;
+        };
+        section.query = std::iter::once(saved.query.clone())
+            .chain(
+                saved
+                    .filters
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.join(","))),
+            )
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let mut q = rasd_search::SearchQuery {
+            text: saved.query.clone(),
+            from: Some(from),
+            to: Some(to),
+            by_date: Some(true),
+            limit: SAVED_LISTED,
+            ..rasd_search::SearchQuery::default()
+        };
+        let ran =
+            rasd_search::apply_filters(&mut q, &saved.filters, rasd_search::KnownIds::default())
+                .and_then(|()| index.search(&q));
+        match ran {
+            Ok(results) => {
+                section.total = results.total;
+                section.items = results
+                    .hits
+                    .iter()
+                    .filter_map(|h| by_id.get(h.id.as_str()))
+                    .map(|i| digest_item(i, &source_name))
+                    .collect();
+            }
+            Err(e) => section.problem = Some(e.to_string()),
+        }
+        out.push(section);
+    }
+    Ok(out)
 }
 
 /// One event: a story, or an item no story assigner has seen.
@@ -338,26 +461,7 @@ pub fn build_digest_with_stories(
         v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
         v
     };
-    let listed = |item: &Item| DigestItem {
-        id: item.id.clone(),
-        title: if item.title.trim().is_empty() {
-            item.body.chars().take(120).collect()
-        } else {
-            item.title.clone()
-        },
-        url: item.url.clone(),
-        source: item.source.clone(),
-        source_name: source_name
-            .get(item.source.as_str())
-            .unwrap_or(&item.source.as_str())
-            .to_string(),
-        lang: item.tags.lang.code().to_string(),
-        when: item.when(),
-        places: item.tags.places.clone(),
-        kind: item.kind,
-        sentiment: item.tags.sentiment,
-        police_stance: item.tags.police_stance,
-    };
+    let listed = |item: &Item| digest_item(item, &source_name);
 
     let mut by_topic: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
     let mut by_lang: BTreeMap<String, usize> = BTreeMap::new();
@@ -470,6 +574,7 @@ pub fn build_digest_with_stories(
         ),
         police_daily,
         police_critical_daily,
+        saved: Vec::new(),
         base_url: config.settings.server.base_url(),
         rtl: arabic * 2 >= today.len(),
     }

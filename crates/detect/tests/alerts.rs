@@ -427,6 +427,78 @@ channels = ["email"]
 }
 
 #[test]
+fn a_rule_with_a_saved_search_counts_what_the_search_finds_and_the_digest_lists_it() {
+    let rules = r#"
+[[rule]]
+id = "karak-bus"
+name = "Karak buses"
+saved_search = "حافلات الكرك"
+channels = ["email"]
+
+[[rule]]
+id = "gone"
+name = "Names a search nobody saved"
+saved_search = "لا يوجد"
+channels = ["email"]
+"#;
+    let rasd = format!("{RASD}\n[digest]\nsaved_searches = [\"حافلات الكرك\", \"لا يوجد\"]\n");
+    let config = config_with(&rasd, rules);
+    let mut w = World::new(&config);
+    let mut filters = std::collections::BTreeMap::new();
+    filters.insert("place".to_string(), vec!["karak".to_string()]);
+    w.store
+        .save_search("حافلات الكرك", "حافلة -تمرين", &filters, None, t0())
+        .unwrap();
+    let t = t0();
+    let drill = tagged(
+        item(
+            "roya",
+            9,
+            t,
+            "تمرين وهمي لإخلاء حافلة مدرسية",
+            "نفذ الدفاع المدني تمرينا وهميا لإخلاء حافلة مدرسية في الكرك.",
+        ),
+        &[],
+        &["karak"],
+    );
+    let elsewhere = tagged(
+        item(
+            "khaberni",
+            7,
+            t,
+            "تدهور حافلة في إربد",
+            "تدهورت حافلة في إربد دون إصابات.",
+        ),
+        &["traffic_accident"],
+        &["irbid"],
+    );
+    let run = w.arrive(
+        &[drill, elsewhere, crash("ammonnews", 1, t)],
+        t + Duration::minutes(5),
+    );
+    assert_eq!(
+        (run.hits, run.opened),
+        (1, 1),
+        "only the Karak crash: {run:?}"
+    );
+    let alerts = w.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].rule, "karak-bus");
+    // The digest of the day has a section per saved search.
+    let day = t.with_timezone(&chrono_tz::Asia::Amman).date_naive();
+    let digest = rasd_detect::build_digest(&w.store, Some(&w.index), &config, day).unwrap();
+    assert_eq!(digest.saved.len(), 2);
+    assert_eq!(digest.saved[0].name, "حافلات الكرك");
+    assert_eq!(digest.saved[0].total, 1);
+    assert!(digest.saved[0].items[0].title.contains("القطرانة"));
+    assert_eq!(digest.saved[0].query, "حافلة -تمرين · place=karak");
+    assert!(
+        digest.saved[1].problem.is_some(),
+        "a missing search says so"
+    );
+}
+
+#[test]
 fn quiet_hours_hold_all_but_critical_until_their_end() {
     let rasd = format!("{RASD}quiet_hours = \"22:00-07:00\"\n");
     let rules = r#"

@@ -350,20 +350,26 @@ impl SearchIndex {
         text: &str,
         ids: &[String],
     ) -> Result<std::collections::HashSet<String>> {
-        let mut out = std::collections::HashSet::new();
         if ids.is_empty() {
-            return Ok(out);
+            return Ok(std::collections::HashSet::new());
         }
         let q = SearchQuery {
             text: text.to_string(),
             ids: ids.to_vec(),
             ..SearchQuery::default()
         };
+        self.matching(&q)
+    }
+
+    /// The ids of every item `q` matches (its paging aside): how alert rules with a saved
+    /// search test the items just stored (with `q.ids` set to them).
+    pub fn matching(&self, q: &SearchQuery) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
         let searcher = self.reader.searcher();
-        let compiled = compile(&self.index, &self.fields, &q, self.context(&searcher))?;
+        let compiled = compile(&self.index, &self.fields, q, self.context(&searcher))?;
         let found = searcher
             .search(compiled.query.as_ref(), &DocSetCollector)
-            .map_err(|e| run_error(&q, e))?;
+            .map_err(|e| run_error(q, e))?;
         for addr in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
             if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {

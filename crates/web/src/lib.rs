@@ -605,12 +605,14 @@ async fn digest_page(
         })?,
     };
     let store = state.store.clone();
+    let index = state.index.clone();
     let config = state.config.clone();
-    let digest =
-        tokio::task::spawn_blocking(move || rasd_detect::build_digest(&store, &config, date))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let digest = tokio::task::spawn_blocking(move || {
+        rasd_detect::build_digest(&store, Some(&index), &config, date)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(|e| Error::Internal(e.to_string()))?;
     // The digest keeps its inline stylesheet (it is also e-mailed); its own CSP allows it.
     let today = Utc::now().with_timezone(&tz).date_naive();
     let html = pages::with_day_links(&rasd_deliver::digest_html(&digest), date, today);
