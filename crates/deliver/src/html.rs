@@ -1016,6 +1016,13 @@ mod tests {
         );
         assert!(subs.contains("الدورية لم تحضر"), "{subs}");
         assert!(subs.contains("الزرقاء 2"), "{subs}");
+        // A saved search's section: its name, query, count and items.
+        assert!(
+            html.contains("<h2>بحث محفوظ: <bdi>سرقات الزرقاء</bdi></h2>"),
+            "{html}"
+        );
+        assert!(html.contains("1 مادة في هذا اليوم") && html.contains("سرقة مركبة في الزرقاء"));
+        assert!(crate::digest_markdown(&d).contains("## بحث محفوظ (Saved search): سرقات الزرقاء"));
         let days = section(&html, "police-days");
         assert!(days.matches("<svg").count() == 2, "{days}");
         // The directorate's own coverage appears when its topic has items.

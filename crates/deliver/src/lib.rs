@@ -319,6 +319,18 @@ pub(crate) mod tests {
             }],
             police_daily: vec![3, 2, 4, 1, 2, 3, 2, 9],
             police_critical_daily: vec![0, 0, 1, 0, 0, 0, 0, 5],
+            saved: vec![rasd_detect::SavedSection {
+                name: "سرقات الزرقاء".into(),
+                query: "سرقة · place=zarqa".into(),
+                total: 1,
+                items: vec![sample_item(
+                    "سرقة مركبة في الزرقاء",
+                    "https://example.jo/z1",
+                    "صوت الشمال",
+                    None,
+                )],
+                problem: None,
+            }],
             base_url: "http://127.0.0.1:8080".into(),
             rtl,
         }

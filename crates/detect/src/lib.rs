@@ -26,8 +26,8 @@ mod trends;
 pub use alerts::{AlertEngine, AlertRun, quiet_end};
 pub use digest::{
     BASELINE_DAYS, Digest, DigestItem, ITEMS_PER_TOPIC, OWN_COVERAGE_TOPIC, PlaceCount,
-    SUBMISSIONS_LISTED, StoryFacts, TopicSummary, Trend, build_digest, build_digest_from_items,
-    build_digest_with_stories,
+    SAVED_LISTED, SUBMISSIONS_LISTED, SavedSection, StoryFacts, TopicSummary, Trend, build_digest,
+    build_digest_from_items, build_digest_with_stories,
 };
 pub use keeper::StoryKeeper;
 pub use police::{
