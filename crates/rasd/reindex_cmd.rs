@@ -222,9 +222,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         // Killed between the two renames: the complete new index goes in.
-        std::fs::create_dir_all(old_dir(d)).unwrap();
-        std::fs::create_dir_all(new_dir(d)).unwrap();
-        std::fs::write(new_dir(d).join("meta.json"), "{}").unwrap();
+        for dir in [old_dir(d), new_dir(d)] {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("meta.json"), "{}").unwrap();
+        }
         assert_eq!(
             readable_dir(d),
             old_dir(d),

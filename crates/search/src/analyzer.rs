@@ -23,8 +23,11 @@
 //! without it too when the index holds the rest as a word of its own ([`proclitic_split`],
 //! used by the query compiler).
 //!
-//! Known gaps: broken plurals (جرائم/جريمة) do not meet; ه written for ة (الامنيه) does
-//! not meet ة; two stacked proclitics without an article (وبسرقة) are not taken apart.
+//! A final ه after the article is read as ة (`الشرطه` is `الشرطة`: a defined noun carries no
+//! pronoun suffix); bare words need nothing, as the stemmer takes ه and ة off alike.
+//!
+//! Known gaps: broken plurals (جرائم/جريمة) do not meet; two stacked proclitics without an
+//! article (وبسرقة) are not taken apart.
 //! Words whose normalized form is longer than [`MAX_WORD_BYTES`] (base64, long URLs) are
 //! dropped. Tokens keep byte offsets into the original text, so snippets can cut it.
 
@@ -111,6 +114,93 @@ pub(crate) fn proclitic_split(word: &str) -> Option<(String, String, String)> {
     (analyze_query(&rest) == [alt.clone()]).then_some((w.text, alt, rest))
 }
 
+/// The words of `text` that match a query term, as `(from, to, term)`: a word whose
+/// unstemmed form (or the form without a leading و/ف/ب/ل/ك) is in `exact`, or whose stemmed
+/// form is in `stemmed`. The same words [`analyze`] and [`analyze_exact`] would match, in
+/// one pass over the text; a word is stemmed only when a stemmed term could be its stem
+/// (the term, its last letter aside, appears in the word), and stems are remembered
+/// between calls on one thread. For snippets.
+pub(crate) fn matching_words(
+    text: &str,
+    exact: &std::collections::HashSet<String>,
+    stemmed: &std::collections::HashSet<String>,
+) -> Vec<(usize, usize, String)> {
+    thread_local! {
+        static STEMMER: std::cell::RefCell<RasdTokenizer> =
+            std::cell::RefCell::new(RasdTokenizer::stemming());
+    }
+    let probes: Vec<String> = stemmed
+        .iter()
+        .map(|t| {
+            let mut chars = t.chars();
+            chars.next_back();
+            fold_hamza(chars.as_str())
+        })
+        .collect();
+    let could_stem_to_a_term = |word: &str| {
+        let word = fold_hamza(word);
+        probes.iter().any(|p| word.contains(p.as_str()))
+    };
+    let mut out = Vec::new();
+    STEMMER.with(|t| {
+        let mut t = t.borrow_mut();
+        for (from, to) in spans(text) {
+            if to - from > MAX_RAW_SPAN_BYTES {
+                continue;
+            }
+            let normalized = normalize(&text[from..to]);
+            let bare = strip_clitics(&normalized);
+            if bare.is_empty() || bare.len() > MAX_WORD_BYTES {
+                continue;
+            }
+            let had_article = bare.len() != normalized.len();
+            let rest = proclitic_rest(bare).filter(|_| !had_article);
+            let own = ta_marbuta_after_article(bare, had_article);
+            let term = [Some(own.as_ref()), rest]
+                .into_iter()
+                .flatten()
+                .find(|form| exact.contains(*form))
+                .map(str::to_string)
+                .or_else(|| {
+                    [(bare, had_article), (rest.unwrap_or_default(), false)]
+                        .into_iter()
+                        .filter(|(w, _)| !w.is_empty() && could_stem_to_a_term(w))
+                        .map(|(w, article)| t.form(w, article))
+                        .find(|form| stemmed.contains(form))
+                });
+            if let Some(term) = term {
+                out.push((from, to, term));
+            }
+        }
+    });
+    out
+}
+
+/// Hamza seats and alef forms folded to their base letters, for comparing a word with a
+/// stem (Snowball writes ؤ as و and ئ as ي).
+fn fold_hamza(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'أ' | 'إ' | 'آ' => 'ا',
+            'ؤ' => 'و',
+            'ئ' | 'ى' => 'ي',
+            other => other,
+        })
+        .collect()
+}
+
+/// After the article a final ه is ة written without its dots (`الشرطه`, `الامنيه`): a
+/// defined noun carries no pronoun suffix, so the word is read with ة and meets the usual
+/// spelling. Bare words need nothing: the stemmer already takes ه and ة off alike.
+fn ta_marbuta_after_article(bare: &str, had_article: bool) -> std::borrow::Cow<'_, str> {
+    match bare.strip_suffix('ه') {
+        Some(stem) if had_article && stem.chars().nth(1).is_some() => {
+            std::borrow::Cow::Owned(format!("{stem}ة"))
+        }
+        _ => std::borrow::Cow::Borrowed(bare),
+    }
+}
+
 /// A mark that combines with the letter before it (Arabic harakat and shadda, Latin
 /// accents): text is never cut just before one.
 pub(crate) fn is_combining(c: char) -> bool {
@@ -120,6 +210,13 @@ pub(crate) fn is_combining(c: char) -> bool {
 /// True for characters that belong inside a word: letters, digits, and the marks and
 /// invisible characters that normalization removes (so `الأَمْن` or `شـرطة` stay one word).
 fn is_word_char(c: char) -> bool {
+    // The common cases first: ASCII, and the Arabic letters and digits (ء–ي, ٠–٩).
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if matches!(c, '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}') {
+        return true;
+    }
     c.is_alphanumeric()
         || is_arabic_mark(c)
         || is_invisible(c)
@@ -166,16 +263,34 @@ fn is_latin_word(word: &str) -> bool {
     })
 }
 
-/// Snowball stemmers for the two languages Rasd reads, applied one word at a time.
-#[derive(Clone)]
+/// Distinct words a stemmer remembers before it starts afresh.
+const STEM_CACHE_WORDS: usize = 200_000;
+
+/// Snowball stemmers for the two languages Rasd reads, applied one word at a time, with the
+/// stems of the words seen lately remembered (news repeats its words: most are stemmed once
+/// per index segment instead of once per occurrence).
 struct Stemmers {
     arabic: TextAnalyzer,
     english: TextAnalyzer,
+    /// (bare word, written with the article) → stem.
+    cache: std::collections::HashMap<(String, bool), String>,
+}
+
+impl Clone for Stemmers {
+    /// A clone starts with an empty cache (tantivy clones an analyzer per field and segment).
+    fn clone(&self) -> Stemmers {
+        Stemmers {
+            arabic: self.arabic.clone(),
+            english: self.english.clone(),
+            cache: std::collections::HashMap::new(),
+        }
+    }
 }
 
 impl Stemmers {
     fn new() -> Stemmers {
         Stemmers {
+            cache: std::collections::HashMap::new(),
             arabic: TextAnalyzer::builder(RawTokenizer::default())
                 .filter(Stemmer::new(Language::Arabic))
                 .build(),
@@ -197,6 +312,21 @@ impl Stemmers {
     /// Stems a normalized word whose article (if any) was removed; `had_article` tells
     /// whether it was written with one.
     fn stem(&mut self, bare: &str, had_article: bool) -> String {
+        // The article only steers Arabic stems.
+        let had_article = had_article && is_arabic_word(bare);
+        if let Some(stem) = self.cache.get(&(bare.to_string(), had_article)) {
+            return stem.clone();
+        }
+        let stem = self.stem_uncached(bare, had_article);
+        if self.cache.len() >= STEM_CACHE_WORDS {
+            self.cache.clear();
+        }
+        self.cache
+            .insert((bare.to_string(), had_article), stem.clone());
+        stem
+    }
+
+    fn stem_uncached(&mut self, bare: &str, had_article: bool) -> String {
         if is_arabic_word(bare) {
             self.stem_arabic(bare, had_article)
         } else if is_latin_word(bare) {
@@ -275,9 +405,10 @@ impl RasdTokenizer {
     }
 
     fn form(&mut self, bare: &str, had_article: bool) -> String {
+        let bare = ta_marbuta_after_article(bare, had_article);
         match &mut self.stemmers {
-            Some(stemmers) => stemmers.stem(bare, had_article),
-            None => bare.to_string(),
+            Some(stemmers) => stemmers.stem(&bare, had_article),
+            None => bare.into_owned(),
         }
     }
 
@@ -370,6 +501,95 @@ impl TokenStream for RasdTokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What [`matching_words`] must find: every word of both analyses whose form (or second
+    /// form) is a term, exact first.
+    fn matches_by_full_analysis(
+        text: &str,
+        exact: &std::collections::HashSet<String>,
+        stemmed: &std::collections::HashSet<String>,
+    ) -> Vec<(usize, usize, String)> {
+        analyze(text)
+            .into_iter()
+            .zip(analyze_exact(text))
+            .filter_map(|(stem, ex)| {
+                let hit = |w: Word, set: &std::collections::HashSet<String>| {
+                    [Some(w.text), w.alt]
+                        .into_iter()
+                        .flatten()
+                        .find(|f| set.contains(f))
+                };
+                let (from, to) = (stem.from, stem.to);
+                hit(ex, exact)
+                    .or_else(|| hit(stem, stemmed))
+                    .map(|t| (from, to, t))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_matching_finds_what_both_analyses_find() {
+        let text = "وأعلنت مديرية الأمن العام أن المسؤولين ضبطوا سيارة مسروقة بسرقة سيارات \
+                    والسيارات في الشرطه والمدارس، وقال مسؤول إن المياه انقطعت عن المدرسة. \
+                    Police said the thefts and stolen cars were studied by studies; happiness, \
+                    running, ran. وحادث بحادث الحادث حوادث الإطلاق إطلاق النار ونار.";
+        let queries = [
+            "سرقة",
+            "سيارة",
+            "الشرطة",
+            "مسؤول",
+            "مدرسة",
+            "المياه",
+            "theft",
+            "study",
+            "happy",
+            "run",
+            "حادث",
+            "نار",
+            "أمن",
+            "اطلاق",
+        ];
+        for q in queries {
+            let stemmed: std::collections::HashSet<String> = analyze_query(q).into_iter().collect();
+            let exact: std::collections::HashSet<String> = RasdTokenizer::exact()
+                .for_queries()
+                .words(q)
+                .into_iter()
+                .map(|w| w.text)
+                .collect();
+            for (e, s) in [
+                (exact.clone(), std::collections::HashSet::new()),
+                (std::collections::HashSet::new(), stemmed.clone()),
+                (exact.clone(), stemmed.clone()),
+            ] {
+                assert_eq!(
+                    matching_words(text, &e, &s),
+                    matches_by_full_analysis(text, &e, &s),
+                    "{q}: exact {e:?}, stemmed {s:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ha_after_the_article_meets_ta_marbuta() {
+        for (a, b) in [
+            ("الشرطه", "الشرطة"),
+            ("الامنيه", "الأمنية"),
+            ("والمياه", "المياة"),
+        ] {
+            assert_eq!(analyze_query(a), analyze_query(b), "{a} / {b}");
+            assert_eq!(
+                analyze_exact(a)[0].text,
+                analyze_exact(b)[0].text,
+                "{a} / {b} unstemmed"
+            );
+        }
+        // A bare word keeps its pronoun: سيارته is not سيارة's spelling, but both stem alike.
+        assert_eq!(analyze_exact("سيارته")[0].text, "سيارته");
+        // Too short to be read so: الله stays.
+        assert_eq!(analyze_exact("الله")[0].text, "له");
+    }
 
     fn texts(words: Vec<Word>) -> Vec<String> {
         words.into_iter().map(|w| w.text).collect()

@@ -26,8 +26,9 @@ use crate::analyzer::{RASD, RASD_EXACT};
 
 /// Written into every commit; an index whose last commit carries another tag must be
 /// rebuilt with `rasd reindex`. Bump it whenever the schema or an analyzer changes.
-/// Version 2 added `sentiment`, `sentiment_score` and `about_police`.
-pub const SCHEMA_TAG: &str = "rasd-search/2";
+/// Version 2 added `sentiment`, `sentiment_score` and `about_police`; version 3 reads a
+/// final ه after the article as ة.
+pub const SCHEMA_TAG: &str = "rasd-search/3";
 
 /// The `sentiment` value of an item without a sentiment.
 pub(crate) const NO_SENTIMENT: &str = "none";

@@ -8,8 +8,6 @@
 
 use std::collections::HashSet;
 
-use crate::analyzer::{analyze, analyze_exact};
-
 /// Longest snippet, in characters, ellipses included.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 200;
 /// How much text, in characters, to show before the first match of a window.
@@ -108,22 +106,7 @@ fn render(body: &str, start: usize, end: usize, matches: &[(usize, usize, String
 
 /// Byte ranges of the words of `body` that match a query term, with the matched term.
 fn matches(body: &str, terms: &SnippetTerms) -> Vec<(usize, usize, String)> {
-    analyze(body)
-        .into_iter()
-        .zip(analyze_exact(body))
-        .filter_map(|(stem, exact)| {
-            let (from, to) = (stem.from, stem.to);
-            let hit = |word: crate::analyzer::Word, set: &HashSet<String>| {
-                [Some(word.text), word.alt]
-                    .into_iter()
-                    .flatten()
-                    .find(|form| set.contains(form))
-            };
-            hit(exact, &terms.exact)
-                .or_else(|| hit(stem, &terms.stemmed))
-                .map(|term| (from, to, term))
-        })
-        .collect()
+    crate::analyzer::matching_words(body, &terms.exact, &terms.stemmed)
 }
 
 /// Where a window showing a match at byte `from` starts: about [`LEAD_CHARS`] earlier, at
@@ -236,7 +219,7 @@ mod tests {
         let body = format!("{} إطلاق النار {}", filler(70), filler(70));
         let terms = SnippetTerms {
             stemmed: HashSet::new(),
-            exact: analyze_exact("اطلاق نار")
+            exact: crate::analyzer::analyze_exact("اطلاق نار")
                 .into_iter()
                 .map(|w| w.text)
                 .collect(),
