@@ -8,9 +8,11 @@ mod classify_cmd;
 mod daemon;
 mod demo;
 mod demo_cmd;
+mod fts5;
 mod import_cmd;
 mod pipeline;
 mod replay_cmd;
+mod search_bench;
 mod sentiment_cmd;
 mod stories_cmd;
 mod tools;
@@ -515,6 +517,25 @@ enum BenchWhat {
         /// How many alerts.
         #[arg(long, default_value_t = 100)]
         items: usize,
+    },
+    /// Search against SQLite FTS5 on N items made from a news corpus folder (tagged by
+    /// Rasd's enrichment): ingest rate, size, top-10 latency with and without filters and
+    /// facets, memory while searching. Both indexes go into --data-dir (else a temporary
+    /// folder).
+    Search {
+        /// The corpus folder (ar_news.jsonl[.gz], en_news.jsonl[.gz], queries_ar.jsonl,
+        /// queries_en.jsonl).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Items to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        /// Timed searches per case and engine.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        /// Internal: run only the search phase of this plan.
+        #[arg(long, hide = true)]
+        search_plan: Option<PathBuf>,
     },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
@@ -1098,6 +1119,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Search {
+                corpus,
+                items,
+                queries,
+                search_plan,
+            } => search_bench::bench_search(
+                &cli.config,
+                &search_bench::BenchSearch {
+                    corpus: corpus.clone(),
+                    items: *items,
+                    queries: *queries,
+                    data_dir: cli.data_dir.clone(),
+                    in_process: false,
+                },
+                search_plan.as_deref(),
+                &mut std::io::stdout().lock(),
+            ),
             BenchWhat::Digest { items, days, runs } => {
                 let config = load_config(&cli.config)?;
                 let (dir, _keep) = match &cli.data_dir {

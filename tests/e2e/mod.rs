@@ -6,4 +6,5 @@ mod demo;
 mod fetch;
 mod import;
 mod replay;
+mod search_bench;
 mod util;
