@@ -13,6 +13,7 @@ mod import_cmd;
 mod pipeline;
 mod replay_cmd;
 mod search_bench;
+mod search_recall;
 mod sentiment_cmd;
 mod stories_cmd;
 mod tools;
@@ -454,6 +455,18 @@ enum EvalWhat {
         /// The cosine that links two items sharing a place, topic or rare word.
         #[arg(long)]
         link_shared: Option<f32>,
+    },
+    /// Arabic search recall against SQLite FTS5: imports the Arabic news corpus (into
+    /// --data-dir, else a temporary folder), then counts the queries of queries_ar.jsonl for
+    /// which Rasd finds at least as many items as FTS5 over the same stored items; fails
+    /// under --min, or when exclusions, phrases or clitics misbehave.
+    SearchRecall {
+        /// The corpus folder (default: corpus/ of the shared data).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// The fewest queries that must pass.
+        #[arg(long, default_value_t = 200)]
+        min: usize,
     },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
@@ -1038,6 +1051,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 layers,
                 topics,
             } => classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers, topics),
+            EvalWhat::SearchRecall { corpus, min } => search_recall::eval_search_recall(
+                Arc::new(load_config(&cli.config)?),
+                corpus.as_deref(),
+                cli.data_dir.as_deref(),
+                *min,
+            )
+            .map(|_| ()),
             EvalWhat::Stance { data } => {
                 classify_cmd::eval_stance(&load_config(&cli.config)?, data)
             }

@@ -1,5 +1,6 @@
-//! `rasd bench search` on a tiny corpus written here: the benchmark runs both engines end
-//! to end (its search phase in a child process) and ends with the line scripts read.
+//! `rasd bench search` and `rasd eval search-recall` on a tiny corpus written here: the
+//! benchmark runs both engines end to end (its search phase in a child process) and ends
+//! with the line scripts read; the recall check imports, compares with FTS5 and passes.
 
 use std::path::Path;
 
@@ -95,4 +96,34 @@ fn bench_search_ends_with_the_figures_line() {
     // Both indexes were kept in --data-dir.
     assert!(data.join("search/meta.json").exists());
     assert!(data.join("fts5.sqlite").exists());
+}
+
+#[test]
+fn search_recall_matches_fts5_on_a_small_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_corpus(tmp.path());
+    let data = tmp.path().join("data");
+    let config = shipped_config();
+    let out = rasd_ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "eval",
+        "search-recall",
+        "--corpus",
+        tmp.path().to_str().unwrap(),
+        "--min",
+        "3",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("3/3 queries match at least as many items as FTS5"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last().unwrap(),
+        "store_ok=3 raw_ok=3 queries=3 behaviour_failures=0 min=3",
+        "{text}"
+    );
 }
