@@ -8,11 +8,14 @@ mod classify_cmd;
 mod daemon;
 mod demo;
 mod demo_cmd;
+mod fts5;
 mod import_cmd;
 mod pipeline;
 mod reindex_cmd;
 mod replay_cmd;
 mod search_cmd;
+mod search_bench;
+mod search_recall;
 mod sentiment_cmd;
 mod stories_cmd;
 mod tools;
@@ -487,6 +490,18 @@ enum EvalWhat {
         #[arg(long)]
         link_shared: Option<f32>,
     },
+    /// Arabic search recall against SQLite FTS5: imports the Arabic news corpus (into
+    /// --data-dir, else a temporary folder), then counts the queries of queries_ar.jsonl for
+    /// which Rasd finds at least as many items as FTS5 over the same stored items; fails
+    /// under --min, or when exclusions, phrases or clitics misbehave.
+    SearchRecall {
+        /// The corpus folder (default: corpus/ of the shared data).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// The fewest queries that must pass.
+        #[arg(long, default_value_t = 200)]
+        min: usize,
+    },
     /// Article extraction: precision, recall and F1 of 4-word shingles, and pages/s.
     Extraction {
         /// Folder of pages (ID.html or ID.html.gz).
@@ -549,6 +564,25 @@ enum BenchWhat {
         /// How many alerts.
         #[arg(long, default_value_t = 100)]
         items: usize,
+    },
+    /// Search against SQLite FTS5 on N items made from a news corpus folder (tagged by
+    /// Rasd's enrichment): ingest rate, size, top-10 latency with and without filters and
+    /// facets, memory while searching. Both indexes go into --data-dir (else a temporary
+    /// folder).
+    Search {
+        /// The corpus folder (ar_news.jsonl[.gz], en_news.jsonl[.gz], queries_ar.jsonl,
+        /// queries_en.jsonl).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Items to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        /// Timed searches per case and engine.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        /// Internal: run only the search phase of this plan.
+        #[arg(long, hide = true)]
+        search_plan: Option<PathBuf>,
     },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
@@ -1013,6 +1047,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 layers,
                 topics,
             } => classify_cmd::eval_topics(&load_config(&cli.config)?, data, *layers, topics),
+            EvalWhat::SearchRecall { corpus, min } => search_recall::eval_search_recall(
+                Arc::new(load_config(&cli.config)?),
+                corpus.as_deref(),
+                cli.data_dir.as_deref(),
+                *min,
+            )
+            .map(|_| ()),
             EvalWhat::Stance { data } => {
                 classify_cmd::eval_stance(&load_config(&cli.config)?, data)
             }
@@ -1094,6 +1135,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Search {
+                corpus,
+                items,
+                queries,
+                search_plan,
+            } => search_bench::bench_search(
+                &cli.config,
+                &search_bench::BenchSearch {
+                    corpus: corpus.clone(),
+                    items: *items,
+                    queries: *queries,
+                    data_dir: cli.data_dir.clone(),
+                    in_process: false,
+                },
+                search_plan.as_deref(),
+                &mut std::io::stdout().lock(),
+            ),
             BenchWhat::Digest { items, days, runs } => {
                 let config = load_config(&cli.config)?;
                 let (dir, _keep) = match &cli.data_dir {

@@ -8,4 +8,5 @@ mod import;
 mod reindex;
 mod replay;
 mod search;
+mod search_bench;
 mod util;
