@@ -176,6 +176,72 @@ pub(crate) fn matching_words(
     out
 }
 
+/// A word of a text before its form is chosen: where it is, normalized with the article and
+/// what is glued before it taken off, and whether it had the article.
+#[derive(Debug)]
+struct Bare {
+    from: usize,
+    to: usize,
+    bare: String,
+    had_article: bool,
+}
+
+/// Texts whose words are remembered: the index analyzes each title and body twice (stemmed
+/// and exact fields), and the second analysis reuses the first's words.
+const RECENT_TEXTS: usize = 4;
+/// Shorter texts are analyzed afresh (cheaper than comparing).
+const REMEMBER_FROM_BYTES: usize = 256;
+
+/// The words of `text`, normalized and without clitics (see [`Bare`]).
+fn bare_words(text: &str) -> std::rc::Rc<Vec<Bare>> {
+    thread_local! {
+        static RECENT: std::cell::RefCell<std::collections::VecDeque<(String, std::rc::Rc<Vec<Bare>>)>> =
+            std::cell::RefCell::new(std::collections::VecDeque::new());
+    }
+    let remember = text.len() >= REMEMBER_FROM_BYTES;
+    if remember
+        && let Some(found) = RECENT.with(|r| {
+            r.borrow()
+                .iter()
+                .find(|(t, _)| t == text)
+                .map(|(_, words)| words.clone())
+        })
+    {
+        return found;
+    }
+    let mut words = Vec::new();
+    for (from, to) in spans(text) {
+        if to - from > MAX_RAW_SPAN_BYTES {
+            continue;
+        }
+        let mut normalized = normalize(&text[from..to]);
+        // `strip_clitics` only takes letters off the front.
+        let bare_len = strip_clitics(&normalized).len();
+        if bare_len == 0 || bare_len > MAX_WORD_BYTES {
+            continue;
+        }
+        let had_article = bare_len != normalized.len();
+        normalized.drain(..normalized.len() - bare_len);
+        words.push(Bare {
+            from,
+            to,
+            had_article,
+            bare: normalized,
+        });
+    }
+    let words = std::rc::Rc::new(words);
+    if remember {
+        RECENT.with(|r| {
+            let mut r = r.borrow_mut();
+            if r.len() >= RECENT_TEXTS {
+                r.pop_front();
+            }
+            r.push_back((text.to_string(), words.clone()));
+        });
+    }
+    words
+}
+
 /// Hamza seats and alef forms folded to their base letters, for comparing a word with a
 /// stem (Snowball writes ؤ as و and ئ as ي).
 fn fold_hamza(s: &str) -> String {
@@ -272,8 +338,8 @@ const STEM_CACHE_WORDS: usize = 200_000;
 struct Stemmers {
     arabic: TextAnalyzer,
     english: TextAnalyzer,
-    /// (bare word, written with the article) → stem.
-    cache: std::collections::HashMap<(String, bool), String>,
+    /// Bare word → stem, for words written without the article (`[0]`) and with it (`[1]`).
+    cache: [std::collections::HashMap<String, String>; 2],
 }
 
 impl Clone for Stemmers {
@@ -282,7 +348,7 @@ impl Clone for Stemmers {
         Stemmers {
             arabic: self.arabic.clone(),
             english: self.english.clone(),
-            cache: std::collections::HashMap::new(),
+            cache: Default::default(),
         }
     }
 }
@@ -290,7 +356,7 @@ impl Clone for Stemmers {
 impl Stemmers {
     fn new() -> Stemmers {
         Stemmers {
-            cache: std::collections::HashMap::new(),
+            cache: Default::default(),
             arabic: TextAnalyzer::builder(RawTokenizer::default())
                 .filter(Stemmer::new(Language::Arabic))
                 .build(),
@@ -314,15 +380,16 @@ impl Stemmers {
     fn stem(&mut self, bare: &str, had_article: bool) -> String {
         // The article only steers Arabic stems.
         let had_article = had_article && is_arabic_word(bare);
-        if let Some(stem) = self.cache.get(&(bare.to_string(), had_article)) {
+        let cache = &mut self.cache[usize::from(had_article)];
+        if let Some(stem) = cache.get(bare) {
             return stem.clone();
         }
         let stem = self.stem_uncached(bare, had_article);
-        if self.cache.len() >= STEM_CACHE_WORDS {
-            self.cache.clear();
+        let cache = &mut self.cache[usize::from(had_article)];
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
         }
-        self.cache
-            .insert((bare.to_string(), had_article), stem.clone());
+        cache.insert(bare.to_string(), stem.clone());
         stem
     }
 
@@ -414,27 +481,20 @@ impl RasdTokenizer {
 
     /// The analyzed words of `text`.
     pub fn words(&mut self, text: &str) -> Vec<Word> {
-        let mut out = Vec::new();
-        for (from, to) in spans(text) {
-            if to - from > MAX_RAW_SPAN_BYTES {
-                continue;
-            }
-            let normalized = normalize(&text[from..to]);
-            let bare = strip_clitics(&normalized);
-            if bare.is_empty() || bare.len() > MAX_WORD_BYTES {
-                continue;
-            }
-            let had_article = bare.len() != normalized.len();
-            let text = self.form(bare, had_article);
+        let bares = bare_words(text);
+        let mut out = Vec::with_capacity(bares.len());
+        for b in bares.iter() {
+            let bare = b.bare.as_str();
+            let text = self.form(bare, b.had_article);
             let alt = match proclitic_rest(bare) {
-                Some(rest) if self.expand && !had_article => {
+                Some(rest) if self.expand && !b.had_article => {
                     Some(self.form(rest, false)).filter(|alt| *alt != text)
                 }
                 _ => None,
             };
             out.push(Word {
-                from,
-                to,
+                from: b.from,
+                to: b.to,
                 text,
                 alt,
             });

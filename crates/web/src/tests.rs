@@ -1166,8 +1166,16 @@ async fn bad_search_input_gets_an_answer_or_a_clear_error_never_a_500() {
             "",
         ),
         ("/api/v1/search?q=%00%00".into(), StatusCode::OK, ""),
-        (format!("/api/v1/search?q={}", enc("سرقةpolice مركبةcar")), StatusCode::OK, ""),
-        (format!("/api/v1/search?q={}", enc("title:سرقة OR police")), StatusCode::OK, ""),
+        (
+            format!("/api/v1/search?q={}", enc("سرقةpolice مركبةcar")),
+            StatusCode::OK,
+            "",
+        ),
+        (
+            format!("/api/v1/search?q={}", enc("title:سرقة OR police")),
+            StatusCode::OK,
+            "",
+        ),
         ("/api/v1/search?q=a&page=100000".into(), StatusCode::OK, ""),
         (
             "/api/v1/search?size=1000000".into(),
