@@ -196,7 +196,7 @@ const REMEMBER_FROM_BYTES: usize = 256;
 fn bare_words(text: &str) -> std::rc::Rc<Vec<Bare>> {
     thread_local! {
         static RECENT: std::cell::RefCell<std::collections::VecDeque<(String, std::rc::Rc<Vec<Bare>>)>> =
-            std::cell::RefCell::new(std::collections::VecDeque::new());
+            const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
     }
     let remember = text.len() >= REMEMBER_FROM_BYTES;
     if remember
