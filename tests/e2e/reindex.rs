@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::util::{rasd, rasd_ok, shipped_config, stdout};
+use super::util::{imported, rasd, rasd_ok, search_json, stdout};
 
 const QUERIES: [&str; 5] = [
     "حادث",
@@ -50,38 +50,12 @@ fn archive(n: usize) -> String {
 fn totals(config: &str, data: &str) -> Vec<u64> {
     QUERIES
         .iter()
-        .map(|q| {
-            let out = rasd_ok(&[
-                "--config",
-                config,
-                "--data-dir",
-                data,
-                "search",
-                "--json",
-                "--",
-                q,
-            ]);
-            let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-            v["total"].as_u64().unwrap()
-        })
+        .map(|q| search_json(config, data, q)["total"].as_u64().unwrap())
         .collect()
 }
 
 fn setup(tmp: &Path, n: usize) -> (String, String) {
-    let file = tmp.join("archive.jsonl");
-    std::fs::write(&file, archive(n)).unwrap();
-    let config = shipped_config().to_str().unwrap().to_string();
-    let data = tmp.join("data").to_str().unwrap().to_string();
-    rasd_ok(&[
-        "--config",
-        &config,
-        "--data-dir",
-        &data,
-        "import",
-        "items",
-        file.to_str().unwrap(),
-    ]);
-    (config, data)
+    imported(tmp, &archive(n))
 }
 
 #[test]

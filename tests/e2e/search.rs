@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::util::{rasd, rasd_ok, shipped_config, stderr, stdout};
+use super::util::{imported, rasd, rasd_ok, shipped_config, stderr, stdout};
 
 const LINES: &str = r#"{"id": 1, "source": "archive", "title": "ضبط مركبة مسروقة في الزرقاء", "body": "ضبطت الشرطة مركبة مسروقة في الزرقاء وأوقفت سائقها بتهمة السرقة.", "date": "2026-11-02T08:00:00Z"}
 {"id": 2, "source": "archive", "title": "=HYPERLINK(\"http://x\") سرقة, \"منزل\"", "body": "سرقة منزل في إربد، والشرطة تحقق.", "date": "2026-11-03T09:00:00Z"}
@@ -11,20 +11,7 @@ const LINES: &str = r#"{"id": 1, "source": "archive", "title": "ضبط مركب�
 "#;
 
 fn setup(tmp: &Path) -> (String, String) {
-    let file = tmp.join("items.jsonl");
-    std::fs::write(&file, LINES).unwrap();
-    let config = shipped_config().to_str().unwrap().to_string();
-    let data = tmp.join("data").to_str().unwrap().to_string();
-    rasd_ok(&[
-        "--config",
-        &config,
-        "--data-dir",
-        &data,
-        "import",
-        "items",
-        file.to_str().unwrap(),
-    ]);
-    (config, data)
+    imported(tmp, LINES)
 }
 
 fn run(config: &str, data: &str, args: &[&str]) -> std::process::Output {

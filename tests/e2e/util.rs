@@ -100,3 +100,22 @@ pub fn search_json(config: &str, data: &str, query: &str) -> serde_json::Value {
     ]);
     serde_json::from_str(&stdout(&out)).expect("search --json prints JSON")
 }
+
+/// A data folder in `tmp` with `lines` (the import format) imported through `rasd import
+/// items` with the shipped config: the config folder and the data folder, as strings.
+pub fn imported(tmp: &Path, lines: &str) -> (String, String) {
+    let file = tmp.join("items.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let config = shipped_config().to_str().unwrap().to_string();
+    let data = tmp.join("data").to_str().unwrap().to_string();
+    rasd_ok(&[
+        "--config",
+        &config,
+        "--data-dir",
+        &data,
+        "import",
+        "items",
+        file.to_str().unwrap(),
+    ]);
+    (config, data)
+}

@@ -399,6 +399,21 @@ channels = ["email"]
     assert_eq!(w.alerts().len(), 2);
 }
 
+/// A civil-defence drill with a school bus in Karak: not an incident.
+fn drill(t: DateTime<Utc>) -> Item {
+    tagged(
+        item(
+            "roya",
+            9,
+            t,
+            "تمرين وهمي لإخلاء حافلة مدرسية",
+            "نفذ الدفاع المدني تمرينا وهميا لإخلاء حافلة مدرسية في الكرك.",
+        ),
+        &[],
+        &["karak"],
+    )
+}
+
 #[test]
 fn a_query_rule_counts_only_matching_items() {
     let rules = r#"
@@ -411,17 +426,7 @@ channels = ["email"]
     let config = config_with(RASD, rules);
     let mut w = World::new(&config);
     let t = t0();
-    let drill = tagged(
-        item(
-            "roya",
-            9,
-            t,
-            "تمرين وهمي لإخلاء حافلة مدرسية",
-            "نفذ الدفاع المدني تمرينا وهميا لإخلاء حافلة مدرسية في الكرك.",
-        ),
-        &[],
-        &["karak"],
-    );
+    let drill = drill(t);
     let run = w.arrive(&[drill, crash("ammonnews", 1, t)], t + Duration::minutes(5));
     assert_eq!((run.hits, run.opened), (1, 1), "{run:?}");
 }
@@ -450,17 +455,7 @@ channels = ["email"]
         .save_search("حافلات الكرك", "حافلة -تمرين", &filters, None, t0())
         .unwrap();
     let t = t0();
-    let drill = tagged(
-        item(
-            "roya",
-            9,
-            t,
-            "تمرين وهمي لإخلاء حافلة مدرسية",
-            "نفذ الدفاع المدني تمرينا وهميا لإخلاء حافلة مدرسية في الكرك.",
-        ),
-        &[],
-        &["karak"],
-    );
+    let drill = drill(t);
     let elsewhere = tagged(
         item(
             "khaberni",
