@@ -33,9 +33,9 @@ pub struct Facets {
     pub by_date: Vec<DateBucket>,
     /// `hour` or `day`: the period of each bucket of `by_date`.
     pub by_date_unit: &'static str,
-    /// Matches per UTC hour (hours since 1970), before [`Facets::finish_dates`].
+    /// Matches per UTC hour, before [`Facets::finish_dates`].
     #[serde(skip)]
-    pub(crate) hours: BTreeMap<i64, u64>,
+    pub(crate) hours: HourCounts,
 }
 
 /// One period of [`Facets::by_date`].
@@ -50,6 +50,84 @@ pub struct DateBucket {
     pub count: u64,
 }
 
+/// Counts per UTC hour (hours since 1970) over a contiguous range that grows to cover what
+/// is added: an array, so counting a match and merging segments cost no hashing or tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HourCounts {
+    /// The hour of `counts[0]`.
+    base: i64,
+    counts: Vec<u64>,
+}
+
+impl HourCounts {
+    /// One past the last hour covered.
+    fn end(&self) -> i64 {
+        self.base + self.counts.len() as i64
+    }
+
+    /// Makes the range cover `hour` (as far as [`MAX_HOURS`] allows) and returns its index.
+    fn slot(&mut self, hour: i64) -> usize {
+        if self.counts.is_empty() {
+            self.base = hour;
+            self.counts.push(0);
+            return 0;
+        }
+        let hour = hour.clamp(self.end() - MAX_HOURS, self.base + MAX_HOURS - 1);
+        if hour < self.base {
+            // Grow to the left by at least the current length, so that matches arriving in
+            // falling date order cost amortized constant time.
+            let need = (self.base - hour) as usize;
+            let room = (MAX_HOURS as usize).saturating_sub(self.counts.len());
+            let pad = need.max(self.counts.len()).min(room).max(need);
+            let mut grown = vec![0; pad + self.counts.len()];
+            grown[pad..].copy_from_slice(&self.counts);
+            self.counts = grown;
+            self.base -= pad as i64;
+        } else if hour >= self.end() {
+            self.counts.resize((hour - self.base + 1) as usize, 0);
+        }
+        (hour - self.base) as usize
+    }
+
+    fn add(&mut self, hour: i64, n: u64) {
+        let i = self.slot(hour);
+        self.counts[i] += n;
+    }
+
+    fn merge(&mut self, other: &HourCounts) {
+        let (Some(first), Some(last)) = (other.first_hour(), other.last_hour()) else {
+            return;
+        };
+        self.slot(first);
+        self.slot(last);
+        for (i, &n) in other.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            self.add(other.base + i as i64, n);
+        }
+    }
+
+    fn first_hour(&self) -> Option<i64> {
+        self.counts
+            .iter()
+            .position(|&n| n > 0)
+            .map(|i| self.base + i as i64)
+    }
+
+    fn last_hour(&self) -> Option<i64> {
+        self.counts
+            .iter()
+            .rposition(|&n| n > 0)
+            .map(|i| self.base + i as i64)
+    }
+
+    fn get(&self, hour: i64) -> u64 {
+        usize::try_from(hour - self.base)
+            .ok()
+            .and_then(|i| self.counts.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 /// The widest span, in hours, drawn per hour.
 const HOURLY_SPAN_HOURS: i64 = 48;
 /// The most buckets a histogram has (ten years of days); a longer span keeps its newest
@@ -60,9 +138,7 @@ impl Facets {
     /// Turns the hourly counts into [`Facets::by_date`], counting days in `tz`.
     pub(crate) fn finish_dates(&mut self, tz: chrono_tz::Tz) {
         let hours = std::mem::take(&mut self.hours);
-        let (Some((&first, _)), Some((&last, _))) =
-            (hours.first_key_value(), hours.last_key_value())
-        else {
+        let (Some(first), Some(last)) = (hours.first_hour(), hours.last_hour()) else {
             self.by_date_unit = "day";
             return;
         };
@@ -80,17 +156,46 @@ impl Facets {
                         .with_timezone(&tz)
                         .format("%Y-%m-%d %H:00")
                         .to_string(),
-                    count: hours.get(&h).copied().unwrap_or(0),
+                    count: hours.get(h),
                 })
                 .collect();
             return;
         }
         self.by_date_unit = "day";
+        // Local days: the zone's offset is read at the start and end of each UTC day, and
+        // hour by hour only on a day when it changes (a clock change).
+        let offset_at = |hour: i64| {
+            use chrono::Offset as _;
+            i64::from(
+                tz.offset_from_utc_datetime(&at(hour).naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        };
         let mut days: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
-        for (&h, &count) in &hours {
-            *days
-                .entry(at(h).with_timezone(&tz).date_naive())
-                .or_default() += count;
+        // (UTC day, offset at its start, offset at its last hour)
+        let mut day_offsets: Option<(i64, i64, i64)> = None;
+        for h in first..=last {
+            let n = hours.get(h);
+            if n == 0 {
+                continue;
+            }
+            let utc_day = h.div_euclid(24);
+            let (_, start, end) = match day_offsets {
+                Some(known) if known.0 == utc_day => known,
+                _ => {
+                    let known = (
+                        utc_day,
+                        offset_at(utc_day * 24),
+                        offset_at(utc_day * 24 + 23),
+                    );
+                    day_offsets = Some(known);
+                    known
+                }
+            };
+            let offset = if start == end { start } else { offset_at(h) };
+            let local = at(h) + chrono::Duration::seconds(offset);
+            *days.entry(local.date_naive()).or_default() += n;
         }
         let (Some(&from), Some(&to)) = (days.keys().next(), days.keys().next_back()) else {
             return;
@@ -155,16 +260,10 @@ impl Collector for FacetsCollector {
             let counts = vec![0u64; column.as_ref().map_or(0, |c| c.num_terms())];
             columns.push((column, counts));
         }
-        let dates = segment.fast_fields().date(names::PUBLISHED).ok();
-        let first_hour = dates.as_ref().map_or(0, |c| hour_of(c.min_value()));
-        let span = dates.as_ref().map_or(0, |c| {
-            (hour_of(c.max_value()) - first_hour + 1).clamp(0, MAX_HOURS)
-        });
         Ok(FacetsSegmentCollector {
             columns,
-            dates,
-            first_hour,
-            hours: vec![0; span as usize],
+            dates: segment.fast_fields().date(names::PUBLISHED).ok(),
+            hours: HourCounts::default(),
         })
     }
 
@@ -180,9 +279,7 @@ impl Collector for FacetsCollector {
                     *into.entry(key).or_default() += count;
                 }
             }
-            for (hour, count) in fruit.hours {
-                *total.hours.entry(hour).or_default() += count;
-            }
+            total.hours.merge(&fruit.hours);
         }
         Ok(total)
     }
@@ -191,14 +288,13 @@ impl Collector for FacetsCollector {
 /// Per-segment counts by term ordinal; turned into strings once, at harvest.
 pub(crate) struct FacetsSegmentCollector {
     columns: Vec<(Option<StrColumn>, Vec<u64>)>,
-    /// The filing dates, counted per hour from `first_hour` in `hours`.
+    /// The filing dates, counted per hour in `hours`.
     dates: Option<Column<tantivy::DateTime>>,
-    first_hour: i64,
-    hours: Vec<u64>,
+    hours: HourCounts,
 }
 
-/// The most hours one segment counts (a segment spanning more, which real dates do not, has
-/// its later hours counted in the last).
+/// The widest span of hours counted (thirty years); matches beyond it are counted at its
+/// edge.
 const MAX_HOURS: i64 = 24 * 366 * 30;
 
 /// Hours since 1970 (UTC) of a date.
@@ -211,11 +307,7 @@ impl SegmentCollector for FacetsSegmentCollector {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         if let Some(t) = self.dates.as_ref().and_then(|c| c.first(doc)) {
-            let last = self.hours.len().saturating_sub(1);
-            let at = ((hour_of(t) - self.first_hour).max(0) as usize).min(last);
-            if let Some(count) = self.hours.get_mut(at) {
-                *count += 1;
-            }
+            self.hours.add(hour_of(t), 1);
         }
         for (column, counts) in &mut self.columns {
             let Some(column) = column else { continue };
@@ -243,11 +335,7 @@ impl SegmentCollector for FacetsSegmentCollector {
             }
         }
         facets.by_sentiment.remove(NO_SENTIMENT);
-        for (i, count) in self.hours.into_iter().enumerate() {
-            if count > 0 {
-                facets.hours.insert(self.first_hour + i as i64, count);
-            }
-        }
+        facets.hours = self.hours;
         facets
     }
 }
@@ -255,6 +343,61 @@ impl SegmentCollector for FacetsSegmentCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hour_counts_grow_both_ways_and_merge() {
+        let mut a = HourCounts::default();
+        for h in [100, 90, 130, 89, 100] {
+            a.add(h, 1);
+        }
+        assert_eq!((a.first_hour(), a.last_hour()), (Some(89), Some(130)));
+        assert_eq!((a.get(100), a.get(90), a.get(95), a.get(5)), (2, 1, 0, 0));
+        let mut b = HourCounts::default();
+        b.add(10, 3);
+        b.add(200, 1);
+        a.merge(&b);
+        assert_eq!((a.first_hour(), a.last_hour()), (Some(10), Some(200)));
+        assert_eq!((a.get(10), a.get(100), a.get(200)), (3, 2, 1));
+        assert_eq!(a.counts.iter().sum::<u64>(), 9);
+        // Falling order costs no more than rising order: the range doubles leftwards.
+        let mut c = HourCounts::default();
+        for h in (0..10_000).rev() {
+            c.add(h, 1);
+        }
+        assert_eq!(c.counts.iter().sum::<u64>(), 10_000);
+        assert!(c.counts.len() < 20_000);
+    }
+
+    #[test]
+    fn days_follow_a_clock_change() {
+        // Berlin moved to summer time at 01:00 UTC on 2026-03-29: 22:30 UTC on the 29th is
+        // 00:30 on the 30th there, 21:30 UTC on the 28th is 22:30 on the 28th.
+        let mut f = Facets::default();
+        let hour = |d: u32, h: u32| {
+            Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0)
+                .unwrap()
+                .timestamp()
+                / 3600
+        };
+        f.hours.add(hour(28, 21), 1);
+        f.hours.add(hour(29, 22), 1);
+        f.hours.add(hour(31, 12), 1);
+        f.finish_dates(chrono_tz::Europe::Berlin);
+        let days: Vec<(&str, u64)> = f
+            .by_date
+            .iter()
+            .map(|b| (b.label.as_str(), b.count))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2026-03-28", 1),
+                ("2026-03-29", 0),
+                ("2026-03-30", 1),
+                ("2026-03-31", 1)
+            ]
+        );
+    }
 
     #[test]
     fn merging_adds_counts_per_key() {

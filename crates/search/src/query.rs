@@ -356,10 +356,16 @@ fn filters(fields: &Fields, q: &SearchQuery) -> Result<Vec<Box<dyn Query>>> {
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .collect();
-        if !values.is_empty() {
-            out.push(Box::new(TermSetQuery::new(
+        match values.len() {
+            0 => {}
+            // One value: a term query, which skips building the set's automaton per segment.
+            1 => out.push(Box::new(TermQuery::new(
+                term(field, values.first().copied().unwrap_or_default()),
+                IndexRecordOption::Basic,
+            ))),
+            _ => out.push(Box::new(TermSetQuery::new(
                 values.into_iter().map(|v| term(field, v)),
-            )));
+            ))),
         }
     }
     if let (Some(from), Some(to)) = (q.from, q.to)
