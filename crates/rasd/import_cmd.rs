@@ -55,7 +55,7 @@ pub async fn run(config: Arc<Config>, dir: &Path, file: &Path) -> anyhow::Result
     let p = Pipeline::open(config.clone(), dir)?;
     let mut writer = p
         .index
-        .writer()
+        .writer_with_threads(crate::reindex_cmd::bulk_threads())
         .context("cannot open the index writer (is another rasd running on this data folder?)")?;
     let mut stories = None;
     let terminal = std::io::stderr().is_terminal();

@@ -20,6 +20,12 @@ use rasd_store::Store;
 /// Items indexed per batch.
 const BATCH: usize = 1000;
 
+/// Indexing threads for bulk loads (an import, a reindex, the benchmark): one per core, at
+/// most four.
+pub fn bulk_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// The live index folder of a data folder.
 pub fn live_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("search")
@@ -47,7 +53,7 @@ pub fn rebuild_beside(store: &Store, data_dir: &Path, show_progress: bool) -> an
     let bar = progress_bar(total, show_progress);
     let index = SearchIndex::open_or_create(&new)
         .with_context(|| format!("cannot create the new index in {}", new.display()))?;
-    let mut writer = index.writer()?;
+    let mut writer = index.writer_with_threads(bulk_threads())?;
     // Read before the items: a change made while they are read is applied again by the next
     // catch-up, which is harmless.
     let mark = AppliedMark {

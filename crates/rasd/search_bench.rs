@@ -437,7 +437,8 @@ pub fn bench_search(
 
     // Ingest: Rasd's index, then FTS5, the same batches.
     let index = SearchIndex::recreate(&index_dir)?;
-    let mut sink = index.writer()?;
+    let threads = crate::reindex_cmd::bulk_threads();
+    let mut sink = index.writer_with_threads(threads)?;
     let mut rasd_secs = 0.0;
     let mut from = 0;
     while from < opts.items {
@@ -487,7 +488,7 @@ pub fn bench_search(
     let rate = |secs: f64| opts.items as f64 / secs.max(1e-9);
     writeln!(
         out,
-        "ingest rasd: {:.0} items/s ({:.1} s; one IndexSink, tantivy writer with 1 indexing thread and 64 MB, merges on tantivy's own threads; a commit every {BATCH} items); {:.0} MB on disk, {segments} segments",
+        "ingest rasd: {:.0} items/s ({:.1} s; one IndexSink, tantivy writer with {threads} indexing thread(s) and 64 MB each, merges on tantivy's own threads; a commit every {BATCH} items); {:.0} MB on disk, {segments} segments",
         rate(rasd_secs),
         rasd_secs,
         mb(rasd_bytes)

@@ -226,9 +226,17 @@ impl SearchIndex {
     /// The one writer. Fails with [`Error::WriterBusy`] while another [`IndexSink`] (in this
     /// process or another) is alive.
     pub fn writer(&self) -> Result<IndexSink> {
+        self.writer_with_threads(1)
+    }
+
+    /// A writer that indexes on `threads` threads (each with its own memory budget) for bulk
+    /// loads: an import, a reindex. More threads make more segments, which tantivy merges in
+    /// the background.
+    pub fn writer_with_threads(&self, threads: usize) -> Result<IndexSink> {
+        let threads = threads.clamp(1, 8);
         let writer = self
             .index
-            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)
             .map_err(|e| match e {
                 TantivyError::LockFailure(lock, _) => lock_error(lock, self.location.clone()),
                 other => Error::Tantivy(other),
