@@ -88,20 +88,6 @@ pub struct SearchArgs<'a> {
     pub out: Option<&'a Path>,
 }
 
-/// The topic ids and governorate ids of the configuration (items are tagged with
-/// governorates, so a filter names one of those).
-pub fn known_ids(config: &Config) -> (Vec<String>, Vec<String>) {
-    (
-        config.topics.iter().map(|t| t.id.clone()).collect(),
-        config
-            .places
-            .iter()
-            .filter(|p| p.id == p.governorate)
-            .map(|p| p.id.clone())
-            .collect(),
-    )
-}
-
 /// Builds the query: the saved search's text and filters (when named) with the command
 /// line's words and filters added.
 pub fn build_query(
@@ -111,7 +97,7 @@ pub fn build_query(
     words: &[String],
     filters: &BTreeMap<String, Vec<String>>,
 ) -> anyhow::Result<SearchQuery> {
-    let (topics, places) = known_ids(config);
+    let (topics, places) = (config.topic_ids(), config.governorate_ids());
     let known = KnownIds {
         topics: &topics,
         places: &places,

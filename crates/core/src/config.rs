@@ -413,6 +413,22 @@ impl Default for Settings {
     }
 }
 
+impl Config {
+    /// The topic ids of `topics.toml`, in order.
+    pub fn topic_ids(&self) -> Vec<String> {
+        self.topics.iter().map(|t| t.id.clone()).collect()
+    }
+
+    /// The governorate ids of `places.toml` (what items are tagged with), in order.
+    pub fn governorate_ids(&self) -> Vec<String> {
+        self.places
+            .iter()
+            .filter(|p| p.id == p.governorate)
+            .map(|p| p.id.clone())
+            .collect()
+    }
+}
+
 impl Settings {
     /// The configured time zone.
     pub fn tz(&self) -> chrono_tz::Tz {

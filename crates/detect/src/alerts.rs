@@ -161,15 +161,17 @@ impl AlertEngine {
             let ids: Vec<&str> = changes.items.iter().map(|i| i.id.as_str()).collect();
             let members = store.story_members_of(&ids)?;
             let owned: Vec<String> = ids.iter().map(|s| (*s).to_string()).collect();
-            let mut by_query: HashMap<&str, HashSet<String>> = HashMap::new();
+            let mut by_query: Matches<'_> = HashMap::new();
             for rule in &self.config.alerts {
                 let q = rule.query.trim();
-                if !q.is_empty() && !by_query.contains_key(q) {
-                    by_query.insert(q, index.matching_ids(q, &owned).map_err(search_error)?);
+                if !q.is_empty() && !by_query.contains_key(&(Matcher::Query, q)) {
+                    let found = index.matching_ids(q, &owned).map_err(search_error)?;
+                    by_query.insert((Matcher::Query, q), found);
                 }
                 let name = rule.saved_search.trim();
-                if !name.is_empty() && !by_query.contains_key(name) {
-                    by_query.insert(name, saved_matches(store, index, name, &owned)?);
+                if !name.is_empty() && !by_query.contains_key(&(Matcher::Saved, name)) {
+                    let found = saved_matches(store, index, name, &owned)?;
+                    by_query.insert((Matcher::Saved, name), found);
                 }
             }
             let trending = self.trending_keys(store, now)?;
@@ -225,18 +227,16 @@ impl AlertEngine {
         topic || place
     }
 
-    fn matches(
-        &self,
-        rule: &AlertRule,
-        item: &Item,
-        by_query: &HashMap<&str, HashSet<String>>,
-    ) -> bool {
+    fn matches(&self, rule: &AlertRule, item: &Item, by_query: &Matches<'_>) -> bool {
         (rule.topics.is_empty() || rule.topics.iter().any(|t| item.tags.topics.contains(t)))
             && (rule.places.is_empty() || rule.places.iter().any(|p| item.tags.places.contains(p)))
-            && [rule.query.trim(), rule.saved_search.trim()]
-                .iter()
-                .filter(|key| !key.is_empty())
-                .all(|key| by_query.get(key).is_some_and(|set| set.contains(&item.id)))
+            && [
+                (Matcher::Query, rule.query.trim()),
+                (Matcher::Saved, rule.saved_search.trim()),
+            ]
+            .iter()
+            .filter(|(_, key)| !key.is_empty())
+            .all(|key| by_query.get(key).is_some_and(|set| set.contains(&item.id)))
     }
 
     fn evaluate(
@@ -244,7 +244,7 @@ impl AlertEngine {
         tx: &AlertTx<'_>,
         items: &[Item],
         members: &HashMap<String, StoryMember>,
-        by_query: &HashMap<&str, HashSet<String>>,
+        by_query: &Matches<'_>,
         trending: &HashSet<String>,
         now: DateTime<Utc>,
     ) -> rasd_store::Result<AlertRun> {
@@ -814,6 +814,17 @@ fn hit(rule: &AlertRule, item: &Item, m: &StoryMember, place: &str) -> RuleHit {
     }
 }
 
+/// What narrows a rule beside its topics and places: its query text, or its saved search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Matcher {
+    Query,
+    Saved,
+}
+
+/// The ids of a page's items that each rule's query or saved search matches, by matcher and
+/// text (a query and a saved search may be written alike).
+type Matches<'a> = HashMap<(Matcher, &'a str), HashSet<String>>;
+
 /// Which of `ids` match the saved search `name` (its query and filters). A saved search
 /// that is gone, or whose filters no longer read, matches nothing, with a warning: the rule
 /// stays quiet rather than alerting on everything.
@@ -823,6 +834,9 @@ fn saved_matches(
     name: &str,
     ids: &[String],
 ) -> Result<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
     let Some(saved) = store.saved_search(name)? else {
         tracing::warn!(
             saved_search = name,
@@ -835,9 +849,6 @@ fn saved_matches(
         ids: ids.to_vec(),
         ..rasd_search::SearchQuery::default()
     };
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
     if let Err(e) =
         rasd_search::apply_filters(&mut q, &saved.filters, rasd_search::KnownIds::default())
     {

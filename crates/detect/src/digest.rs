@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use chrono_tz::Tz;
 use rasd_core::{Config, Item, ItemKind, PoliceStance, SentimentTag};
 use rasd_search::SearchIndex;
 use rasd_store::Store;
@@ -187,11 +186,6 @@ impl Digest {
     }
 }
 
-/// The UTC instant at which local day `date` starts in `tz`.
-fn day_start(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>> {
-    Ok(rasd_core::day_start(date, tz))
-}
-
 /// Builds the digest of `date` (a day in the configured time zone) from the store.
 pub fn build_digest(
     store: &Store,
@@ -206,7 +200,10 @@ pub fn build_digest(
     let next = date
         .checked_add_days(Days::new(1))
         .ok_or(Error::Day(date, tz.to_string()))?;
-    let (from, to) = (day_start(first, tz)?, day_start(next, tz)?);
+    let (from, to) = (
+        rasd_core::day_start(first, tz),
+        rasd_core::day_start(next, tz),
+    );
     let items = store.items_between(from, to)?;
     let story_of = store.story_of_between(from, to)?;
     let mut story_ids: Vec<u64> = story_of.values().copied().collect();
@@ -226,7 +223,7 @@ pub fn build_digest(
         generated,
     );
     if let Some(index) = index {
-        let day_from = day_start(date, tz)?;
+        let day_from = rasd_core::day_start(date, tz);
         digest.saved = saved_sections(store, index, config, &items, day_from, to)?;
     }
     // The trends as they stood when the day ended (or now, for today).

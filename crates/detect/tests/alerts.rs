@@ -494,6 +494,43 @@ channels = ["email"]
 }
 
 #[test]
+fn a_saved_search_named_like_another_rules_query_is_still_its_own_search() {
+    // Rule "bus" searches the words حافلة; rule "drills" names a saved search called حافلة
+    // that finds drills. Each counts what its own search finds.
+    let rules = r#"
+[[rule]]
+id = "bus"
+name = "Bus"
+query = "حافلة -تمرين"
+channels = ["email"]
+
+[[rule]]
+id = "drills"
+name = "Drills"
+saved_search = "حافلة -تمرين"
+channels = ["email"]
+"#;
+    let config = config_with(RASD, rules);
+    let mut w = World::new(&config);
+    let t = t0();
+    w.store
+        .save_search("حافلة -تمرين", "تمرين", &Default::default(), None, t)
+        .unwrap();
+    w.arrive(
+        &[drill(t), crash("ammonnews", 1, t)],
+        t + Duration::minutes(5),
+    );
+    let mut alerts: Vec<(String, String)> =
+        w.alerts().into_iter().map(|a| (a.rule, a.title)).collect();
+    alerts.sort();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[0].0, "bus");
+    assert!(alerts[0].1.contains("القطرانة"), "{alerts:?}");
+    assert_eq!(alerts[1].0, "drills");
+    assert!(alerts[1].1.contains("تمرين"), "{alerts:?}");
+}
+
+#[test]
 fn quiet_hours_hold_all_but_critical_until_their_end() {
     let rasd = format!("{RASD}quiet_hours = \"22:00-07:00\"\n");
     let rules = r#"

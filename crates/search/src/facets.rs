@@ -78,7 +78,7 @@ impl HourCounts {
             // falling date order cost amortized constant time.
             let need = (self.base - hour) as usize;
             let room = (MAX_HOURS as usize).saturating_sub(self.counts.len());
-            let pad = need.max(self.counts.len()).min(room).max(need);
+            let pad = need.max(self.counts.len().min(room));
             let mut grown = vec![0; pad + self.counts.len()];
             grown[pad..].copy_from_slice(&self.counts);
             self.counts = grown;

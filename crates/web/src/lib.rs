@@ -298,13 +298,7 @@ impl SearchParams {
             tz: Some(tz),
             ..SearchQuery::default()
         };
-        let topics: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
-        let places: Vec<String> = config
-            .places
-            .iter()
-            .filter(|p| p.id == p.governorate)
-            .map(|p| p.id.clone())
-            .collect();
+        let (topics, places) = (config.topic_ids(), config.governorate_ids());
         let known = rasd_search::KnownIds {
             topics: &topics,
             places: &places,
