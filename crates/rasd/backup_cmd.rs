@@ -160,7 +160,7 @@ pub fn verify(data_dir: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let index = SearchIndex::open_or_create(&dir)?;
+    let index = SearchIndex::open_for_reading(&dir)?;
     let stored = store.item_ids()?;
     let indexed = index.ids()?;
     let lag = pipeline::index_lag(&store, &index)?;

@@ -833,7 +833,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let status = store.status()?;
             let search = dir.join("search");
             let lag = if search.join("meta.json").exists() {
-                let index = SearchIndex::open_or_create(&search)?;
+                let index = SearchIndex::open_for_reading(&search)?;
                 Some(pipeline::index_lag(&store, &index)?)
             } else {
                 None

@@ -541,7 +541,7 @@ pub fn place_names(config: &Config) -> Vec<(String, String)> {
 /// a reader beside a running daemon).
 pub fn open_index_for_reading(data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let dir = crate::reindex_cmd::readable_dir(data_dir);
-    SearchIndex::open_or_create(&dir)
+    SearchIndex::open_for_reading(&dir)
         .with_context(|| format!("cannot open the search index in {}", dir.display()))
 }
 

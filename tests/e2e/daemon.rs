@@ -1,7 +1,7 @@
 //! `rasd run`: polls a loopback feed, stores what it gets, and stops cleanly on SIGTERM.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -137,4 +137,67 @@ fn run_polls_stores_and_stops_on_sigterm() {
             .any(|t| t == "theft"),
         "{v}"
     );
+}
+
+/// Commands started together on a new data folder: one writer creating the store and the
+/// index (an import, as a starting daemon does) and readers polling `status` beside it, as
+/// the test above and a watching admin do. Every one of them must succeed: neither "database
+/// is locked" (which SQLite answers at once, without waiting, to a change of journal mode
+/// while another process opens the same new file) nor "the index is already being written"
+/// (a reader must never take the index's writer).
+#[test]
+fn a_writer_and_readers_started_together_on_a_new_data_folder_all_succeed() {
+    let cfg = shipped_config();
+    let cfg_s = cfg.to_str().unwrap();
+    let line = r#"{"id":"1","title":"حريق في الزرقاء","body":"شب حريق في منزل بالزرقاء.","date":"2026-11-28"}"#;
+    for round in 0..30u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let data_s = data.to_str().unwrap();
+        let mut writer = rasd()
+            .args([
+                "--config",
+                cfg_s,
+                "--data-dir",
+                data_s,
+                "import",
+                "items",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writer
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+        let mut readers = Vec::new();
+        for n in 0..8u64 {
+            std::thread::sleep(Duration::from_millis((n + round) % 4));
+            readers.push(
+                rasd()
+                    .args(["--config", cfg_s, "--data-dir", data_s, "status", "--json"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+        let out = writer.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "round {round}, the import: {err}");
+        for reader in readers {
+            let out = reader.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            // Before the import has created the store, `status` says there is no data yet.
+            assert!(
+                out.status.success() || err.contains("no Rasd data in"),
+                "round {round}, a status beside the import: {err}"
+            );
+        }
+    }
 }

@@ -118,7 +118,7 @@ impl SearchIndex {
         if !dir.join("meta.json").exists() {
             let index = Index::create_in_dir(dir, schema::build())?;
             let search = SearchIndex::from_index(index, location)?;
-            search.writer()?.commit()?; // stamps the schema tag
+            search.stamp()?;
             info!(path = %dir.display(), "Created an empty search index.");
             return Ok(search);
         }
@@ -131,16 +131,48 @@ impl SearchIndex {
         })?;
         // A kill between creating the index and its first commit leaves an empty index
         // without the schema tag: nothing is lost by stamping it now.
-        let metas = index.load_metas()?;
-        if metas.payload.is_none() && metas.segments.is_empty() && index.schema() == schema::build()
-        {
+        if unstamped_empty(&index)? {
             let search = SearchIndex::from_index(index, location)?;
-            search.writer()?.commit()?;
+            search.stamp()?;
             info!(path = %dir.display(), "Stamped an empty search index left by an interrupted start.");
             return Ok(search);
         }
         check_schema(&index, dir)?;
         SearchIndex::from_index(index, location)
+    }
+
+    /// Opens the index in `dir` for searching only: it never takes the writer, so it cannot
+    /// stand in the way of a daemon or a reindex starting beside it. A folder without an
+    /// index yet gives an empty index in memory; an empty index that its creator has not
+    /// stamped yet is read as it is. Another schema gives [`Error::SchemaMismatch`].
+    pub fn open_for_reading(dir: &Path) -> Result<SearchIndex> {
+        let location = dir.display().to_string();
+        if !dir.join("meta.json").exists() {
+            let index = Index::create_in_ram(schema::build());
+            return SearchIndex::from_index(index, location);
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| match e {
+            TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
+                path: dir.to_path_buf(),
+                found: format!("files tantivy cannot read: {why:?}"),
+            },
+            other => Error::Tantivy(other),
+        })?;
+        if !unstamped_empty(&index)? {
+            check_schema(&index, dir)?;
+        }
+        SearchIndex::from_index(index, location)
+    }
+
+    /// Commits nothing, so that the payload carries the schema tag. When another process
+    /// holds the writer (a daemon starting beside a reader of an older Rasd), that process
+    /// stamps it; this one goes on.
+    fn stamp(&self) -> Result<()> {
+        match self.writer() {
+            Ok(mut writer) => writer.commit(),
+            Err(Error::WriterBusy { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes whatever index `dir` holds (whatever its schema) and creates an empty one:
@@ -558,6 +590,13 @@ fn run_error(q: &SearchQuery, e: TantivyError) -> Error {
 }
 
 /// Fails unless `index` was written by this schema version.
+/// An index with Rasd's fields, no documents and no payload yet: created, not yet committed
+/// (by a start killed or still under way).
+fn unstamped_empty(index: &Index) -> Result<bool> {
+    let metas = index.load_metas()?;
+    Ok(metas.payload.is_none() && metas.segments.is_empty() && index.schema() == schema::build())
+}
+
 fn check_schema(index: &Index, dir: &Path) -> Result<()> {
     let mismatch = |found: String| Error::SchemaMismatch {
         path: dir.to_path_buf(),
@@ -1178,6 +1217,32 @@ mod tests {
         let index = SearchIndex::create_in_ram().unwrap();
         let _sink = index.writer().unwrap();
         assert!(matches!(index.writer(), Err(Error::WriterBusy { .. })));
+    }
+
+    #[test]
+    fn readers_never_take_the_writer_of_a_new_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        // No index yet: an empty one in memory, and nothing created on disk.
+        let empty = SearchIndex::open_for_reading(&path).unwrap();
+        assert_eq!(empty.num_docs(), 0);
+        assert!(!path.join("meta.json").exists());
+        // Created by a writer that has not committed yet, and holds the writer.
+        std::fs::create_dir_all(&path).unwrap();
+        let raw = Index::create_in_dir(&path, schema::build()).unwrap();
+        let held: IndexWriter = raw.writer_with_num_threads(1, 15_000_000).unwrap();
+        let reader = SearchIndex::open_for_reading(&path).unwrap();
+        assert_eq!(reader.num_docs(), 0);
+        // A second opener leaves the stamp to the holder instead of failing.
+        assert!(SearchIndex::open_or_create(&path).is_ok());
+        drop(held);
+        // The reader held no writer: the next opener takes it and stamps the index.
+        let writer_side = SearchIndex::open_or_create(&path).unwrap();
+        let mut sink = writer_side.writer().unwrap();
+        sink.commit().unwrap();
+        drop(sink);
+        assert!(check_schema(&writer_side.index, &path).is_ok());
+        assert!(SearchIndex::open_for_reading(&path).is_ok());
     }
 
     #[test]

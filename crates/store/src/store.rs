@@ -266,9 +266,7 @@ impl Store {
         };
         let mut conn = Connection::open(&path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(open_err)?;
+        let mode = wal_mode(&conn).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             warn!(path = %path.display(), journal_mode = %mode, "WAL mode unavailable; readers may block the writer.");
         }
@@ -1011,6 +1009,27 @@ pub(crate) fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
         owners: usize::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
         breaking_at: r.get::<_, Option<i64>>(7)?.map(time),
     })
+}
+
+/// Switches a file's journal to WAL and answers the mode it is in. SQLite answers a change
+/// of journal mode with "database is locked" at once, without waiting on the busy timeout,
+/// while another process is opening the same new file (a status command beside a starting
+/// daemon); such a refusal is retried until the busy timeout has passed.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Per-connection settings (journal mode is set only for files, in [`Store::open`]).
