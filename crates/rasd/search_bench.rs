@@ -126,6 +126,46 @@ struct Measured {
     rasd_total_sum: u64,
     fts_total_sum: u64,
     fts_plan: String,
+    /// Resident pages of the index's files mapped into this process, by file kind (kB),
+    /// after Rasd's searches.
+    #[serde(default)]
+    mapped_by_kind: Vec<(String, u64)>,
+}
+
+/// The resident pages of the files under `dir` that this process maps, summed by file
+/// extension (kB, largest first; from /proc/self/smaps, empty where unavailable).
+fn mapped_by_kind(dir: &Path) -> Vec<(String, u64)> {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return Vec::new();
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            // A mapping's header: range, permissions, offset, device, inode, path.
+            current = line
+                .split_whitespace()
+                .nth(5)
+                .map(Path::new)
+                .filter(|p| p.starts_with(&dir))
+                .map(|p| {
+                    p.extension()
+                        .map(|e| e.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "other".into())
+                });
+        } else if first == "Rss:"
+            && let Some(kind) = &current
+        {
+            let kb: u64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *by_kind.entry(kind.clone()).or_default() += kb;
+        }
+    }
+    let mut v: Vec<_> = by_kind.into_iter().filter(|(_, kb)| *kb > 0).collect();
+    v.sort_by_key(|kind| std::cmp::Reverse(kind.1));
+    v
 }
 
 /// Reads the memory figures of this process.
@@ -633,6 +673,18 @@ pub fn bench_search(
         m.mem_rasd.file_kb as f64 / 1000.0,
         m.mem_end.hwm_kb as f64 / 1000.0
     )?;
+    if !m.mapped_by_kind.is_empty() {
+        let kinds: Vec<String> = m
+            .mapped_by_kind
+            .iter()
+            .map(|(kind, kb)| format!(".{kind} {:.0} MB", *kb as f64 / 1000.0))
+            .collect();
+        writeln!(
+            out,
+            "index pages mapped after Rasd's searches, by file kind: {}",
+            kinds.join(", ")
+        )?;
+    }
     writeln!(out, "segments searched: {}", m.segments)?;
     let (r, f) = (sorted(&m.rasd_filtered), sorted(&m.fts_filtered));
     let (r95, r99, f95) = (
@@ -706,6 +758,7 @@ fn search_phase(plan: &Plan) -> anyhow::Result<Measured> {
     }
     m.errors = bad.iter().filter(|b| **b).count();
     m.mem_rasd = mem_now();
+    m.mapped_by_kind = mapped_by_kind(&plan.index_dir);
     let fts = Fts5::open(&plan.fts_path)?;
     for p in plan.queries.iter() {
         std::hint::black_box(fts.top10(&p.terms, None)?);

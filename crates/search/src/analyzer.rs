@@ -111,7 +111,128 @@ pub(crate) fn proclitic_split(word: &str) -> Option<(String, String, String)> {
     let alt = w.alt?;
     let normalized = normalize(word.trim());
     let rest = proclitic_rest(strip_clitics(&normalized))?.to_string();
+    if is_function_word(&rest) {
+        return None;
+    }
     (analyze_query(&rest) == [alt.clone()]).then_some((w.text, alt, rest))
+}
+
+/// Arabic function words of three letters or more (demonstratives, relatives, forms of
+/// كان, prepositions and conjunctions), with hamza and alef maqsura folded as
+/// [`fold_hamza`] does. A query word made of a proclitic and one of these (`وهذه`,
+/// `وحتى`, `ومنذ`) is not searched without the proclitic too: the rest is in a large
+/// share of all items, so it would rank nothing better and make the search scan a large
+/// part of the archive (at a million items such words were the slowest searches).
+const FUNCTION_WORDS: &[&str] = &[
+    "هذا",
+    "هذه",
+    "هذان",
+    "هذين",
+    "هاتان",
+    "هاتين",
+    "هولاء",
+    "ذلك",
+    "تلك",
+    "اوليك",
+    "هناك",
+    "هنا",
+    "الذي",
+    "التي",
+    "الذين",
+    "اللذان",
+    "اللذين",
+    "اللتان",
+    "اللتين",
+    "اللاتي",
+    "اللواتي",
+    "كان",
+    "كانت",
+    "كانوا",
+    "كانا",
+    "يكون",
+    "تكون",
+    "يكونوا",
+    "ليس",
+    "ليست",
+    "لست",
+    "حتي",
+    "منذ",
+    "عند",
+    "عندما",
+    "بعد",
+    "قبل",
+    "بين",
+    "بينما",
+    "حول",
+    "دون",
+    "خلال",
+    "ضمن",
+    "عبر",
+    "لدي",
+    "علي",
+    "الي",
+    "فيه",
+    "فيها",
+    "فيهم",
+    "منه",
+    "منها",
+    "منهم",
+    "عليه",
+    "عليها",
+    "عليهم",
+    "اليه",
+    "اليها",
+    "اليهم",
+    "عنه",
+    "عنها",
+    "عنهم",
+    "لكن",
+    "لكنه",
+    "لكنها",
+    "انه",
+    "انها",
+    "انهم",
+    "اذا",
+    "ايضا",
+    "كما",
+    "مما",
+    "ممن",
+    "فيما",
+    "حيث",
+    "حين",
+    "اما",
+    "نحو",
+    "غير",
+    "سوي",
+    "جميع",
+    "بعض",
+    "داخل",
+    "خارج",
+    "امام",
+    "وراء",
+    "تحت",
+    "فوق",
+    "انا",
+    "نحن",
+    "انت",
+    "انتم",
+    "هما",
+    "الان",
+    "ثمة",
+    "لقد",
+    "لان",
+    "لذلك",
+    "كذلك",
+    "ذات",
+    "مثل",
+    "اكثر",
+    "اقل",
+];
+
+/// True for a word of [`FUNCTION_WORDS`] (as normalized text, any hamza seat).
+fn is_function_word(word: &str) -> bool {
+    let folded = fold_hamza(word);
+    FUNCTION_WORDS.contains(&folded.as_str())
 }
 
 /// The words of `text` that match a query term, as `(from, to, term)`: a word whose
@@ -721,6 +842,24 @@ mod tests {
         // The steering keeps a root و/ف: فساد is not ساد, وزارة is not زيارة.
         assert_ne!(analyze_query("فساد"), analyze_query("ساد"));
         assert_ne!(analyze_query("وزارة"), analyze_query("زيارة"));
+    }
+
+    #[test]
+    fn a_proclitic_on_a_function_word_is_not_taken_off_at_query_time() {
+        assert!(proclitic_split("بحادث").is_some());
+        assert!(proclitic_split("لمؤسسة").is_some());
+        for word in [
+            "وهذه",
+            "وحتى",
+            "ومنذ",
+            "وكانت",
+            "فإذا",
+            "وأيضاً",
+            "ولدى",
+            "وأمام",
+        ] {
+            assert!(proclitic_split(word).is_none(), "{word}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use tantivy::{
 };
 use tracing::{info, warn};
 
+use crate::directory::SearchDirectory;
 use crate::facets::{Facets, FacetsCollector};
 use crate::query::{Context, PlaceWords, SearchQuery, compile};
 use crate::schema::{self, Fields, SCHEMA_TAG, from_tantivy, names};
@@ -117,7 +118,7 @@ impl SearchIndex {
         let location = dir.display().to_string();
         if !dir.join("meta.json").exists() {
             let index = Index::create_in_dir(dir, schema::build())?;
-            let search = SearchIndex::from_index(index, location)?;
+            let search = SearchIndex::from_index(index, location, Some(dir))?;
             search.stamp()?;
             info!(path = %dir.display(), "Created an empty search index.");
             return Ok(search);
@@ -132,13 +133,13 @@ impl SearchIndex {
         // A kill between creating the index and its first commit leaves an empty index
         // without the schema tag: nothing is lost by stamping it now.
         if unstamped_empty(&index)? {
-            let search = SearchIndex::from_index(index, location)?;
+            let search = SearchIndex::from_index(index, location, Some(dir))?;
             search.stamp()?;
             info!(path = %dir.display(), "Stamped an empty search index left by an interrupted start.");
             return Ok(search);
         }
         check_schema(&index, dir)?;
-        SearchIndex::from_index(index, location)
+        SearchIndex::from_index(index, location, Some(dir))
     }
 
     /// Opens the index in `dir` for searching only: it never takes the writer, so it cannot
@@ -149,7 +150,7 @@ impl SearchIndex {
         let location = dir.display().to_string();
         if !dir.join("meta.json").exists() {
             let index = Index::create_in_ram(schema::build());
-            return SearchIndex::from_index(index, location);
+            return SearchIndex::from_index(index, location, None);
         }
         let index = Index::open_in_dir(dir).map_err(|e| match e {
             TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
@@ -161,7 +162,7 @@ impl SearchIndex {
         if !unstamped_empty(&index)? {
             check_schema(&index, dir)?;
         }
-        SearchIndex::from_index(index, location)
+        SearchIndex::from_index(index, location, Some(dir))
     }
 
     /// Commits nothing, so that the payload carries the schema tag. When another process
@@ -203,16 +204,26 @@ impl SearchIndex {
 
     /// An empty index in memory, for tests and demos.
     pub fn create_in_ram() -> Result<SearchIndex> {
-        SearchIndex::from_index(Index::create_in_ram(schema::build()), "memory".into())
+        SearchIndex::from_index(Index::create_in_ram(schema::build()), "memory".into(), None)
     }
 
-    fn from_index(index: Index, location: String) -> Result<SearchIndex> {
+    /// `index` is what writers use; searches read the index in `dir` (when it is on disk)
+    /// through a [`SearchDirectory`], so that the document stores are not mapped.
+    fn from_index(index: Index, location: String, dir: Option<&Path>) -> Result<SearchIndex> {
         analyzer::register(index.tokenizers());
         let fields = Fields::of(&index.schema()).ok_or_else(|| Error::SchemaMismatch {
             path: PathBuf::from(&location),
             found: "a schema without Rasd's fields".into(),
         })?;
-        let reader = index
+        let read_side = match dir {
+            Some(dir) => {
+                let read_side = Index::open(SearchDirectory::open(dir)?)?;
+                analyzer::register(read_side.tokenizers());
+                read_side
+            }
+            None => index.clone(),
+        };
+        let reader = read_side
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
@@ -1236,12 +1247,21 @@ mod tests {
         // A second opener leaves the stamp to the holder instead of failing.
         assert!(SearchIndex::open_or_create(&path).is_ok());
         drop(held);
-        // The reader held no writer: the next opener takes it and stamps the index.
-        let writer_side = SearchIndex::open_or_create(&path).unwrap();
-        let mut sink = writer_side.writer().unwrap();
-        sink.commit().unwrap();
-        drop(sink);
-        assert!(check_schema(&writer_side.index, &path).is_ok());
+        // The reader held no writer: the next opener takes it and stamps the index. (A test
+        // of this process that starts a program can hold a copy of the lock's descriptor
+        // for a moment after `held` is gone, hence the few tries.)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let stamped = loop {
+            let writer_side = SearchIndex::open_or_create(&path).unwrap();
+            if check_schema(&writer_side.index, &path).is_ok()
+                || std::time::Instant::now() > deadline
+            {
+                break writer_side;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(check_schema(&stamped.index, &path).is_ok());
+        assert_eq!(reader.num_docs(), 0);
         assert!(SearchIndex::open_for_reading(&path).is_ok());
     }
 

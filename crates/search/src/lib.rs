@@ -14,6 +14,7 @@
 //! a query the parser cannot read is an [`Error::Query`] whose message says how to write it.
 
 pub mod analyzer;
+mod directory;
 mod export;
 mod facets;
 mod filters;
