@@ -241,6 +241,55 @@ fn sorted(v: &[f64]) -> Vec<f64> {
 }
 
 /// Bytes in the files under `path`.
+/// Indexes `items` items of `corpus` into a plain tantivy index in `dir` (see the ingest
+/// line it prints), in the benchmark's batches, with `threads` indexing threads of 64 MB;
+/// returns the seconds spent indexing and committing.
+fn plain_tantivy_ingest(
+    corpus: &Corpus,
+    items: usize,
+    threads: usize,
+    dir: &Path,
+) -> anyhow::Result<f64> {
+    use tantivy::schema::{FAST, INDEXED, STORED, STRING, Schema, TEXT};
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut b = Schema::builder();
+    let id = b.add_text_field("id", STRING | STORED);
+    let title = b.add_text_field("title", TEXT | STORED);
+    let body = b.add_text_field("body", TEXT | STORED);
+    let date = b.add_date_field("date", INDEXED | FAST | STORED);
+    let source = b.add_text_field("source", STRING | FAST | STORED);
+    let index = tantivy::Index::create_in_dir(dir, b.build())?;
+    let mut writer: tantivy::IndexWriter =
+        index.writer_with_num_threads(threads, threads * 64_000_000)?;
+    let mut secs = 0.0;
+    let mut from = 0;
+    while from < items {
+        let to = (from + BATCH).min(items);
+        let batch = corpus.batch(from, to);
+        let t = Instant::now();
+        for item in &batch {
+            let mut doc = tantivy::TantivyDocument::default();
+            doc.add_text(id, &item.id);
+            doc.add_text(title, &item.title);
+            doc.add_text(body, &item.body);
+            doc.add_date(
+                date,
+                tantivy::DateTime::from_timestamp_secs(item.when().timestamp()),
+            );
+            doc.add_text(source, &item.source);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        secs += t.elapsed().as_secs_f64();
+        from = to;
+    }
+    writer.wait_merging_threads()?;
+    Ok(secs)
+}
+
 fn disk_size(path: &Path) -> u64 {
     if path.is_file() {
         return path.metadata().map(|m| m.len()).unwrap_or(0);
@@ -525,6 +574,14 @@ pub fn bench_search(
     let fts_bytes = disk_size(&fts_path)
         + disk_size(&dir.join("fts5.sqlite-wal"))
         + disk_size(&dir.join("fts5.sqlite-shm"));
+
+    // The engine alone, for scale: how fast tantivy indexes the same items here with
+    // nothing of Rasd's analysis (after FTS5, so that no merge of Rasd's index runs beside).
+    let plain_dir = dir.join("plain-tantivy");
+    let plain_secs = plain_tantivy_ingest(&corpus, opts.items, threads, &plain_dir)?;
+    let plain_bytes = disk_size(&plain_dir);
+    std::fs::remove_dir_all(&plain_dir)
+        .with_context(|| format!("cannot remove {}", plain_dir.display()))?;
     let rate = |secs: f64| opts.items as f64 / secs.max(1e-9);
     writeln!(
         out,
@@ -539,6 +596,14 @@ pub fn bench_search(
         rate(fts_secs),
         fts_secs,
         mb(fts_bytes)
+    )?;
+    writeln!(
+        out,
+        "ingest plain tantivy: {:.0} items/s ({:.1} s; the engine alone on the same items, writer and batches: its default tokenizer on title and body with positions, both stored, the date and source as fast fields; no stemming, no exact copies, no tags); {:.0} MB on disk; rasd at {:.2}× its items/s",
+        rate(plain_secs),
+        plain_secs,
+        mb(plain_bytes),
+        plain_secs / rasd_secs.max(1e-9)
     )?;
     writeln!(
         out,
