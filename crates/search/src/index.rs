@@ -123,13 +123,7 @@ impl SearchIndex {
             info!(path = %dir.display(), "Created an empty search index.");
             return Ok(search);
         }
-        let index = Index::open_in_dir(dir).map_err(|e| match e {
-            TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
-                path: dir.to_path_buf(),
-                found: format!("files tantivy cannot read: {why:?}"),
-            },
-            other => Error::Tantivy(other),
-        })?;
+        let index = open_on_disk(dir)?;
         // A kill between creating the index and its first commit leaves an empty index
         // without the schema tag: nothing is lost by stamping it now.
         if unstamped_empty(&index)? {
@@ -152,13 +146,7 @@ impl SearchIndex {
             let index = Index::create_in_ram(schema::build());
             return SearchIndex::from_index(index, location, None);
         }
-        let index = Index::open_in_dir(dir).map_err(|e| match e {
-            TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
-                path: dir.to_path_buf(),
-                found: format!("files tantivy cannot read: {why:?}"),
-            },
-            other => Error::Tantivy(other),
-        })?;
+        let index = open_on_disk(dir)?;
         if !unstamped_empty(&index)? {
             check_schema(&index, dir)?;
         }
@@ -166,7 +154,7 @@ impl SearchIndex {
     }
 
     /// Commits nothing, so that the payload carries the schema tag. When another process
-    /// holds the writer (a daemon starting beside a reader of an older Rasd), that process
+    /// holds the writer (two Rasd processes opening the same new index), that process
     /// stamps it; this one goes on.
     fn stamp(&self) -> Result<()> {
         match self.writer() {
@@ -601,6 +589,18 @@ fn run_error(q: &SearchQuery, e: TantivyError) -> Error {
 }
 
 /// Fails unless `index` was written by this schema version.
+/// Opens the index tantivy keeps in `dir`; files tantivy cannot read are a schema
+/// mismatch (rebuilt by `rasd reindex`).
+fn open_on_disk(dir: &Path) -> Result<Index> {
+    Index::open_in_dir(dir).map_err(|e| match e {
+        TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
+            path: dir.to_path_buf(),
+            found: format!("files tantivy cannot read: {why:?}"),
+        },
+        other => Error::Tantivy(other),
+    })
+}
+
 /// An index with Rasd's fields, no documents and no payload yet: created, not yet committed
 /// (by a start killed or still under way).
 fn unstamped_empty(index: &Index) -> Result<bool> {
