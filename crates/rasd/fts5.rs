@@ -59,6 +59,21 @@ CREATE INDEX doc_places_id ON doc_places (id, place);
 ";
 
 /// The filter clauses after `fts MATCH ?1` (date range ?2..?3, topic, place or source ?4).
+/// Runs a statement written with [`filter_sql`]: the match expression, the date range and,
+/// when the filter has one, its value as parameters.
+fn filtered_rows<T>(
+    st: &mut rusqlite::CachedStatement<'_>,
+    expr: &str,
+    filter: &Filter,
+    rows: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> anyhow::Result<Vec<T>> {
+    let found = match filter.value() {
+        Some(v) => st.query_map(params![expr, filter.from, filter.to, v], rows)?,
+        None => st.query_map(params![expr, filter.from, filter.to], rows)?,
+    };
+    Ok(found.collect::<Result<Vec<_>, _>>()?)
+}
+
 fn filter_sql(filter: &Filter) -> String {
     let mut sql = String::from(" AND docs.ts >= ?2 AND docs.ts < ?3");
     if filter.topic.is_some() {
@@ -179,15 +194,7 @@ impl Fts5 {
                     "{head} JOIN docs ON docs.id = fts.rowid WHERE fts MATCH ?1{} ORDER BY rank LIMIT 10",
                     filter_sql(f)
                 );
-                let mut st = self.conn.prepare_cached(&sql)?;
-                match f.value() {
-                    Some(v) => st
-                        .query_map(params![expr, f.from, f.to, v], rows)?
-                        .collect::<Result<Vec<_>, _>>()?,
-                    None => st
-                        .query_map(params![expr, f.from, f.to], rows)?
-                        .collect::<Result<Vec<_>, _>>()?,
-                }
+                filtered_rows(&mut self.conn.prepare_cached(&sql)?, &expr, f, rows)?
             }
         };
         Ok(hits)
@@ -216,18 +223,13 @@ impl Fts5 {
              UNION ALL SELECT 6, p.place, count(*) FROM m JOIN doc_places p ON p.id = m.id GROUP BY p.place",
             filter_sql(filter)
         );
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let expr = match_expr(terms);
         let rows = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-        let out = match filter.value() {
-            Some(v) => st
-                .query_map(params![expr, filter.from, filter.to, v], rows)?
-                .collect::<Result<Vec<_>, _>>()?,
-            None => st
-                .query_map(params![expr, filter.from, filter.to], rows)?
-                .collect::<Result<Vec<_>, _>>()?,
-        };
-        Ok(out)
+        filtered_rows(
+            &mut self.conn.prepare_cached(&sql)?,
+            &match_expr(terms),
+            filter,
+            rows,
+        )
     }
 
     /// The query plan SQLite picks for the filtered top-10 (one line per step).

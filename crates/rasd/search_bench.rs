@@ -264,13 +264,8 @@ fn plain_tantivy_ingest(
     let index = tantivy::Index::create_in_dir(dir, b.build())?;
     let mut writer: tantivy::IndexWriter =
         index.writer_with_num_threads(threads, threads * 64_000_000)?;
-    let mut secs = 0.0;
-    let mut from = 0;
-    while from < items {
-        let to = (from + BATCH).min(items);
-        let batch = corpus.batch(from, to);
-        let t = Instant::now();
-        for item in &batch {
+    let secs = timed_batches(corpus, items, "plain tantivy", |_, batch| {
+        for item in batch {
             let mut doc = tantivy::TantivyDocument::default();
             doc.add_text(id, &item.id);
             doc.add_text(title, &item.title);
@@ -283,10 +278,37 @@ fn plain_tantivy_ingest(
             writer.add_document(doc)?;
         }
         writer.commit()?;
+        Ok(())
+    })?;
+    writer.wait_merging_threads()?;
+    Ok(secs)
+}
+
+/// Hands the first `items` items of `corpus` to `load` in batches of [`BATCH`] (with the
+/// number of the batch's first item) and answers the seconds spent in `load`; says how far
+/// it got every 100,000 items.
+fn timed_batches(
+    corpus: &Corpus,
+    items: usize,
+    engine: &str,
+    mut load: impl FnMut(usize, &[Item]) -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
+    let mut secs = 0.0;
+    let mut from = 0;
+    while from < items {
+        let to = (from + BATCH).min(items);
+        let batch = corpus.batch(from, to);
+        let t = Instant::now();
+        load(from, &batch)?;
         secs += t.elapsed().as_secs_f64();
         from = to;
+        if from % 100_000 == 0 || from == items {
+            eprintln!(
+                "{engine}: {from} items loaded ({:.0} items/s)",
+                from as f64 / secs.max(1e-9)
+            );
+        }
     }
-    writer.wait_merging_threads()?;
     Ok(secs)
 }
 
@@ -528,45 +550,19 @@ pub fn bench_search(
     let index = SearchIndex::recreate(&index_dir)?;
     let threads = crate::reindex_cmd::bulk_threads();
     let mut sink = index.writer_with_threads(threads)?;
-    let mut rasd_secs = 0.0;
-    let mut from = 0;
-    while from < opts.items {
-        let to = (from + BATCH).min(opts.items);
-        let batch = corpus.batch(from, to);
-        let t = Instant::now();
-        sink.index_items(&batch)?;
-        sink.commit()?;
-        rasd_secs += t.elapsed().as_secs_f64();
-        from = to;
-        if from % 100_000 == 0 || from == opts.items {
-            eprintln!(
-                "rasd: {from} items indexed ({:.0} items/s)",
-                from as f64 / rasd_secs.max(1e-9)
-            );
-        }
-    }
+    let rasd_secs = timed_batches(&corpus, opts.items, "rasd", |_, batch| {
+        sink.index_items(batch)?;
+        Ok(sink.commit()?)
+    })?;
     drop(sink);
     let segments = index.searcher().segment_readers().len();
     drop(index);
     let rasd_bytes = disk_size(&index_dir);
 
     let mut fts = Fts5::create(Some(&fts_path))?;
-    let mut fts_secs = 0.0;
-    let mut from = 0;
-    while from < opts.items {
-        let to = (from + BATCH).min(opts.items);
-        let batch = corpus.batch(from, to);
-        let t = Instant::now();
-        fts.insert(from as i64 + 1, &batch)?;
-        fts_secs += t.elapsed().as_secs_f64();
-        from = to;
-        if from % 100_000 == 0 || from == opts.items {
-            eprintln!(
-                "fts5: {from} items inserted ({:.0} items/s)",
-                from as f64 / fts_secs.max(1e-9)
-            );
-        }
-    }
+    let fts_secs = timed_batches(&corpus, opts.items, "fts5", |from, batch| {
+        fts.insert(from as i64 + 1, batch)
+    })?;
     let t = Instant::now();
     fts.optimize()?;
     let optimize_secs = t.elapsed().as_secs_f64();

@@ -22,6 +22,15 @@ fn run(config: &str, data: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// [`run`] that must succeed.
+fn ok(config: &str, data: &str, args: &[&str]) -> std::process::Output {
+    let all: Vec<&str> = ["--config", config, "--data-dir", data]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    rasd_ok(&all)
+}
+
 #[test]
 fn every_hit_exports_as_csv_with_a_bom_and_as_json_lines() {
     let tmp = tempfile::tempdir().unwrap();
@@ -49,17 +58,11 @@ fn every_hit_exports_as_csv_with_a_bom_and_as_json_lines() {
         "{csv}"
     );
     // JSON lines: one object per hit, the same columns.
-    let out = rasd_ok(&[
-        "--config",
+    let out = ok(
         &config,
-        "--data-dir",
         &data,
-        "search",
-        "--format",
-        "jsonl",
-        "--lang",
-        "ar",
-    ]);
+        &["search", "--format", "jsonl", "--lang", "ar"],
+    );
     let objects: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -88,42 +91,30 @@ fn every_hit_exports_as_csv_with_a_bom_and_as_json_lines() {
 fn saved_searches_are_added_run_listed_and_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let (config, data) = setup(tmp.path());
-    let add = rasd_ok(&[
-        "--config",
+    let add = ok(
         &config,
-        "--data-dir",
         &data,
-        "searches",
-        "add",
-        "سرقات الزرقاء",
-        "سرقة",
-        "--place",
-        "zarqa",
-    ]);
+        &[
+            "searches",
+            "add",
+            "سرقات الزرقاء",
+            "سرقة",
+            "--place",
+            "zarqa",
+        ],
+    );
     assert!(
         stdout(&add).contains("saved the saved search"),
         "{}",
         stdout(&add)
     );
-    let list = stdout(&rasd_ok(&[
-        "--config",
-        &config,
-        "--data-dir",
-        &data,
-        "searches",
-        "list",
-    ]));
+    let list = stdout(&ok(&config, &data, &["searches", "list"]));
     assert!(list.contains("سرقات الزرقاء\tسرقة · place=zarqa"), "{list}");
-    let out = rasd_ok(&[
-        "--config",
+    let out = ok(
         &config,
-        "--data-dir",
         &data,
-        "search",
-        "--saved",
-        "سرقات الزرقاء",
-        "--json",
-    ]);
+        &["search", "--saved", "سرقات الزرقاء", "--json"],
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["total"], 1, "{v}");
     assert!(v["hits"][0]["title"].as_str().unwrap().contains("الزرقاء"));
@@ -131,15 +122,7 @@ fn saved_searches_are_added_run_listed_and_removed() {
     let bad = run(&config, &data, &["searches", "add", "x", "\"سرقة"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("at position 1"), "{}", stderr(&bad));
-    rasd_ok(&[
-        "--config",
-        &config,
-        "--data-dir",
-        &data,
-        "searches",
-        "remove",
-        "سرقات الزرقاء",
-    ]);
+    ok(&config, &data, &["searches", "remove", "سرقات الزرقاء"]);
     let gone = run(&config, &data, &["search", "--saved", "سرقات الزرقاء"]);
     assert!(!gone.status.success());
     assert!(
@@ -175,16 +158,7 @@ fn unknown_ids_and_syntax_errors_fail_with_what_to_write() {
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
     }
     // A page past the end is an empty page, not an error.
-    let out = rasd_ok(&[
-        "--config",
-        &config,
-        "--data-dir",
-        &data,
-        "search",
-        "--page",
-        "99",
-        "سرقة",
-    ]);
+    let out = ok(&config, &data, &["search", "--page", "99", "سرقة"]);
     assert!(
         stdout(&out).starts_with("2 results (page 99 of 1)"),
         "{}",
@@ -212,16 +186,7 @@ fn check_config_refuses_a_rule_that_names_a_search_nobody_saved() {
         "{}",
         stderr(&out)
     );
-    rasd_ok(&[
-        "--config",
-        cfg,
-        "--data-dir",
-        &data,
-        "searches",
-        "add",
-        "سرقات",
-        "سرقة",
-    ]);
+    ok(cfg, &data, &["searches", "add", "سرقات", "سرقة"]);
     let out = run(cfg, &data, &["check-config"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -2,7 +2,7 @@
 //! benchmark runs both engines end to end (its search phase in a child process) and ends
 //! with the line scripts read; the recall check imports, compares with FTS5 and passes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::util::{rasd_ok, shipped_config, stdout};
 
@@ -44,27 +44,31 @@ fn number_after(line: &str, key: &str) -> f64 {
         .unwrap_or_else(|_| panic!("{key}={field} is not a number in {line:?}"))
 }
 
-#[test]
-fn bench_search_ends_with_the_figures_line() {
+/// Runs `rasd COMMAND… --corpus DIR ARGS…` on the small corpus written into a new folder,
+/// with the shipped config and `DIR/data` as data folder; answers the folder (kept alive),
+/// the data folder and what the command printed.
+fn on_small_corpus(command: &[&str], args: &[&str]) -> (tempfile::TempDir, PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     write_corpus(tmp.path());
     let data = tmp.path().join("data");
     let config = shipped_config();
-    let out = rasd_ok(&[
+    let mut all = vec![
         "--config",
         config.to_str().unwrap(),
         "--data-dir",
         data.to_str().unwrap(),
-        "bench",
-        "search",
-        "--corpus",
-        tmp.path().to_str().unwrap(),
-        "--items",
-        "60",
-        "--queries",
-        "30",
-    ]);
-    let text = stdout(&out);
+    ];
+    all.extend_from_slice(command);
+    all.extend(["--corpus", tmp.path().to_str().unwrap()]);
+    all.extend_from_slice(args);
+    let text = stdout(&rasd_ok(&all));
+    (tmp, data, text)
+}
+
+#[test]
+fn bench_search_ends_with_the_figures_line() {
+    let (_tmp, data, text) =
+        on_small_corpus(&["bench", "search"], &["--items", "60", "--queries", "30"]);
     let last = text.lines().last().expect("some output");
     let keys: Vec<&str> = last
         .split(' ')
@@ -100,23 +104,7 @@ fn bench_search_ends_with_the_figures_line() {
 
 #[test]
 fn search_recall_matches_fts5_on_a_small_corpus() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_corpus(tmp.path());
-    let data = tmp.path().join("data");
-    let config = shipped_config();
-    let out = rasd_ok(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-        "eval",
-        "search-recall",
-        "--corpus",
-        tmp.path().to_str().unwrap(),
-        "--min",
-        "3",
-    ]);
-    let text = stdout(&out);
+    let (_tmp, _data, text) = on_small_corpus(&["eval", "search-recall"], &["--min", "3"]);
     assert!(
         text.contains("3/3 queries match at least as many items as FTS5"),
         "{text}"

@@ -123,7 +123,7 @@ impl SearchIndex {
             info!(path = %dir.display(), "Created an empty search index.");
             return Ok(search);
         }
-        let index = open_on_disk(dir)?;
+        let index = open_on_disk(dir, false)?;
         // A kill between creating the index and its first commit leaves an empty index
         // without the schema tag: nothing is lost by stamping it now.
         if unstamped_empty(&index)? {
@@ -146,11 +146,12 @@ impl SearchIndex {
             let index = Index::create_in_ram(schema::build());
             return SearchIndex::from_index(index, location, None);
         }
-        let index = open_on_disk(dir)?;
+        // Opened through the read directory only: this index is never written.
+        let index = open_on_disk(dir, true)?;
         if !unstamped_empty(&index)? {
             check_schema(&index, dir)?;
         }
-        SearchIndex::from_index(index, location, Some(dir))
+        SearchIndex::from_index(index, location, None)
     }
 
     /// Commits nothing, so that the payload carries the schema tag. When another process
@@ -195,8 +196,8 @@ impl SearchIndex {
         SearchIndex::from_index(Index::create_in_ram(schema::build()), "memory".into(), None)
     }
 
-    /// `index` is what writers use; searches read the index in `dir` (when it is on disk)
-    /// through a [`SearchDirectory`], so that the document stores are not mapped.
+    /// `index` is what writers use; searches read the index in `dir` through a
+    /// [`SearchDirectory`] (with `dir` `None`, they read `index` itself).
     fn from_index(index: Index, location: String, dir: Option<&Path>) -> Result<SearchIndex> {
         analyzer::register(index.tokenizers());
         let fields = Fields::of(&index.schema()).ok_or_else(|| Error::SchemaMismatch {
@@ -588,11 +589,16 @@ fn run_error(q: &SearchQuery, e: TantivyError) -> Error {
     }
 }
 
-/// Fails unless `index` was written by this schema version.
 /// Opens the index tantivy keeps in `dir`; files tantivy cannot read are a schema
 /// mismatch (rebuilt by `rasd reindex`).
-fn open_on_disk(dir: &Path) -> Result<Index> {
-    Index::open_in_dir(dir).map_err(|e| match e {
+/// With `read_side`, through a [`SearchDirectory`] (for searching only).
+fn open_on_disk(dir: &Path, read_side: bool) -> Result<Index> {
+    let opened = if read_side {
+        SearchDirectory::open(dir).and_then(Index::open)
+    } else {
+        Index::open_in_dir(dir)
+    };
+    opened.map_err(|e| match e {
         TantivyError::IncompatibleIndex(why) => Error::SchemaMismatch {
             path: dir.to_path_buf(),
             found: format!("files tantivy cannot read: {why:?}"),
@@ -608,6 +614,7 @@ fn unstamped_empty(index: &Index) -> Result<bool> {
     Ok(metas.payload.is_none() && metas.segments.is_empty() && index.schema() == schema::build())
 }
 
+/// Fails unless `index` was written by this schema version.
 fn check_schema(index: &Index, dir: &Path) -> Result<()> {
     let mismatch = |found: String| Error::SchemaMismatch {
         path: dir.to_path_buf(),
