@@ -73,6 +73,10 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The request cannot be done as asked (a name taken, an unknown user…); the message
+    /// says why and what to do instead.
+    #[error("{0}")]
+    Refused(String),
     /// A backup cannot be made or restored; the message says why and what to do.
     #[error("{0}")]
     Backup(String),

@@ -22,6 +22,11 @@
 //!   evaluated in one transaction per page of changes, sent and retried from the outbox.
 //! - Saved searches ([`SavedSearch`], [`Store::save_search`]): a named query with its
 //!   filters.
+//! - The web's people ([`UserRecord`], [`SessionRecord`], [`ApiKeyRecord`], [`AuditEntry`]):
+//!   users with argon2id hashes, sessions and API keys by the SHA-256 of their secret,
+//!   failed log-ins for lock-out, and the audit log.
+//! - Submissions of the public form ([`NewSubmission`], [`SubmissionRecord`]): an item of
+//!   kind comment plus the inbox's row, the contact apart ([`Store::submission_contact`]).
 //! - [`Store::backup_to`]: an online, consistent copy of the store.
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
@@ -32,9 +37,11 @@
 mod alerts;
 mod error;
 mod lock;
+mod people;
 mod saved;
 pub mod schema;
 mod store;
+mod submissions;
 
 pub use alerts::{
     AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,
@@ -42,9 +49,11 @@ pub use alerts::{
 };
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
+pub use people::{ApiKeyRecord, AuditEntry, SessionRecord, UserRecord};
 pub use saved::SavedSearch;
 pub use store::{
     Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
     FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, StoryAssigned,
     StoryMember, StoryRecord, UpsertStats,
 };
+pub use submissions::{NewSubmission, SUBMISSION_STATES, SubmissionFilter, SubmissionRecord};

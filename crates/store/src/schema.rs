@@ -243,6 +243,84 @@ CREATE TABLE saved_searches (
     updated_at INTEGER NOT NULL
 ) STRICT;
 "#,
+    // 12: the web's people and what they do: users (argon2id hashes), sessions (by the
+    // SHA-256 of the cookie), failed log-ins (for lock-out), API keys (by their SHA-256),
+    // the audit log; submissions of the public form (their text is an item of kind
+    // comment; the contact details apart, in their own table); tag fixes (labelled
+    // examples for training).
+    r#"
+CREATE TABLE users (
+    name        TEXT PRIMARY KEY NOT NULL,
+    role        TEXT NOT NULL,
+    password    TEXT NOT NULL,
+    disabled    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    password_at INTEGER NOT NULL,
+    last_login  INTEGER
+) STRICT;
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user       TEXT NOT NULL REFERENCES users (name),
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    address    TEXT NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions (user);
+CREATE TABLE login_failures (
+    key TEXT NOT NULL,
+    at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX login_failures_key ON login_failures (key, at);
+CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY NOT NULL,
+    key_hash   TEXT NOT NULL UNIQUE,
+    user       TEXT NOT NULL REFERENCES users (name),
+    label      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used  INTEGER,
+    revoked_at INTEGER
+) STRICT;
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    detail  TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TABLE submissions (
+    reference   TEXT PRIMARY KEY NOT NULL,
+    item_id     TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    governorate TEXT NOT NULL,
+    lang        TEXT NOT NULL,
+    via         TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'new',
+    assignee    TEXT,
+    merged_into TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX submissions_status ON submissions (status, created_at);
+CREATE INDEX submissions_item ON submissions (item_id);
+CREATE TABLE submission_contacts (
+    reference TEXT PRIMARY KEY NOT NULL REFERENCES submissions (reference),
+    name      TEXT NOT NULL,
+    contact   TEXT NOT NULL
+) STRICT;
+CREATE TABLE tag_fixes (
+    id      INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    user    TEXT NOT NULL,
+    before  TEXT NOT NULL,
+    after   TEXT NOT NULL
+) STRICT;
+CREATE INDEX tag_fixes_item ON tag_fixes (item_id);
+"#,
 ];
 
 /// The newest schema version this build knows.

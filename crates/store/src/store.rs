@@ -1092,7 +1092,7 @@ struct Stored {
     police_stance: Option<String>,
 }
 
-fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
+pub(crate) fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committed> {
     let mut out = Committed::default();
     let mut find = tx.prepare_cached(
         "SELECT content_hash, lang, topics, places, url, guid, sentiment, sentiment_score, \
