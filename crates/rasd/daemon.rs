@@ -112,22 +112,8 @@ pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
 
-    // The web server.
-    let listen = config.settings.server.listen.clone();
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .with_context(|| {
-            format!("cannot listen on {listen}: change [server] listen in rasd.toml")
-        })?;
-    tracing::info!(address = %listen, "Web UI listening.");
-    rasd_web::warn_if_exposed(listener.local_addr()?);
-    let state = rasd_web::AppState {
-        store: pipeline.store.clone(),
-        index: pipeline.index.clone(),
-        config: config.clone(),
-        enricher: pipeline.enricher.clone(),
-    };
-    let web = tokio::spawn(rasd_web::serve(listener, state, shutdown.clone().wait()));
+    // The web server: the analysts' face, and the public form when configured.
+    let web = crate::web_cmd::start(&pipeline, None, None, &shutdown).await?;
 
     let outbox = tokio::spawn(crate::alerts_cmd::outbox_loop(
         pipeline.clone(),
@@ -138,9 +124,7 @@ pub async fn run(config: Arc<Config>, data_dir: &Path) -> anyhow::Result<()> {
     if let Err(e) = outbox.await {
         tracing::error!(error = %e, "Outbox task failed.");
     }
-    web.await
-        .context("web server task failed")?
-        .context("web server failed")?;
+    web.finish().await?;
     tracing::info!("Stopped.");
     Ok(())
 }
@@ -249,6 +233,11 @@ pub async fn poll_until(
                 });
             }
             Some(_) = fetches.join_next(), if !fetches.is_empty() => {}
+            () = pipeline.stored_elsewhere.notified() => {
+                if outcomes_tx.send(crate::pipeline::nudge()).await.is_err() {
+                    tracing::error!("Pipeline closed; what the web stored is indexed at the next start.");
+                }
+            }
         }
     }
     if let Err(e) = sched.shutdown().await {

@@ -230,23 +230,35 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
             tokio::net::TcpListener::bind("127.0.0.1:0").await?
         }
     };
+    let (user, password) = crate::web_cmd::demo_user(&pipeline.store)?;
     println!(
-        "  web UI:         http://{}/   (Ctrl-C to stop)",
+        "  web UI:         http://{}/   log in as {user} with the password {password}   (Ctrl-C to stop)",
         listener.local_addr()?
     );
-    rasd_web::warn_if_exposed(listener.local_addr()?);
+    println!("  public form:    http://{}/report", listener.local_addr()?);
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    let state = rasd_web::AppState {
-        store: pipeline.store.clone(),
-        index: pipeline.index.clone(),
-        config,
-        enricher: pipeline.enricher.clone(),
-    };
-    rasd_web::serve(listener, state, shutdown.wait()).await?;
+    let web = crate::web_cmd::start_on(&pipeline, listener, None, &shutdown).await?;
+    // What the form stores is tagged, indexed and read by the alert rules.
+    let (tx, stages) = pipeline.start_stages()?;
+    let stop = shutdown.clone().wait();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            () = pipeline.stored_elsewhere.notified() => {
+                if tx.send(crate::pipeline::nudge()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(tx);
+    let _ = stages.await;
+    web.finish().await?;
     server.shutdown().await;
     Ok(())
 }

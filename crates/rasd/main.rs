@@ -19,6 +19,7 @@ mod search_recall;
 mod sentiment_cmd;
 mod stories_cmd;
 mod tools;
+mod web_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,8 +55,25 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Run the daemon: poll each source on its interval, write the digest on schedule, serve
-    /// the web UI. Stops cleanly on Ctrl-C or SIGTERM.
+    /// the web UI (and the public form when `[server] public_listen` is set). Stops cleanly
+    /// on Ctrl-C or SIGTERM.
     Run,
+    /// Serve the web UI and the public form without fetching: submissions are tagged,
+    /// indexed and read by the alert rules, and the outbox sends. Stops on Ctrl-C or SIGTERM.
+    Serve {
+        /// The analysts' address (default: [server] listen).
+        #[arg(long, value_name = "IP:PORT")]
+        addr: Option<String>,
+        /// The public form's address (default: [server] public_listen; off when unset).
+        #[arg(long, value_name = "IP:PORT")]
+        public_addr: Option<String>,
+    },
+    /// The web's users and API keys: add, list, disable, enable, reset, role, key,
+    /// revoke-key. Every change goes to the audit log.
+    Users {
+        #[command(subcommand)]
+        action: web_cmd::UsersAction,
+    },
     /// Serve the bundled sample on 127.0.0.1, run the whole pipeline on it, write the digest,
     /// then serve the search page until Ctrl-C.
     Demo {
@@ -623,7 +641,7 @@ fn main() -> ExitCode {
     quiet_on_closed_stdout();
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run | Command::Demo { .. } | Command::Fetch => "info",
+        Command::Run | Command::Demo { .. } | Command::Fetch | Command::Serve { .. } => "info",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -734,6 +752,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Arc::new(load_config(&cli.config)?);
             let dir = data_dir(&cli.data_dir, &config);
             runtime()?.block_on(daemon::run(config, &dir))
+        }
+        Command::Serve { addr, public_addr } => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            runtime()?.block_on(web_cmd::serve(
+                config,
+                &dir,
+                addr.as_deref(),
+                public_addr.as_deref(),
+            ))
+        }
+        Command::Users { action } => {
+            let config = load_config(&cli.config)?;
+            web_cmd::users(&data_dir(&cli.data_dir, &config), action)
         }
         Command::Demo { once } => {
             runtime()?.block_on(demo_cmd::run(&cli.config, cli.data_dir.as_deref(), *once))

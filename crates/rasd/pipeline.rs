@@ -82,6 +82,10 @@ pub struct Pipeline {
     pub outbox_ready: Arc<tokio::sync::Notify>,
     /// The time the rules and the outbox go by.
     pub clock: Clock,
+    /// Woken when something outside the stages stored items (the web's form, a tag fix):
+    /// the holder of the stages sends them a [`nudge`] so the index, the stories and the
+    /// alert rules follow the store.
+    pub stored_elsewhere: Arc<tokio::sync::Notify>,
     /// The data folder's write lock, held as long as any clone of the pipeline lives.
     _lock: Arc<DataLock>,
 }
@@ -210,6 +214,7 @@ impl Pipeline {
             enricher: Arc::new(enricher),
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
             clock: Clock::default(),
+            stored_elsewhere: Arc::new(tokio::sync::Notify::new()),
             _lock: Arc::new(lock),
         })
     }
@@ -308,6 +313,39 @@ fn enrich_stage(
     }
 }
 
+/// An outcome with no source and no items: the sink brings the index, the stories and the
+/// alert rules up to the store (for items stored outside the stages, such as the web's
+/// form submissions), and stores nothing itself.
+pub fn nudge() -> SourceOutcome {
+    SourceOutcome {
+        source: String::new(),
+        items: Vec::new(),
+        state: FetchState::default(),
+        not_modified: false,
+        problems: Vec::new(),
+        retry_at: None,
+    }
+}
+
+/// The index, stories and alert rules brought up to the store after a [`nudge`].
+fn follow_store(
+    p: &Pipeline,
+    writer: &mut IndexSink,
+    stories: &mut Option<rasd_detect::StoryKeeper>,
+) {
+    let (store, config) = (p.store.as_ref(), p.config.as_ref());
+    if let Err(e) = catch_up(store, writer) {
+        tracing::error!(error = %e, "Cannot index what the web stored; it will be indexed with the next batch.");
+        return;
+    }
+    if let Err(e) = assign_stories(store, config, stories) {
+        *stories = None;
+        tracing::error!(error = %e, "Cannot give what the web stored its stories; they will be given with the next batch.");
+        return;
+    }
+    evaluate_alerts(p);
+}
+
 fn sink_stage(
     mut rx: mpsc::Receiver<SourceOutcome>,
     p: &Pipeline,
@@ -318,6 +356,10 @@ fn sink_stage(
     // The story assigner follows the store like the index; opened again after a failure.
     let mut stories: Option<rasd_detect::StoryKeeper> = None;
     while let Some(outcome) = rx.blocking_recv() {
+        if outcome.source.is_empty() {
+            follow_store(p, &mut writer, &mut stories);
+            continue;
+        }
         report.sources += 1;
         report.received += outcome.items.len();
         report.add_problems(&outcome.problems);

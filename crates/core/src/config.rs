@@ -585,6 +585,43 @@ pub struct ServerSettings {
     /// `"https://rasd.example.jo"`); unset: `http://` and the listen address.
     #[serde(default, deserialize_with = "de_opt_web_url")]
     pub public_url: Option<String>,
+    /// Address of the second listener, serving only the public comment form (`/report`),
+    /// its JSON twin (`POST /api/v1/submissions`), `/healthz` and the stylesheet, such as
+    /// `"0.0.0.0:8081"`; unset (the default): no public listener.
+    #[serde(default, deserialize_with = "de_opt_socket_addr")]
+    pub public_listen: Option<String>,
+    /// The request header a reverse proxy puts the client's address in, such as
+    /// `"X-Forwarded-For"` or `"X-Real-IP"`. Read only on connections from
+    /// `trusted_proxies`; unset (the default): the address of the connection is the client.
+    #[serde(default)]
+    pub client_ip_header: Option<String>,
+    /// The proxies whose `client_ip_header` is believed (IP addresses).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Mark the log-in cookie `Secure` (sent over HTTPS only; browsers also accept it from
+    /// `http://localhost` and `http://127.0.0.1`). Default true; set false only for a test
+    /// server reached over plain HTTP by another name.
+    #[serde(default = "default_true")]
+    pub cookie_secure: bool,
+    /// Hours a log-in lasts (default 12).
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+    /// Submissions of the public form accepted per client address per minute (default 5);
+    /// more are answered 429.
+    #[serde(default = "default_form_per_minute")]
+    pub form_per_minute: u32,
+}
+
+fn default_session_hours() -> u32 {
+    12
+}
+
+fn default_form_per_minute() -> u32 {
+    5
+}
+
+fn de_opt_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_socket_addr(d).map(Some)
 }
 
 impl ServerSettings {
@@ -604,6 +641,12 @@ impl Default for ServerSettings {
             listen: default_listen(),
             allowed_hosts: Vec::new(),
             public_url: None,
+            public_listen: None,
+            client_ip_header: None,
+            trusted_proxies: Vec::new(),
+            cookie_secure: true,
+            session_hours: default_session_hours(),
+            form_per_minute: default_form_per_minute(),
         }
     }
 }

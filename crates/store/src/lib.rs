@@ -56,4 +56,6 @@ pub use store::{
     FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, StoryAssigned,
     StoryMember, StoryRecord, UpsertStats,
 };
-pub use submissions::{NewSubmission, SUBMISSION_STATES, SubmissionFilter, SubmissionRecord};
+pub use submissions::{
+    NewSubmission, SUBMISSION_STATES, SubmissionFilter, SubmissionRecord, TagFix,
+};

@@ -58,6 +58,18 @@ pub struct SubmissionRecord {
     pub has_contact: bool,
 }
 
+/// A person's fix of an item's tags: a labelled example for training.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagFix {
+    pub item_id: String,
+    pub user: String,
+    pub at: DateTime<Utc>,
+    /// The tags before, as JSON.
+    pub before: String,
+    /// The tags after, as JSON.
+    pub after: String,
+}
+
 /// Which submissions to list.
 #[derive(Debug, Clone, Default)]
 pub struct SubmissionFilter {
@@ -335,12 +347,20 @@ impl Store {
         Ok(())
     }
 
-    /// The tag fixes, oldest first: (item id, user, time, tags after as JSON).
-    pub fn tag_fixes(&self) -> Result<Vec<(String, String, DateTime<Utc>, String)>> {
+    /// The tag fixes, oldest first.
+    pub fn tag_fixes(&self) -> Result<Vec<TagFix>> {
         let conn = self.lock();
         let mut stmt =
-            conn.prepare("SELECT item_id, user, at, after FROM tag_fixes ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, ts(r.get(2)?), r.get(3)?)))?;
+            conn.prepare("SELECT item_id, user, at, before, after FROM tag_fixes ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TagFix {
+                item_id: r.get(0)?,
+                user: r.get(1)?,
+                at: ts(r.get(2)?),
+                before: r.get(3)?,
+                after: r.get(4)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

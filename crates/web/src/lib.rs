@@ -25,9 +25,14 @@
 //! and pages isolate it (`dir="auto"`, `<bdi>`). [`warn_if_exposed`] is for the binary to
 //! call once the listener is bound.
 
+pub mod account;
+pub mod auth;
+mod desk;
 mod guard;
 mod pages;
+pub mod report;
 mod search_page;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,7 +45,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use rasd_core::Config;
 use rasd_search::{SearchIndex, SearchQuery, SearchResults};
@@ -52,6 +57,11 @@ pub use guard::{AllowedHosts, warn_if_exposed};
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// Woken when the web stored something the index and the alert rules must follow (a
+    /// submission, a tag fix); whoever holds the index writer listens.
+    pub changed: Arc<tokio::sync::Notify>,
+    /// The limits kept in memory (the public form's rate limit).
+    pub limits: auth::SharedLimits,
     /// The store (source of truth).
     pub store: Arc<Store>,
     /// The search index (read side).
@@ -61,6 +71,25 @@ pub struct AppState {
     /// The rules and models of `config`, built once: the item page re-runs their
     /// explanation on the stored text ("why these tags").
     pub enricher: Arc<rasd_enrich::Enricher>,
+}
+
+impl AppState {
+    /// The state of a server over this store, index, config and enricher.
+    pub fn new(
+        store: Arc<Store>,
+        index: Arc<SearchIndex>,
+        config: Arc<Config>,
+        enricher: Arc<rasd_enrich::Enricher>,
+    ) -> AppState {
+        AppState {
+            changed: Arc::new(tokio::sync::Notify::new()),
+            limits: Arc::default(),
+            store,
+            index,
+            config,
+            enricher,
+        }
+    }
 }
 
 /// Errors a handler can return; each maps to a status and a message for the client.
@@ -120,27 +149,85 @@ pub fn app(state: AppState) -> Router {
     router(state, allowed)
 }
 
-/// The routes behind the `Host` check, every response with the security headers (the
-/// outermost layer, so refusals, 404s and assets carry them too).
+/// The routes of the analysts' face behind the `Host` check and the log-in, every response
+/// with the security headers (the outermost layer, so refusals, 404s and assets carry them
+/// too).
 fn router(state: AppState, allowed: AllowedHosts) -> Router {
     Router::new()
         .route("/", get(search_page))
         .route("/search", get(search_page))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/lang", get(account::switch_lang))
+        .route("/account", get(account::account_page))
+        .route("/account/keys", post(account::make_key))
+        .route("/account/keys/revoke", post(account::revoke_key))
+        .route("/users", get(account::users_page))
+        .route("/users/update", post(account::update_user))
+        .route("/audit", get(account::audit_page))
+        .route("/submissions", get(desk::inbox))
+        .route(
+            "/submissions/{reference}",
+            get(desk::submission).post(desk::act_on_submission),
+        )
+        .route("/alerts", get(desk::alerts_page))
+        .route("/alerts/{id}/ack", post(desk::ack_alert))
+        .route("/sources", get(desk::sources_page))
         .route("/api/search", get(api_search))
         .route("/api/v1/search", get(api_v1_search))
         .route("/api/status", get(api_status))
+        .route("/api/v1/items/{id}", get(api_item))
+        .route("/api/v1/alerts", get(api_alerts))
         .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
         .route("/digests", get(digest_archive))
-        .route("/healthz", get(healthz))
-        .route("/static/rasd.css", get(stylesheet))
+        .merge(public_routes())
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(state, auth::require_login))
         .layer(middleware::from_fn_with_state(
             Arc::new(allowed),
             guard::check_host,
         ))
         .layer(middleware::map_response(guard::security_headers))
+}
+
+/// The routes both faces serve: the public form, its API, health and the stylesheet.
+fn public_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/report",
+            get(report::report_page)
+                .post(report::submit_form)
+                .layer(axum::extract::DefaultBodyLimit::max(report::MAX_BODY)),
+        )
+        .route(
+            "/api/v1/submissions",
+            post(report::submit_api).layer(axum::extract::DefaultBodyLimit::max(report::MAX_BODY)),
+        )
+        .route("/healthz", get(healthz))
+        .route("/static/rasd.css", get(stylesheet))
+}
+
+/// The public face (`[server] public_listen`): only [`public_routes`], behind its own
+/// `Host` check, with the client address worked out as on the analysts' face.
+pub fn public_router(state: AppState, allowed: AllowedHosts) -> Router {
+    public_routes()
+        .fallback(public_not_found)
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(state, auth::client_addr))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(allowed),
+            guard::check_host,
+        ))
+        .layer(middleware::map_response(guard::security_headers))
+}
+
+async fn public_not_found() -> (StatusCode, &'static str) {
+    (
+        StatusCode::NOT_FOUND,
+        "Not found. The form is at /report. / غير موجود. النموذج في /report.\n",
+    )
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, finishing requests in flight.
@@ -152,9 +239,28 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let allowed = AllowedHosts::new(&state.config.settings.server, listener.local_addr()?);
     tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "Web UI answers these Host names.");
-    axum::serve(listener, router(state, allowed))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state, allowed).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Serves the public face ([`public_router`]) on `listener` until `shutdown` resolves.
+pub async fn serve_public(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let allowed = AllowedHosts::new(&state.config.settings.server, listener.local_addr()?);
+    tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "Public form answers these Host names.");
+    axum::serve(
+        listener,
+        public_router(state, allowed).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The pages' stylesheet (the pages have no inline style, see [`guard`]).
@@ -527,6 +633,7 @@ async fn export(
 /// what to fix.
 async fn search_page(
     State(state): State<AppState>,
+    account::Page(ctx): account::Page,
     query: std::result::Result<Query<SearchParams>, QueryRejection>,
 ) -> (StatusCode, Html<String>) {
     let (params, outcome) = match params_of(query) {
@@ -551,6 +658,7 @@ async fn search_page(
     (
         status,
         Html(search_page::search_page(
+            &ui::header_html(&ctx),
             &state.config,
             &params,
             &outcome,
@@ -559,7 +667,11 @@ async fn search_page(
     )
 }
 
-async fn item_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+async fn item_page(
+    State(state): State<AppState>,
+    account::Page(ctx): account::Page,
+    Path(id): Path<String>,
+) -> Result<Response> {
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::BadRequest(format!(
             "invalid item id {id:?}: ids are hexadecimal, as in search results"
@@ -573,9 +685,19 @@ async fn item_page(State(state): State<AppState>, Path(id): Path<String>) -> Res
     Ok(match item {
         Some(item) => {
             let why = state.enricher.explain_item(&item.title, &item.body);
-            Html(pages::item_page(&state.config, &item, &why)).into_response()
+            Html(pages::item_page(
+                &ui::header_html(&ctx),
+                &state.config,
+                &item,
+                &why,
+            ))
+            .into_response()
         }
-        None => (StatusCode::NOT_FOUND, Html(pages::not_found_page())).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(pages::not_found_page(&ui::header_html(&ctx))),
+        )
+            .into_response(),
     })
 }
 
@@ -587,6 +709,7 @@ struct DigestParams {
 
 async fn digest_page(
     State(state): State<AppState>,
+    account::Page(ctx): account::Page,
     Query(params): Query<DigestParams>,
 ) -> Result<Response> {
     let tz = state.config.settings.tz();
@@ -609,7 +732,12 @@ async fn digest_page(
     .map_err(|e| Error::Internal(e.to_string()))?;
     // The digest keeps its inline stylesheet (it is also e-mailed); its own CSP allows it.
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let html = pages::with_day_links(&rasd_deliver::digest_html(&digest), date, today);
+    let html = pages::with_day_links(
+        &ui::header_html(&ctx),
+        &rasd_deliver::digest_html(&digest),
+        date,
+        today,
+    );
     Ok((
         [(header::CONTENT_SECURITY_POLICY, guard::DIGEST_CSP.clone())],
         Html(html),
@@ -618,7 +746,10 @@ async fn digest_page(
 }
 
 /// Days the digest can be read for: the last [`ARCHIVE_DAYS`] days with items, newest first.
-async fn digest_archive(State(state): State<AppState>) -> Result<Html<String>> {
+async fn digest_archive(
+    State(state): State<AppState>,
+    account::Page(ctx): account::Page,
+) -> Result<Html<String>> {
     let tz = state.config.settings.tz();
     let store = state.store.clone();
     let now = Utc::now();
@@ -637,11 +768,122 @@ async fn digest_archive(State(state): State<AppState>) -> Result<Html<String>> {
             .entry(hour.with_timezone(&tz).date_naive())
             .or_default() += n;
     }
-    Ok(Html(pages::digest_archive_page(&days)))
+    Ok(Html(pages::digest_archive_page(
+        &ui::header_html(&ctx),
+        &days,
+    )))
 }
 
 /// How far back the digest archive lists days.
 const ARCHIVE_DAYS: i64 = 90;
+
+/// An item as `GET /api/v1/items/{id}` gives it: the stored item, its story, and its
+/// submission (without the contact) when it came from the form.
+#[derive(Debug, Serialize)]
+struct ApiItem {
+    item: rasd_core::Item,
+    story: Option<u64>,
+    submission: Option<rasd_store::SubmissionRecord>,
+}
+
+fn check_item_id(id: &str) -> Result<()> {
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::BadRequest(format!(
+            "invalid item id {id:?}: ids are hexadecimal, as in search results"
+        )));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/items/{id}`.
+async fn api_item(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    check_item_id(&id)?;
+    let store = state.store.clone();
+    let found = tokio::task::spawn_blocking(move || -> rasd_store::Result<Option<ApiItem>> {
+        let Some(item) = store.get_item(&id)? else {
+            return Ok(None);
+        };
+        let story = store.story_of(&[id.as_str()])?.get(&id).copied();
+        let submission = store.submission_of_item(&id)?;
+        Ok(Some(ApiItem {
+            item,
+            story,
+            submission,
+        }))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(match found {
+        Some(found) => Json(found).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": "no item has this id" })),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct AlertsParams {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    days: Option<u32>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/alerts?state=open|acknowledged&days=N&limit=N`: alerts, newest first,
+/// each with the items counted as its evidence.
+async fn api_alerts(
+    State(state): State<AppState>,
+    who: Option<axum::Extension<auth::Who>>,
+    query: std::result::Result<Query<AlertsParams>, QueryRejection>,
+) -> std::result::Result<Response, Response> {
+    let who = who.ok_or_else(|| auth::Refusal::Forbidden.into_response())?;
+    who.require(auth::Perm::Alerts)
+        .map_err(IntoResponse::into_response)?;
+    let Query(q) = query.map_err(|e| {
+        Error::BadRequest(format!(
+            "the address has a parameter that cannot be read ({}): days and limit are whole numbers",
+            e.body_text()
+        ))
+        .into_response()
+    })?;
+    let alert_state = non_empty(&q.state);
+    if let Some(s) = &alert_state
+        && !matches!(s.as_str(), "open" | "acknowledged")
+    {
+        return Err(
+            Error::BadRequest(format!("unknown state {s:?}: use open or acknowledged"))
+                .into_response(),
+        );
+    }
+    let days = i64::from(q.days.unwrap_or(30).clamp(1, 3660));
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let store = state.store.clone();
+    let alerts =
+        tokio::task::spawn_blocking(move || -> rasd_store::Result<Vec<serde_json::Value>> {
+            let list = store.alerts_list(&rasd_store::AlertFilter {
+                since: Some(Utc::now() - chrono::Duration::days(days)),
+                state: alert_state,
+                limit,
+            })?;
+            let mut out = Vec::new();
+            for a in list {
+                let evidence = store.alert_items(a.id)?;
+                let mut v = serde_json::to_value(&a)?;
+                v["evidence"] = serde_json::to_value(&evidence)?;
+                out.push(v);
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()).into_response())?
+        .map_err(|e| Error::Internal(e.to_string()).into_response())?;
+    Ok(Json(serde_json::json!({ "alerts": alerts })).into_response())
+}
 
 async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::Status>> {
     let store = state.store.clone();

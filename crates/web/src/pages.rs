@@ -60,20 +60,18 @@ pub(crate) fn is_web_link(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
-pub(crate) fn page_head(title: &str, lang: &str, dir: &str) -> String {
+pub(crate) fn page_head(title: &str, lang: &str, dir: &str, header: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\">\n<head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/static/rasd.css\"></head>\n<body>\n\
-         <header><strong>رصد</strong> · Rasd — <a href=\"/search\">بحث / Search</a> · \
-         <a href=\"/digest\">الملخص اليومي / Digest</a> · \
-         <a href=\"/digests\">الأرشيف / Archive</a></header>\n",
+         <title>{}</title><link rel=\"stylesheet\" href=\"/static/rasd.css\"></head>\n<body>\n{header}\n",
         escape_text(title)
     )
 }
 
 /// One stored item: headline, where and when, tags, the text, the link to the original.
 pub(crate) fn item_page(
+    header: &str,
     config: &Config,
     item: &rasd_core::Item,
     why: &rasd_enrich::Explanation,
@@ -93,7 +91,7 @@ pub(crate) fn item_page(
         .iter()
         .find(|s| s.id == item.source)
         .map_or(item.source.as_str(), |s| s.name.as_str());
-    let mut h = page_head(title, lang, dir);
+    let mut h = page_head(title, lang, dir, header);
     let _ = write!(
         h,
         "<main><article><h1 dir=\"auto\">{}</h1><p class=\"meta\"><bdi>{}</bdi> · <span dir=\"ltr\">{}</span>",
@@ -373,6 +371,7 @@ fn why_section(
 /// The digest page with links to the day before, the day after (up to `today`) and the
 /// archive, placed at the top of its body.
 pub(crate) fn with_day_links(
+    header: &str,
     digest: &str,
     date: chrono::NaiveDate,
     today: chrono::NaiveDate,
@@ -390,15 +389,26 @@ pub(crate) fn with_day_links(
         ));
     }
     nav.push_str("</nav>\n");
-    match digest.find("<body>\n") {
-        Some(i) => format!("{}{nav}{}", &digest[..i + 7], &digest[i + 7..]),
+    let digest = match digest.find("</head>") {
+        Some(i) => format!(
+            "{}<link rel=\"stylesheet\" href=\"/static/rasd.css\">{}",
+            &digest[..i],
+            &digest[i..]
+        ),
         None => digest.to_string(),
+    };
+    match digest.find("<body>\n") {
+        Some(i) => format!("{}{header}\n{nav}{}", &digest[..i + 7], &digest[i + 7..]),
+        None => digest,
     }
 }
 
 /// The digest archive: each day with items, newest first, with its item count.
-pub(crate) fn digest_archive_page(days: &BTreeMap<chrono::NaiveDate, usize>) -> String {
-    let mut h = page_head("أرشيف الملخصات / Digest archive", "ar", "rtl");
+pub(crate) fn digest_archive_page(
+    header: &str,
+    days: &BTreeMap<chrono::NaiveDate, usize>,
+) -> String {
+    let mut h = page_head("أرشيف الملخصات / Digest archive", "ar", "rtl", header);
     h.push_str("<main><h1>أرشيف الملخصات اليومية / Digest archive</h1>");
     if days.is_empty() {
         h.push_str("<p>لا مواد بعد. / No items yet.</p>");
@@ -415,8 +425,8 @@ pub(crate) fn digest_archive_page(days: &BTreeMap<chrono::NaiveDate, usize>) -> 
     h
 }
 
-pub(crate) fn not_found_page() -> String {
-    let mut h = page_head("غير موجود / not found", "ar", "rtl");
+pub(crate) fn not_found_page(header: &str) -> String {
+    let mut h = page_head("غير موجود / not found", "ar", "rtl", header);
     h.push_str(
         "<main><p>لا توجد مادة بهذا المعرف. / No item has this id.</p></main>\n</body>\n</html>\n",
     );

@@ -191,6 +191,7 @@ fn select(name: &str, label: &str, selected: Option<&str>, items: &[(String, Str
 
 /// The whole search page for `params`, what running them gave, and the saved searches.
 pub(crate) fn search_page(
+    header: &str,
     config: &Config,
     params: &SearchParams,
     outcome: &Result<Found, Error>,
@@ -198,7 +199,7 @@ pub(crate) fn search_page(
 ) -> String {
     let names = Names { config };
     let tz = config.settings.tz();
-    let mut h = page_head("رصد — بحث · Rasd search", "ar", "rtl");
+    let mut h = page_head("رصد — بحث · Rasd search", "ar", "rtl", header);
     h.push_str("<main class=\"search\">\n<section class=\"results\">");
     form(&mut h, config, params);
     active_filters(&mut h, &names, params);

@@ -90,12 +90,34 @@ fn state_with(rasd: &str, sources: &str, extra: Vec<Item>) -> AppState {
         seq: store.head_seq().unwrap(),
     })
     .unwrap();
-    AppState {
-        store: Arc::new(store),
-        index: Arc::new(index),
-        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
-        config: Arc::new(config),
+    {
+        logged_in(&store);
+        let enricher = Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap());
+        AppState::new(Arc::new(store), Arc::new(index), Arc::new(config), enricher)
     }
+}
+
+/// The session cookie of the tests' logged-in administrator ([`logged_in`]).
+const TEST_TOKEN: &str = "test-session-token";
+/// Its CSRF token.
+const TEST_CSRF: &str = "test-csrf-token";
+
+/// Adds the administrator `tester` to `store`, logged in with [`TEST_TOKEN`].
+fn logged_in(store: &Store) {
+    let now = Utc::now();
+    store
+        .add_user("tester", "admin", "$argon2id$unused", now)
+        .unwrap();
+    store
+        .create_session(
+            &auth::secret_hash(TEST_TOKEN),
+            "tester",
+            TEST_CSRF,
+            now,
+            now + chrono::Duration::hours(1),
+            "127.0.0.1",
+        )
+        .unwrap();
 }
 
 async fn get(uri: &str) -> (StatusCode, String) {
@@ -108,7 +130,20 @@ async fn get_as(host: &str, uri: &str) -> (StatusCode, axum::http::HeaderMap, St
     send(app(state()), Request::get(uri).header("host", host)).await
 }
 
+/// Sends a request as the logged-in `tester`.
 async fn send(
+    app: Router,
+    request: axum::http::request::Builder,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    send_anon(
+        app,
+        request.header("cookie", format!("{}={TEST_TOKEN}", auth::SESSION_COOKIE)),
+    )
+    .await
+}
+
+/// Sends a request with no cookie.
+async fn send_anon(
     app: Router,
     request: axum::http::request::Builder,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -410,7 +445,7 @@ async fn served_on_loopback_the_api_filters_by_police_and_sentiment() {
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET /api/search?police=yes&sentiment=positive&q={} HTTP/1.1\r\nHost: {addr}\r\n\
-         Connection: close\r\n\r\n",
+         Cookie: rasd_session=test-session-token\r\nConnection: close\r\n\r\n",
         enc("النجدة")
     );
     conn.write_all(request.as_bytes()).await.unwrap();
@@ -462,7 +497,9 @@ async fn served_on_loopback_the_item_page_explains_the_tags_of_an_arabic_item() 
         let _ = stopped.await;
     }));
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET /item/{id} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /item/{id} HTTP/1.1\r\nHost: {addr}\r\nCookie: rasd_session=test-session-token\r\nConnection: close\r\n\r\n"
+    );
     conn.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     conn.read_to_end(&mut response).await.unwrap();
@@ -511,11 +548,15 @@ async fn health_is_503_while_the_index_is_far_behind_the_store() {
         })
         .collect();
     store.upsert_items(&items).unwrap();
-    let state = AppState {
-        store: Arc::new(store),
-        index: Arc::new(SearchIndex::create_in_ram().unwrap()),
-        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
-        config: Arc::new(config),
+    let state = {
+        logged_in(&store);
+        let enricher = Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap());
+        AppState::new(
+            Arc::new(store),
+            Arc::new(SearchIndex::create_in_ram().unwrap()),
+            Arc::new(config),
+            enricher,
+        )
     };
     let resp = app(state)
         .oneshot(
@@ -545,6 +586,7 @@ async fn field_wildcards_and_hostile_queries_are_200_or_400_never_500() {
                 .oneshot(
                     Request::get(&uri)
                         .header("host", "localhost")
+                        .header("cookie", format!("{}={TEST_TOKEN}", auth::SESSION_COOKIE))
                         .body(Body::empty())
                         .unwrap(),
                 )
@@ -945,7 +987,9 @@ async fn served_on_loopback_a_rebound_host_name_is_refused() {
         ("127.0.0.1:8080".to_string(), "421"),
     ] {
         let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "GET /healthz HTTP/1.1\r\nHost: {host}\r\nCookie: rasd_session=test-session-token\r\nConnection: close\r\n\r\n"
+        );
         conn.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         conn.read_to_end(&mut response).await.unwrap();
@@ -1327,11 +1371,10 @@ async fn every_topic_with_matches_is_in_the_facets_and_saved_searches_are_listed
     let mut sink = index.writer().unwrap();
     sink.index_items(&items).unwrap();
     sink.commit().unwrap();
-    let state = AppState {
-        store: Arc::new(store),
-        index: Arc::new(index),
-        enricher: Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap()),
-        config: Arc::new(config),
+    let state = {
+        logged_in(&store);
+        let enricher = Arc::new(rasd_enrich::Enricher::from_config(&config).unwrap());
+        AppState::new(Arc::new(store), Arc::new(index), Arc::new(config), enricher)
     };
     let (status, _, page) = get_with(state, "/search").await;
     assert_eq!(status, StatusCode::OK);
