@@ -1,4 +1,5 @@
-//! `rasd run`: polls a loopback feed, stores what it gets, and stops cleanly on SIGTERM.
+//! `rasd run`: polls a loopback feed, stores what it gets, counts it at `/metrics`, and stops
+//! cleanly on SIGTERM.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -62,9 +63,14 @@ fn run_polls_stores_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
     copy_config(&shipped_config(), &cfg);
+    // A free port, so the test can read /metrics.
+    let web = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     std::fs::write(
         cfg.join("rasd.toml"),
-        "[server]\nlisten = \"127.0.0.1:0\"\n",
+        format!("[server]\nlisten = \"{web}\"\n"),
     )
     .unwrap();
     std::fs::write(
@@ -98,6 +104,32 @@ fn run_polls_stores_and_stops_on_sigterm() {
             log()
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    // The pipeline counted what it did, as Prometheus reads it (the store's commit comes
+    // just before the count, so wait for it).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = http_get(web, "/metrics");
+        let value = |series: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+                .map_or(0, |v| v.trim().parse::<u64>().unwrap())
+        };
+        if value("rasd_items_stored_total") >= 3 {
+            assert!(value("rasd_items_fetched_total") >= 3, "{text}");
+            assert!(value("rasd_items_tagged_total") >= 3, "{text}");
+            assert_eq!(
+                value("rasd_fetch_failures_total{source=\"local\"}"),
+                0,
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/metrics never showed the 3 stored items:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -137,6 +169,22 @@ fn run_polls_stores_and_stops_on_sigterm() {
             .any(|t| t == "theft"),
         "{v}"
     );
+}
+
+/// The body of a GET of `path` from the server at `addr` (plain HTTP/1.1, read to the end).
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_string())
 }
 
 /// Commands started together on a new data folder: one writer creating the store and the

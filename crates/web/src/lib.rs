@@ -13,6 +13,7 @@
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | JSON: items, the store's and the index's change numbers and the lag; 503 when the index is more than [`HEALTHY_LAG`] changes behind |
+//! | `GET /metrics` | counters and request latencies in the Prometheus text format (see the `metrics` module) |
 //! | `GET /static/rasd.css` | the pages' stylesheet |
 //!
 //! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
@@ -26,6 +27,7 @@
 //! call once the listener is bound.
 
 mod guard;
+mod metrics;
 mod pages;
 mod search_page;
 
@@ -133,6 +135,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/digest", get(digest_page))
         .route("/digests", get(digest_archive))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics_page))
         .route("/static/rasd.css", get(stylesheet))
         .fallback(not_found)
         .with_state(state)
@@ -141,6 +144,8 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
             guard::check_host,
         ))
         .layer(middleware::map_response(guard::security_headers))
+        // Counts and times every request, refused ones included (see the `metrics` module).
+        .layer(middleware::from_fn(metrics::track))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, finishing requests in flight.
