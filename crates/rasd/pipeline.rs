@@ -300,12 +300,18 @@ fn enrich_stage(
     enricher: &Enricher,
     hints: &HashMap<String, Option<Lang>>,
 ) {
+    let metrics = rasd_core::metrics::registry();
     while let Some(mut outcome) = rx.blocking_recv() {
+        metrics.items_fetched(outcome.items.len());
+        if outcome.state.last_error.is_some() {
+            metrics.fetch_failed(&outcome.source);
+        }
         let hint = hints.get(&outcome.source).copied().flatten();
         outcome.items = std::mem::take(&mut outcome.items)
             .into_iter()
             .map(|item| enricher.apply(item, hint))
             .collect();
+        metrics.items_tagged(outcome.items.len());
         if tx.blocking_send(outcome).is_err() {
             tracing::error!("Sink stage is gone; enrich stage stopping.");
             return;
@@ -374,6 +380,8 @@ fn sink_stage(
         {
             Ok(committed) => {
                 report.stored.add(committed.stats);
+                rasd_core::metrics::registry()
+                    .items_stored(committed.stats.inserted + committed.stats.updated);
                 tracing::info!(
                     source = %outcome.source,
                     items = outcome.items.len(),

@@ -1,11 +1,12 @@
-//! `rasd run`: polls a loopback feed, stores what it gets, and stops cleanly on SIGTERM.
+//! `rasd run`: polls a loopback feed, stores what it gets, counts it at `/metrics`, and stops
+//! cleanly on SIGTERM.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::util::{copy_config, rasd, search_json, serve, shipped_config};
+use super::util::{copy_config, rasd, rasd_ok, search_json, serve, shipped_config};
 
 fn feed() -> String {
     let mut items = String::new();
@@ -62,9 +63,14 @@ fn run_polls_stores_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
     copy_config(&shipped_config(), &cfg);
+    // A free port, so the test can read /metrics.
+    let web = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     std::fs::write(
         cfg.join("rasd.toml"),
-        "[server]\nlisten = \"127.0.0.1:0\"\n",
+        format!("[server]\nlisten = \"{web}\"\n"),
     )
     .unwrap();
     std::fs::write(
@@ -77,6 +83,8 @@ fn run_polls_stores_and_stops_on_sigterm() {
     .unwrap();
     let data = dir.path().join("data");
     let (cfg_s, data_s) = (cfg.to_str().unwrap(), data.to_str().unwrap());
+    // An administrator and an API key for a scraper, from the command line.
+    let key = admin_key(cfg_s, data_s);
 
     let mut child = rasd()
         .args(["--config", cfg_s, "--data-dir", data_s, "run"])
@@ -98,6 +106,32 @@ fn run_polls_stores_and_stops_on_sigterm() {
             log()
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    // The pipeline counted what it did, as Prometheus reads it (the store's commit comes
+    // just before the count, so wait for it).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = http_get(web, "/metrics", &key);
+        let value = |series: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+                .map_or(0, |v| v.trim().parse::<u64>().unwrap())
+        };
+        if value("rasd_items_stored_total") >= 3 {
+            assert!(value("rasd_items_fetched_total") >= 3, "{text}");
+            assert!(value("rasd_items_tagged_total") >= 3, "{text}");
+            assert_eq!(
+                value("rasd_fetch_failures_total{source=\"local\"}"),
+                0,
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/metrics never showed the 3 stored items:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -137,6 +171,45 @@ fn run_polls_stores_and_stops_on_sigterm() {
             .any(|t| t == "theft"),
         "{v}"
     );
+}
+
+/// The body of a GET of `path` from the server at `addr` (plain HTTP/1.1, read to the end).
+/// Adds the administrator `root` (`rasd users add`, the password on standard input) and
+/// returns a new API key of theirs (`rasd users key`).
+pub fn admin_key(cfg: &str, data: &str) -> String {
+    let mut add = rasd()
+        .args(["--config", cfg, "--data-dir", data, "users", "add", "root", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all("كلمة مرور طويلة للمدير\n".as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = rasd_ok(&["--config", cfg, "--data-dir", data, "users", "key", "root"]);
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(key.starts_with("rasd_"), "{key}");
+    key
+}
+
+fn http_get(addr: std::net::SocketAddr, path: &str, key: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_string())
 }
 
 /// Commands started together on a new data folder: one writer creating the store and the

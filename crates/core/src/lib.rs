@@ -8,12 +8,15 @@
 //!   file, the line and what to write instead ([`ConfigError`]).
 //! - [`text`]: Arabic and English normalization used alike by enrichment rules and search.
 //! - [`duration`]: the human interval format of the config files (`"15m"`, `"2h"`).
+//! - [`metrics`]: the process's counters and request latency histogram
+//!   ([`metrics::registry`]), written in the Prometheus text format for `/metrics`.
 //!
 //! Nothing here does I/O beyond reading config files.
 
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod shared_data;
 pub mod text;

@@ -12,6 +12,9 @@
 //! can repeat it; receivers can tell the copy by its idempotency key (the `Message-ID` of a
 //! mail, the `X-Rasd-Delivery` header of a webhook).
 //!
+//! Every attempt is counted by channel in [`rasd_core::metrics`]: `rasd_outbox_sent_total`
+//! and `rasd_outbox_failed_total` (retrying or dead).
+//!
 //! # Webhooks
 //! `POST` of the message's JSON (`delivery`, `kind`, `alert`, `link`, `subject`, `text`…)
 //! with `Content-Type: application/json` and:
@@ -195,14 +198,17 @@ impl Sender {
             let due = store.due_deliveries(now, ROUND)?;
             let n = due.len();
             for d in due {
+                let metrics = rasd_core::metrics::registry();
                 match self.send(&d, Utc::now()).await {
                     Ok(()) => {
+                        metrics.message_sent(channel_label(&d.channel));
                         store.delivery_sent(d.id, now)?;
                         run.sent += 1;
                         tracing::info!(key = %d.key, channel = %d.channel, "Alert message sent.");
                     }
                     Err(e) => {
                         let next = retry_at(&d, now, self.give_up_after).filter(|_| !e.permanent);
+                        metrics.message_failed(channel_label(&d.channel), next.is_none());
                         store.delivery_failed(d.id, &e.message, next)?;
                         match next {
                             Some(at) => {
@@ -328,6 +334,16 @@ impl Sender {
                 message: format!("webhook answered {status}"),
             })
         }
+    }
+}
+
+/// The channel as a metrics label: the stored text only when it is a channel Rasd knows,
+/// so an odd row cannot add label values without bound.
+fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "email" => "email",
+        "webhook" => "webhook",
+        _ => "other",
     }
 }
 

@@ -406,6 +406,7 @@ async fn webhooks_are_signed_and_a_bad_signature_is_refused() {
         now,
     );
     let cfg = config(free_port(), "");
+    let metrics_before = webhook_metrics();
     // No secret: the message waits, and says what to set.
     let run = Sender::with_env(&cfg, &|_| None)
         .deliver_due(&store, now)
@@ -450,4 +451,32 @@ async fn webhooks_are_signed_and_a_bad_signature_is_refused() {
         .unwrap();
     assert_eq!(run.dead, 1);
     assert_eq!(got.lock().unwrap().len(), 1);
+    // Each outcome counted by channel (the registry is the process's: increases only).
+    let metrics_after = webhook_metrics();
+    for (series, (before, after)) in WEBHOOK_SERIES
+        .iter()
+        .zip(metrics_before.into_iter().zip(metrics_after))
+    {
+        assert!(after > before, "{series}: {before} → {after}");
+    }
+}
+
+/// The outbox metrics of the webhook channel: sent, failed to retry, failed for good.
+const WEBHOOK_SERIES: [&str; 3] = [
+    r#"rasd_outbox_sent_total{channel="webhook"}"#,
+    r#"rasd_outbox_failed_total{channel="webhook",outcome="retrying"}"#,
+    r#"rasd_outbox_failed_total{channel="webhook",outcome="dead"}"#,
+];
+
+/// The values of [`WEBHOOK_SERIES`] in the process's registry (0 before a first event).
+fn webhook_metrics() -> Vec<u64> {
+    let text = rasd_core::metrics::registry().render();
+    WEBHOOK_SERIES
+        .iter()
+        .map(|series| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+                .map_or(0, |v| v.parse().unwrap())
+        })
+        .collect()
 }

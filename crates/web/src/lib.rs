@@ -13,6 +13,7 @@
 //! | `GET /digest?date=YYYY-MM-DD` | the daily digest as HTML (today when no date) |
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | JSON: items, the store's and the index's change numbers and the lag; 503 when the index is more than [`HEALTHY_LAG`] changes behind |
+//! | `GET /metrics` | counters and request latencies in the Prometheus text format (see the `metrics` module) |
 //! | `GET /static/rasd.css` | the pages' stylesheet |
 //!
 //! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
@@ -29,6 +30,7 @@ pub mod account;
 pub mod auth;
 mod desk;
 mod guard;
+mod metrics;
 mod pages;
 pub mod report;
 mod search_page;
@@ -181,6 +183,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/item/{id}", get(item_page))
         .route("/digest", get(digest_page))
         .route("/digests", get(digest_archive))
+        .route("/metrics", get(metrics::metrics_page))
         .merge(public_routes())
         .fallback(not_found)
         .with_state(state.clone())
@@ -190,6 +193,8 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
             guard::check_host,
         ))
         .layer(middleware::map_response(guard::security_headers))
+        // Counts and times every request, refused ones included (see the `metrics` module).
+        .layer(middleware::from_fn(metrics::track))
 }
 
 /// The routes both faces serve: the public form, its API, health and the stylesheet.
@@ -221,6 +226,7 @@ pub fn public_router(state: AppState, allowed: AllowedHosts) -> Router {
             guard::check_host,
         ))
         .layer(middleware::map_response(guard::security_headers))
+        .layer(middleware::from_fn(metrics::track))
 }
 
 async fn public_not_found() -> (StatusCode, &'static str) {

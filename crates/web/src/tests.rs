@@ -1393,3 +1393,90 @@ async fn every_topic_with_matches_is_in_the_facets_and_saved_searches_are_listed
         "{page}"
     );
 }
+
+/// The value of the `/metrics` sample written exactly as `series`, 0 when absent (a label
+/// set appears with its first event).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    // The registry is the process's, shared with the tests running beside this one: only
+    // increases are asserted.
+    let app = app(state());
+    let scrape = |app: Router| async move {
+        let (status, headers, body) = send(
+            app,
+            Request::get("/metrics").header("host", "localhost:8080"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        body
+    };
+    let search_ok = r#"rasd_http_requests_total{route="/search",status="200"}"#;
+    let missing = r#"rasd_http_requests_total{route="other",status="404"}"#;
+    let item_missing = r#"rasd_http_requests_total{route="/item/{id}",status="404"}"#;
+    let refused = r#"rasd_http_requests_total{route="/search",status="421"}"#;
+    let before = scrape(app.clone()).await;
+
+    let q: String = "سرقة".bytes().map(|b| format!("%{b:02X}")).collect();
+    let (status, _, _) = send(
+        app.clone(),
+        Request::get(format!("/search?q={q}")).header("host", "localhost:8080"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for uri in ["/no/such/page", "/item/ffff0000ffff0000ffff0000ffff0000"] {
+        let (status, _, _) = send(app.clone(), Request::get(uri).header("host", "localhost")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let (status, _, _) = send(
+        app.clone(),
+        Request::get("/search").header("host", "evil.example"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+
+    let after = scrape(app.clone()).await;
+    for series in [search_ok, missing, item_missing, refused] {
+        assert!(
+            metric(&after, series) >= metric(&before, series) + 1.0,
+            "{series} did not grow:\n{after}"
+        );
+    }
+    // Labels are route templates, never the paths asked for.
+    assert!(!after.contains("/no/such/page"), "{after}");
+    assert!(!after.contains("ffff0000"), "{after}");
+    assert!(after.contains("# TYPE rasd_http_request_duration_seconds histogram\n"));
+    // Every route's histogram: buckets never fall, and +Inf is the count.
+    for route in ["/search", "other", "/item/{id}"] {
+        let bucket = |le: &str| {
+            metric(
+                &after,
+                &format!(
+                    "rasd_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}}"
+                ),
+            )
+        };
+        let count = metric(
+            &after,
+            &format!("rasd_http_request_duration_seconds_count{{route=\"{route}\"}}"),
+        );
+        assert!(count >= 1.0, "{route}: {after}");
+        assert_eq!(bucket("+Inf"), count, "{route}: {after}");
+        let les: Vec<f64> = rasd_core::metrics::LATENCY_BUCKETS
+            .iter()
+            .map(|le| bucket(&le.to_string()))
+            .chain([count])
+            .collect();
+        assert!(les.windows(2).all(|w| w[0] <= w[1]), "{route}: {les:?}");
+    }
+}
