@@ -178,7 +178,17 @@ fn run_polls_stores_and_stops_on_sigterm() {
 /// returns a new API key of theirs (`rasd users key`).
 pub fn admin_key(cfg: &str, data: &str) -> String {
     let mut add = rasd()
-        .args(["--config", cfg, "--data-dir", data, "users", "add", "root", "--role", "admin"])
+        .args([
+            "--config",
+            cfg,
+            "--data-dir",
+            data,
+            "users",
+            "add",
+            "root",
+            "--role",
+            "admin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -190,7 +200,11 @@ pub fn admin_key(cfg: &str, data: &str) -> String {
         .write_all("كلمة مرور طويلة للمدير\n".as_bytes())
         .unwrap();
     let out = add.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = rasd_ok(&["--config", cfg, "--data-dir", data, "users", "key", "root"]);
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(key.starts_with("rasd_"), "{key}");

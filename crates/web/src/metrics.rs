@@ -30,9 +30,7 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
 
 /// `GET /metrics`: the registry in the Prometheus text format, for administrators (a
 /// scraper sends an admin's API key: `authorization` with `type: Bearer` in Prometheus).
-pub(crate) async fn metrics_page(
-    who: Option<axum::Extension<crate::auth::Who>>,
-) -> axum::response::Response {
+pub(crate) async fn metrics_page(who: Option<axum::Extension<crate::auth::Who>>) -> Response {
     let allowed = who.is_some_and(|w| w.require(crate::auth::Perm::Admin).is_ok());
     if !allowed {
         return crate::auth::Refusal::Forbidden.into_response();

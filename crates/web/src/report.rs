@@ -384,12 +384,24 @@ pub async fn submit_form(
     headers: HeaderMap,
     form: Result<axum::Form<FormFields>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(form)) = form else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "The form could not be read: send it from the page at /report. / تعذرت قراءة النموذج: أرسله من الصفحة /report.\n",
-        )
-            .into_response();
+    let form = match form {
+        Ok(axum::Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "The report is too long: at most {MAX_TEXT} characters. / البلاغ طويل جداً: الحد {MAX_TEXT} حرف.\n"
+                ),
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "The form could not be read: send it from the page at /report. / تعذرت قراءة النموذج: أرسله من الصفحة /report.\n",
+            )
+                .into_response();
+        }
     };
     let l = UiLang::parse(form.input.lang.as_deref());
     let ctx = Ctx {
