@@ -1,3 +1,4 @@
+mod browser;
 mod classify;
 mod config;
 mod crash;
