@@ -524,6 +524,33 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Decodes a query-string or form value: `+` is a space, `%XX` a byte; invalid escapes
+/// stay as written and invalid UTF-8 becomes U+FFFD.
+pub fn url_decode_query(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Encodes text for a URL query value (`application/x-www-form-urlencoded`: unreserved
 /// bytes kept, space as `+`, the rest as `%XX` of its UTF-8 bytes).
 pub fn url_encode_query(s: &str) -> String {
@@ -538,6 +565,20 @@ pub fn url_encode_query(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod url_query_tests {
+    use super::*;
+
+    #[test]
+    fn query_values_decode_what_they_encode() {
+        for s in ["سرقة في الزرقاء", "a+b&c=d%", "٠٧٩", ""] {
+            assert_eq!(url_decode_query(&url_encode_query(s)), s);
+        }
+        assert_eq!(url_decode_query("100%"), "100%");
+        assert_eq!(url_decode_query("%zz%4"), "%zz%4");
+    }
 }
 
 #[cfg(test)]

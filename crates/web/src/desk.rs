@@ -508,3 +508,150 @@ pub async fn sources_page(State(state): State<AppState>, page: Page) -> Result<R
         ui::page(ctx, l.t("المصادر", "Sources"), body),
     ))
 }
+
+/// The "fix tags" form of the item page (roles with [`Perm::FixTags`]): the topics and
+/// governorates as checkboxes, the sentiment, the police flag.
+pub fn fix_tags_form(
+    ctx: &ui::Ctx,
+    who: &crate::auth::Who,
+    config: &rasd_core::Config,
+    item: &rasd_core::Item,
+) -> maud::Markup {
+    let l = ctx.lang;
+    let sentiment = item
+        .tags
+        .sentiment
+        .as_ref()
+        .map_or("", |s| s.label.as_str());
+    let sentiments: Vec<(String, String)> = [
+        ("positive", l.t("إيجابي", "positive")),
+        ("negative", l.t("سلبي", "negative")),
+        ("neutral", l.t("محايد", "neutral")),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    html! {
+        section.fix {
+            h2 { (l.t("تصحيح الوسوم", "Fix tags")) }
+            p.meta { (l.t("يُحفظ التصحيح مثالاً موسوماً للتدريب، ويعاد فهرسة العنصر.", "The fix is kept as a labelled example for training, and the item is indexed again.")) }
+            form.stack method="post" action=(format!("/item/{}/tags", item.id)) {
+                input type="hidden" name="csrf" value=(who.csrf());
+                fieldset {
+                    legend { (l.t("المواضيع", "Topics")) }
+                    @for (id, name) in ui::categories(config, l).iter().filter(|(id, _)| id != "other") {
+                        label.check { input type="checkbox" name="topic" value=(id) checked[item.tags.topics.contains(id)]; " " (name) }
+                    }
+                }
+                fieldset {
+                    legend { (l.t("المحافظات", "Governorates")) }
+                    @for (id, name) in ui::governorates(config, l) {
+                        label.check { input type="checkbox" name="place" value=(id) checked[item.tags.places.contains(&id)]; " " (name) }
+                    }
+                }
+                (ui::select("sentiment", l.t("المشاعر", "Sentiment"), Some(l.t("بلا تقدير", "not scored")), &sentiments, sentiment))
+                label.check { input type="checkbox" name="police" value="yes" checked[item.tags.about_police]; " " (l.t("عن الشرطة", "About the police")) }
+                button type="submit" { (l.t("حفظ التصحيح", "Save the fix")) }
+            }
+        }
+    }
+}
+
+/// `POST /item/{id}/tags`: a person's tags replace the item's (topics, governorates,
+/// sentiment, police flag); the before and after are kept as a labelled example
+/// ([`rasd_store::Store::record_tag_fix`]), the change is audited, and the index follows
+/// the store's change. The form repeats `topic` and `place`, so the body is read by hand.
+pub async fn fix_tags(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, Response> {
+    let who = page.require(Perm::FixTags).map_err(refused)?.clone();
+    let mut csrf = String::new();
+    let (mut topics, mut places) = (Vec::new(), Vec::new());
+    let (mut sentiment, mut police) = (String::new(), false);
+    for pair in body.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = rasd_core::text::url_decode_query(v);
+        match k {
+            "csrf" => csrf = v,
+            "topic" => topics.push(v),
+            "place" => places.push(v),
+            "sentiment" => sentiment = v,
+            "police" => police = v == "yes",
+            _ => {}
+        }
+    }
+    who.check_csrf(&csrf).map_err(refused)?;
+    let known_topics = state.config.topic_ids();
+    let known_places = state.config.governorate_ids();
+    if let Some(t) = topics.iter().find(|t| !known_topics.contains(t)) {
+        return Err(
+            Error::BadRequest(format!("unknown topic {t:?}: pick from the form")).into_response(),
+        );
+    }
+    if let Some(p) = places.iter().find(|p| !known_places.contains(p)) {
+        return Err(
+            Error::BadRequest(format!("unknown governorate {p:?}: pick from the form"))
+                .into_response(),
+        );
+    }
+    let label = match sentiment.as_str() {
+        "" => None,
+        "positive" => Some(rasd_core::Polarity::Positive),
+        "negative" => Some(rasd_core::Polarity::Negative),
+        "neutral" => Some(rasd_core::Polarity::Neutral),
+        other => {
+            return Err(Error::BadRequest(format!(
+                "unknown sentiment {other:?}: use positive, negative or neutral"
+            ))
+            .into_response());
+        }
+    };
+    let store = state.store.clone();
+    let item_id = id.clone();
+    let found = tokio::task::spawn_blocking(move || -> rasd_store::Result<bool> {
+        let Some(mut item) = store.get_item(&item_id)? else {
+            return Ok(false);
+        };
+        let before = serde_json::to_string(&item.tags)?;
+        topics.sort();
+        topics.dedup();
+        places.sort();
+        places.dedup();
+        item.tags.topics = topics;
+        item.tags.places = places;
+        // A person's label is certain: the score is the label's extreme.
+        item.tags.sentiment = label.map(|l| rasd_core::SentimentTag {
+            label: l,
+            score: match l {
+                rasd_core::Polarity::Positive => 1.0,
+                rasd_core::Polarity::Negative => -1.0,
+                rasd_core::Polarity::Neutral => 0.0,
+            },
+        });
+        item.tags.about_police = police;
+        let after = serde_json::to_string(&item.tags)?;
+        let now = Utc::now();
+        store.upsert_items(std::slice::from_ref(&item))?;
+        store.record_tag_fix(&item_id, &who.user.name, &before, &after, now)?;
+        store.audit(
+            &who.user.name,
+            "tags_fixed",
+            &item_id,
+            &after,
+            &who.addr.text(),
+            now,
+        )?;
+        Ok(true)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    if !found {
+        return Err((StatusCode::NOT_FOUND, "no item has this id").into_response());
+    }
+    state.changed.notify_one();
+    Ok(Redirect::to(&format!("/item/{id}")).into_response())
+}

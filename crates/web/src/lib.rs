@@ -181,6 +181,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/api/v1/items/{id}", get(api_item))
         .route("/api/v1/alerts", get(api_alerts))
         .route("/item/{id}", get(item_page))
+        .route("/item/{id}/tags", post(desk::fix_tags))
         .route("/digest", get(digest_page))
         .route("/digests", get(digest_archive))
         .route("/metrics", get(metrics::metrics_page))
@@ -691,8 +692,15 @@ async fn item_page(
     Ok(match item {
         Some(item) => {
             let why = state.enricher.explain_item(&item.title, &item.body);
+            let fix = match &ctx.who {
+                Some(who) if who.role.can(auth::Perm::FixTags) => {
+                    desk::fix_tags_form(&ctx, who, &state.config, &item).into_string()
+                }
+                _ => String::new(),
+            };
             Html(pages::item_page(
                 &ui::header_html(&ctx),
+                &fix,
                 &state.config,
                 &item,
                 &why,

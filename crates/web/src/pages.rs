@@ -72,6 +72,7 @@ pub(crate) fn page_head(title: &str, lang: &str, dir: &str, header: &str) -> Str
 /// One stored item: headline, where and when, tags, the text, the link to the original.
 pub(crate) fn item_page(
     header: &str,
+    fix_form: &str,
     config: &Config,
     item: &rasd_core::Item,
     why: &rasd_enrich::Explanation,
@@ -189,6 +190,7 @@ pub(crate) fn item_page(
     }
     h.push_str("</article>");
     why_section(&mut h, config, item, why);
+    h.push_str(fix_form);
     h.push_str("</main>\n</body>\n</html>\n");
     h
 }

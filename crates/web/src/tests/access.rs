@@ -740,7 +740,7 @@ async fn the_inbox_shows_contacts_only_to_allowed_roles_and_audits_each_view() {
     let (status, _, page) = call(
         &app,
         with_cookie(
-            from("127.0.0.1", Request::get(&format!("{path}?contact=1"))),
+            from("127.0.0.1", Request::get(format!("{path}?contact=1"))),
             "token-a",
         ),
         Body::empty(),
@@ -763,7 +763,7 @@ async fn the_inbox_shows_contacts_only_to_allowed_roles_and_audits_each_view() {
     let (status, _, _) = call(
         &app,
         with_cookie(
-            from("127.0.0.1", Request::get(&format!("{path}?contact=1"))),
+            from("127.0.0.1", Request::get(format!("{path}?contact=1"))),
             "token-l",
         ),
         Body::empty(),
@@ -915,7 +915,7 @@ async fn the_item_api_gives_the_item_and_a_404_says_so() {
     let (status, _, body) = call(
         &app,
         with_cookie(
-            from("127.0.0.1", Request::get(&format!("/api/v1/items/{id}"))),
+            from("127.0.0.1", Request::get(format!("/api/v1/items/{id}"))),
             TEST_TOKEN,
         ),
         Body::empty(),
@@ -1048,4 +1048,91 @@ async fn admins_add_users_and_every_change_is_audited() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("user_added") && page.contains("<bdi>نور</bdi>"));
+}
+
+#[tokio::test]
+async fn fixing_tags_keeps_a_labelled_example_and_changes_the_item() {
+    let state = state();
+    let app = app(state.clone());
+    user_with_session(&state, "m", "media", "token-m");
+    let id = state
+        .store
+        .item_ids()
+        .unwrap()
+        .into_iter()
+        .find(|id| {
+            state
+                .store
+                .get_item(id)
+                .unwrap()
+                .unwrap()
+                .title
+                .contains("الخضار")
+        })
+        .unwrap();
+    let path = format!("/item/{id}");
+    let (_, _, page) = call(
+        &app,
+        with_cookie(from("127.0.0.1", Request::get(&path)), TEST_TOKEN),
+        Body::empty(),
+    )
+    .await;
+    assert!(
+        page.contains(&format!("action=\"/item/{id}/tags\"")),
+        "the form is on the page"
+    );
+    let (_, _, page) = call(
+        &app,
+        with_cookie(from("127.0.0.1", Request::get(&path)), "token-m"),
+        Body::empty(),
+    )
+    .await;
+    assert!(!page.contains("/tags\""), "not for the media role");
+    let post = |token: &str, body: &str| {
+        (
+            with_cookie(
+                from("127.0.0.1", Request::post(format!("{path}/tags"))),
+                token,
+            )
+            .header("content-type", "application/x-www-form-urlencoded"),
+            body.to_string(),
+        )
+    };
+    let good = format!(
+        "csrf={TEST_CSRF}&topic=theft&place=amman&place=zarqa&sentiment=negative&police=yes"
+    );
+    let (r, b) = post("token-m", &good.replace(TEST_CSRF, "csrf-of-m"));
+    assert_eq!(call(&app, r, b).await.0, StatusCode::FORBIDDEN);
+    let (r, b) = post(TEST_TOKEN, "csrf=nope&topic=theft");
+    assert_eq!(call(&app, r, b).await.0, StatusCode::FORBIDDEN);
+    let (r, b) = post(TEST_TOKEN, &format!("csrf={TEST_CSRF}&topic=%3Cscript%3E"));
+    assert_eq!(call(&app, r, b).await.0, StatusCode::BAD_REQUEST);
+    let seq = state.store.head_seq().unwrap();
+    let (r, b) = post(TEST_TOKEN, &good);
+    let (status, headers, body) = call(&app, r, b).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(headers["location"], path.as_str());
+    let item = state.store.get_item(&id).unwrap().unwrap();
+    assert_eq!(item.tags.topics, ["theft"]);
+    assert_eq!(item.tags.places, ["amman", "zarqa"]);
+    assert!(item.tags.about_police);
+    assert_eq!(
+        item.tags.sentiment.unwrap().label,
+        Polarity::Negative
+    );
+    assert!(
+        state.store.head_seq().unwrap() > seq,
+        "a store change for the index to follow"
+    );
+    let fixes = state.store.tag_fixes().unwrap();
+    assert_eq!((fixes.len(), fixes[0].user.as_str()), (1, "tester"));
+    assert!(fixes[0].after.contains("theft") && !fixes[0].before.contains("theft"));
+    assert_eq!(
+        state
+            .store
+            .audit_log(Some("tags_fixed"), 5, 0)
+            .unwrap()
+            .len(),
+        1
+    );
 }
