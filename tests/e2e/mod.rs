@@ -11,3 +11,4 @@ mod replay;
 mod search;
 mod search_bench;
 mod util;
+mod web;

@@ -106,9 +106,9 @@ fn login_form(ctx: &Ctx, token: &str, next: &str, name: &str, problem: Option<&s
     )
 }
 
-/// A fresh form token and the cookie that carries it (one hour).
-fn form_token(state: &AppState) -> (String, HeaderValue) {
-    let token = auth::new_secret();
+/// The form token ([`auth::form_token`]) and the cookie that carries it (one hour).
+fn form_token(state: &AppState, headers: &HeaderMap) -> (String, HeaderValue) {
+    let token = auth::form_token(headers);
     let cookie = auth::set_cookie(&state.config.settings.server, FORM_COOKIE, &token, 3600);
     (
         token,
@@ -120,9 +120,10 @@ fn form_token(state: &AppState) -> (String, HeaderValue) {
 pub async fn login_page(
     State(state): State<AppState>,
     Page(ctx): Page,
+    headers: HeaderMap,
     Query(q): Query<NextParam>,
 ) -> Response {
-    let (token, cookie) = form_token(&state);
+    let (token, cookie) = form_token(&state, &headers);
     let next = safe_next(q.next.as_deref());
     let mut r = html_page(StatusCode::OK, login_form(&ctx, &token, &next, "", None));
     r.headers_mut().append(header::SET_COOKIE, cookie);
@@ -154,7 +155,7 @@ pub async fn login(
     let next = safe_next(form.next.as_deref());
     let name = form.username.trim().to_string();
     let retry = |status: StatusCode, problem: &str| {
-        let (token, cookie) = form_token(&state);
+        let (token, cookie) = form_token(&state, &headers);
         let mut r = html_page(
             status,
             login_form(&ctx, &token, &next, &name, Some(problem)),

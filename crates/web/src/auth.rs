@@ -174,6 +174,22 @@ pub const SESSION_COOKIE: &str = "rasd_session";
 /// is a session (double submit: the form's hidden field must equal it).
 pub const FORM_COOKIE: &str = "rasd_form";
 
+/// The token of the log-in and public forms: the one the browser already holds (so a second
+/// tab, or a page the browser fetched beside this one, does not make the first form stale),
+/// or a new one.
+pub fn form_token(headers: &HeaderMap) -> String {
+    match cookie(headers, FORM_COOKIE) {
+        Some(t)
+            if t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            t.to_string()
+        }
+        _ => new_secret(),
+    }
+}
+
 /// A cookie's value from the request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -338,6 +354,7 @@ impl IntoResponse for Refusal {
 /// Paths answered without a log-in (exactly, or as a prefix when ending in `/`).
 const OPEN_PATHS: &[&str] = &[
     "/login",
+    "/favicon.ico",
     "/healthz",
     "/static/",
     "/report",
@@ -445,20 +462,22 @@ pub(crate) async fn require_login(
     next.run(request).await
 }
 
-/// True when a browser says the request comes from another site: `Sec-Fetch-Site:
-/// cross-site`, or an `Origin` whose host is not the request's `Host` (which the `Host`
-/// check has already found allowed).
+/// True when a browser says the request comes from another page than this server's own:
+/// `Sec-Fetch-Site` other than `same-origin` or `none` (another port of the same host is
+/// `same-site`, and refused too); without that header, an `Origin` whose host is not the
+/// request's `Host` (which the `Host` check has already found allowed). `Origin: null`,
+/// which browsers send on forms of pages with `Referrer-Policy: no-referrer`, tells
+/// nothing; the CSRF token still decides.
 fn cross_site(headers: &HeaderMap) -> bool {
-    if headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !(site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"));
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    if origin == "null" {
+        return false;
+    }
     let host = origin
         .split_once("://")
         .map_or(origin, |(_, rest)| rest)

@@ -246,7 +246,7 @@ pub async fn submission(
         } @else if !s.has_contact {
             p { (l.t("لم يترك المرسل وسيلة تواصل.", "The sender left no contact.")) }
         } @else if who.role.can(Perm::Contacts) {
-            form.inline method="get" action=(format!("/submissions/{}", s.reference)) {
+            form.inline.reveal method="get" action=(format!("/submissions/{}", s.reference)) {
                 input type="hidden" name="contact" value="1";
                 button type="submit" { (l.t("إظهار بيانات التواصل (يُسجَّل)", "Show the contact (recorded)")) }
             }
@@ -518,6 +518,7 @@ pub fn fix_tags_form(
     item: &rasd_core::Item,
 ) -> maud::Markup {
     let l = ctx.lang;
+    let saved = ctx.here.ends_with("?fixed=1");
     let sentiment = item
         .tags
         .sentiment
@@ -534,6 +535,7 @@ pub fn fix_tags_form(
     html! {
         section.fix {
             h2 { (l.t("تصحيح الوسوم", "Fix tags")) }
+            @if saved { (ui::message("notice", l.t("حُفظ التصحيح.", "The fix is saved."))) }
             p.meta { (l.t("يُحفظ التصحيح مثالاً موسوماً للتدريب، ويعاد فهرسة العنصر.", "The fix is kept as a labelled example for training, and the item is indexed again.")) }
             form.stack method="post" action=(format!("/item/{}/tags", item.id)) {
                 input type="hidden" name="csrf" value=(who.csrf());
@@ -653,5 +655,5 @@ pub async fn fix_tags(
         return Err((StatusCode::NOT_FOUND, "no item has this id").into_response());
     }
     state.changed.notify_one();
-    Ok(Redirect::to(&format!("/item/{id}")).into_response())
+    Ok(Redirect::to(&format!("/item/{id}?fixed=1")).into_response())
 }

@@ -130,7 +130,7 @@ pub(crate) static DIGEST_CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let hash = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(rasd_deliver::DIGEST_STYLE.as_bytes()));
     let policy = format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; \
+        "default-src 'none'; style-src 'self' 'sha256-{hash}'; img-src 'self' data:; \
          form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     );
     HeaderValue::from_str(&policy).expect("a CSP is visible ASCII")

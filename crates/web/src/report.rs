@@ -313,7 +313,6 @@ fn form_page(
     };
     let body = html! {
         section.narrow {
-            p.switch { a href=(format!("/report?lang={}", l.other().code())) lang=(l.other().code()) { (l.t("English", "العربية")) } }
             h1 { (l.t("أبلغ الشرطة برأيك أو بما رأيت", "Tell the police what you saw or think")) }
             p { (l.t("لا تستخدم هذا النموذج في حالات الطوارئ: اتصل بالرقم 911.", "Do not use this form in an emergency: call 911.")) }
             @if !problems.is_empty() {
@@ -357,9 +356,13 @@ fn with_form_cookie(state: &AppState, mut r: Response, token: &str) -> Response 
 }
 
 /// `GET /report`.
-pub async fn report_page(State(state): State<AppState>, Query(q): Query<LangParam>) -> Response {
+pub async fn report_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangParam>,
+) -> Response {
     let l = UiLang::parse(q.lang.as_deref());
-    let token = auth::new_secret();
+    let token = auth::form_token(&headers);
     let page = form_page(&state, l, &token, &SubmissionInput::default(), &[]);
     with_form_cookie(
         &state,
@@ -429,7 +432,7 @@ pub async fn submit_form(
     }
     let sent = auth::cookie(&headers, FORM_COOKIE).unwrap_or("");
     if sent.is_empty() || !auth::constant_time_eq(sent, &form.csrf) {
-        let token = auth::new_secret();
+        let token = auth::form_token(&headers);
         let mut page = form_page(&state, l, &token, &form.input, &[]);
         page = html! {
             (ui::message("error", l.t("انتهت صلاحية النموذج؛ أرسله مرة أخرى.", "The form expired; send it again.")))

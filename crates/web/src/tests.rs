@@ -890,7 +890,7 @@ async fn the_digest_keeps_its_inline_stylesheet_allowed_by_hash() {
         .unwrap()
         .to_string();
     assert!(
-        csp.contains(&format!("style-src 'sha256-{hash}';")),
+        csp.contains(&format!("style-src 'self' 'sha256-{hash}';")),
         "{csp}"
     );
     assert!(

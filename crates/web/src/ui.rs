@@ -89,11 +89,16 @@ pub fn time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> Markup {
 pub fn header(ctx: &Ctx) -> Markup {
     let l = ctx.lang;
     let can = |p: Perm| ctx.who.as_ref().is_some_and(|w| w.role.can(p));
-    let switch = format!(
-        "/lang?to={}&next={}",
-        l.other().code(),
-        rasd_core::text::url_encode_query(&ctx.here)
-    );
+    // The public form switches by its address (the public face has no `/lang`).
+    let switch = if ctx.here.starts_with("/report") {
+        format!("/report?lang={}", l.other().code())
+    } else {
+        format!(
+            "/lang?to={}&next={}",
+            l.other().code(),
+            rasd_core::text::url_encode_query(&ctx.here)
+        )
+    };
     html! {
         header {
             nav.top aria-label=(l.t("التنقل", "Navigation")) {

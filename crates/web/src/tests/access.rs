@@ -831,9 +831,30 @@ async fn the_inbox_shows_contacts_only_to_allowed_roles_and_audits_each_view() {
         ],
     );
     assert_eq!(
-        call(&app, request.header("origin", "http://localhost"), body)
+        call(&app, request.header("sec-fetch-site", "same-site"), body)
             .await
             .0,
+        StatusCode::FORBIDDEN,
+        "another port of the same host"
+    );
+    let (request, body) = act(
+        "token-a",
+        vec![
+            ("action", "status".into()),
+            ("status", "forwarded".into()),
+            ("csrf", "csrf-of-a".into()),
+        ],
+    );
+    assert_eq!(
+        call(
+            &app,
+            request
+                .header("origin", "null")
+                .header("sec-fetch-site", "same-origin"),
+            body
+        )
+        .await
+        .0,
         StatusCode::SEE_OTHER
     );
     let (request, body) = act(
@@ -1111,15 +1132,12 @@ async fn fixing_tags_keeps_a_labelled_example_and_changes_the_item() {
     let (r, b) = post(TEST_TOKEN, &good);
     let (status, headers, body) = call(&app, r, b).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(headers["location"], path.as_str());
+    assert_eq!(headers["location"], format!("{path}?fixed=1").as_str());
     let item = state.store.get_item(&id).unwrap().unwrap();
     assert_eq!(item.tags.topics, ["theft"]);
     assert_eq!(item.tags.places, ["amman", "zarqa"]);
     assert!(item.tags.about_police);
-    assert_eq!(
-        item.tags.sentiment.unwrap().label,
-        Polarity::Negative
-    );
+    assert_eq!(item.tags.sentiment.unwrap().label, Polarity::Negative);
     assert!(
         state.store.head_seq().unwrap() > seq,
         "a store change for the index to follow"
@@ -1134,5 +1152,56 @@ async fn fixing_tags_keeps_a_labelled_example_and_changes_the_item() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// A page fetched beside the log-in form (the favicon, a second tab) must not make the
+/// form's token stale: the browser's token is kept.
+#[tokio::test]
+async fn the_form_token_is_kept_across_pages_and_the_favicon_is_no_log_in() {
+    let app = app(state());
+    let (status, _, _) = call(
+        &app,
+        from("127.0.0.1", Request::get("/favicon.ico")),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no redirect to a new log-in form"
+    );
+    let (_, headers, _) = call(
+        &app,
+        from("127.0.0.1", Request::get("/login")),
+        Body::empty(),
+    )
+    .await;
+    let (token, _) = set_cookie(&headers, auth::FORM_COOKIE).unwrap();
+    let cookie = format!("{}={token}", auth::FORM_COOKIE);
+    for path in ["/login", "/report"] {
+        let (_, headers, page) = call(
+            &app,
+            from("127.0.0.1", Request::get(path)).header("cookie", &cookie),
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(
+            set_cookie(&headers, auth::FORM_COOKIE).unwrap().0,
+            token,
+            "{path}"
+        );
+        assert_eq!(csrf_of(&page), token, "{path}");
+    }
+    // A malformed cookie is replaced.
+    let (_, headers, _) = call(
+        &app,
+        from("127.0.0.1", Request::get("/login")).header("cookie", "rasd_form=\"><script>"),
+        Body::empty(),
+    )
+    .await;
+    assert_ne!(
+        set_cookie(&headers, auth::FORM_COOKIE).unwrap().0,
+        "\"><script>"
     );
 }
