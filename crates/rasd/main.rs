@@ -8,6 +8,7 @@ mod classify_cmd;
 mod daemon;
 mod demo;
 mod demo_cmd;
+mod form_bench;
 mod fts5;
 mod import_cmd;
 mod pipeline;
@@ -602,6 +603,18 @@ enum BenchWhat {
         #[arg(long, hide = true)]
         search_plan: Option<PathBuf>,
     },
+    /// The public form's API under concurrent load on loopback: accepted submissions per
+    /// second with p50/p99 latency, a flooding address answered 429 while another gets
+    /// through, and every accepted submission found in the store afterwards. The data goes
+    /// into --data-dir (else a temporary folder).
+    Form {
+        /// Submissions to send.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
         /// The folder.
@@ -1184,6 +1197,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 search_plan.as_deref(),
                 &mut std::io::stdout().lock(),
             ),
+            BenchWhat::Form {
+                requests,
+                concurrency,
+            } => {
+                if *requests == 0 || *concurrency == 0 {
+                    bail!("--requests and --concurrency must be at least 1");
+                }
+                let (dir, _keep) = match &cli.data_dir {
+                    Some(d) => (d.clone(), None),
+                    None => {
+                        let t = tempfile_dir("rasd-bench-form")?;
+                        (t.clone(), Some(RemoveOnDrop(t)))
+                    }
+                };
+                runtime()?
+                    .block_on(form_bench::run(&cli.config, &dir, *requests, *concurrency))
+                    .map(|_| ())
+            }
             BenchWhat::Digest { items, days, runs } => {
                 let config = load_config(&cli.config)?;
                 let (dir, _keep) = match &cli.data_dir {

@@ -1,5 +1,5 @@
 //! What every request and response passes through: the `Host` allow-list (against DNS
-//! rebinding) and the security headers. There is no log-in yet, so these, and listening on
+//! rebinding) and the security headers. With the log-in (the `auth` module), these, and listening on
 //! loopback, are what keep a hostile web page in an analyst's browser away from the data.
 
 use std::collections::BTreeSet;
@@ -164,19 +164,19 @@ pub(crate) async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// Logs a warning when the web server is bound beyond loopback: there is no log-in yet, so
-/// anyone who can reach the address can read everything Rasd holds. Returns whether it
-/// warned. The binary calls it once the listener is bound.
+/// Logs a warning when the web server is bound beyond loopback: log-in passwords and the
+/// session cookie (marked `Secure`) should only travel over HTTPS, which Rasd leaves to a
+/// reverse proxy. Returns whether it warned. The binary calls it once the listener is bound.
 pub fn warn_if_exposed(addr: SocketAddr) -> bool {
     if addr.ip().to_canonical().is_loopback() {
         return false;
     }
     tracing::warn!(
         address = %addr,
-        "The web UI listens beyond loopback and has no log-in yet: anyone who can reach this \
-         address can read everything Rasd holds. Prefer [server] listen = \"127.0.0.1:8080\" \
-         behind a reverse proxy that authenticates, and list the names it is reached by in \
-         [server] allowed_hosts."
+        "The web UI listens beyond loopback over plain HTTP: passwords and session cookies \
+         should travel over HTTPS. Prefer [server] listen = \"127.0.0.1:8080\" behind a \
+         reverse proxy that terminates TLS, list the names it is reached by in [server] \
+         allowed_hosts, and set [server] client_ip_header and trusted_proxies."
     );
     true
 }
