@@ -11,6 +11,7 @@ mod demo_cmd;
 mod form_bench;
 mod fts5;
 mod import_cmd;
+mod import_forms_cmd;
 mod pipeline;
 mod reindex_cmd;
 mod replay_cmd;
@@ -114,7 +115,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Load archived items into the store and the index.
+    /// Load archived items, or another form tool's submissions, into the store and the index.
     Import {
         #[command(subcommand)]
         what: ImportWhat,
@@ -301,6 +302,19 @@ enum ImportWhat {
     Items {
         /// The file (`.jsonl` or `.jsonl.gz`); `-` reads standard input.
         file: PathBuf,
+    },
+    /// Another form tool's CSV export, as public-form submissions (`via` import): each row
+    /// checked and tagged as the form does, stored, indexed and given its story in batches;
+    /// a bad row is reported with its line and skipped; importing twice stores nothing twice.
+    Forms {
+        /// The CSV file: comma-separated, its first line naming the columns; UTF-8 (with or
+        /// without a BOM) or windows-1256.
+        file: PathBuf,
+        /// Which column holds what: COLUMN=FIELD pairs separated by commas (or the flag
+        /// repeated), COLUMN as the header writes it (any script), FIELD one of text
+        /// (required), category, governorate, name, contact, date, lang, reference.
+        #[arg(long, value_name = "COLUMN=FIELD,…")]
+        map: Vec<String>,
     },
 }
 
@@ -832,6 +846,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dir = data_dir(&cli.data_dir, &config);
             runtime()?
                 .block_on(import_cmd::run(config, &dir, file))
+                .map(|_| ())
+        }
+        Command::Import {
+            what: ImportWhat::Forms { file, map },
+        } => {
+            let config = Arc::new(load_config(&cli.config)?);
+            let dir = data_dir(&cli.data_dir, &config);
+            runtime()?
+                .block_on(import_forms_cmd::run(config, &dir, file, map))
                 .map(|_| ())
         }
         Command::Replay {

@@ -6,6 +6,7 @@ mod daemon;
 mod demo;
 mod fetch;
 mod import;
+mod import_forms;
 mod reindex;
 mod replay;
 mod search;

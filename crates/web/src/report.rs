@@ -11,7 +11,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use rasd_core::{Item, ItemKind};
 use rasd_store::NewSubmission;
@@ -227,6 +227,49 @@ pub fn new_reference() -> String {
     format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
 }
 
+/// The submission a validated input becomes: its text an item of kind comment from
+/// [`FORM_SOURCE`] at `rasd-form:REFERENCE` (titled with the text's first 80 characters),
+/// tagged by `enricher`, the chosen governorate added to its places, filed at `created`
+/// (`fetched`: when Rasd took it). The form, the API and `rasd import forms` all build
+/// theirs here, so a submission reads the same whichever way it came in.
+pub fn new_submission(
+    enricher: &rasd_enrich::Enricher,
+    input: &SubmissionInput,
+    reference: &str,
+    via: &str,
+    created: DateTime<Utc>,
+    fetched: DateTime<Utc>,
+) -> NewSubmission {
+    let title: String = input.text.chars().take(80).collect();
+    let mut item = Item::new(
+        FORM_SOURCE,
+        &format!("rasd-form:{reference}"),
+        &title,
+        &input.text,
+        fetched,
+    );
+    item.kind = ItemKind::Comment;
+    item.published = Some(created);
+    // The name stays with the contact, apart from the text: never the item's author.
+    item.author = None;
+    let mut item = enricher.apply(item, None);
+    if !input.governorate.is_empty() && !item.tags.places.contains(&input.governorate) {
+        item.tags.places.push(input.governorate.clone());
+        item.tags.places.sort();
+    }
+    NewSubmission {
+        reference: reference.to_string(),
+        item,
+        category: input.category.clone(),
+        governorate: input.governorate.clone(),
+        lang: input.lang.clone().unwrap_or_else(|| "ar".into()),
+        via: via.to_string(),
+        name: input.name.clone(),
+        contact: input.contact.clone(),
+        created,
+    }
+}
+
 /// Tags the submission and commits it (retrying once on the rare reference collision);
 /// returns its reference.
 pub async fn commit(state: &AppState, input: SubmissionInput, via: &str) -> Result<String, Error> {
@@ -236,36 +279,7 @@ pub async fn commit(state: &AppState, input: SubmissionInput, via: &str) -> Resu
         let now = Utc::now();
         for _ in 0..3 {
             let reference = new_reference();
-            let title: String = input.text.chars().take(80).collect();
-            let mut item = Item::new(
-                FORM_SOURCE,
-                &format!("rasd-form:{reference}"),
-                &title,
-                &input.text,
-                now,
-            );
-            item.kind = ItemKind::Comment;
-            item.published = Some(now);
-            if !input.name.is_empty() {
-                // The name stays with the contact, apart from the text.
-                item.author = None;
-            }
-            let mut item = enricher.apply(item, None);
-            if !input.governorate.is_empty() && !item.tags.places.contains(&input.governorate) {
-                item.tags.places.push(input.governorate.clone());
-                item.tags.places.sort();
-            }
-            let s = NewSubmission {
-                reference: reference.clone(),
-                item,
-                category: input.category.clone(),
-                governorate: input.governorate.clone(),
-                lang: input.lang.clone().unwrap_or_else(|| "ar".into()),
-                via: via.clone(),
-                name: input.name.clone(),
-                contact: input.contact.clone(),
-                created: now,
-            };
+            let s = new_submission(&enricher, &input, &reference, &via, now, now);
             match store.add_submission(&s) {
                 Ok(()) => return Ok(reference),
                 Err(rasd_store::Error::Refused(_)) => continue,
