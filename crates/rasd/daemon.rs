@@ -138,6 +138,12 @@ pub async fn poll_until(
 ) -> anyhow::Result<crate::pipeline::Report> {
     let config = pipeline.config.clone();
     let (outcomes_tx, stages) = pipeline.start_stages()?;
+    // What the web stores (the public form, tag fixes) is indexed, given its stories and
+    // read by the alert rules through the same stages.
+    let follower = {
+        let (p, tx, shutdown) = (pipeline.clone(), outcomes_tx.clone(), shutdown.clone());
+        tokio::spawn(async move { crate::web_cmd::follow_web(&p, tx, shutdown).await })
+    };
     let (due_tx, mut due_rx) = mpsc::channel::<String>(256);
 
     let mut sched = JobScheduler::new()
@@ -233,11 +239,6 @@ pub async fn poll_until(
                 });
             }
             Some(_) = fetches.join_next(), if !fetches.is_empty() => {}
-            () = pipeline.stored_elsewhere.notified() => {
-                if outcomes_tx.send(crate::pipeline::nudge()).await.is_err() {
-                    tracing::error!("Pipeline closed; what the web stored is indexed at the next start.");
-                }
-            }
         }
     }
     if let Err(e) = sched.shutdown().await {
@@ -246,6 +247,7 @@ pub async fn poll_until(
     // Fetches in flight finish (each is bounded by the request timeout) and hand over
     // their items; then the stages drain.
     while fetches.join_next().await.is_some() {}
+    let _ = follower.await;
     drop(outcomes_tx);
     Ok(stages.await?)
 }

@@ -244,19 +244,7 @@ pub async fn run(config_dir: &Path, data_dir: Option<&Path>, once: bool) -> anyh
     let web = crate::web_cmd::start_on(&pipeline, listener, None, &shutdown).await?;
     // What the form stores is tagged, indexed and read by the alert rules.
     let (tx, stages) = pipeline.start_stages()?;
-    let stop = shutdown.clone().wait();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            () = &mut stop => break,
-            () = pipeline.stored_elsewhere.notified() => {
-                if tx.send(crate::pipeline::nudge()).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    drop(tx);
+    crate::web_cmd::follow_web(&pipeline, tx, shutdown.clone()).await;
     let _ = stages.await;
     web.finish().await?;
     server.shutdown().await;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::daemon::Shutdown;
-use crate::pipeline::{Pipeline, nudge};
+use crate::pipeline::Pipeline;
 
 /// What the load test measured.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -76,18 +76,7 @@ pub async fn run(
     let (tx, stages) = pipeline.start_stages()?;
     let follower = {
         let (p, shutdown) = (pipeline.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let stop = shutdown.wait();
-            tokio::pin!(stop);
-            loop {
-                tokio::select! {
-                    () = &mut stop => break,
-                    () = p.stored_elsewhere.notified() => {
-                        if tx.send(nudge()).await.is_err() { break; }
-                    }
-                }
-            }
-        })
+        tokio::spawn(async move { crate::web_cmd::follow_web(&p, tx, shutdown).await })
     };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)

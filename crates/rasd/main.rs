@@ -626,7 +626,7 @@ enum BenchWhat {
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
         /// Clients sending at once.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).

@@ -5,6 +5,7 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -127,19 +128,7 @@ pub async fn serve(
         pipeline.clone(),
         shutdown.clone(),
     ));
-    let stop = shutdown.clone().wait();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            () = &mut stop => break,
-            () = pipeline.stored_elsewhere.notified() => {
-                if tx.send(nudge()).await.is_err() {
-                    anyhow::bail!("the pipeline's stages stopped");
-                }
-            }
-        }
-    }
-    drop(tx);
+    follow_web(&pipeline, tx, shutdown.clone()).await;
     let _ = stages.await;
     if let Err(e) = outbox.await {
         tracing::error!(error = %e, "Outbox task failed.");
@@ -147,6 +136,38 @@ pub async fn serve(
     web.finish().await?;
     tracing::info!("Stopped.");
     Ok(())
+}
+
+/// How often, at most, the stages bring the index, stories and alert rules up to what the
+/// web stored: submissions arriving together are indexed together, and a steady stream of
+/// them costs one index commit per pause, not one each.
+pub const FOLLOW_PAUSE: Duration = Duration::from_millis(250);
+
+/// Until `shutdown`: each time the web stores something, sends the stages a [`nudge`]
+/// through `tx`, then pauses [`FOLLOW_PAUSE`] (what is stored meanwhile waits for the next
+/// nudge). Returns when shutdown is asked or the stages are gone, dropping `tx`.
+pub async fn follow_web(
+    p: &Pipeline,
+    tx: tokio::sync::mpsc::Sender<rasd_sources::SourceOutcome>,
+    shutdown: Shutdown,
+) {
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            () = p.stored_elsewhere.notified() => {
+                if tx.send(nudge()).await.is_err() {
+                    tracing::error!("The pipeline's stages stopped; what the web stores is indexed at the next start.");
+                    return;
+                }
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(FOLLOW_PAUSE) => {}
+        }
+    }
 }
 
 /// Reads a password from standard input: without echo on a terminal (asked twice), else

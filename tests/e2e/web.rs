@@ -208,7 +208,7 @@ fn an_analyst_searches_fixes_a_tag_finds_a_public_report_and_acknowledges_an_ale
     b.click("select#governorate option[value=irbid]");
     b.fill(
         "#text",
-        "سُرقت سيارتي من أمام العمارة في إربد الليلة الماضية، ورأى الجيران شخصين.",
+        "سُرقت سيارتي الزنبقية من أمام العمارة في إربد الليلة الماضية، ورأى الجيران شخصين.",
     );
     b.fill("#contact", "٠٧٩٠٠٠٠٠٠٠");
     b.click("form.stack button[type=submit]");
@@ -216,6 +216,23 @@ fn an_analyst_searches_fixes_a_tag_finds_a_public_report_and_acknowledges_an_ale
     let reference = b.text("strong.reference");
     assert_eq!(reference.len(), 14, "{reference}");
     b.screenshot("web-report-sent");
+
+    // It is searchable within moments (the stages follow what the web stores).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        b.goto(&format!(
+            "{base}/search?q=%D8%A7%D9%84%D8%B2%D9%86%D8%A8%D9%82%D9%8A%D8%A9"
+        ));
+        b.wait_for("body");
+        if b.count(".hit") > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the report never became searchable"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 
     // The inbox has it; its contact shows only when asked for.
     b.goto(&format!("{base}/submissions"));
