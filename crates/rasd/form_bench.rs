@@ -49,7 +49,7 @@ fn address(k: usize) -> String {
 fn body(k: usize) -> String {
     let places = ["amman", "zarqa", "irbid", "aqaba", "balqa"];
     serde_json::json!({
-        "category": if k % 3 == 0 { "other" } else { "theft" },
+        "category": if k.is_multiple_of(3) { "other" } else { "theft" },
         "governorate": places[k % places.len()],
         "text": format!("بلاغ تجريبي رقم {k}: سرقة دراجة من أمام محل في الحي، ورآها الجيران مساءً."),
         "contact": format!("07{:08}", k % 100_000_000),
