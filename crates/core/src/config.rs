@@ -593,7 +593,7 @@ pub struct ServerSettings {
     /// The request header a reverse proxy puts the client's address in, such as
     /// `"X-Forwarded-For"` or `"X-Real-IP"`. Read only on connections from
     /// `trusted_proxies`; unset (the default): the address of the connection is the client.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_header_name")]
     pub client_ip_header: Option<String>,
     /// The proxies whose `client_ip_header` is believed (IP addresses).
     #[serde(default)]
@@ -618,6 +618,17 @@ fn default_session_hours() -> u32 {
 
 fn default_form_per_minute() -> u32 {
     5
+}
+
+fn de_opt_header_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if s.is_empty() || !s.chars().all(token) {
+        return Err(serde::de::Error::custom(format!(
+            "invalid header name {s:?}: write a header name such as \"X-Forwarded-For\" or \"X-Real-IP\""
+        )));
+    }
+    Ok(Some(s))
 }
 
 fn de_opt_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -2965,6 +2976,31 @@ url = "https://example.jo/rss"
             "{shown:#?}"
         );
         assert!(shown[0].contains("not valid TOML"), "{shown:#?}");
+    }
+
+    #[test]
+    fn the_web_keys_are_checked() {
+        let c = load(
+            "[server]\npublic_listen = \"0.0.0.0:8081\"\nclient_ip_header = \"X-Forwarded-For\"\n\
+             trusted_proxies = [\"127.0.0.1\", \"::1\"]\nform_per_minute = 10\n",
+            SOURCES,
+            "",
+        )
+        .unwrap();
+        let server = &c.settings.server;
+        assert_eq!(server.public_listen.as_deref(), Some("0.0.0.0:8081"));
+        assert_eq!(server.trusted_proxies.len(), 2);
+        assert!(server.cookie_secure && server.session_hours == 12);
+        for (bad, says) in [
+            ("public_listen = \"8081\"", "invalid listen address"),
+            ("client_ip_header = \"X Forwarded\"", "invalid header name"),
+            ("trusted_proxies = [\"proxy.local\"]", "trusted_proxies"),
+            ("form_limit = 3", "form_limit"),
+        ] {
+            let e = errors(load(&format!("[server]\n{bad}\n"), SOURCES, ""));
+            let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
+            assert!(shown.iter().any(|s| s.contains(says)), "{bad}: {shown:#?}");
+        }
     }
 
     #[test]

@@ -354,6 +354,7 @@ impl IntoResponse for Refusal {
 /// Paths answered without a log-in (exactly, or as a prefix when ending in `/`).
 const OPEN_PATHS: &[&str] = &[
     "/login",
+    "/lang",
     "/favicon.ico",
     "/healthz",
     "/static/",

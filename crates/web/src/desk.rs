@@ -657,3 +657,83 @@ pub async fn fix_tags(
     state.changed.notify_one();
     Ok(Redirect::to(&format!("/item/{id}?fixed=1")).into_response())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct SaveSearchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    action: String,
+    #[serde(flatten)]
+    params: crate::SearchParams,
+}
+
+/// `POST /searches`: saves the search in the form (its query and filters) under a name,
+/// owned by the reader (`action=save`), or removes a saved search (`action=remove`). A
+/// name saved by someone else is theirs: only they or an admin may replace or remove it.
+/// Audited.
+pub async fn save_search(
+    State(state): State<AppState>,
+    page: Page,
+    axum::Form(form): axum::Form<SaveSearchForm>,
+) -> Result<Response, Response> {
+    let who = page.require(Perm::Read).map_err(refused)?.clone();
+    who.check_csrf(&form.csrf).map_err(refused)?;
+    let name = form.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::BadRequest(
+            "give the search a name of 1 to 100 characters".into(),
+        )
+        .into_response());
+    }
+    // The filters are checked as a search would check them.
+    let mut params = form.params.clone();
+    params.saved = None;
+    params
+        .to_query(&state.config, None)
+        .map_err(IntoResponse::into_response)?;
+    let filters = params.filters();
+    let query = params.q.trim().to_string();
+    let store = state.store.clone();
+    let (action, n) = (form.action.clone(), name.clone());
+    let admin = who.role.can(Perm::Admin);
+    let done = tokio::task::spawn_blocking(move || -> rasd_store::Result<Result<(), String>> {
+        let now = Utc::now();
+        let owner = store.saved_search(&n)?.map(|s| s.owner);
+        if let Some(Some(o)) = &owner
+            && *o != who.user.name
+            && !admin
+        {
+            return Ok(Err(format!(
+                "the saved search {n:?} belongs to {o}: pick another name"
+            )));
+        }
+        match action.as_str() {
+            "remove" => {
+                if !store.remove_saved_search(&n)? {
+                    return Ok(Err(format!("there is no saved search {n:?}")));
+                }
+                store.audit(&who.user.name, "search_removed", &n, "", &who.addr.text(), now)?;
+            }
+            _ => {
+                store.save_search(&n, &query, &filters, Some(&who.user.name), now)?;
+                store.audit(&who.user.name, "search_saved", &n, &query, &who.addr.text(), now)?;
+            }
+        }
+        Ok(Ok(()))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    match done {
+        Ok(()) if form.action == "remove" => Ok(Redirect::to("/search").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/search?saved={}",
+            rasd_core::text::url_encode_query(&name)
+        ))
+        .into_response()),
+        Err(m) => Err(Error::BadRequest(m).into_response()),
+    }
+}

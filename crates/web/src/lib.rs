@@ -175,6 +175,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/alerts", get(desk::alerts_page))
         .route("/alerts/{id}/ack", post(desk::ack_alert))
         .route("/sources", get(desk::sources_page))
+        .route("/searches", post(desk::save_search))
         .route("/api/search", get(api_search))
         .route("/api/v1/search", get(api_v1_search))
         .route("/api/status", get(api_status))
