@@ -1116,10 +1116,7 @@ async fn fixing_tags_keeps_a_labelled_example_and_changes_the_item() {
     assert_eq!(item.tags.topics, ["theft"]);
     assert_eq!(item.tags.places, ["amman", "zarqa"]);
     assert!(item.tags.about_police);
-    assert_eq!(
-        item.tags.sentiment.unwrap().label,
-        Polarity::Negative
-    );
+    assert_eq!(item.tags.sentiment.unwrap().label, Polarity::Negative);
     assert!(
         state.store.head_seq().unwrap() > seq,
         "a store change for the index to follow"
