@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Lang {
     /// Arabic, Modern Standard or dialect.
     Ar,
@@ -50,6 +51,7 @@ impl fmt::Display for Lang {
 /// Where an item came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ItemKind {
     /// A published article or post (feeds, news sites).
     #[default]
@@ -80,6 +82,7 @@ impl ItemKind {
 /// A sentiment class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Polarity {
     /// Favourable.
     Positive,
@@ -130,6 +133,7 @@ impl Polarity {
 
 /// The sentiment of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentimentTag {
     /// The most likely class.
     pub label: Polarity,
@@ -141,6 +145,7 @@ pub struct SentimentTag {
 /// is neutral toward the police even when its tone is negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PoliceStance {
     /// Thanks, praise or approval of the police.
     Approving,
@@ -196,6 +201,7 @@ impl PoliceStance {
 
 /// What enrichment learned about an item.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tags {
     /// Detected language.
     pub lang: Lang,
@@ -221,6 +227,7 @@ pub struct Tags {
     /// 64-bit SimHash of the normalized text, for near-duplicate detection (0 when empty).
     /// Written as 16 hex digits in JSON (a JavaScript number would lose bits).
     #[serde(default, with = "hex_u64")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{16}$"))]
     pub fingerprint: u64,
 }
 
@@ -252,6 +259,7 @@ pub mod hex_u64 {
 /// One article or public comment. Its `id` is stable: the same article fetched twice, or from
 /// two feeds, has the same id, so every stage can be repeated safely.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     /// Stable id: [`item_id_for_url`] of the canonical URL (or of the form reference).
     pub id: String,

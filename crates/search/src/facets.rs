@@ -13,6 +13,7 @@ use crate::schema::{NO_SENTIMENT, names};
 /// How many matching documents carry each topic, language, place, source, sentiment and
 /// police flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facets {
     /// Topic id → matching documents tagged with it.
     pub by_topic: BTreeMap<String, u64>,
@@ -40,6 +41,7 @@ pub struct Facets {
 
 /// One period of [`Facets::by_date`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DateBucket {
     /// When the period starts.
     pub start: DateTime<Utc>,

@@ -70,6 +70,7 @@ pub struct SearchResults {
 
 /// One matching item.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// The item id (the store's key).
     pub id: String,

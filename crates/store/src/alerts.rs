@@ -37,6 +37,7 @@ pub struct RuleHit {
 
 /// An item a rule counted, where and when (a hit, or an item threaded into an alert).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountedItem {
     pub item: String,
     pub outlet: String,
@@ -65,6 +66,7 @@ pub struct WindowCounts {
 
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertRecord {
     pub id: u64,
     pub rule: String,

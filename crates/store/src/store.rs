@@ -78,6 +78,7 @@ impl UpsertStats {
 
 /// Counts over the whole store, for `rasd status` and the admin page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     /// Stored items.
     pub items: u64,

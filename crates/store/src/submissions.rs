@@ -38,6 +38,7 @@ pub struct NewSubmission {
 
 /// A submission as the inbox lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionRecord {
     pub reference: String,
     pub item_id: String,

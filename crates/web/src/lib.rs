@@ -14,6 +14,7 @@
 //! | `GET /api/status` | counts of items by language, topic and kind |
 //! | `GET /healthz` | JSON: items, the store's and the index's change numbers and the lag; 503 when the index is more than [`HEALTHY_LAG`] changes behind |
 //! | `GET /metrics` | counters and request latencies in the Prometheus text format (see the `metrics` module) |
+//! | `GET /api/v1/openapi.json` | the machine API's OpenAPI 3.1 document (the `openapi` module), without a log-in |
 //! | `GET /static/rasd.css` | the pages' stylesheet |
 //!
 //! Errors become responses that say what to fix (a bad query, a bad date) and hide internals.
@@ -31,6 +32,7 @@ pub mod auth;
 mod desk;
 mod guard;
 mod metrics;
+pub mod openapi;
 mod pages;
 pub mod report;
 mod search_page;
@@ -181,6 +183,7 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .route("/api/status", get(api_status))
         .route("/api/v1/items/{id}", get(api_item))
         .route("/api/v1/alerts", get(api_alerts))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/item/{id}", get(item_page))
         .route("/item/{id}/tags", post(desk::fix_tags))
         .route("/digest", get(digest_page))
@@ -292,7 +295,8 @@ async fn not_found() -> (StatusCode, &'static str) {
 }
 
 /// Query-string parameters of the search page and API.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The query text.
     #[serde(default)]
@@ -320,30 +324,38 @@ pub struct SearchParams {
     pub kind: Option<String>,
     /// First day (`YYYY-MM-DD`, in the configured time zone), included.
     #[serde(default)]
+    #[param(format = Date)]
     pub after: Option<String>,
     /// Last day (`YYYY-MM-DD`, in the configured time zone), included.
     #[serde(default)]
+    #[param(format = Date)]
     pub before: Option<String>,
     /// `date` (newest first) or `relevance` (the default with words).
     #[serde(default)]
+    #[param(pattern = "^(date|newest|relevance|score)?$")]
     pub sort: Option<String>,
     /// Page number, from 1.
     #[serde(default)]
+    #[param(minimum = 1)]
     pub page: Option<usize>,
     /// Hits per page (1–100, default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     pub size: Option<usize>,
     /// The same as `size` (the first API's name).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Hits to skip (the first API's paging; `page` is simpler).
     #[serde(default)]
     pub offset: Option<usize>,
     /// `json` (default), `csv` or `jsonl` (every hit, up to `max`).
     #[serde(default)]
+    #[param(pattern = "^(json|csv|jsonl)?$")]
     pub format: Option<String>,
     /// Most hits an export writes (default 10,000, at most [`rasd_search::MAX_EXPORT`]).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100_000)]
     pub max: Option<usize>,
     /// The name of a saved search to run (its query and filters, with these added).
     #[serde(default)]
@@ -517,7 +529,7 @@ async fn api_search(
 }
 
 /// The answer of `GET /api/v1/search` in JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ApiSearch {
     /// The query as run: its text, page, size and order.
     query: ApiQuery,
@@ -531,7 +543,8 @@ struct ApiSearch {
     facets: rasd_search::Facets,
 }
 
-#[derive(Debug, Serialize)]
+/// The query as run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ApiQuery {
     q: String,
     page: usize,
@@ -542,6 +555,29 @@ struct ApiQuery {
 /// `GET /api/v1/search`: a page of hits with snippets and highlights, the facets (the date
 /// histogram included), the total and `took_ms`; `format=csv` or `format=jsonl` exports
 /// every hit instead (up to `max`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of hits (`format=json`), or every hit as a download \
+            (`format=csv` or `jsonl`, with the headers `X-Rasd-Total` and `X-Rasd-Exported`)",
+            content(
+                (ApiSearch = "application/json"),
+                (String = "text/csv"),
+                (String = "application/x-ndjson"),
+            ),
+            links(("item" = (operation_id = "api_item",
+                parameters(("id" = "$response.body#/hits/0/id")),
+                description = "The first hit as stored")))),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 500, response = openapi::Internal),
+    ),
+    security(("api_key" = []), ("session" = []))
+)]
 async fn api_v1_search(
     State(state): State<AppState>,
     query: std::result::Result<Query<SearchParams>, QueryRejection>,
@@ -794,10 +830,12 @@ const ARCHIVE_DAYS: i64 = 90;
 
 /// An item as `GET /api/v1/items/{id}` gives it: the stored item, its story, and its
 /// submission (without the contact) when it came from the form.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ApiItem {
     item: rasd_core::Item,
+    /// The story (copies of one event) it belongs to, when clustered.
     story: Option<u64>,
+    /// Its submission, when it came from the public form.
     submission: Option<rasd_store::SubmissionRecord>,
 }
 
@@ -811,6 +849,22 @@ fn check_item_id(id: &str) -> Result<()> {
 }
 
 /// `GET /api/v1/items/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{id}",
+    tag = "items",
+    params(("id" = String, Path, pattern = "^[0-9A-Za-z]{1,64}$",
+        description = "The item id (hexadecimal, as in search hits)")),
+    responses(
+        (status = 200, description = "The item as stored, its story and its submission", body = ApiItem),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+    ),
+    security(("api_key" = []), ("session" = []))
+)]
 async fn api_item(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     check_item_id(&id)?;
     let store = state.store.clone();
@@ -839,18 +893,40 @@ async fn api_item(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AlertsParams {
+    /// `open` or `acknowledged` (default: both).
     #[serde(default)]
+    #[param(pattern = "^(open|acknowledged)?$")]
     state: Option<String>,
+    /// Alerts opened in the last this many days (default 30, at most 3660).
     #[serde(default)]
     days: Option<u32>,
+    /// Most alerts listed (default 100, at most 1000).
     #[serde(default)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/alerts?state=open|acknowledged&days=N&limit=N`: alerts, newest first,
 /// each with the items counted as its evidence.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "alerts",
+    params(AlertsParams),
+    responses(
+        (status = 200, description = "Alerts, newest first, each with its evidence", body = openapi::AlertList,
+            links(("first_item" = (operation_id = "api_item",
+                parameters(("id" = "$response.body#/alerts/0/first_item")),
+                description = "The first alert's earliest item")))),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 500, response = openapi::Internal),
+    ),
+    security(("api_key" = []), ("session" = []))
+)]
 async fn api_alerts(
     State(state): State<AppState>,
     who: Option<axum::Extension<auth::Who>>,
@@ -900,6 +976,19 @@ async fn api_alerts(
     Ok(Json(serde_json::json!({ "alerts": alerts })).into_response())
 }
 
+/// `GET /api/status`: counts of the stored items.
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    tag = "health",
+    responses(
+        (status = 200, description = "Counts of the stored items by language, topic, kind and source", body = rasd_store::Status),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 500, response = openapi::Internal),
+    ),
+    security(("api_key" = []), ("session" = []))
+)]
 async fn api_status(State(state): State<AppState>) -> Result<Json<rasd_store::Status>> {
     let store = state.store.clone();
     let status = tokio::task::spawn_blocking(move || store.status())
@@ -939,6 +1028,17 @@ pub fn index_lag(store: &Store, index: &SearchIndex) -> anyhow::Result<IndexLag>
 /// after every stored batch, a page of this many at a time.
 pub const HEALTHY_LAG: u64 = 1000;
 
+/// `GET /healthz`: whether the search index keeps up with the store (no log-in).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Healthy", body = openapi::Health),
+        (status = 503, description = "The index is more than 1000 changes behind the store", body = openapi::Health),
+        (status = 500, response = openapi::Internal),
+    )
+)]
 async fn healthz(State(state): State<AppState>) -> Result<Response> {
     let (store, index) = (state.store.clone(), state.index.clone());
     let (items, lag) = tokio::task::spawn_blocking(move || {

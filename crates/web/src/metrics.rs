@@ -30,6 +30,18 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
 
 /// `GET /metrics`: the registry in the Prometheus text format, for administrators (a
 /// scraper sends an admin's API key: `authorization` with `type: Bearer` in Prometheus).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    responses(
+        (status = 200, description = "Counters and request latencies (Prometheus text format 0.0.4)",
+            body = String, content_type = "text/plain"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+    ),
+    security(("api_key" = []), ("session" = []))
+)]
 pub(crate) async fn metrics_page(who: Option<axum::Extension<crate::auth::Who>>) -> Response {
     let allowed = who.is_some_and(|w| w.require(crate::auth::Perm::Admin).is_ok());
     if !allowed {

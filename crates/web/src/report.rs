@@ -32,23 +32,27 @@ pub const MIN_TEXT: usize = 10;
 pub const FORM_SOURCE: &str = "form";
 
 /// What the form and the API take.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(PartialEq))]
 pub struct SubmissionInput {
     /// A topic id of `topics.toml`, or `other`.
     #[serde(default)]
+    #[schema(required = true)]
     pub category: String,
     /// A governorate id of `places.toml`, or empty when not known.
     #[serde(default)]
     pub governorate: String,
     /// What happened, in the submitter's words.
     #[serde(default)]
+    #[schema(required = true, min_length = 10, max_length = 5000)]
     pub text: String,
     /// The submitter's name (optional).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub name: String,
-    /// A telephone number or an e-mail address (optional).
+    /// A telephone number (7 to 15 digits) or an e-mail address (optional).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact: String,
     /// `ar` (default) or `en`: the language of the messages.
     #[serde(default)]
@@ -68,9 +72,11 @@ pub struct FormFields {
 }
 
 /// A validation problem: the field and the message in the reader's language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// The field: `category`, `governorate`, `text`, `name` or `contact`.
     pub field: &'static str,
+    /// What to fix, in the submission's language.
     pub message: String,
 }
 
@@ -501,7 +507,7 @@ pub async fn submit_form(
 }
 
 /// The answer of `POST /api/v1/submissions`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Accepted {
     /// The reference to give the submitter.
     pub reference: String,
@@ -509,6 +515,22 @@ pub struct Accepted {
 
 /// `POST /api/v1/submissions` (JSON): 201 with the reference; 400 with every problem; 429
 /// past the rate limit; 413 past the body cap; 415 without a JSON body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/submissions",
+    tag = "submissions",
+    request_body = SubmissionInput,
+    responses(
+        (status = 201, description = "Stored; the reference to give the submitter", body = Accepted),
+        (status = 400, description = "The body is not JSON, or the submission has problems \
+            (`problems` lists each field's)", body = crate::openapi::Rejected),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::Internal),
+    )
+)]
 pub async fn submit_api(
     State(state): State<AppState>,
     Extension(addr): Extension<ClientAddr>,

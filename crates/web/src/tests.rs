@@ -10,6 +10,7 @@ use tower::ServiceExt;
 use super::*;
 
 mod access;
+mod openapi;
 
 const TOPICS: &str =
     "[[topic]]\nid = \"theft\"\nname_ar = \"السرقة\"\nname_en = \"Theft\"\nterms = [\"سرقة\"]\n";
