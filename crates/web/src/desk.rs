@@ -683,10 +683,10 @@ pub async fn save_search(
     who.check_csrf(&form.csrf).map_err(refused)?;
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::BadRequest(
-            "give the search a name of 1 to 100 characters".into(),
-        )
-        .into_response());
+        return Err(
+            Error::BadRequest("give the search a name of 1 to 100 characters".into())
+                .into_response(),
+        );
     }
     // The filters are checked as a search would check them.
     let mut params = form.params.clone();
@@ -715,11 +715,25 @@ pub async fn save_search(
                 if !store.remove_saved_search(&n)? {
                     return Ok(Err(format!("there is no saved search {n:?}")));
                 }
-                store.audit(&who.user.name, "search_removed", &n, "", &who.addr.text(), now)?;
+                store.audit(
+                    &who.user.name,
+                    "search_removed",
+                    &n,
+                    "",
+                    &who.addr.text(),
+                    now,
+                )?;
             }
             _ => {
                 store.save_search(&n, &query, &filters, Some(&who.user.name), now)?;
-                store.audit(&who.user.name, "search_saved", &n, &query, &who.addr.text(), now)?;
+                store.audit(
+                    &who.user.name,
+                    "search_saved",
+                    &n,
+                    &query,
+                    &who.addr.text(),
+                    now,
+                )?;
             }
         }
         Ok(Ok(()))

@@ -1220,25 +1220,68 @@ async fn a_saved_search_belongs_to_whoever_saved_it() {
             form(&all),
         )
     };
-    let (r, b) = save(TEST_TOKEN, TEST_CSRF, &[("name", "سرقات عمان"), ("q", "سرقة"), ("place", "amman")]);
+    let (r, b) = save(
+        TEST_TOKEN,
+        TEST_CSRF,
+        &[("name", "سرقات عمان"), ("q", "سرقة"), ("place", "amman")],
+    );
     let (status, headers, body) = call(&app, r, b).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert!(headers["location"].to_str().unwrap().starts_with("/search?saved="));
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/search?saved=")
+    );
     let saved = state.store.saved_search("سرقات عمان").unwrap().unwrap();
-    assert_eq!((saved.query.as_str(), saved.owner.as_deref()), ("سرقة", Some("tester")));
+    assert_eq!(
+        (saved.query.as_str(), saved.owner.as_deref()),
+        ("سرقة", Some("tester"))
+    );
     assert_eq!(saved.filters["place"], ["amman"]);
     // Someone else's name is theirs.
-    let (r, b) = save("token-a", "csrf-of-a", &[("name", "سرقات عمان"), ("q", "حريق")]);
+    let (r, b) = save(
+        "token-a",
+        "csrf-of-a",
+        &[("name", "سرقات عمان"), ("q", "حريق")],
+    );
     assert_eq!(call(&app, r, b).await.0, StatusCode::BAD_REQUEST);
-    let (r, b) = save("token-a", "csrf-of-a", &[("name", "سرقات عمان"), ("action", "remove")]);
+    let (r, b) = save(
+        "token-a",
+        "csrf-of-a",
+        &[("name", "سرقات عمان"), ("action", "remove")],
+    );
     assert_eq!(call(&app, r, b).await.0, StatusCode::BAD_REQUEST);
     let (r, b) = save("token-a", "wrong", &[("name", "x"), ("q", "حريق")]);
     assert_eq!(call(&app, r, b).await.0, StatusCode::FORBIDDEN);
     let (r, b) = save("token-a", "csrf-of-a", &[("name", "x"), ("lang", "fr")]);
-    assert_eq!(call(&app, r, b).await.0, StatusCode::BAD_REQUEST, "a bad filter is refused");
-    assert_eq!(state.store.saved_search("سرقات عمان").unwrap().unwrap().query, "سرقة");
-    let (r, b) = save(TEST_TOKEN, TEST_CSRF, &[("name", "سرقات عمان"), ("action", "remove")]);
+    assert_eq!(
+        call(&app, r, b).await.0,
+        StatusCode::BAD_REQUEST,
+        "a bad filter is refused"
+    );
+    assert_eq!(
+        state
+            .store
+            .saved_search("سرقات عمان")
+            .unwrap()
+            .unwrap()
+            .query,
+        "سرقة"
+    );
+    let (r, b) = save(
+        TEST_TOKEN,
+        TEST_CSRF,
+        &[("name", "سرقات عمان"), ("action", "remove")],
+    );
     assert_eq!(call(&app, r, b).await.0, StatusCode::SEE_OTHER);
     assert!(state.store.saved_search("سرقات عمان").unwrap().is_none());
-    assert_eq!(state.store.audit_log(Some("search_saved"), 5, 0).unwrap().len(), 1);
+    assert_eq!(
+        state
+            .store
+            .audit_log(Some("search_saved"), 5, 0)
+            .unwrap()
+            .len(),
+        1
+    );
 }
