@@ -1,6 +1,6 @@
-//! The pages' frame and the pages added with log-in, written with maud (every value is
-//! escaped unless wrapped in `PreEscaped`, which only takes markup this crate wrote): the
-//! one header and navigation of every page, the reader's language (Arabic right to left by
+//! The pages' frame, written with maud like every page of this crate (every value is
+//! escaped; the crate uses no `PreEscaped`): the head and the one header and navigation of
+//! every page ([`document`], [`page`]), the reader's language (Arabic right to left by
 //! default, English left to right), times in Amman time with the zone marked.
 
 use chrono::{DateTime, Utc};
