@@ -679,7 +679,7 @@ async fn search_page(
     State(state): State<AppState>,
     account::Page(ctx): account::Page,
     query: std::result::Result<Query<SearchParams>, QueryRejection>,
-) -> (StatusCode, Html<String>) {
+) -> (StatusCode, maud::Markup) {
     let (params, outcome) = match params_of(query) {
         Ok(params) => {
             let outcome = match params.to_query(&state.config, Some(&state.store)) {
@@ -701,13 +701,7 @@ async fn search_page(
     let saved = state.store.saved_searches().unwrap_or_default();
     (
         status,
-        Html(search_page::search_page(
-            &ui::header_html(&ctx),
-            &state.config,
-            &params,
-            &outcome,
-            &saved,
-        )),
+        search_page::search_page(&ctx, &state.config, &params, &outcome, &saved),
     )
 }
 
@@ -731,24 +725,13 @@ async fn item_page(
             let why = state.enricher.explain_item(&item.title, &item.body);
             let fix = match &ctx.who {
                 Some(who) if who.role.can(auth::Perm::FixTags) => {
-                    desk::fix_tags_form(&ctx, who, &state.config, &item).into_string()
+                    Some(desk::fix_tags_form(&ctx, who, &state.config, &item))
                 }
-                _ => String::new(),
+                _ => None,
             };
-            Html(pages::item_page(
-                &ui::header_html(&ctx),
-                &fix,
-                &state.config,
-                &item,
-                &why,
-            ))
-            .into_response()
+            pages::item_page(&ctx, fix, &state.config, &item, &why).into_response()
         }
-        None => (
-            StatusCode::NOT_FOUND,
-            Html(pages::not_found_page(&ui::header_html(&ctx))),
-        )
-            .into_response(),
+        None => (StatusCode::NOT_FOUND, pages::not_found_page(&ctx)).into_response(),
     })
 }
 
@@ -783,12 +766,7 @@ async fn digest_page(
     .map_err(|e| Error::Internal(e.to_string()))?;
     // The digest keeps its inline stylesheet (it is also e-mailed); its own CSP allows it.
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let html = pages::with_day_links(
-        &ui::header_html(&ctx),
-        &rasd_deliver::digest_html(&digest),
-        date,
-        today,
-    );
+    let html = pages::with_day_links(&ctx, &rasd_deliver::digest_html(&digest), date, today);
     Ok((
         [(header::CONTENT_SECURITY_POLICY, guard::DIGEST_CSP.clone())],
         Html(html),
@@ -800,7 +778,7 @@ async fn digest_page(
 async fn digest_archive(
     State(state): State<AppState>,
     account::Page(ctx): account::Page,
-) -> Result<Html<String>> {
+) -> Result<maud::Markup> {
     let tz = state.config.settings.tz();
     let store = state.store.clone();
     let now = Utc::now();
@@ -819,10 +797,7 @@ async fn digest_archive(
             .entry(hour.with_timezone(&tz).date_naive())
             .or_default() += n;
     }
-    Ok(Html(pages::digest_archive_page(
-        &ui::header_html(&ctx),
-        &days,
-    )))
+    Ok(pages::digest_archive_page(&ctx, &days))
 }
 
 /// How far back the digest archive lists days.

@@ -3,22 +3,24 @@
 //! links, the date histogram, hits with their matched words marked and copies of one story
 //! folded under the first, pages, and the facets and saved searches beside them.
 //!
-//! Everything from items, parameters or the store is escaped ([`escape`], [`escape_text`]);
-//! user text carries `dir="auto"` and names sit in `<bdi>`, so Arabic and English never
-//! interleave. Times are shown in the configured zone (Amman), marked.
+//! Written with maud (every value escaped) in the reader's language ([`ui::Ctx`]), with the
+//! one header of [`ui::header`]. Text from items, feeds and the store is shown without bidi
+//! controls ([`ui::outside`]); user text carries `dir="auto"` and names sit in `<bdi>`, so
+//! Arabic and English never interleave. Times are shown in the configured zone (Amman),
+//! marked. The date histogram is an inline SVG; no script, no inline style.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
+use maud::{Markup, html};
 use rasd_core::Config;
-use rasd_deliver::{escape, escape_text};
 use rasd_search::{DateBucket, Hit};
 use rasd_store::SavedSearch;
 
 use crate::pages::{
-    POLICE_BADGE, is_web_link, marked_html, page_head, police_name, sentiment_badge, sentiment_name,
+    is_web_link, marked, police_badge, police_name, sentiment_badge, sentiment_name,
 };
+use crate::ui::{self, Ctx, UiLang};
 use crate::{Error, Found, SearchParams};
 
 /// Sources listed in the facet before "more".
@@ -96,43 +98,54 @@ fn url_with(path: &str, p: &SearchParams, changes: &[(&str, Option<&str>)], page
     }
 }
 
-/// Names for ids: topics, places, sources, languages, kinds.
+/// Names for ids in the reader's language, without bidi controls: topics, places, sources,
+/// languages, kinds.
 struct Names<'a> {
     config: &'a Config,
+    l: UiLang,
 }
 
 impl Names<'_> {
     fn topic(&self, id: &str) -> String {
-        self.config.topic(id).map_or_else(
-            || id.to_string(),
-            |t| format!("{} / {}", t.name_ar, t.name_en),
+        ui::outside(
+            self.config
+                .topic(id)
+                .map_or(id, |t| self.l.t(&t.name_ar, &t.name_en)),
         )
     }
     fn place(&self, id: &str) -> String {
-        self.config.places.iter().find(|p| p.id == id).map_or_else(
-            || id.to_string(),
-            |p| format!("{} / {}", p.name_ar, p.name_en),
+        ui::outside(
+            self.config
+                .places
+                .iter()
+                .find(|p| p.id == id)
+                .map_or(id, |p| self.l.t(&p.name_ar, &p.name_en)),
         )
     }
     fn source(&self, id: &str) -> String {
-        self.config
-            .sources
-            .iter()
-            .find(|s| s.id == id)
-            .map_or_else(|| id.to_string(), |s| s.name.clone())
+        ui::outside(
+            self.config
+                .sources
+                .iter()
+                .find(|s| s.id == id)
+                .map_or(id, |s| s.name.as_str()),
+        )
     }
-    fn lang(code: &str) -> String {
+    fn lang(&self, code: &str) -> String {
+        let l = self.l;
         match code {
-            "ar" => "العربية / Arabic".into(),
-            "en" => "الإنجليزية / English".into(),
-            _ => "أخرى / other".into(),
+            "ar" => l.t("العربية", "Arabic"),
+            "en" => l.t("الإنجليزية", "English"),
+            _ => l.t("أخرى", "other"),
         }
+        .to_string()
     }
-    fn kind(code: &str) -> String {
+    fn kind(&self, code: &str) -> String {
+        let l = self.l;
         match code {
-            "article" | "news" => "أخبار / news".into(),
-            "comment" => "بلاغات المواطنين / public submissions".into(),
-            other => other.into(),
+            "article" | "news" => l.t("أخبار", "news").to_string(),
+            "comment" => l.t("بلاغات المواطنين", "public submissions").to_string(),
+            other => ui::outside(other),
         }
     }
     /// The label of a filter's value, for the active-filter list.
@@ -144,272 +157,218 @@ impl Names<'_> {
                 "topic" => self.topic(v),
                 "place" => self.place(v),
                 "source" => self.source(v),
-                "lang" => Self::lang(v),
-                "kind" => Self::kind(v),
-                "sentiment" => sentiment_name(v),
-                "police" => police_name(v),
-                _ => v.to_string(),
+                "lang" => self.lang(v),
+                "kind" => self.kind(v),
+                "sentiment" => sentiment_name(self.l, v),
+                "police" => police_name(self.l, v),
+                _ => ui::outside(v),
             })
             .collect::<Vec<_>>()
-            .join("، ")
+            .join(self.l.t("، ", ", "))
     }
 }
 
 /// A time in the configured zone, its offset marked.
-fn local_time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+fn local_time(t: DateTime<Utc>, tz: chrono_tz::Tz, l: UiLang) -> Markup {
     let local = t.with_timezone(&tz);
-    format!(
-        "<time datetime=\"{}\" title=\"توقيت {} / {} time\" dir=\"ltr\">{}</time>",
-        escape(&t.to_rfc3339()),
-        escape_text(tz.name()),
-        escape_text(tz.name()),
-        escape(&local.format("%Y-%m-%d %H:%M (UTC%:z)").to_string())
-    )
+    let zone = match l {
+        UiLang::Ar => format!("توقيت {}", tz.name()),
+        UiLang::En => format!("{} time", tz.name()),
+    };
+    html! {
+        time datetime=(t.to_rfc3339()) title=(zone) dir="ltr" {
+            (local.format("%Y-%m-%d %H:%M (UTC%:z)").to_string())
+        }
+    }
 }
 
-fn select(name: &str, label: &str, selected: Option<&str>, items: &[(String, String)]) -> String {
-    let mut s = format!(
-        "<select name=\"{name}\" aria-label=\"{}\">",
-        escape_text(label)
-    );
-    for (value, text) in items {
-        let sel = if selected == Some(value.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            s,
-            "<option value=\"{}\"{sel}>{}</option>",
-            escape(value),
-            escape_text(text)
-        );
+fn select(name: &str, label: &str, selected: Option<&str>, items: &[(String, String)]) -> Markup {
+    html! {
+        select name=(name) aria-label=(label) {
+            @for (value, text) in items {
+                option value=(value) selected[selected == Some(value.as_str())] { (text) }
+            }
+        }
     }
-    s.push_str("</select>");
-    s
 }
 
 /// The whole search page for `params`, what running them gave, and the saved searches.
 pub(crate) fn search_page(
-    header: &str,
+    ctx: &Ctx,
     config: &Config,
     params: &SearchParams,
     outcome: &Result<Found, Error>,
     saved: &[SavedSearch],
-) -> String {
-    let names = Names { config };
+) -> Markup {
+    let l = ctx.lang;
+    let names = Names { config, l };
     let tz = config.settings.tz();
-    let mut h = page_head("رصد — بحث · Rasd search", "ar", "rtl", header);
-    h.push_str("<main class=\"search\">\n<section class=\"results\">");
-    form(&mut h, config, params);
-    active_filters(&mut h, &names, params);
-    match outcome {
-        Err(Error::BadRequest(message)) => {
-            let _ = write!(
-                h,
-                "<p class=\"error\" dir=\"auto\" role=\"alert\">{}</p>",
-                escape_text(message)
-            );
+    let main = html! {
+        main.search {
+            section.results {
+                (form(&names, params))
+                (active_filters(&names, params))
+                @match outcome {
+                    Err(Error::BadRequest(message)) => {
+                        p.error dir="auto" role="alert" { (ui::outside(message)) }
+                    }
+                    Err(Error::Internal(_)) => {
+                        p.error role="alert" {
+                            (l.t("تعذّر البحث؛ التفاصيل في سجل الخادم.", "The search failed; the server log has the details."))
+                        }
+                    }
+                    Ok(found) => { (results(&names, params, found, tz)) }
+                }
+            }
+            aside {
+                @if let Ok(found) = outcome { (facets(&names, params, found)) }
+                (saved_list(l, params, saved))
+            }
         }
-        Err(Error::Internal(_)) => {
-            h.push_str(
-                "<p class=\"error\" role=\"alert\">تعذّر البحث؛ التفاصيل في سجل الخادم. / \
-                 The search failed; the server log has the details.</p>",
-            );
-        }
-        Ok(found) => results(&mut h, &names, params, found, tz),
-    }
-    h.push_str("</section>\n<aside>");
-    if let Ok(found) = outcome {
-        facets(&mut h, &names, params, found);
-    }
-    saved_list(&mut h, params, saved);
-    h.push_str("</aside>\n</main>\n</body>\n</html>\n");
-    h
+    };
+    ui::document(ctx, l.t("بحث", "Search"), main)
 }
 
-fn form(h: &mut String, config: &Config, params: &SearchParams) {
+fn form(names: &Names<'_>, params: &SearchParams) -> Markup {
+    let (config, l) = (names.config, names.l);
     let any = |label: &str| (String::new(), label.to_string());
-    let topics: Vec<(String, String)> = std::iter::once(any("كل المواضيع / all topics"))
+    let topics: Vec<(String, String)> = std::iter::once(any(l.t("كل المواضيع", "all topics")))
         .chain(
             config
                 .topics
                 .iter()
-                .map(|t| (t.id.clone(), format!("{} / {}", t.name_ar, t.name_en))),
+                .map(|t| (t.id.clone(), names.topic(&t.id))),
         )
         .collect();
-    let govs: Vec<(String, String)> = std::iter::once(any("كل المحافظات / all governorates"))
+    let govs: Vec<(String, String)> = std::iter::once(any(l.t("كل المحافظات", "all governorates")))
         .chain(
             config
                 .places
                 .iter()
                 .filter(|p| p.kind == rasd_core::PlaceKind::Governorate)
-                .map(|p| (p.id.clone(), format!("{} / {}", p.name_ar, p.name_en))),
+                .map(|p| (p.id.clone(), names.place(&p.id))),
         )
         .collect();
-    let langs = vec![
-        any("كل اللغات / all languages"),
-        ("ar".into(), Names::lang("ar")),
-        ("en".into(), Names::lang("en")),
-        ("other".into(), Names::lang("other")),
-    ];
-    let sentiments: Vec<(String, String)> = std::iter::once(any("كل المشاعر / any sentiment"))
+    let langs: Vec<(String, String)> = std::iter::once(any(l.t("كل اللغات", "all languages")))
         .chain(
-            rasd_core::Polarity::ALL
+            ["ar", "en", "other"]
                 .iter()
-                .map(|p| (p.as_str().to_string(), sentiment_name(p.as_str()))),
+                .map(|c| (c.to_string(), names.lang(c))),
         )
         .collect();
-    let police = vec![
-        any("الشرطة: الكل / police: all"),
-        ("yes".into(), police_name("yes")),
-        ("no".into(), police_name("no")),
-    ];
-    let kinds = vec![
-        any("كل الأنواع / all kinds"),
-        ("article".into(), Names::kind("article")),
-        ("comment".into(), Names::kind("comment")),
-    ];
+    let sentiments: Vec<(String, String)> =
+        std::iter::once(any(l.t("كل المشاعر", "any sentiment")))
+            .chain(
+                rasd_core::Polarity::ALL
+                    .iter()
+                    .map(|p| (p.as_str().to_string(), sentiment_name(l, p.as_str()))),
+            )
+            .collect();
+    let police: Vec<(String, String)> = std::iter::once(any(l.t("الشرطة: الكل", "police: all")))
+        .chain(
+            ["yes", "no"]
+                .iter()
+                .map(|f| (f.to_string(), police_name(l, f))),
+        )
+        .collect();
+    let kinds: Vec<(String, String)> = std::iter::once(any(l.t("كل الأنواع", "all kinds")))
+        .chain(
+            ["article", "comment"]
+                .iter()
+                .map(|k| (k.to_string(), names.kind(k))),
+        )
+        .collect();
     let sorts = vec![
-        any("الترتيب: الأنسب / order: relevance"),
-        ("date".into(), "الأحدث أولاً / newest first".into()),
+        any(l.t("الترتيب: الأنسب", "order: relevance")),
+        ("date".into(), l.t("الأحدث أولاً", "newest first").into()),
     ];
-    let _ = write!(
-        h,
-        "<form class=\"q\" method=\"get\" action=\"/search\">\
-         <input type=\"search\" name=\"q\" dir=\"auto\" value=\"{}\" placeholder=\"ابحث… / search…\" \
-         aria-label=\"البحث / Search\" autofocus>\
-         <button type=\"submit\">بحث / Search</button>\
-         <div class=\"filters\">{}{}{}{}{}{}{}\
-         <label>من / from <input type=\"date\" name=\"after\" value=\"{}\"></label>\
-         <label>إلى / to <input type=\"date\" name=\"before\" value=\"{}\"></label></div>",
-        escape_text(&params.q),
-        select("topic", "الموضوع / Topic", param(params, "topic"), &topics),
-        select(
-            "place",
-            "المحافظة / Governorate",
-            param(params, "place"),
-            &govs
-        ),
-        select("lang", "اللغة / Language", param(params, "lang"), &langs),
-        select(
-            "sentiment",
-            "المشاعر / Sentiment",
-            param(params, "sentiment"),
-            &sentiments
-        ),
-        select(
-            "police",
-            "الشرطة / Police",
-            param(params, "police"),
-            &police
-        ),
-        select("kind", "النوع / Kind", param(params, "kind"), &kinds),
-        select("sort", "الترتيب / Order", param(params, "sort"), &sorts),
-        escape(param(params, "after").unwrap_or_default()),
-        escape(param(params, "before").unwrap_or_default()),
-    );
-    // Filters the form has no control for travel with it, so the next search keeps them.
-    for name in ["source", "saved"] {
-        if let Some(v) = param(params, name) {
-            let _ = write!(
-                h,
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                escape(v)
-            );
+    html! {
+        form.q method="get" action="/search" {
+            input type="search" name="q" dir="auto" value=(ui::outside(&params.q))
+                placeholder=(l.t("ابحث…", "search…")) aria-label=(l.t("البحث", "Search")) autofocus;
+            button type="submit" { (l.t("بحث", "Search")) }
+            div.filters {
+                (select("topic", l.t("الموضوع", "Topic"), param(params, "topic"), &topics))
+                (select("place", l.t("المحافظة", "Governorate"), param(params, "place"), &govs))
+                (select("lang", l.t("اللغة", "Language"), param(params, "lang"), &langs))
+                (select("sentiment", l.t("المشاعر", "Sentiment"), param(params, "sentiment"), &sentiments))
+                (select("police", l.t("الشرطة", "Police"), param(params, "police"), &police))
+                (select("kind", l.t("النوع", "Kind"), param(params, "kind"), &kinds))
+                (select("sort", l.t("الترتيب", "Order"), param(params, "sort"), &sorts))
+                label { (l.t("من", "from")) " " input type="date" name="after" value=(param(params, "after").unwrap_or_default()); }
+                label { (l.t("إلى", "to")) " " input type="date" name="before" value=(param(params, "before").unwrap_or_default()); }
+            }
+            // Filters the form has no control for travel with it, so the next search keeps them.
+            @for name in ["source", "saved"] {
+                @if let Some(v) = param(params, name) {
+                    input type="hidden" name=(name) value=(v);
+                }
+            }
+            @if let Some(size) = params.size.or(params.limit) {
+                input type="hidden" name="size" value=(size);
+            }
         }
     }
-    if let Some(size) = params.size.or(params.limit) {
-        let _ = write!(h, "<input type=\"hidden\" name=\"size\" value=\"{size}\">");
-    }
-    h.push_str("</form>");
 }
 
 /// The filters in force, each with a link that removes it, and a link that clears all.
-fn active_filters(h: &mut String, names: &Names<'_>, params: &SearchParams) {
+fn active_filters(names: &Names<'_>, params: &SearchParams) -> Markup {
+    let l = names.l;
     let labels = [
-        ("saved", "بحث محفوظ / saved"),
-        ("topic", "الموضوع / topic"),
-        ("place", "المحافظة / governorate"),
-        ("source", "المصدر / source"),
-        ("lang", "اللغة / language"),
-        ("sentiment", "المشاعر / sentiment"),
-        ("police", "الشرطة / police"),
-        ("kind", "النوع / kind"),
-        ("after", "من / from"),
-        ("before", "إلى / to"),
-        ("sort", "الترتيب / order"),
+        ("saved", l.t("بحث محفوظ", "saved")),
+        ("topic", l.t("الموضوع", "topic")),
+        ("place", l.t("المحافظة", "governorate")),
+        ("source", l.t("المصدر", "source")),
+        ("lang", l.t("اللغة", "language")),
+        ("sentiment", l.t("المشاعر", "sentiment")),
+        ("police", l.t("الشرطة", "police")),
+        ("kind", l.t("النوع", "kind")),
+        ("after", l.t("من", "from")),
+        ("before", l.t("إلى", "to")),
+        ("sort", l.t("الترتيب", "order")),
     ];
-    let active: Vec<(&str, &str, &str)> = labels
+    let active: Vec<(&str, &str, String)> = labels
         .iter()
-        .filter_map(|(name, label)| param(params, name).map(|v| (*name, *label, v)))
+        .filter_map(|(name, label)| {
+            param(params, name).map(|v| {
+                let shown = if *name == "sort" {
+                    l.t("الأحدث أولاً", "newest first").to_string()
+                } else {
+                    names.of(name, v)
+                };
+                (*name, *label, shown)
+            })
+        })
         .collect();
-    if active.is_empty() {
-        return;
+    let remove = l.t("إزالة", "remove");
+    html! {
+        @if !active.is_empty() {
+            ul.active aria-label=(l.t("الفلاتر المطبقة", "Filters in force")) {
+                @for (name, label, shown) in &active {
+                    li {
+                        span { (label) ": " bdi { (shown) } }
+                        " "
+                        a href=(url_with("/search", params, &[(name, None)], 1)) title=(remove)
+                            aria-label=(format!("{remove} {label}")) { "×" }
+                    }
+                }
+                li {
+                    a href=(url_with("/search", &SearchParams::default(), &[("q", Some(params.q.trim()))], 1)) {
+                        (l.t("مسح الكل", "clear all"))
+                    }
+                }
+            }
+        }
     }
-    h.push_str("<ul class=\"active\" aria-label=\"الفلاتر المطبقة / Filters in force\">");
-    for (name, label, value) in active {
-        let shown = if name == "sort" {
-            "الأحدث أولاً / newest first".to_string()
-        } else {
-            names.of(name, value)
-        };
-        let _ = write!(
-            h,
-            "<li><span>{}: <bdi>{}</bdi></span> <a href=\"{}\" title=\"إزالة / remove\" \
-             aria-label=\"إزالة {} / remove\">×</a></li>",
-            escape_text(label),
-            escape_text(&shown),
-            escape(&url_with("/search", params, &[(name, None)], 1)),
-            escape_text(label)
-        );
-    }
-    let _ = write!(
-        h,
-        "<li><a href=\"{}\">مسح الكل / clear all</a></li></ul>",
-        escape(&url_with(
-            "/search",
-            &SearchParams::default(),
-            &[("q", Some(params.q.trim()))],
-            1
-        ))
-    );
 }
 
-fn results(
-    h: &mut String,
-    names: &Names<'_>,
-    params: &SearchParams,
-    found: &Found,
-    tz: chrono_tz::Tz,
-) {
+fn results(names: &Names<'_>, params: &SearchParams, found: &Found, tz: chrono_tz::Tz) -> Markup {
+    let l = names.l;
     let r = &found.results;
     let size = params.size().unwrap_or(20);
     let page = params.offset().unwrap_or(0) / size + 1;
     let pages = r.total.div_ceil(size).max(1);
     let export = |format: &str| url_with("/api/v1/search", params, &[("format", Some(format))], 1);
-    let _ = write!(
-        h,
-        "<p class=\"meta summary\"><span dir=\"ltr\">{}</span> نتيجة / results · صفحة / page \
-         <span dir=\"ltr\">{page} / {pages}</span> · <span dir=\"ltr\">{:.1} ms</span> · \
-         تصدير / export: <a href=\"{}\">CSV</a> <a href=\"{}\">JSONL</a></p>",
-        r.total,
-        found.took_ms,
-        escape(&export("csv")),
-        escape(&export("jsonl")),
-    );
-    histogram(h, params, &r.facets.by_date, r.facets.by_date_unit);
-    if r.hits.is_empty() {
-        if r.total > 0 {
-            let _ = write!(
-                h,
-                "<p>لا نتائج في هذه الصفحة. / No results on this page. <a href=\"{}\">الصفحة الأولى / first page</a></p>",
-                escape(&url_with("/search", params, &[], 1))
-            );
-        } else {
-            h.push_str("<p>لا نتائج. / No results.</p>");
-        }
-    }
     // Copies of one story (the same story number, or the same title) fold under the first.
     let mut groups: Vec<(&Hit, Vec<&Hit>)> = Vec::new();
     let mut lead_of: HashMap<String, usize> = HashMap::new();
@@ -432,267 +391,199 @@ fn results(
             }
         }
     }
-    for (lead, copies) in &groups {
-        hit_html(h, names, lead, tz);
-        if !copies.is_empty() {
-            let _ = write!(
-                h,
-                "<details class=\"copies\"><summary><span dir=\"ltr\">+{}</span> من الخبر نفسه / \
-                 more of the same story</summary><ul>",
-                copies.len()
-            );
-            for c in copies {
-                let _ = write!(
-                    h,
-                    "<li><a href=\"/item/{}\" dir=\"auto\">{}</a> <span class=\"meta\"><bdi>{}</bdi> · {}</span></li>",
-                    escape(&c.id),
-                    marked_html(c.title_pieces()),
-                    escape_text(&names.source(&c.source)),
-                    c.published.map(|t| local_time(t, tz)).unwrap_or_default()
-                );
+    html! {
+        p.meta.summary {
+            span dir="ltr" { (r.total) } " " (l.t("نتيجة", "results"))
+            " · " (l.t("صفحة", "page")) " " span dir="ltr" { (page) " / " (pages) }
+            " · " span dir="ltr" { (format!("{:.1} ms", found.took_ms)) }
+            " · " (l.t("تصدير", "export")) ": "
+            a href=(export("csv")) { "CSV" } " " a href=(export("jsonl")) { "JSONL" }
+        }
+        (histogram(l, params, &r.facets.by_date, r.facets.by_date_unit))
+        @if r.hits.is_empty() {
+            @if r.total > 0 {
+                p {
+                    (l.t("لا نتائج في هذه الصفحة.", "No results on this page.")) " "
+                    a href=(url_with("/search", params, &[], 1)) { (l.t("الصفحة الأولى", "first page")) }
+                }
+            } @else {
+                p { (l.t("لا نتائج.", "No results.")) }
             }
-            h.push_str("</ul></details>");
         }
-        h.push_str("</div>\n");
-    }
-    if pages > 1 {
-        h.push_str("<nav class=\"pages\" aria-label=\"الصفحات / Pages\">");
-        if page > 1 {
-            let _ = write!(
-                h,
-                "<a href=\"{}\" rel=\"prev\">→ السابقة / previous</a>",
-                escape(&url_with("/search", params, &[], page - 1))
-            );
+        @for (lead, copies) in &groups {
+            div.hit {
+                (hit_html(names, lead, tz))
+                @if !copies.is_empty() {
+                    details.copies {
+                        summary {
+                            span dir="ltr" { "+" (copies.len()) } " "
+                            (l.t("من الخبر نفسه", "more of the same story"))
+                        }
+                        ul {
+                            @for c in copies {
+                                li {
+                                    a href=(format!("/item/{}", c.id)) dir="auto" { (marked(c.title_pieces())) }
+                                    " "
+                                    span.meta {
+                                        bdi { (names.source(&c.source)) } " · "
+                                        @if let Some(t) = c.published { (local_time(t, tz, l)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let _ = write!(h, " <span dir=\"ltr\">{page} / {pages}</span> ");
-        if page < pages {
-            let _ = write!(
-                h,
-                "<a href=\"{}\" rel=\"next\">التالية / next ←</a>",
-                escape(&url_with("/search", params, &[], page + 1))
-            );
+        @if pages > 1 {
+            nav.pages aria-label=(l.t("الصفحات", "Pages")) {
+                @if page > 1 {
+                    a href=(url_with("/search", params, &[], page - 1)) rel="prev" {
+                        (l.t("→ السابقة", "← previous"))
+                    }
+                }
+                " " span dir="ltr" { (page) " / " (pages) } " "
+                @if page < pages {
+                    a href=(url_with("/search", params, &[], page + 1)) rel="next" {
+                        (l.t("التالية ←", "next →"))
+                    }
+                }
+            }
         }
-        h.push_str("</nav>");
     }
 }
 
-/// One hit, its `div` left open for the copies folded under it.
-fn hit_html(h: &mut String, names: &Names<'_>, hit: &Hit, tz: chrono_tz::Tz) {
-    let title = if hit.title.is_empty() {
-        escape_text("(بلا عنوان / untitled)")
-    } else {
-        marked_html(hit.title_pieces())
-    };
-    let mut title_html = format!(
-        "<a href=\"/item/{}\" dir=\"auto\">{title}</a>",
-        escape(&hit.id)
-    );
-    if is_web_link(&hit.url) {
-        let _ = write!(
-            title_html,
-            " <a class=\"meta\" href=\"{}\" rel=\"noopener noreferrer\">↗ المصدر / original</a>",
-            escape(&hit.url)
-        );
+/// One hit: its title (linked to the item page, and to the original when it is a web
+/// link), source and time, snippet and tags.
+fn hit_html(names: &Names<'_>, hit: &Hit, tz: chrono_tz::Tz) -> Markup {
+    let l = names.l;
+    html! {
+        h3 {
+            a href=(format!("/item/{}", hit.id)) dir="auto" {
+                @if hit.title.is_empty() { (l.t("(بلا عنوان)", "(untitled)")) }
+                @else { (marked(hit.title_pieces())) }
+            }
+            @if is_web_link(&hit.url) {
+                " "
+                a.meta href=(hit.url) rel="noopener noreferrer" { "↗ " (l.t("المصدر", "original")) }
+            }
+        }
+        div.meta {
+            bdi { (names.source(&hit.source)) } " · "
+            @if let Some(t) = hit.published { (local_time(t, tz, l)) }
+        }
+        p dir="auto" { (marked(hit.snippet_pieces())) }
+        div {
+            @if let Some(tag) = &hit.sentiment { (sentiment_badge(l, tag)) }
+            @if hit.about_police { (police_badge(l)) }
+            @for t in &hit.topics { span.tag dir="auto" { (names.topic(t)) } }
+            @for p in &hit.places { span.tag dir="auto" { (names.place(p)) } }
+        }
     }
-    let _ = write!(
-        h,
-        "<div class=\"hit\"><h3>{title_html}</h3><div class=\"meta\"><bdi>{}</bdi> · {}</div>\
-         <p dir=\"auto\">{}</p><div>",
-        escape_text(&names.source(&hit.source)),
-        hit.published.map(|t| local_time(t, tz)).unwrap_or_default(),
-        marked_html(hit.snippet_pieces())
-    );
-    if let Some(tag) = &hit.sentiment {
-        h.push_str(&sentiment_badge(tag));
-    }
-    if hit.about_police {
-        h.push_str(POLICE_BADGE);
-    }
-    for t in &hit.topics {
-        let _ = write!(
-            h,
-            "<span class=\"tag\" dir=\"auto\">{}</span>",
-            escape_text(&names.topic(t))
-        );
-    }
-    for p in &hit.places {
-        let _ = write!(
-            h,
-            "<span class=\"tag\" dir=\"auto\">{}</span>",
-            escape_text(&names.place(p))
-        );
-    }
-    h.push_str("</div>");
 }
 
 /// The date histogram as an inline SVG: a bar per day (or hour), each a link that narrows
 /// the search to its day.
-fn histogram(h: &mut String, params: &SearchParams, buckets: &[DateBucket], unit: &str) {
+fn histogram(l: UiLang, params: &SearchParams, buckets: &[DateBucket], unit: &str) -> Markup {
     if buckets.len() < 2 {
-        return;
+        return html! {};
     }
     let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     let (width, height) = (600.0_f64, 60.0_f64);
     let step = width / buckets.len() as f64;
-    let _ = write!(
-        h,
-        "<figure class=\"histogram\"><svg viewBox=\"0 0 {width} {}\" role=\"img\" \
-         aria-label=\"النتائج عبر الزمن / Results over time\" preserveAspectRatio=\"none\">",
-        height + 2.0
-    );
-    for (i, b) in buckets.iter().enumerate() {
+    let bar = |i: usize, b: &DateBucket| {
         let bar = (b.count as f64 / max as f64 * height).max(if b.count > 0 { 1.0 } else { 0.0 });
-        let rect = format!(
-            "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"#0d3b66\"><title>{}: {}</title></rect>",
-            i as f64 * step,
-            height - bar,
-            (step * 0.85).max(0.5),
-            escape_text(&b.label),
-            b.count
-        );
-        if unit == "day" && b.count > 0 {
-            let _ = write!(
-                h,
-                "<a href=\"{}\">{rect}</a>",
-                escape(&url_with(
-                    "/search",
-                    params,
-                    &[("after", Some(&b.label)), ("before", Some(&b.label))],
-                    1
-                ))
-            );
-        } else {
-            h.push_str(&rect);
+        html! {
+            rect x=(format!("{:.2}", i as f64 * step)) y=(format!("{:.2}", height - bar))
+                width=(format!("{:.2}", (step * 0.85).max(0.5))) height=(format!("{bar:.2}"))
+                fill="#0d3b66" {
+                title { (ui::outside(&b.label)) ": " (b.count) }
+            }
+        }
+    };
+    let (first, last) = (&buckets[0].label, &buckets[buckets.len() - 1].label);
+    html! {
+        figure.histogram {
+            svg viewBox=(format!("0 0 {width} {}", height + 2.0)) role="img"
+                aria-label=(l.t("النتائج عبر الزمن", "Results over time")) preserveAspectRatio="none" {
+                @for (i, b) in buckets.iter().enumerate() {
+                    @if unit == "day" && b.count > 0 {
+                        a href=(url_with("/search", params, &[("after", Some(&b.label)), ("before", Some(&b.label))], 1)) {
+                            (bar(i, b))
+                        }
+                    } @else {
+                        (bar(i, b))
+                    }
+                }
+            }
+            figcaption.meta dir="ltr" {
+                (ui::outside(first)) " — " (ui::outside(last)) " · "
+                (if unit == "hour" { l.t("لكل ساعة", "per hour") } else { l.t("لكل يوم", "per day") })
+            }
         }
     }
-    let (first, last) = (&buckets[0].label, &buckets[buckets.len() - 1].label);
-    let _ = write!(
-        h,
-        "</svg><figcaption class=\"meta\" dir=\"ltr\">{} — {} · {}</figcaption></figure>",
-        escape_text(first),
-        escape_text(last),
-        if unit == "hour" {
-            "per hour / لكل ساعة"
-        } else {
-            "per day / لكل يوم"
-        }
-    );
 }
 
+/// One facet: its values, most items first, each a link that filters by it.
 fn facet_list(
-    h: &mut String,
     title: &str,
     key: &str,
     counts: &BTreeMap<String, u64>,
     label: impl Fn(&str) -> String,
     params: &SearchParams,
     cap: usize,
-) {
-    if counts.is_empty() {
-        return;
-    }
-    let _ = write!(h, "<h4>{title}</h4><ul>");
+    l: UiLang,
+) -> Markup {
     let mut v: Vec<(&String, &u64)> = counts.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let more = v.len().saturating_sub(cap);
-    for (k, n) in v.into_iter().take(cap) {
-        let chosen = param(params, key) == Some(k.as_str());
-        let _ = write!(
-            h,
-            "<li{}><a href=\"{}\"><bdi>{}</bdi></a> <span class=\"meta\" dir=\"ltr\">{n}</span></li>",
-            if chosen { " class=\"chosen\"" } else { "" },
-            escape(&url_with("/search", params, &[(key, Some(k))], 1)),
-            escape_text(&label(k))
-        );
+    html! {
+        @if !counts.is_empty() {
+            h4 { (title) }
+            ul {
+                @for (k, n) in v.into_iter().take(cap) {
+                    li class=[(param(params, key) == Some(k.as_str())).then_some("chosen")] {
+                        a href=(url_with("/search", params, &[(key, Some(k))], 1)) { bdi { (label(k)) } }
+                        " "
+                        span.meta dir="ltr" { (n) }
+                    }
+                }
+                @if more > 0 {
+                    li.meta { "… " span dir="ltr" { (more) } " " (l.t("أخرى", "more")) }
+                }
+            }
+        }
     }
-    if more > 0 {
-        let _ = write!(
-            h,
-            "<li class=\"meta\">… <span dir=\"ltr\">{more}</span> أخرى / more</li>"
-        );
-    }
-    h.push_str("</ul>");
 }
 
-fn facets(h: &mut String, names: &Names<'_>, params: &SearchParams, found: &Found) {
+fn facets(names: &Names<'_>, params: &SearchParams, found: &Found) -> Markup {
+    let l = names.l;
     let f = &found.results.facets;
     let all = usize::MAX;
-    facet_list(
-        h,
-        "الموضوع / Topic",
-        "topic",
-        &f.by_topic,
-        |k| names.topic(k),
-        params,
-        all,
-    );
-    facet_list(
-        h,
-        "المحافظة / Governorate",
-        "place",
-        &f.by_place,
-        |k| names.place(k),
-        params,
-        all,
-    );
-    facet_list(
-        h,
-        "المشاعر / Sentiment",
-        "sentiment",
-        &f.by_sentiment,
-        sentiment_name,
-        params,
-        all,
-    );
-    facet_list(
-        h,
-        "الشرطة / Police",
-        "police",
-        &f.by_police,
-        police_name,
-        params,
-        all,
-    );
-    facet_list(
-        h,
-        "اللغة / Language",
-        "lang",
-        &f.by_lang,
-        Names::lang,
-        params,
-        all,
-    );
-    facet_list(
-        h,
-        "المصدر / Source",
-        "source",
-        &f.by_source,
-        |k| names.source(k),
-        params,
-        SOURCES_SHOWN,
-    );
+    html! {
+        (facet_list(l.t("الموضوع", "Topic"), "topic", &f.by_topic, |k| names.topic(k), params, all, l))
+        (facet_list(l.t("المحافظة", "Governorate"), "place", &f.by_place, |k| names.place(k), params, all, l))
+        (facet_list(l.t("المشاعر", "Sentiment"), "sentiment", &f.by_sentiment, |k| sentiment_name(l, k), params, all, l))
+        (facet_list(l.t("الشرطة", "Police"), "police", &f.by_police, |k| police_name(l, k), params, all, l))
+        (facet_list(l.t("اللغة", "Language"), "lang", &f.by_lang, |k| names.lang(k), params, all, l))
+        (facet_list(l.t("المصدر", "Source"), "source", &f.by_source, |k| names.source(k), params, SOURCES_SHOWN, l))
+    }
 }
 
-fn saved_list(h: &mut String, params: &SearchParams, saved: &[SavedSearch]) {
-    if saved.is_empty() {
-        return;
+fn saved_list(l: UiLang, params: &SearchParams, saved: &[SavedSearch]) -> Markup {
+    html! {
+        @if !saved.is_empty() {
+            h4 { (l.t("عمليات بحث محفوظة", "Saved searches")) }
+            ul {
+                @for s in saved {
+                    li class=[(param(params, "saved") == Some(s.name.as_str())).then_some("chosen")] {
+                        a href=(url_with("/search", &SearchParams::default(), &[("saved", Some(&s.name))], 1))
+                            title=(ui::outside(&s.query)) {
+                            bdi { (ui::outside(&s.name)) }
+                        }
+                    }
+                }
+            }
+        }
     }
-    h.push_str("<h4>عمليات بحث محفوظة / Saved searches</h4><ul>");
-    for s in saved {
-        let chosen = param(params, "saved") == Some(s.name.as_str());
-        let _ = write!(
-            h,
-            "<li{}><a href=\"{}\" title=\"{}\"><bdi>{}</bdi></a></li>",
-            if chosen { " class=\"chosen\"" } else { "" },
-            escape(&url_with(
-                "/search",
-                &SearchParams::default(),
-                &[("saved", Some(&s.name))],
-                1
-            )),
-            escape_text(&s.query),
-            escape_text(&s.name)
-        );
-    }
-    h.push_str("</ul>");
 }

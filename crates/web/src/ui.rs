@@ -1,10 +1,10 @@
-//! The pages' frame and the pages added with log-in, written with maud (every value is
-//! escaped unless wrapped in `PreEscaped`, which only takes markup this crate wrote): the
-//! one header and navigation of every page, the reader's language (Arabic right to left by
+//! The pages' frame, written with maud like every page of this crate (every value is
+//! escaped; the crate uses no `PreEscaped`): the head and the one header and navigation of
+//! every page ([`document`], [`page`]), the reader's language (Arabic right to left by
 //! default, English left to right), times in Amman time with the zone marked.
 
 use chrono::{DateTime, Utc};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use rasd_core::Config;
 use rasd_core::text::neutralize_bidi;
 
@@ -85,7 +85,7 @@ pub fn time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> Markup {
     html! { time datetime=(t.to_rfc3339()) dir="ltr" { (local.format("%Y-%m-%d %H:%M %Z")) } }
 }
 
-/// The header and navigation of every page (the digest's and the legacy pages' too).
+/// The header and navigation of every page (spliced into the digest's too).
 pub fn header(ctx: &Ctx) -> Markup {
     let l = ctx.lang;
     let can = |p: Perm| ctx.who.as_ref().is_some_and(|w| w.role.can(p));
@@ -139,8 +139,14 @@ pub fn role_name(l: UiLang, role: &str) -> &'static str {
     }
 }
 
-/// A whole page: the head, the header and `body` in `<main>`.
+/// A whole page: the head, the header and `body` in `<main class="page">`.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    document(ctx, title, html! { main.page { (body) } })
+}
+
+/// A whole page whose `<main>` the caller writes (the search page's two columns, the item
+/// page): the head in the reader's language and direction, then the one header.
+pub fn document(ctx: &Ctx, title: &str, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.code()) dir=(ctx.lang.dir()) {
@@ -152,15 +158,10 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             }
             body {
                 (header(ctx))
-                main.page { (body) }
+                (main)
             }
         }
     }
-}
-
-/// The header as a string, for the pages still written with string formatting.
-pub fn header_html(ctx: &Ctx) -> String {
-    header(ctx).into_string()
 }
 
 /// A message box: an error (`error`) or a notice (`notice`).
@@ -231,9 +232,4 @@ pub fn error_page(ctx: &Ctx, title: &str, text: &str) -> Markup {
         title,
         html! { h1 { (title) } (message("error", text)) },
     )
-}
-
-/// Markup this crate built as a string (legacy pages); never text from outside.
-pub fn trusted(s: String) -> PreEscaped<String> {
-    PreEscaped(s)
 }
