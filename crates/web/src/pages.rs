@@ -124,18 +124,18 @@ pub(crate) fn item_page(
                 p.meta {
                     bdi { (ui::outside(source)) }
                     " · "
-                    span dir="ltr" { (item.when().format("%Y-%m-%d %H:%M UTC").to_string()) }
+                    (ui::time(item.when(), ctx.tz))
                     @if let Some(author) = &item.author { " · " bdi { (ui::outside(author)) } }
                 }
                 div {
                     @for t in &item.tags.topics {
-                        a.tag href=(format!("/?topic={}", url_encode_query(t))) dir="auto" {
+                        a.tag href=(format!("/search?topic={}", url_encode_query(t))) dir="auto" {
                             (ui::outside(&topic_name(config, l, t)))
                         }
                     }
                     // The event places link to the place filter, which uses them alone.
                     @for p in &item.tags.places {
-                        a.tag href=(format!("/?place={}", url_encode_query(p))) dir="auto"
+                        a.tag href=(format!("/search?place={}", url_encode_query(p))) dir="auto"
                             title=(l.t("مكان الحدث", "place of the event")) {
                             (ui::outside(&place_name(config, l, p)))
                         }
@@ -156,7 +156,7 @@ pub(crate) fn item_page(
                     @match &item.tags.sentiment {
                         Some(tag) => {
                             a class=(format!("badge s-{}", tag.label.as_str()))
-                                href=(format!("/?sentiment={}", tag.label.as_str())) {
+                                href=(format!("/search?sentiment={}", tag.label.as_str())) {
                                 (sentiment_name(l, tag.label.as_str()))
                             }
                             span dir="ltr" { (format!("({:+.2})", tag.score)) }
@@ -165,7 +165,7 @@ pub(crate) fn item_page(
                     }
                     " · "
                     a class=[item.tags.about_police.then_some("badge police")]
-                        href=(format!("/?police={flag}")) {
+                        href=(format!("/search?police={flag}")) {
                         (police_name(l, flag))
                     }
                     @if let Some(st) = item.tags.police_stance {

@@ -222,7 +222,7 @@ pub(crate) fn search_page(
             }
             aside {
                 @if let Ok(found) = outcome { (facets(&names, params, found)) }
-                (saved_list(l, params, saved))
+                (saved_list(ctx, params, saved))
             }
         }
     };
@@ -570,18 +570,60 @@ fn facets(names: &Names<'_>, params: &SearchParams, found: &Found) -> Markup {
     }
 }
 
-fn saved_list(l: UiLang, params: &SearchParams, saved: &[SavedSearch]) -> Markup {
+fn saved_list(ctx: &Ctx, params: &SearchParams, saved: &[SavedSearch]) -> Markup {
+    let l = ctx.lang;
+    let who = ctx.who.as_ref();
+    let owns = |s: &SavedSearch| {
+        who.is_some_and(|w| {
+            s.owner.as_deref() == Some(w.user.name.as_str())
+                || s.owner.is_none()
+                || w.role.can(crate::auth::Perm::Admin)
+        })
+    };
+    // The search as shown, to save under a name (the filters as the page has them).
+    let kept: Vec<(&str, String)> = [
+        ("q", Some(params.q.clone())),
+        ("lang", params.lang.clone()),
+        ("topic", params.topic.clone()),
+        ("place", params.place.clone()),
+        ("source", params.source.clone()),
+        ("sentiment", params.sentiment.clone()),
+        ("police", params.police.clone()),
+        ("kind", params.kind.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (k, v)))
+    .collect();
     html! {
         @if !saved.is_empty() {
             h4 { (l.t("عمليات بحث محفوظة", "Saved searches")) }
-            ul {
+            ul.saved {
                 @for s in saved {
                     li class=[(param(params, "saved") == Some(s.name.as_str())).then_some("chosen")] {
                         a href=(url_with("/search", &SearchParams::default(), &[("saved", Some(&s.name))], 1))
                             title=(ui::outside(&s.query)) {
                             bdi { (ui::outside(&s.name)) }
                         }
+                        @if let Some(owner) = &s.owner { " " span.meta { "(" bdi { (owner) } ")" } }
+                        @if let (Some(w), true) = (who, owns(s)) {
+                            form.inline method="post" action="/searches" {
+                                input type="hidden" name="csrf" value=(w.csrf());
+                                input type="hidden" name="name" value=(s.name);
+                                button type="submit" name="action" value="remove" title=(l.t("حذف", "Remove")) { "×" }
+                            }
+                        }
                     }
+                }
+            }
+        }
+        @if let Some(w) = who {
+            @if !kept.is_empty() {
+                form.stack.save method="post" action="/searches" {
+                    input type="hidden" name="csrf" value=(w.csrf());
+                    @for (k, v) in &kept { input type="hidden" name=(k) value=(v); }
+                    label for="save-name" { (l.t("احفظ هذا البحث باسم", "Save this search as")) }
+                    input #save-name type="text" name="name" maxlength="100" required dir="auto";
+                    button type="submit" name="action" value="save" { (l.t("حفظ", "Save")) }
                 }
             }
         }

@@ -251,10 +251,10 @@ async fn item_page_shows_the_stored_text_and_tags() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(body.contains("ضبطت الشرطة مشتبهاً بسرقة مركبة."));
-    assert!(body.contains("href=\"/?topic=theft\""));
+    assert!(body.contains("href=\"/search?topic=theft\""));
     assert!(body.contains("href=\"https://example.jo/1\""));
     // The event place is a filter; the place only named is shown apart, not as one.
-    assert!(body.contains("href=\"/?place=zarqa\""), "{body}");
+    assert!(body.contains("href=\"/search?place=zarqa\""), "{body}");
     assert!(
         body.contains("ذُكرت أيضاً: <span class=\"tag\" dir=\"auto\">عمان</span>"),
         "{body}"
@@ -407,13 +407,13 @@ async fn item_page_shows_sentiment_score_and_police_flag() {
     let (status, body) = get(&format!("/item/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(
-        body.contains("<a class=\"badge s-negative\" href=\"/?sentiment=negative\">سلبي</a>"),
+        body.contains("<a class=\"badge s-negative\" href=\"/search?sentiment=negative\">سلبي</a>"),
         "{body}"
     );
     // The signed score reads left to right inside the Arabic page.
     assert!(body.contains("<span dir=\"ltr\">(-0.64)</span>"), "{body}");
     assert!(
-        body.contains("<a class=\"badge police\" href=\"/?police=yes\">عن الشرطة</a>"),
+        body.contains("<a class=\"badge police\" href=\"/search?police=yes\">عن الشرطة</a>"),
         "{body}"
     );
     let id = rasd_core::item_id_for_url("https://example.jo/4");
@@ -421,7 +421,7 @@ async fn item_page_shows_sentiment_score_and_police_flag() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("المشاعر: غير مقدّرة"), "{body}");
     assert!(
-        body.contains("href=\"/?police=no\">ليس عن الشرطة"),
+        body.contains("href=\"/search?police=no\">ليس عن الشرطة"),
         "{body}"
     );
     assert!(!body.contains("class=\"badge police\""), "{body}");
@@ -472,7 +472,7 @@ async fn the_english_switch_shows_english_labels_on_the_search_and_item_pages() 
     assert!(body.contains("<article lang=\"ar\" dir=\"rtl\">"), "{body}");
     assert!(
         body.contains(
-            "Sentiment: <a class=\"badge s-negative\" href=\"/?sentiment=negative\">negative</a>"
+            "Sentiment: <a class=\"badge s-negative\" href=\"/search?sentiment=negative\">negative</a>"
         ),
         "{body}"
     );
@@ -482,7 +482,7 @@ async fn the_english_switch_shows_english_labels_on_the_search_and_item_pages() 
         "{body}"
     );
     assert!(
-        body.contains("href=\"/?topic=theft\" dir=\"auto\">Theft</a>"),
+        body.contains("href=\"/search?topic=theft\" dir=\"auto\">Theft</a>"),
         "{body}"
     );
     assert!(body.contains("<h2>Why these tags</h2>"), "{body}");
