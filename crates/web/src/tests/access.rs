@@ -1285,3 +1285,38 @@ async fn a_saved_search_belongs_to_whoever_saved_it() {
         1
     );
 }
+
+/// A feed that gives an item a `javascript:` address, and markup in its title and text,
+/// gets no link and no element out of them on any page.
+#[tokio::test]
+async fn javascript_links_and_markup_from_a_feed_stay_inert() {
+    let mut item = rasd_core::Item::new(
+        "s1",
+        "javascript:alert(document.cookie)",
+        "حريق <img src=x onerror=alert(1)> في المخيم",
+        "نص <a href=\"javascript:alert(2)\">اضغط</a> و<svg onload=alert(3)>",
+        Utc::now(),
+    );
+    item.tags.lang = rasd_core::Lang::Ar;
+    let id = item.id.clone();
+    let state = state_with("", "", vec![item]);
+    let app = app(state.clone());
+    for path in [format!("/item/{id}"), format!("/search?q={}", enc("حريق"))] {
+        let (status, _, page) = call(
+            &app,
+            with_cookie(from("127.0.0.1", Request::get(&path)), TEST_TOKEN),
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains("حريق"), "{path}: the item is shown");
+        // As text they may show (escaped); as markup, never.
+        for hostile in ["href=\"javascript", "<img", "<svg", "<a href=\"javascript"] {
+            assert!(!page.contains(hostile), "{path}: {hostile} in {page}");
+        }
+        assert!(
+            page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}"
+        );
+    }
+}
