@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::util::{copy_config, rasd, rasd_ok, search_json, serve, shipped_config};
+use super::util::{add_user, copy_config, rasd, rasd_ok, search_json, serve, shipped_config};
 
 fn feed() -> String {
     let mut items = String::new();
@@ -173,44 +173,17 @@ fn run_polls_stores_and_stops_on_sigterm() {
     );
 }
 
-/// The body of a GET of `path` from the server at `addr` (plain HTTP/1.1, read to the end).
 /// Adds the administrator `root` (`rasd users add`, the password on standard input) and
 /// returns a new API key of theirs (`rasd users key`).
 pub fn admin_key(cfg: &str, data: &str) -> String {
-    let mut add = rasd()
-        .args([
-            "--config",
-            cfg,
-            "--data-dir",
-            data,
-            "users",
-            "add",
-            "root",
-            "--role",
-            "admin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all("كلمة مرور طويلة للمدير\n".as_bytes())
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    add_user(cfg, data, "root", "admin", "كلمة مرور طويلة للمدير");
     let out = rasd_ok(&["--config", cfg, "--data-dir", data, "users", "key", "root"]);
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(key.starts_with("rasd_"), "{key}");
     key
 }
 
+/// The body of a GET of `path` from the server at `addr` (plain HTTP/1.1, read to the end).
 fn http_get(addr: std::net::SocketAddr, path: &str, key: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(

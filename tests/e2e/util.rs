@@ -119,3 +119,36 @@ pub fn imported(tmp: &Path, lines: &str) -> (String, String) {
     ]);
     (config, data)
 }
+
+/// Adds a web user with `rasd users add NAME --role ROLE`, the password on standard input.
+pub fn add_user(cfg: &str, data: &str, name: &str, role: &str, password: &str) {
+    use std::io::Write as _;
+    let mut add = rasd()
+        .args([
+            "--config",
+            cfg,
+            "--data-dir",
+            data,
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use super::browser::Browser;
-use super::util::{rasd, rasd_ok, shipped_config};
+use super::util::{add_user, rasd, rasd_ok, shipped_config};
 
 /// `rasd serve` on the demo's data, stopped (SIGTERM) when dropped.
 struct Served {
@@ -33,37 +33,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn add_user(cfg: &str, data: &str, name: &str, role: &str, password: &str) {
-    let mut add = rasd()
-        .args([
-            "--config",
-            cfg,
-            "--data-dir",
-            data,
-            "users",
-            "add",
-            name,
-            "--role",
-            role,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn healthy(addr: SocketAddr) -> bool {

@@ -69,6 +69,21 @@ pub fn html_page(status: StatusCode, markup: Markup) -> Response {
         .into_response()
 }
 
+/// Adds a `Set-Cookie` ([`auth::set_cookie`]) to a response.
+pub fn add_cookie(
+    r: &mut Response,
+    server: &rasd_core::ServerSettings,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) {
+    let c = auth::set_cookie(server, name, value, max_age);
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).expect("a cookie is visible ASCII"),
+    );
+}
+
 /// Where `next` may send the reader after log-in: a path on this server only.
 fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -271,15 +286,8 @@ pub async fn login(
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(|e| Error::Internal(e.to_string()))?;
             let mut r = Redirect::to(&next).into_response();
-            for c in [
-                auth::set_cookie(server, SESSION_COOKIE, &token, hours * 3600),
-                auth::set_cookie(server, FORM_COOKIE, "", 0),
-            ] {
-                r.headers_mut().append(
-                    header::SET_COOKIE,
-                    HeaderValue::from_str(&c).expect("a cookie is visible ASCII"),
-                );
-            }
+            add_cookie(&mut r, server, SESSION_COOKIE, &token, hours * 3600);
+            add_cookie(&mut r, server, FORM_COOKIE, "", 0);
             Ok(r)
         }
     }
@@ -321,11 +329,7 @@ pub async fn logout(
         .await;
     }
     let mut r = Redirect::to("/login").into_response();
-    let c = auth::set_cookie(&state.config.settings.server, SESSION_COOKIE, "", 0);
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&c).expect("a cookie is visible ASCII"),
-    );
+    add_cookie(&mut r, &state.config.settings.server, SESSION_COOKIE, "", 0);
     Ok(r)
 }
 
@@ -341,16 +345,8 @@ pub struct LangParams {
 pub async fn switch_lang(State(state): State<AppState>, Query(q): Query<LangParams>) -> Response {
     let lang = UiLang::parse(q.to.as_deref());
     let mut r = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    let c = auth::set_cookie(
-        &state.config.settings.server,
-        LANG_COOKIE,
-        lang.code(),
-        365 * 86_400,
-    );
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&c).expect("a cookie is visible ASCII"),
-    );
+    let server = &state.config.settings.server;
+    add_cookie(&mut r, server, LANG_COOKIE, lang.code(), 365 * 86_400);
     r
 }
 

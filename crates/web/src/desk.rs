@@ -48,6 +48,28 @@ pub struct InboxParams {
     page: Option<usize>,
 }
 
+/// The inbox's choices in the reader's language: categories, governorates, states.
+type Choices = Vec<(String, String)>;
+
+fn inbox_choices(config: &rasd_core::Config, l: UiLang) -> (Choices, Choices, Choices) {
+    let states = SUBMISSION_STATES
+        .iter()
+        .map(|s| (s.to_string(), state_name(l, s).to_string()))
+        .collect();
+    (
+        ui::categories(config, l),
+        ui::governorates(config, l),
+        states,
+    )
+}
+
+/// The name of `id` in a list of choices (the id itself when it is not there).
+fn name_of(list: &[(String, String)], id: &str) -> String {
+    list.iter()
+        .find(|(k, _)| k == id)
+        .map_or_else(|| id.to_string(), |(_, v)| v.clone())
+}
+
 fn some(v: &Option<String>) -> Option<String> {
     v.as_ref()
         .map(|s| s.trim().to_string())
@@ -91,17 +113,7 @@ pub async fn inbox(
     .map_err(internal)?;
     let ctx = &page.0;
     let l = ctx.lang;
-    let cats = ui::categories(&state.config, l);
-    let govs = ui::governorates(&state.config, l);
-    let name_of = |list: &[(String, String)], id: &str| {
-        list.iter()
-            .find(|(k, _)| k == id)
-            .map_or_else(|| id.to_string(), |(_, v)| v.clone())
-    };
-    let states: Vec<(String, String)> = SUBMISSION_STATES
-        .iter()
-        .map(|s| (s.to_string(), state_name(l, s).to_string()))
-        .collect();
+    let (cats, govs, states) = inbox_choices(&state.config, l);
     let body = html! {
         h1 { (l.t("البلاغات الواردة", "Submissions inbox")) }
         ul.counts {
@@ -208,17 +220,7 @@ pub async fn submission(
             ),
         ));
     };
-    let cats = ui::categories(&state.config, l);
-    let govs = ui::governorates(&state.config, l);
-    let name_of = |list: &[(String, String)], id: &str| {
-        list.iter()
-            .find(|(k, _)| k == id)
-            .map_or_else(|| id.to_string(), |(_, v)| v.clone())
-    };
-    let states: Vec<(String, String)> = SUBMISSION_STATES
-        .iter()
-        .map(|s| (s.to_string(), state_name(l, s).to_string()))
-        .collect();
+    let (cats, govs, states) = inbox_choices(&state.config, l);
     let people: Vec<(String, String)> = users
         .iter()
         .filter(|u| !u.disabled)

@@ -367,11 +367,8 @@ fn form_page(
 }
 
 fn with_form_cookie(state: &AppState, mut r: Response, token: &str) -> Response {
-    let c = auth::set_cookie(&state.config.settings.server, FORM_COOKIE, token, 6 * 3600);
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&c).expect("a cookie is visible ASCII"),
-    );
+    let server = &state.config.settings.server;
+    crate::account::add_cookie(&mut r, server, FORM_COOKIE, token, 6 * 3600);
     r
 }
 

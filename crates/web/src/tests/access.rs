@@ -1290,14 +1290,14 @@ async fn a_saved_search_belongs_to_whoever_saved_it() {
 /// gets no link and no element out of them on any page.
 #[tokio::test]
 async fn javascript_links_and_markup_from_a_feed_stay_inert() {
-    let mut item = rasd_core::Item::new(
+    let mut item = Item::new(
         "s1",
         "javascript:alert(document.cookie)",
         "حريق <img src=x onerror=alert(1)> في المخيم",
         "نص <a href=\"javascript:alert(2)\">اضغط</a> و<svg onload=alert(3)>",
         Utc::now(),
     );
-    item.tags.lang = rasd_core::Lang::Ar;
+    item.tags.lang = Lang::Ar;
     let id = item.id.clone();
     let state = state_with("", "", vec![item]);
     let app = app(state.clone());
