@@ -57,6 +57,22 @@ fn body(k: usize) -> String {
     .to_string()
 }
 
+/// Posts a submission as the proxy would for a client at `from`.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    from: String,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", from)
+        .body(body)
+        .send()
+        .await
+}
+
 /// Runs the load test (see the module docs) with the config of `config_dir` in `dir`.
 pub async fn run(
     config_dir: &Path,
@@ -83,17 +99,9 @@ pub async fn run(
         .timeout(Duration::from_secs(30))
         .build()?;
     let url = format!("http://{addr}/api/v1/submissions");
-    let post = |client: &reqwest::Client, from: String, body: String| {
-        client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("x-forwarded-for", from)
-            .body(body)
-            .send()
-    };
     // Warm up the connections and the code paths (not counted; own addresses).
     for k in 0..concurrency.min(32) {
-        let _ = post(&client, format!("172.16.0.{k}"), body(k)).await;
+        let _ = post(&client, &url, format!("172.16.0.{k}"), body(k)).await;
     }
 
     let next = Arc::new(AtomicUsize::new(0));
@@ -104,13 +112,7 @@ pub async fn run(
         tokio::spawn(async move {
             let (mut sent, mut refused) = (0usize, 0usize);
             while !done.load(Ordering::Relaxed) {
-                let r = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-forwarded-for", "192.0.2.1")
-                    .body(body(sent))
-                    .send()
-                    .await;
+                let r = post(&client, &url, "192.0.2.1".into(), body(sent)).await;
                 sent += 1;
                 if r.is_ok_and(|r| r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS) {
                     refused += 1;
@@ -131,13 +133,7 @@ pub async fn run(
                     break;
                 }
                 let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-forwarded-for", address(k))
-                    .body(body(k))
-                    .send()
-                    .await;
+                let r = post(&client, &url, address(k), body(k)).await;
                 let (status, reference) = match r {
                     Ok(r) => {
                         let status = r.status().as_u16();
@@ -155,7 +151,7 @@ pub async fn run(
     }
     // While the flood runs, another address still gets through.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let bystander = post(&client, "192.0.2.2".into(), body(1))
+    let bystander = post(&client, &url, "192.0.2.2".into(), body(1))
         .await
         .map_or(0, |r| r.status().as_u16());
     let mut results = Vec::with_capacity(requests);

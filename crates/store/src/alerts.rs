@@ -163,7 +163,8 @@ fn secs(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
-fn time(v: i64) -> DateTime<Utc> {
+/// A stored whole unix second as a time (the epoch for one out of range).
+pub(crate) fn time(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(v, 0).unwrap_or_default()
 }
 

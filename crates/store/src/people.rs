@@ -65,9 +65,7 @@ pub struct AuditEntry {
     pub address: String,
 }
 
-fn ts(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(v, 0).unwrap_or_default()
-}
+use crate::alerts::time as ts;
 
 fn opt_ts(v: Option<i64>) -> Option<DateTime<Utc>> {
     v.map(ts)

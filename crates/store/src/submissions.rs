@@ -82,9 +82,7 @@ pub struct SubmissionFilter {
     pub offset: usize,
 }
 
-fn ts(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(v, 0).unwrap_or_default()
-}
+use crate::alerts::time as ts;
 
 const SELECT: &str = "SELECT s.reference, s.item_id, s.category, s.governorate, s.lang, s.via,
     s.status, s.assignee, s.merged_into, s.created_at, s.updated_at, i.body,

@@ -312,9 +312,8 @@ pub async fn logout(
     page: Page,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, Response> {
-    let who = page.who().map_err(IntoResponse::into_response)?;
-    who.check_csrf(&form.csrf)
-        .map_err(IntoResponse::into_response)?;
+    let who = page.who()?;
+    who.check_csrf(&form.csrf)?;
     if let Via::Session { token_hash, .. } = &who.via {
         let (store, hash, user, addr) = (
             state.store.clone(),
@@ -356,7 +355,7 @@ fn blocking_err(e: impl std::fmt::Display) -> Response {
 
 /// `GET /account`: the reader's API keys, and a form to make one.
 pub async fn account_page(State(state): State<AppState>, page: Page) -> Result<Response, Response> {
-    let who = page.who().map_err(IntoResponse::into_response)?.clone();
+    let who = page.who()?.clone();
     let store = state.store.clone();
     let name = who.user.name.clone();
     let keys = tokio::task::spawn_blocking(move || store.api_keys(Some(&name)))
@@ -435,9 +434,8 @@ pub async fn make_key(
     page: Page,
     axum::Form(form): axum::Form<KeyForm>,
 ) -> Result<Response, Response> {
-    let who = page.who().map_err(IntoResponse::into_response)?.clone();
-    who.check_csrf(&form.csrf)
-        .map_err(IntoResponse::into_response)?;
+    let who = page.who()?.clone();
+    who.check_csrf(&form.csrf)?;
     let label = form.label.trim().chars().take(100).collect::<String>();
     let (id, key) = auth::new_api_key();
     let store = state.store.clone();
@@ -468,9 +466,8 @@ pub async fn revoke_key(
     page: Page,
     axum::Form(form): axum::Form<KeyForm>,
 ) -> Result<Response, Response> {
-    let who = page.who().map_err(IntoResponse::into_response)?.clone();
-    who.check_csrf(&form.csrf)
-        .map_err(IntoResponse::into_response)?;
+    let who = page.who()?.clone();
+    who.check_csrf(&form.csrf)?;
     let store = state.store.clone();
     let (name, addr, id, admin) = (
         who.user.name.clone(),
@@ -509,10 +506,7 @@ pub async fn revoke_key(
 /// `GET /users` (admins): every user with forms to add one, change a role, disable,
 /// enable and set a password.
 pub async fn users_page(State(state): State<AppState>, page: Page) -> Result<Response, Response> {
-    let who = page
-        .require(Perm::Admin)
-        .map_err(IntoResponse::into_response)?
-        .clone();
+    let who = page.require(Perm::Admin)?.clone();
     users_response(&state, &page.0, &who, StatusCode::OK, None).await
 }
 
@@ -603,12 +597,8 @@ pub async fn update_user(
     page: Page,
     axum::Form(form): axum::Form<UserForm>,
 ) -> Result<Response, Response> {
-    let who = page
-        .require(Perm::Admin)
-        .map_err(IntoResponse::into_response)?
-        .clone();
-    who.check_csrf(&form.csrf)
-        .map_err(IntoResponse::into_response)?;
+    let who = page.require(Perm::Admin)?.clone();
+    who.check_csrf(&form.csrf)?;
     let l = page.0.lang;
     let name = form.name.trim().to_string();
     let result = user_change(
@@ -742,8 +732,7 @@ pub async fn audit_page(
     page: Page,
     Query(q): Query<AuditParams>,
 ) -> Result<Response, Response> {
-    page.require(Perm::Admin)
-        .map_err(IntoResponse::into_response)?;
+    page.require(Perm::Admin)?;
     let n = q.page.unwrap_or(1).max(1);
     let action = q.action.clone().filter(|a| !a.trim().is_empty());
     let store = state.store.clone();

@@ -351,6 +351,13 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// So handlers answering `Result<Response, Response>` can use `?` on a refusal.
+impl From<Refusal> for Response {
+    fn from(r: Refusal) -> Response {
+        r.into_response()
+    }
+}
+
 /// Paths answered without a log-in (exactly, or as a prefix when ending in `/`).
 const OPEN_PATHS: &[&str] = &[
     "/login",
@@ -372,7 +379,7 @@ fn is_open(method: &Method, path: &str) -> bool {
     }) || (method == Method::POST && path == "/api/v1/submissions")
 }
 
-/// Middleware of the public face: the client address ([`ClientAddr`]) as an extension.
+/// Middleware of both faces: the client address ([`ClientAddr`]) as an extension.
 pub(crate) async fn client_addr(
     State(state): State<AppState>,
     mut request: Request,
@@ -383,7 +390,7 @@ pub(crate) async fn client_addr(
     next.run(request).await
 }
 
-/// Middleware of the analysts' face: works out the client address and the caller, sends
+/// Middleware of the analysts' face (inside [`client_addr`]): works out the caller, sends
 /// callers without a log-in to `/login` (pages) or answers 401 (API), and refuses
 /// cross-site requests that change something.
 pub(crate) async fn require_login(
@@ -391,8 +398,11 @@ pub(crate) async fn require_login(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let addr = ClientAddr::of(&request, &state.config.settings.server);
-    request.extensions_mut().insert(addr);
+    let addr = request
+        .extensions()
+        .get::<ClientAddr>()
+        .copied()
+        .unwrap_or(ClientAddr(None));
     let path = request.uri().path().to_string();
     if is_open(request.method(), &path) {
         return next.run(request).await;

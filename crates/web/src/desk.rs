@@ -19,10 +19,6 @@ fn internal(e: impl std::fmt::Display) -> Response {
     Error::Internal(e.to_string()).into_response()
 }
 
-fn refused(e: impl IntoResponse) -> Response {
-    e.into_response()
-}
-
 /// A submission state in the reader's language.
 pub fn state_name(l: UiLang, s: &str) -> &'static str {
     match s {
@@ -84,7 +80,7 @@ pub async fn inbox(
     page: Page,
     Query(q): Query<InboxParams>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::Inbox).map_err(refused)?.clone();
+    let who = page.require(Perm::Inbox)?.clone();
     let n = q.page.unwrap_or(1).max(1);
     let filter = SubmissionFilter {
         status: some(&q.status),
@@ -170,13 +166,13 @@ pub async fn submission(
     Path(reference): Path<String>,
     Query(q): Query<ContactParam>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::Inbox).map_err(refused)?.clone();
+    let who = page.require(Perm::Inbox)?.clone();
     if !valid_reference(&reference) {
         return Err(Error::BadRequest(format!("invalid reference {reference:?}")).into_response());
     }
     let show_contact = q.contact.is_some();
     if show_contact {
-        who.require(Perm::Contacts).map_err(refused)?;
+        who.require(Perm::Contacts)?;
     }
     let store = state.store.clone();
     let (r, who2) = (reference.clone(), who.clone());
@@ -300,8 +296,8 @@ pub async fn act_on_submission(
     Path(reference): Path<String>,
     axum::Form(form): axum::Form<SubmissionAction>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::Inbox).map_err(refused)?.clone();
-    who.check_csrf(&form.csrf).map_err(refused)?;
+    let who = page.require(Perm::Inbox)?.clone();
+    who.check_csrf(&form.csrf)?;
     if !valid_reference(&reference) {
         return Err(Error::BadRequest(format!("invalid reference {reference:?}")).into_response());
     }
@@ -353,7 +349,7 @@ pub async fn alerts_page(
     page: Page,
     Query(q): Query<AlertParams>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::Alerts).map_err(refused)?.clone();
+    let who = page.require(Perm::Alerts)?.clone();
     let filter_state = some(&q.state);
     if let Some(s) = &filter_state
         && !matches!(s.as_str(), "open" | "acknowledged")
@@ -449,8 +445,8 @@ pub async fn ack_alert(
     Path(id): Path<u64>,
     axum::Form(form): axum::Form<crate::account::CsrfForm>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::AckAlerts).map_err(refused)?.clone();
-    who.check_csrf(form.csrf()).map_err(refused)?;
+    let who = page.require(Perm::AckAlerts)?.clone();
+    who.check_csrf(form.csrf())?;
     let store = state.store.clone();
     let found = tokio::task::spawn_blocking(move || -> rasd_store::Result<bool> {
         let now = Utc::now();
@@ -478,7 +474,7 @@ pub async fn ack_alert(
 
 /// `GET /sources`: every configured source with its health, flagged ones first.
 pub async fn sources_page(State(state): State<AppState>, page: Page) -> Result<Response, Response> {
-    page.require(Perm::Sources).map_err(refused)?;
+    page.require(Perm::Sources)?;
     let store = state.store.clone();
     let mut health = tokio::task::spawn_blocking(move || store.source_health())
         .await
@@ -571,7 +567,7 @@ pub async fn fix_tags(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::FixTags).map_err(refused)?.clone();
+    let who = page.require(Perm::FixTags)?.clone();
     let mut csrf = String::new();
     let (mut topics, mut places) = (Vec::new(), Vec::new());
     let (mut sentiment, mut police) = (String::new(), false);
@@ -587,7 +583,7 @@ pub async fn fix_tags(
             _ => {}
         }
     }
-    who.check_csrf(&csrf).map_err(refused)?;
+    who.check_csrf(&csrf)?;
     let known_topics = state.config.topic_ids();
     let known_places = state.config.governorate_ids();
     if let Some(t) = topics.iter().find(|t| !known_topics.contains(t)) {
@@ -681,8 +677,8 @@ pub async fn save_search(
     page: Page,
     axum::Form(form): axum::Form<SaveSearchForm>,
 ) -> Result<Response, Response> {
-    let who = page.require(Perm::Read).map_err(refused)?.clone();
-    who.check_csrf(&form.csrf).map_err(refused)?;
+    let who = page.require(Perm::Read)?.clone();
+    who.check_csrf(&form.csrf)?;
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(
@@ -693,9 +689,7 @@ pub async fn save_search(
     // The filters are checked as a search would check them.
     let mut params = form.params.clone();
     params.saved = None;
-    params
-        .to_query(&state.config, None)
-        .map_err(IntoResponse::into_response)?;
+    params.to_query(&state.config, None)?;
     let filters = params.filters();
     let query = params.q.trim().to_string();
     let store = state.store.clone();

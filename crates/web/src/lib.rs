@@ -110,6 +110,13 @@ pub enum Error {
 /// The web crate's result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// So handlers answering `Result<Response, Response>` can use `?` on an [`Error`].
+impl From<Error> for Response {
+    fn from(e: Error) -> Response {
+        e.into_response()
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
@@ -192,7 +199,11 @@ fn router(state: AppState, allowed: AllowedHosts) -> Router {
         .merge(public_routes())
         .fallback(not_found)
         .with_state(state.clone())
-        .layer(middleware::from_fn_with_state(state, auth::require_login))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ))
+        .layer(middleware::from_fn_with_state(state, auth::client_addr))
         .layer(middleware::from_fn_with_state(
             Arc::new(allowed),
             guard::check_host,
@@ -908,8 +919,7 @@ async fn api_alerts(
     query: std::result::Result<Query<AlertsParams>, QueryRejection>,
 ) -> std::result::Result<Response, Response> {
     let who = who.ok_or_else(|| auth::Refusal::Forbidden.into_response())?;
-    who.require(auth::Perm::Alerts)
-        .map_err(IntoResponse::into_response)?;
+    who.require(auth::Perm::Alerts)?;
     let Query(q) = query.map_err(|e| {
         Error::BadRequest(format!(
             "the address has a parameter that cannot be read ({}): days and limit are whole numbers",

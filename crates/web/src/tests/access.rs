@@ -771,101 +771,57 @@ async fn the_inbox_shows_contacts_only_to_allowed_roles_and_audits_each_view() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Moving it through the inbox needs the session's token and a page of this server.
-    let act = |token: &'static str, fields: Vec<(&'static str, String)>| {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={}", rasd_core::text::url_encode_query(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+    let forward = [
+        ("action", "status"),
+        ("status", "forwarded"),
+        ("csrf", "csrf-of-a"),
+    ];
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Pairs, Pairs, StatusCode, &str); 6] = [
+        (&forward[..2], &[], StatusCode::FORBIDDEN, "no CSRF token"),
         (
-            with_cookie(from("127.0.0.1", Request::post(&path)), token)
-                .header("content-type", "application/x-www-form-urlencoded"),
-            body,
-        )
-    };
-    let (request, body) = act(
-        "token-a",
-        vec![("action", "status".into()), ("status", "forwarded".into())],
-    );
-    assert_eq!(
-        call(&app, request, body).await.0,
-        StatusCode::FORBIDDEN,
-        "no CSRF token"
-    );
-    let (request, body) = act(
-        "token-a",
-        vec![
-            ("action", "status".into()),
-            ("status", "forwarded".into()),
-            ("csrf", "csrf-of-a".into()),
-        ],
-    );
-    assert_eq!(
-        call(&app, request.header("origin", "https://evil.example"), body)
-            .await
-            .0,
-        StatusCode::FORBIDDEN,
-        "another site"
-    );
-    let (request, body) = act(
-        "token-a",
-        vec![
-            ("action", "status".into()),
-            ("status", "forwarded".into()),
-            ("csrf", "csrf-of-a".into()),
-        ],
-    );
-    assert_eq!(
-        call(&app, request.header("sec-fetch-site", "cross-site"), body)
-            .await
-            .0,
-        StatusCode::FORBIDDEN,
-        "a cross-site fetch"
-    );
-    let (request, body) = act(
-        "token-a",
-        vec![
-            ("action", "status".into()),
-            ("status", "forwarded".into()),
-            ("csrf", "csrf-of-a".into()),
-        ],
-    );
-    assert_eq!(
-        call(&app, request.header("sec-fetch-site", "same-site"), body)
-            .await
-            .0,
-        StatusCode::FORBIDDEN,
-        "another port of the same host"
-    );
-    let (request, body) = act(
-        "token-a",
-        vec![
-            ("action", "status".into()),
-            ("status", "forwarded".into()),
-            ("csrf", "csrf-of-a".into()),
-        ],
-    );
-    assert_eq!(
-        call(
-            &app,
-            request
-                .header("origin", "null")
-                .header("sec-fetch-site", "same-origin"),
-            body
-        )
-        .await
-        .0,
-        StatusCode::SEE_OTHER
-    );
-    let (request, body) = act(
-        "token-a",
-        vec![
-            ("action", "assign".into()),
-            ("assignee", "a".into()),
-            ("csrf", "csrf-of-a".into()),
-        ],
-    );
-    assert_eq!(call(&app, request, body).await.0, StatusCode::SEE_OTHER);
+            &forward,
+            &[("origin", "https://evil.example")],
+            StatusCode::FORBIDDEN,
+            "another site",
+        ),
+        (
+            &forward,
+            &[("sec-fetch-site", "cross-site")],
+            StatusCode::FORBIDDEN,
+            "a cross-site fetch",
+        ),
+        (
+            &forward,
+            &[("sec-fetch-site", "same-site")],
+            StatusCode::FORBIDDEN,
+            "another port of the same host",
+        ),
+        (
+            &forward,
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+            StatusCode::SEE_OTHER,
+            "this page",
+        ),
+        (
+            &[
+                ("action", "assign"),
+                ("assignee", "a"),
+                ("csrf", "csrf-of-a"),
+            ],
+            &[],
+            StatusCode::SEE_OTHER,
+            "assign",
+        ),
+    ];
+    for (fields, headers, expected, why) in cases {
+        let mut request = with_cookie(from("127.0.0.1", Request::post(&path)), "token-a")
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        assert_eq!(call(&app, request, form(fields)).await.0, expected, "{why}");
+    }
     let s = state.store.submission(&reference).unwrap().unwrap();
     assert_eq!(
         (s.status.as_str(), s.assignee.as_deref()),
