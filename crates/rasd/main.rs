@@ -13,6 +13,7 @@ mod fts5;
 mod import_cmd;
 mod import_forms_cmd;
 mod pipeline;
+mod pipeline_bench;
 mod reindex_cmd;
 mod replay_cmd;
 mod search_bench;
@@ -629,6 +630,35 @@ enum BenchWhat {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// The whole pipeline (fetch, parse, extract, tags, stories, alert rules, store, index)
+    /// on a feed collection and an extraction set served from loopback (default: the shared
+    /// 545 feeds and 181 pages): items per second and peak memory of each run, each in a
+    /// fresh data folder and its own process. `--peer CMD` runs another pipeline on the same
+    /// listeners, alternating with Rasd's (scripts/bench-pipeline.sh runs the Python stack).
+    Pipeline {
+        /// The feed collection.
+        #[arg(long, default_value = "../shared/data/feeds")]
+        feeds: PathBuf,
+        /// The pages (ID.html or ID.html.gz).
+        #[arg(long, default_value = "../shared/data/extraction/pages")]
+        pages: PathBuf,
+        /// {ID: {"url": …}}: the site each page came from.
+        #[arg(long, default_value = "../shared/data/extraction/ground-truth.json")]
+        truth: PathBuf,
+        /// Timed runs of each pipeline; medians are printed.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Sources fetched at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: u32,
+        /// A peer pipeline's command: it gets the sources' JSON file and an output folder
+        /// as its last two arguments and prints {"items": N, "peak_rss_kb": N} last.
+        #[arg(long)]
+        peer: Option<String>,
+        /// Internal: run Rasd's side on this sources file and print its report.
+        #[arg(long, hide = true)]
+        child: Option<PathBuf>,
+    },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
         /// The folder.
@@ -1203,6 +1233,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 classify_cmd::bench_classify(&load_config(&cli.config)?, data, *items, *runs)
             }
             BenchWhat::Feeds { dir } => tools::bench_feeds(dir.as_deref()),
+            BenchWhat::Pipeline {
+                feeds,
+                pages,
+                truth,
+                runs,
+                concurrency,
+                peer,
+                child,
+            } => match child {
+                Some(spec) => {
+                    let data = cli
+                        .data_dir
+                        .clone()
+                        .context("the child run needs --data-dir")?;
+                    pipeline_bench::child(&cli.config, &data, spec, *concurrency)
+                }
+                None => pipeline_bench::bench_pipeline(
+                    &cli.config,
+                    &pipeline_bench::BenchPipeline {
+                        feeds: feeds.clone(),
+                        pages: pages.clone(),
+                        truth: truth.exists().then(|| truth.clone()),
+                        runs: *runs,
+                        concurrency: *concurrency,
+                        peer: peer.clone(),
+                        keep: cli.data_dir.clone(),
+                    },
+                ),
+            },
             BenchWhat::Search {
                 corpus,
                 items,

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// How many source batches may wait between two stages.
-const CHANNEL_BATCHES: usize = 16;
+const CHANNEL_BATCHES: usize = 4;
 
 /// What a run of the stages did.
 #[derive(Debug, Default, Clone)]
@@ -47,6 +47,9 @@ pub struct Report {
     pub examples: Vec<Problem>,
     /// Batches the sink could not commit (logged; the source is fetched again next time).
     pub sink_errors: usize,
+    /// Time each stage spent working (not waiting): `tag` (the enrich stage's thread),
+    /// `store`, `index`, `stories` and `alerts` (the sink's thread, one after the other).
+    pub stages: BTreeMap<&'static str, std::time::Duration>,
 }
 
 impl Report {
@@ -262,13 +265,16 @@ impl Pipeline {
             tokio::task::spawn_blocking(move || sink_stage(tagged_rx, &p, writer))
         };
         let done = tokio::spawn(async move {
-            if let Err(e) = enrich.await {
+            let tagging = enrich.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "Enrich stage stopped abnormally.");
-            }
-            sink.await.unwrap_or_else(|e| {
+                std::time::Duration::ZERO
+            });
+            let mut report = sink.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "Sink stage stopped abnormally.");
                 Report::default()
-            })
+            });
+            report.stages.insert("tag", tagging);
+            report
         });
         Ok((fetched_tx, done))
     }
@@ -299,9 +305,11 @@ fn enrich_stage(
     tx: mpsc::Sender<SourceOutcome>,
     enricher: &Enricher,
     hints: &HashMap<String, Option<Lang>>,
-) {
+) -> std::time::Duration {
     let metrics = rasd_core::metrics::registry();
+    let mut busy = std::time::Duration::ZERO;
     while let Some(mut outcome) = rx.blocking_recv() {
+        let started = std::time::Instant::now();
         metrics.items_fetched(outcome.items.len());
         if outcome.state.last_error.is_some() {
             metrics.fetch_failed(&outcome.source);
@@ -312,11 +320,13 @@ fn enrich_stage(
             .map(|item| enricher.apply(item, hint))
             .collect();
         metrics.items_tagged(outcome.items.len());
+        busy += started.elapsed();
         if tx.blocking_send(outcome).is_err() {
             tracing::error!("Sink stage is gone; enrich stage stopping.");
-            return;
+            return busy;
         }
     }
+    busy
 }
 
 /// An outcome with no source and no items: the sink brings the index, the stories and the
@@ -333,23 +343,45 @@ pub fn nudge() -> SourceOutcome {
     }
 }
 
-/// The index, stories and alert rules brought up to the store after a [`nudge`].
+/// While batches keep coming, the index, the stories and the alert rules follow the store
+/// at least this often; when none is waiting they follow at once. Each index commit costs
+/// tens of milliseconds (files written and synced), so a commit per source would spend a
+/// busy poll's time committing.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The index, the stories and the alert rules brought up to the store (after stored batches
+/// or a [`nudge`]), each stage's time added to `report`. A failure is logged and counted;
+/// the marks stay, so the next follow (or the next start) does the rest.
 fn follow_store(
     p: &Pipeline,
     writer: &mut IndexSink,
     stories: &mut Option<rasd_detect::StoryKeeper>,
+    report: &mut Report,
 ) {
     let (store, config) = (p.store.as_ref(), p.config.as_ref());
-    if let Err(e) = catch_up(store, writer) {
-        tracing::error!(error = %e, "Cannot index what the web stored; it will be indexed with the next batch.");
-        return;
+    let timer = std::time::Instant::now();
+    // Apply every store change the index lacks (the batches stored since the last follow,
+    // under their stored ids, and any an earlier failure left behind).
+    match catch_up(store, writer) {
+        Ok(done) => {
+            tracing::debug!(items = done.applied, took = ?timer.elapsed(), "Index followed the store.")
+        }
+        Err(e) => {
+            report.sink_errors += 1;
+            tracing::error!(error = %e, "Cannot index what was stored; it will be indexed with the next batch.");
+            return;
+        }
     }
+    let timer = add_time(report, "index", timer);
     if let Err(e) = assign_stories(store, config, stories) {
+        report.sink_errors += 1;
         *stories = None;
-        tracing::error!(error = %e, "Cannot give what the web stored its stories; they will be given with the next batch.");
+        tracing::error!(error = %e, "Cannot give what was stored its stories; they will be given with the next batch.");
         return;
     }
+    let timer = add_time(report, "stories", timer);
     evaluate_alerts(p);
+    add_time(report, "alerts", timer);
 }
 
 fn sink_stage(
@@ -359,11 +391,36 @@ fn sink_stage(
 ) -> Report {
     let (store, config) = (p.store.as_ref(), p.config.as_ref());
     let mut report = Report::default();
-    // The story assigner follows the store like the index; opened again after a failure.
-    let mut stories: Option<rasd_detect::StoryKeeper> = None;
-    while let Some(outcome) = rx.blocking_recv() {
+    let mut follower = Follower::default();
+    let runtime = tokio::runtime::Handle::current();
+    loop {
+        let next = match follower.behind {
+            None => rx.blocking_recv(),
+            Some(_) => match rx.try_recv() {
+                Ok(outcome) => Some(outcome),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    // Nothing waiting: follow now, unless the last follow was recent; then
+                    // wait for more until it is due.
+                    let left = follower.wait_left();
+                    let waited = if left.is_zero() {
+                        None
+                    } else {
+                        runtime.block_on(tokio::time::timeout(left, rx.recv())).ok()
+                    };
+                    match waited {
+                        Some(next) => next,
+                        None => {
+                            follower.follow(p, &mut writer, &mut report);
+                            continue;
+                        }
+                    }
+                }
+            },
+        };
+        let Some(outcome) = next else { break };
         if outcome.source.is_empty() {
-            follow_store(p, &mut writer, &mut stories);
+            follower.follow(p, &mut writer, &mut report);
             continue;
         }
         report.sources += 1;
@@ -375,9 +432,10 @@ fn sink_stage(
         if outcome.state.last_error.is_some() && outcome.items.is_empty() && !outcome.not_modified {
             report.failed += 1;
         }
-        let changed = match store
-            .commit_batch_detailed(&outcome.items, std::slice::from_ref(&outcome.state))
-        {
+        let timer = std::time::Instant::now();
+        let committed =
+            store.commit_batch_detailed(&outcome.items, std::slice::from_ref(&outcome.state));
+        let changed = match committed {
             Ok(committed) => {
                 report.stored.add(committed.stats);
                 rasd_core::metrics::registry()
@@ -401,28 +459,58 @@ fn sink_stage(
             }
         };
         schedule_next_poll(store, config, &outcome);
-        if changed.is_empty() {
-            continue;
+        add_time(&mut report, "store", timer);
+        if !changed.is_empty() {
+            follower.behind.get_or_insert(timer);
         }
-        // Apply every store change the index lacks (this batch's, under the stored ids, and
-        // any an earlier failure left behind).
-        if let Err(e) = catch_up(store, &mut writer) {
-            // The store has the items and their change numbers: the next batch, or the next
-            // start, applies them.
-            report.sink_errors += 1;
-            tracing::error!(source = %outcome.source, error = %e, "Cannot index batch; it will be indexed with the next one.");
+        if follower
+            .behind
+            .is_some_and(|since| since.elapsed() >= FOLLOW_EVERY)
+        {
+            follower.follow(p, &mut writer, &mut report);
         }
-        if let Err(e) = assign_stories(store, config, &mut stories) {
-            // The store keeps the items and the assigner's mark: the next batch, or the next
-            // start, gives them their stories.
-            report.sink_errors += 1;
-            stories = None;
-            tracing::error!(source = %outcome.source, error = %e, "Cannot give the batch its stories; they will be given with the next one.");
-            continue;
-        }
-        evaluate_alerts(p);
+    }
+    if follower.behind.is_some() {
+        follower.follow(p, &mut writer, &mut report);
     }
     report
+}
+
+/// The sink's state between follows of the store.
+#[derive(Default)]
+struct Follower {
+    /// The story assigner follows the store like the index; opened again after a failure.
+    stories: Option<rasd_detect::StoryKeeper>,
+    /// When the oldest change not yet followed was stored.
+    behind: Option<std::time::Instant>,
+    /// When the last follow began.
+    last: Option<std::time::Instant>,
+}
+
+impl Follower {
+    fn follow(&mut self, p: &Pipeline, writer: &mut IndexSink, report: &mut Report) {
+        self.last = Some(std::time::Instant::now());
+        self.behind = None;
+        follow_store(p, writer, &mut self.stories, report);
+    }
+
+    /// How long until the next follow is due (zero: now).
+    fn wait_left(&self) -> std::time::Duration {
+        self.last
+            .map(|t| FOLLOW_EVERY.saturating_sub(t.elapsed()))
+            .unwrap_or_default()
+    }
+}
+
+/// Adds the time since `since` to `stage`'s in `report`; returns now, for the next stage.
+fn add_time(
+    report: &mut Report,
+    stage: &'static str,
+    since: std::time::Instant,
+) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    *report.stages.entry(stage).or_default() += now - since;
+    now
 }
 
 /// Evaluates the alert rules on the items given their stories and not yet read by the
@@ -482,13 +570,19 @@ pub struct CatchUp {
     pub rebuilt: bool,
 }
 
-/// Items applied per index batch while catching up.
+/// Items read from the store at a time while catching up.
 const CATCH_UP_BATCH: usize = 1000;
+
+/// While catching up, the index commits (with its mark) after at least this many items, and
+/// at the end. A commit writes and syncs a new segment, which tantivy later merges with
+/// others: a commit per thousand items spent more time committing and merging than indexing.
+const CATCH_UP_COMMIT: u64 = 20_000;
 
 /// Brings the index up to the store: applies the changes after the last one the index
 /// recorded, or, when its record is of another lineage, ahead of the store or missing,
-/// empties it and applies everything. Each page is committed with its mark, so an
-/// interrupted catch-up resumes where it stopped.
+/// empties it and applies everything. The index commits with its mark every
+/// [`CATCH_UP_COMMIT`] items and at the end, so an interrupted catch-up resumes where its
+/// last commit stopped.
 pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp> {
     let store_id = store
         .store_id()
@@ -511,6 +605,7 @@ pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp
             0
         }
     };
+    let mut uncommitted = 0u64;
     loop {
         let page = store
             .changes_after(from, CATCH_UP_BATCH)
@@ -518,18 +613,23 @@ pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp
         let Some(last) = page.last else { break };
         writer.index_items(&page.items)?;
         out.applied += page.items.len() as u64;
+        uncommitted += page.items.len() as u64;
         from = last;
-        writer.commit_applied(AppliedMark {
-            store_id: store_id.clone(),
-            seq: from,
-        })?;
+        if uncommitted >= CATCH_UP_COMMIT {
+            writer.commit_applied(AppliedMark {
+                store_id: store_id.clone(),
+                seq: from,
+            })?;
+            uncommitted = 0;
+        }
     }
     let done = AppliedMark {
         store_id,
         seq: from,
     };
     if writer.mark() != Some(&done) {
-        // Nothing to apply, but the record is missing or was cleared for a rebuild.
+        // What was applied since the last commit, or a record that is missing or was cleared
+        // for a rebuild.
         writer.commit_applied(done)?;
     }
     Ok(out)

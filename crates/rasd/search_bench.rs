@@ -101,7 +101,7 @@ struct Planned {
 /// Memory figures of a process, in kB (from /proc/self/status; 0 where unavailable).
 #[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
 pub struct Mem {
-    hwm_kb: u64,
+    pub(crate) hwm_kb: u64,
     rss_kb: u64,
     anon_kb: u64,
     file_kb: u64,

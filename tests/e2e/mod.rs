@@ -7,6 +7,7 @@ mod demo;
 mod fetch;
 mod import;
 mod import_forms;
+mod pipeline_bench;
 mod reindex;
 mod replay;
 mod search;

@@ -189,7 +189,7 @@ impl LetterCounts {
                 // The common Arabic letters: no table lookup needed.
                 n.letters += 1;
                 n.arabic += 1;
-            } else if c.is_alphabetic() {
+            } else if rasd_core::text::is_letter(c) {
                 n.letters += 1;
                 if is_arabic_letter(c) {
                     n.arabic += 1;

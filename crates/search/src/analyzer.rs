@@ -404,7 +404,7 @@ fn is_word_char(c: char) -> bool {
     if matches!(c, '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}') {
         return true;
     }
-    c.is_alphanumeric()
+    rasd_core::text::is_word_char(c)
         || is_arabic_mark(c)
         || is_invisible(c)
         || matches!(c, '\u{0300}'..='\u{036F}')
