@@ -333,7 +333,8 @@ pub fn nudge() -> SourceOutcome {
     }
 }
 
-/// The index, stories and alert rules brought up to the store after a [`nudge`].
+/// The index, stories and alert rules brought up to the store after a [`nudge`], and when
+/// the stages start.
 fn follow_store(
     p: &Pipeline,
     writer: &mut IndexSink,
@@ -341,12 +342,12 @@ fn follow_store(
 ) {
     let (store, config) = (p.store.as_ref(), p.config.as_ref());
     if let Err(e) = catch_up(store, writer) {
-        tracing::error!(error = %e, "Cannot index what the web stored; it will be indexed with the next batch.");
+        tracing::error!(error = %e, "Cannot index what is stored; it will be indexed with the next batch.");
         return;
     }
     if let Err(e) = assign_stories(store, config, stories) {
         *stories = None;
-        tracing::error!(error = %e, "Cannot give what the web stored its stories; they will be given with the next batch.");
+        tracing::error!(error = %e, "Cannot give what is stored its stories; they will be given with the next batch.");
         return;
     }
     evaluate_alerts(p);
@@ -361,6 +362,10 @@ fn sink_stage(
     let mut report = Report::default();
     // The story assigner follows the store like the index; opened again after a failure.
     let mut stories: Option<rasd_detect::StoryKeeper> = None;
+    // A process killed between storing a batch and giving it its stories and rules left
+    // items that the next batches will not bring (they are stored: a poll finds them
+    // unchanged). Brought up to the store before anything new.
+    follow_store(p, &mut writer, &mut stories);
     while let Some(outcome) = rx.blocking_recv() {
         if outcome.source.is_empty() {
             follow_store(p, &mut writer, &mut stories);
@@ -653,4 +658,49 @@ pub fn retag(store: &Store, enricher: &Enricher, config: &Config) -> anyhow::Res
         .context("cannot retag the stored items")?;
     flush(&mut batch).context("cannot store the new tags")?;
     Ok((read, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a process killed between storing a batch and giving it its stories leaves: the
+    /// items stored, the story assigner's and the rules' marks behind. Polls that find the
+    /// same items unchanged store nothing, so the stages catch up when they start.
+    #[test]
+    fn the_stages_start_by_reading_what_a_killed_run_stored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let config = Arc::new(crate::load_config(&shipped).unwrap());
+        let now = chrono::Utc::now();
+        let items: Vec<rasd_core::Item> = (0..5)
+            .map(|n| {
+                let mut item = rasd_core::Item::new(
+                    "killed",
+                    &format!("https://killed.example.jo/{n}"),
+                    &format!("حريق في مستودع رقم {n} في إربد"),
+                    &format!("أخمدت فرق الدفاع المدني حريقاً في المستودع {n} بإربد دون إصابات."),
+                    now,
+                );
+                item.published = Some(now);
+                item
+            })
+            .collect();
+        {
+            let p = Pipeline::open(config.clone(), tmp.path()).unwrap();
+            // The batch is committed; the process dies before the stories and the rules.
+            p.store.commit_batch_detailed(&items, &[]).unwrap();
+        }
+        let p = Pipeline::open(config, tmp.path()).unwrap();
+        let head = p.store.head_seq().unwrap();
+        assert_eq!(p.store.stories_seq().unwrap(), 0);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (tx, done) = p.start_stages().unwrap();
+            drop(tx);
+            done.await.unwrap();
+        });
+        assert_eq!(p.store.stories_seq().unwrap(), head);
+        assert_eq!(p.store.alerts_seq().unwrap(), head);
+    }
 }
