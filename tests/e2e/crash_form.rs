@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::crash_outbox::smtp_sink::free_port;
+use super::replay::smtp_sink::free_port;
 use super::util::{
     Daemon, Rng, Unanswered, assert_verified, copy_config, crash_trials, followers, http_exchange,
     shipped_config, status_json, store_read_only, try_followers,

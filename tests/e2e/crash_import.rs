@@ -9,7 +9,7 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::util::{
     Rng, assert_verified, crash_trials, followers, rasd, rasd_ok, shipped_config, status_json,
@@ -113,7 +113,7 @@ fn killed_imports_store_every_line_once() {
         let context = format!("trial {trial} (RASD_CRASH_SEED={seed})");
         let data = dir.path().join(format!("trial-{trial}"));
         let data_s = data.to_str().unwrap();
-        let delay = Duration::from_millis(rng.below(window.as_millis() as u64));
+        let delay = rng.moment(window);
         let mut child = rasd()
             .args(import(data_s))
             .stdout(Stdio::null())

@@ -164,6 +164,12 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n.max(1)
     }
+
+    /// A moment within `window`, as a fraction of it: a seed replays the same fractions
+    /// even when the window measured again comes out a little different.
+    pub fn moment(&mut self, window: std::time::Duration) -> std::time::Duration {
+        window.mul_f64(self.below(10_000) as f64 / 10_000.0)
+    }
 }
 
 /// The crash trials' count (`RASD_CRASH_TRIALS`, 3 unless set) and seed (`RASD_CRASH_SEED`,
