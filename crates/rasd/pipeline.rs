@@ -673,9 +673,9 @@ mod tests {
         let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let config = Arc::new(crate::load_config(&shipped).unwrap());
         let now = chrono::Utc::now();
-        let items: Vec<rasd_core::Item> = (0..5)
+        let items: Vec<Item> = (0..5)
             .map(|n| {
-                let mut item = rasd_core::Item::new(
+                let mut item = Item::new(
                     "killed",
                     &format!("https://killed.example.jo/{n}"),
                     &format!("حريق في مستودع رقم {n} في إربد"),
