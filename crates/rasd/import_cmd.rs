@@ -134,6 +134,12 @@ pub async fn run(config: Arc<Config>, dir: &Path, file: &Path) -> anyhow::Result
         }
     }
     flush(&mut batch, &mut summary)?;
+    // An import killed between storing a batch and giving it its stories left items the
+    // story assigner and the rules have not read; run again, it finds those items unchanged
+    // and flushes nothing new. Both catch up here whatever the batches did.
+    catch_up(&p.store, &mut writer)?;
+    crate::pipeline::assign_stories(&p.store, &config, &mut stories)?;
+    crate::pipeline::evaluate_alerts(&p);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

@@ -344,13 +344,14 @@ pub fn nudge() -> SourceOutcome {
 }
 
 /// While batches keep coming, the index, the stories and the alert rules follow the store
-/// at least this often; when none is waiting they follow at once. Each index commit costs
-/// tens of milliseconds (files written and synced), so a commit per source would spend a
-/// busy poll's time committing.
+/// at least this often; when none is waiting they follow once as long has passed since the
+/// last follow as it took ([`Follower::wait_left`]). Each index commit costs tens of
+/// milliseconds (files written and synced), so a commit per source would spend a busy
+/// poll's time committing.
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The index, the stories and the alert rules brought up to the store (after stored batches
-/// or a [`nudge`]), each stage's time added to `report`. A failure is logged and counted;
+/// The index, the stories and the alert rules brought up to the store (when the stages
+/// start, after stored batches, after a [`nudge`]), each stage's time added to `report`. A failure is logged and counted;
 /// the marks stay, so the next follow (or the next start) does the rest.
 fn follow_store(
     p: &Pipeline,
@@ -393,6 +394,10 @@ fn sink_stage(
     let mut report = Report::default();
     let mut follower = Follower::default();
     let runtime = tokio::runtime::Handle::current();
+    // A process killed between storing a batch and giving it its stories and rules left
+    // items that the next batches will not bring (they are stored: a poll finds them
+    // unchanged). Brought up to the store before anything new.
+    follower.follow(p, &mut writer, &mut report);
     loop {
         let next = match follower.behind {
             None => rx.blocking_recv(),
@@ -483,21 +488,25 @@ struct Follower {
     stories: Option<rasd_detect::StoryKeeper>,
     /// When the oldest change not yet followed was stored.
     behind: Option<std::time::Instant>,
-    /// When the last follow began.
-    last: Option<std::time::Instant>,
+    /// When the last follow ended, and how long it took.
+    last: Option<(std::time::Instant, std::time::Duration)>,
 }
 
 impl Follower {
     fn follow(&mut self, p: &Pipeline, writer: &mut IndexSink, report: &mut Report) {
-        self.last = Some(std::time::Instant::now());
+        let started = std::time::Instant::now();
         self.behind = None;
         follow_store(p, writer, &mut self.stories, report);
+        self.last = Some((std::time::Instant::now(), started.elapsed()));
     }
 
-    /// How long until the next follow is due (zero: now).
+    /// How long to wait for more batches before following, when none is waiting: as long
+    /// as the last follow took (at most [`FOLLOW_EVERY`]), counted from its end. So
+    /// following never takes more than about half the sink's time, and a lone batch (an
+    /// alert's item, a form's) is followed at once.
     fn wait_left(&self) -> std::time::Duration {
         self.last
-            .map(|t| FOLLOW_EVERY.saturating_sub(t.elapsed()))
+            .map(|(ended, took)| took.min(FOLLOW_EVERY).saturating_sub(ended.elapsed()))
             .unwrap_or_default()
     }
 }
@@ -753,4 +762,49 @@ pub fn retag(store: &Store, enricher: &Enricher, config: &Config) -> anyhow::Res
         .context("cannot retag the stored items")?;
     flush(&mut batch).context("cannot store the new tags")?;
     Ok((read, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a process killed between storing a batch and giving it its stories leaves: the
+    /// items stored, the story assigner's and the rules' marks behind. Polls that find the
+    /// same items unchanged store nothing, so the stages catch up when they start.
+    #[test]
+    fn the_stages_start_by_reading_what_a_killed_run_stored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let config = Arc::new(crate::load_config(&shipped).unwrap());
+        let now = chrono::Utc::now();
+        let items: Vec<Item> = (0..5)
+            .map(|n| {
+                let mut item = Item::new(
+                    "killed",
+                    &format!("https://killed.example.jo/{n}"),
+                    &format!("حريق في مستودع رقم {n} في إربد"),
+                    &format!("أخمدت فرق الدفاع المدني حريقاً في المستودع {n} بإربد دون إصابات."),
+                    now,
+                );
+                item.published = Some(now);
+                item
+            })
+            .collect();
+        {
+            let p = Pipeline::open(config.clone(), tmp.path()).unwrap();
+            // The batch is committed; the process dies before the stories and the rules.
+            p.store.commit_batch_detailed(&items, &[]).unwrap();
+        }
+        let p = Pipeline::open(config, tmp.path()).unwrap();
+        let head = p.store.head_seq().unwrap();
+        assert_eq!(p.store.stories_seq().unwrap(), 0);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (tx, done) = p.start_stages().unwrap();
+            drop(tx);
+            done.await.unwrap();
+        });
+        assert_eq!(p.store.stories_seq().unwrap(), head);
+        assert_eq!(p.store.alerts_seq().unwrap(), head);
+    }
 }

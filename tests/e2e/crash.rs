@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::util::{Route, copy_config, rasd, rasd_ok, serve, shipped_config, stdout};
+use super::util::{
+    Rng, Route, assert_verified, copy_config, crash_trials, followers, rasd, rasd_ok, serve,
+    shipped_config, status_json, stdout,
+};
 
 const FEEDS: usize = 30;
 const ITEMS_PER_FEED: usize = 200;
@@ -83,41 +86,10 @@ fn servers() -> Vec<std::net::SocketAddr> {
         .collect()
 }
 
-/// A small xorshift generator: the harness needs no crate for its random moments.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
-fn status_json(cfg: &str, data: &str) -> serde_json::Value {
-    let out = rasd_ok(&["--config", cfg, "--data-dir", data, "status", "--json"]);
-    serde_json::from_str(&stdout(&out)).unwrap()
-}
-
 #[cfg(unix)]
 #[test]
 fn killed_fetches_leave_store_and_index_in_agreement() {
-    let trials: usize = std::env::var("RASD_CRASH_TRIALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    let seed: u64 = std::env::var("RASD_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("crash trials: {trials}, RASD_CRASH_SEED={seed}");
+    let (trials, seed) = crash_trials("killed fetches");
     let mut rng = Rng(seed);
     let addrs = servers();
     let dir = tempfile::tempdir().unwrap();
@@ -170,22 +142,11 @@ fn killed_fetches_leave_store_and_index_in_agreement() {
         let after = status_json(&cfg, data_s);
         assert_eq!(after["items"], total, "trial {trial}: {after}");
         assert_eq!(after["index"]["lag"], 0, "trial {trial}: {after}");
+        // The story assigner and the alert rules read every stored change too.
+        let (seq, stories, alerts) = followers(&data);
+        assert_eq!((stories, alerts), (seq, seq), "trial {trial} (seed {seed})");
         // Same ids in both, each once.
-        let verify = rasd()
-            .args(["--config", &cfg, "--data-dir", data_s, "verify"])
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "trial {trial} (seed {seed}): {}{}",
-            stdout(&verify),
-            String::from_utf8_lossy(&verify.stderr)
-        );
-        assert!(
-            stdout(&verify).contains(&format!("store: {total} items")),
-            "{}",
-            stdout(&verify)
-        );
+        assert_verified(&cfg, data_s, total, &format!("trial {trial} (seed {seed})"));
     }
     eprintln!("{killed_mid_way} of {trials} trials were killed before the fetch finished");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::util::{copy_config, rasd, rasd_ok, shipped_config, stdout};
 
 #[path = "../../crates/deliver/tests/smtp_sink/mod.rs"]
-mod smtp_sink;
+pub(super) mod smtp_sink;
 use smtp_sink::{Smtp, free_port, python_with_aiosmtpd, received};
 
 const CRASH_BODY: &str = "توفي ثلاثة أشخاص وأصيب أربعة عشر آخرون إثر تدهور حافلة ركاب قادمة من العقبة على الطريق الصحراوي قرب القطرانة في محافظة الكرك فجر اليوم، ونقل المصابون إلى مستشفى الكرك الحكومي.";
