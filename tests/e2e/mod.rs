@@ -4,6 +4,7 @@ mod config;
 mod crash;
 mod daemon;
 mod demo;
+mod faults;
 mod fetch;
 mod import;
 mod import_forms;
