@@ -493,10 +493,10 @@ const CATCH_UP_BATCH: usize = 1000;
 /// disk), so the next call can apply the same changes again.
 pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp> {
     let result = apply_changes(store, writer);
-    if result.is_err() {
-        if let Err(e) = writer.rollback() {
-            tracing::error!(error = %e, "Cannot restart the index writer after a failed catch-up.");
-        }
+    if result.is_err()
+        && let Err(e) = writer.rollback()
+    {
+        tracing::error!(error = %e, "Cannot restart the index writer after a failed catch-up.");
     }
     result
 }

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use super::util::{Route, copy_config, rasd, rasd_ok, search_json, serve, shipped_config, stdout};
 
+// replay.rs loads the same file as its own private module.
+#[allow(clippy::duplicate_mod)]
 #[path = "../../crates/deliver/tests/smtp_sink/mod.rs"]
 mod smtp_sink;
 use smtp_sink::{Smtp, free_port, python_with_aiosmtpd, received};
@@ -412,10 +414,11 @@ fn an_outside_reader_or_writer_on_the_store_delays_rasd_and_loses_nothing() {
     // not marked fetched; every batch acknowledged is kept, and the next fetch takes the
     // rest.
     let fifth = config(tmp.path(), "fifth", &servers(40..60, 4, true));
-    let mut holder = None;
+    let (mut holder, mut taken) = (None, false);
     let (out, lines) = fetch_watching(&fifth, data_s, |line| {
-        if holder.is_none() && line.contains("Source batch stored.") {
+        if !taken && line.contains("Source batch stored.") {
             holder = Some((Holder::take(&data, "BEGIN IMMEDIATE"), Instant::now()));
+            taken = true;
         }
         if let Some((_, since)) = &holder
             && since.elapsed() > Duration::from_secs(12)
@@ -468,7 +471,8 @@ fn a_damaged_index_is_noticed_at_start_and_rebuilt_from_the_store() {
     assert_whole(&cfg, data_s, 3000);
     let search = data.join("search");
 
-    let damage: [(&str, fn(&Path)); 2] = [
+    type Harm = fn(&Path);
+    let damage: [(&str, Harm); 2] = [
         ("a segment file removed", |f| {
             std::fs::remove_file(f).unwrap()
         }),
@@ -630,15 +634,21 @@ fn alerts_wait_out_an_hour_without_the_mail_server_and_go_once_when_it_returns()
     std::fs::write(&file, crash_lines(start, 120)).unwrap();
     // The replay's simulated clock runs two hours with the server away: the alert is raised
     // when the third owner reports, and the outbox is tried at each due time.
-    let out = rasd_ok(&[
+    // RASD_OUTAGE_SPEED=1 plays the two hours in real time (the long form).
+    let speed = std::env::var("RASD_OUTAGE_SPEED").ok();
+    let mut args = vec![
         "--config",
         cfg_s,
         "--data-dir",
         data_s,
         "replay",
         file.to_str().unwrap(),
-        "--instant",
-    ]);
+    ];
+    match &speed {
+        Some(n) => args.extend(["--speed", n.as_str()]),
+        None => args.push("--instant"),
+    }
+    let out = rasd_ok(&args);
     eprintln!("{}", stdout(&out));
     let alerts = alerts_json(cfg_s, data_s);
     assert_eq!(alerts.len(), 1, "{alerts:#?}");

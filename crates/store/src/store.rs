@@ -2243,6 +2243,31 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_waits_for_an_outside_writer_instead_of_failing_at_once() {
+        // Another connection (an outside sqlite3) holds the write lock for a moment. A
+        // deferred transaction that read before writing was refused at once ("database is
+        // locked", no busy wait); one that takes the lock at BEGIN waits and goes through.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.upsert_items(&[item(1, None)]).unwrap();
+        let outside = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        outside.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            held_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(700));
+            outside.execute_batch("ROLLBACK").unwrap();
+        });
+        held_rx.recv().unwrap();
+        let stats = store
+            .commit_batch(&[item(2, None), item(3, None)], &[])
+            .expect("the batch waits for the lock");
+        assert_eq!(stats.inserted, 2);
+        holder.join().unwrap();
+        assert_eq!(store.status().unwrap().items, 3);
+    }
+
+    #[test]
     fn file_store_reopens_with_data_and_wal() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("nested").join("data");
