@@ -592,7 +592,20 @@ const CATCH_UP_COMMIT: u64 = 20_000;
 /// empties it and applies everything. The index commits with its mark every
 /// [`CATCH_UP_COMMIT`] items and at the end, so an interrupted catch-up resumes where its
 /// last commit stopped.
+/// On failure the writer is rolled back to its last commit and restarted (tantivy stops a
+/// writer that met an error, such as a full disk), so the next call can apply the same
+/// changes again.
 pub fn catch_up(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp> {
+    let result = apply_changes(store, writer);
+    if result.is_err()
+        && let Err(e) = writer.rollback()
+    {
+        tracing::error!(error = %e, "Cannot restart the index writer after a failed catch-up.");
+    }
+    result
+}
+
+fn apply_changes(store: &Store, writer: &mut IndexSink) -> anyhow::Result<CatchUp> {
     let store_id = store
         .store_id()
         .context("cannot read the store's lineage")?;
@@ -704,8 +717,9 @@ pub fn open_index_for_reading(data_dir: &std::path::Path) -> anyhow::Result<Sear
         .with_context(|| format!("cannot open the search index in {}", dir.display()))
 }
 
-/// Opens the search index in `dir`; an index written by another version of Rasd is rebuilt
-/// from the store (the store is the source of truth).
+/// Opens the search index in `dir`; an index written by another version of Rasd, or one
+/// whose files are missing or damaged, is rebuilt from the store (the store is the source
+/// of truth).
 /// Then brings it up to the store ([`catch_up`]). The caller holds the data folder's lock.
 pub fn open_index(store: &Store, dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let context = || format!("cannot open the search index in {}", dir.display());
@@ -715,6 +729,11 @@ pub fn open_index(store: &Store, dir: &std::path::Path) -> anyhow::Result<Search
         Ok(index) => index,
         Err(rasd_search::Error::SchemaMismatch { .. }) => {
             tracing::info!(dir = %dir.display(), "Search index from another version; rebuilding it beside the old one from the store.");
+            crate::reindex_cmd::rebuild_beside(store, data_dir, false).with_context(context)?;
+            SearchIndex::open_or_create(dir).with_context(context)?
+        }
+        Err(e @ rasd_search::Error::Damaged { .. }) => {
+            tracing::warn!(error = %e, "Search index damaged; rebuilding it from the store.");
             crate::reindex_cmd::rebuild_beside(store, data_dir, false).with_context(context)?;
             SearchIndex::open_or_create(dir).with_context(context)?
         }

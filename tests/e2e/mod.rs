@@ -7,6 +7,7 @@ mod crash_import;
 mod crash_outbox;
 mod daemon;
 mod demo;
+mod faults;
 mod fetch;
 mod import;
 mod import_forms;

@@ -124,17 +124,20 @@ impl SearchIndex {
             info!(path = %dir.display(), "Created an empty search index.");
             return Ok(search);
         }
-        let index = open_on_disk(dir, false)?;
-        // A kill between creating the index and its first commit leaves an empty index
-        // without the schema tag: nothing is lost by stamping it now.
-        if unstamped_empty(&index)? {
-            let search = SearchIndex::from_index(index, location, Some(dir))?;
-            search.stamp()?;
-            info!(path = %dir.display(), "Stamped an empty search index left by an interrupted start.");
-            return Ok(search);
-        }
-        check_schema(&index, dir)?;
-        SearchIndex::from_index(index, location, Some(dir))
+        let opened = || {
+            let index = open_on_disk(dir, false)?;
+            // A kill between creating the index and its first commit leaves an empty index
+            // without the schema tag: nothing is lost by stamping it now.
+            if unstamped_empty(&index)? {
+                let search = SearchIndex::from_index(index, location, Some(dir))?;
+                search.stamp()?;
+                info!(path = %dir.display(), "Stamped an empty search index left by an interrupted start.");
+                return Ok(search);
+            }
+            check_schema(&index, dir)?;
+            SearchIndex::from_index(index, location, Some(dir))
+        };
+        opened().map_err(|e| damaged(e, dir))
     }
 
     /// Opens the index in `dir` for searching only: it never takes the writer, so it cannot
@@ -147,12 +150,42 @@ impl SearchIndex {
             let index = Index::create_in_ram(schema::build());
             return SearchIndex::from_index(index, location, None);
         }
-        // Opened through the read directory only: this index is never written.
-        let index = open_on_disk(dir, true)?;
-        if !unstamped_empty(&index)? {
-            check_schema(&index, dir)?;
+        let opened = || {
+            // Opened through the read directory only: this index is never written.
+            let index = open_on_disk(dir, true)?;
+            if !unstamped_empty(&index)? {
+                check_schema(&index, dir)?;
+            }
+            SearchIndex::from_index(index, location, None)
+        };
+        opened().map_err(|e| damaged(e, dir))
+    }
+
+    /// Reads every file of the last commit and checks it against the checksum tantivy
+    /// wrote in its footer: [`Error::Damaged`] naming the files that fail. A missing or
+    /// cut-short file is already refused when the index is opened; this finds bytes changed
+    /// in place. It reads the whole index (for `rasd verify`, not at every start).
+    pub fn check_files(&self) -> Result<()> {
+        let dir = Path::new(&self.location);
+        // Through memory maps, on disk: a positioned read would copy each file whole.
+        let checked = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir).and_then(|i| i.validate_checksum())
+        } else {
+            self.index.validate_checksum()
+        };
+        let mut bad: Vec<String> = checked
+            .map_err(|e| damaged(Error::Tantivy(e), dir))?
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        if bad.is_empty() {
+            return Ok(());
         }
-        SearchIndex::from_index(index, location, None)
+        bad.sort();
+        Err(Error::Damaged {
+            path: PathBuf::from(&self.location),
+            detail: format!("checksum mismatch in {}", bad.join(", ")),
+        })
     }
 
     /// Commits nothing, so that the payload carries the schema tag. When another process
@@ -280,6 +313,7 @@ impl SearchIndex {
             reader: self.reader.clone(),
             fields: self.fields,
             mark,
+            lost: false,
         })
     }
 
@@ -590,6 +624,23 @@ fn run_error(q: &SearchQuery, e: TantivyError) -> Error {
     }
 }
 
+/// `e` as [`Error::Damaged`] when it says the files of the index in `dir` are missing or
+/// damaged (a file of the last commit that does not exist, a footer or `meta.json` that
+/// cannot be read); other errors as they are.
+fn damaged(e: Error, dir: &Path) -> Error {
+    match e {
+        Error::Tantivy(
+            t @ (TantivyError::OpenReadError(_)
+            | TantivyError::DataCorruption(_)
+            | TantivyError::IoError(_)),
+        ) => Error::Damaged {
+            path: dir.to_path_buf(),
+            detail: t.to_string(),
+        },
+        other => other,
+    }
+}
+
 /// Opens the index tantivy keeps in `dir`; files tantivy cannot read are a schema
 /// mismatch (rebuilt by `rasd reindex`).
 /// With `read_side`, through a [`SearchDirectory`] (for searching only).
@@ -696,6 +747,8 @@ pub struct IndexSink {
     fields: Fields,
     /// What the next commit records (see [`AppliedMark`]).
     mark: Option<AppliedMark>,
+    /// A rollback failed: the writer cannot be used again.
+    lost: bool,
 }
 
 impl fmt::Debug for IndexSink {
@@ -763,9 +816,22 @@ impl IndexSink {
         committed
     }
 
-    /// Drops everything added or deleted since the last commit.
+    /// Drops everything added or deleted since the last commit and starts the writer
+    /// afresh; what the next commit records goes back to the last commit's mark. Needed
+    /// after any failed add or commit: tantivy stops a writer whose thread met an error (a
+    /// full disk, say), and every later call on it fails until it is rolled back.
     pub fn rollback(&mut self) -> Result<()> {
+        if self.lost {
+            return Err(Error::Tantivy(TantivyError::SystemError(
+                "the index writer could not be restarted after an error; restart rasd".into(),
+            )));
+        }
+        // A failed restart leaves tantivy's writer without its lock (a second rollback
+        // would panic): refuse from then on.
+        self.lost = true;
         self.writer.rollback()?;
+        self.lost = false;
+        self.mark = AppliedMark::parse(self.writer.index().load_metas()?.payload.as_deref());
         Ok(())
     }
 }

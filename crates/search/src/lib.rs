@@ -60,6 +60,20 @@ pub enum Error {
         /// What was found there instead of the expected schema.
         found: String,
     },
+    /// The index's files are missing or damaged (a segment file removed or cut short, a
+    /// checksum that does not match): the store still holds every item, so the index is
+    /// rebuilt from it.
+    #[error(
+        "the search index in {path} is damaged ({detail}); `rasd reindex` rebuilds it from the \
+         store (the next `rasd fetch` or `rasd run` does so by itself when a file is missing or \
+         cut short)"
+    )]
+    Damaged {
+        /// The index folder.
+        path: PathBuf,
+        /// What was found wrong.
+        detail: String,
+    },
     /// The query text could not be understood; the message says how to write it.
     #[error("cannot search for `{query}`: {message}")]
     Query {
@@ -95,6 +109,11 @@ mod tests {
         let e = Error::SchemaMismatch {
             path: PathBuf::from("/data/search"),
             found: "no tag".into(),
+        };
+        assert!(e.to_string().contains("rasd reindex"));
+        let e = Error::Damaged {
+            path: PathBuf::from("/data/search"),
+            detail: "a file is missing".into(),
         };
         assert!(e.to_string().contains("rasd reindex"));
         let e = Error::Query {

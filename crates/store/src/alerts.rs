@@ -662,7 +662,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Option<AlertRecord>> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         let before = tx
             .prepare_cached(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"))?
             .query_row([id_of(id)], alert_row)

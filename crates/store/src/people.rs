@@ -148,7 +148,7 @@ impl Store {
     /// Disables or enables a user. Disabling ends their sessions.
     pub fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         Self::require_user(&tx, name)?;
         tx.execute(
             "UPDATE users SET disabled = ?2 WHERE name = ?1",
@@ -164,7 +164,7 @@ impl Store {
     /// Sets a user's password hash, ends their sessions and clears their failed log-ins.
     pub fn set_password(&self, name: &str, hash: &str, now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         Self::require_user(&tx, name)?;
         tx.execute(
             "UPDATE users SET password = ?2, password_at = ?3 WHERE name = ?1",
@@ -201,7 +201,7 @@ impl Store {
         address: &str,
     ) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         // Expired sessions go when new ones come.
         tx.execute(
             "DELETE FROM sessions WHERE expires_at <= ?1",
@@ -259,7 +259,7 @@ impl Store {
     /// Records a failed log-in under each key (such as `user:NAME` and `addr:IP`).
     pub fn record_login_failure(&self, keys: &[String], now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         // Failures older than a day no longer count for anything.
         tx.execute(
             "DELETE FROM login_failures WHERE at < ?1",

@@ -330,7 +330,7 @@ impl Store {
         states: &[FetchState],
     ) -> Result<Committed> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let committed = upsert_in(&tx, items)?;
         for state in states {
             save_state_in(&tx, state)?;
@@ -462,7 +462,7 @@ impl Store {
     /// as their items stay.
     pub fn record_sources(&self, sources: &[SourceConfig]) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         tx.execute("UPDATE sources SET removed = 1", [])?;
         {
             let mut stmt = tx.prepare_cached(
@@ -526,7 +526,7 @@ impl Store {
     /// [`Store::commit_batch`] does.
     pub fn save_fetch_state(&self, state: &FetchState) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         save_state_in(&tx, state)?;
         tx.commit()?;
         Ok(())
@@ -874,7 +874,7 @@ impl Store {
     /// distinct outlets and owners, first and last seen).
     pub fn record_stories(&self, assigned: &[StoryAssigned], seq: u64) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         {
             let mut story = tx.prepare_cached(
                 "INSERT INTO stories (id, title, first_seen, last_seen, items, outlets, owners) \
@@ -1031,6 +1031,15 @@ fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
             other => return other,
         }
     }
+}
+
+/// A transaction that takes the write lock at its start (`BEGIN IMMEDIATE`), waiting up to
+/// the busy timeout while another connection (another rasd, an outside `sqlite3`) holds it.
+/// A deferred one that reads first and then writes is refused at once with "database is
+/// locked" when another connection wrote in between: SQLite cannot let it wait, since its
+/// snapshot would be stale. Every transaction that writes starts with this one.
+pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Per-connection settings (journal mode is set only for files, in [`Store::open`]).
@@ -2231,6 +2240,31 @@ mod tests {
             .for_each_item(|_| Ok::<(), std::io::Error>(()))
             .unwrap();
         assert_eq!(count, 1);
+    }
+
+    #[test]
+    fn a_batch_waits_for_an_outside_writer_instead_of_failing_at_once() {
+        // Another connection (an outside sqlite3) holds the write lock for a moment. A
+        // deferred transaction that read before writing was refused at once ("database is
+        // locked", no busy wait); one that takes the lock at BEGIN waits and goes through.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.upsert_items(&[item(1, None)]).unwrap();
+        let outside = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        outside.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            held_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(700));
+            outside.execute_batch("ROLLBACK").unwrap();
+        });
+        held_rx.recv().unwrap();
+        let stats = store
+            .commit_batch(&[item(2, None), item(3, None)], &[])
+            .expect("the batch waits for the lock");
+        assert_eq!(stats.inserted, 2);
+        holder.join().unwrap();
+        assert_eq!(store.status().unwrap().items, 3);
     }
 
     #[test]

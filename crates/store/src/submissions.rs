@@ -121,7 +121,7 @@ impl Store {
     /// many were stored.
     pub fn add_submissions(&self, batch: &[NewSubmission]) -> Result<usize> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = crate::store::write_tx(&mut conn)?;
         for s in batch {
             let taken = tx
                 .query_row(
