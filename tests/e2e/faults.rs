@@ -16,10 +16,7 @@ use std::time::{Duration, Instant};
 use super::util::{Route, copy_config, rasd, rasd_ok, search_json, serve, shipped_config, stdout};
 
 // replay.rs loads the same file as its own private module.
-#[allow(clippy::duplicate_mod)]
-#[path = "../../crates/deliver/tests/smtp_sink/mod.rs"]
-mod smtp_sink;
-use smtp_sink::{Smtp, free_port, python_with_aiosmtpd, received};
+use super::replay::smtp_sink::{Smtp, free_port, python_with_aiosmtpd, received};
 
 const ITEMS_PER_FEED: usize = 200;
 
