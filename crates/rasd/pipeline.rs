@@ -699,7 +699,7 @@ mod tests {
         let before = chrono::Utc::now();
         let outcome = p
             .fetcher
-            .fetch_source(&source, &rasd_core::FetchState::default())
+            .fetch_source(&source, &FetchState::default())
             .await;
         assert_eq!(
             outcome.state.consecutive_failures, 1,

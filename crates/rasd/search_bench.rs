@@ -418,7 +418,7 @@ pub(crate) fn read_corpus(
     let mut queries: Vec<QueryLine> = Vec::new();
     let mut read_counts = Vec::new();
     for lang in ["ar", "en"] {
-        if let Some(f) = corpus_file(&corpus_dir, &format!("{lang}_news.jsonl")) {
+        if let Some(f) = corpus_file(corpus_dir, &format!("{lang}_news.jsonl")) {
             let articles: Vec<Article> = read_jsonl::<Article>(&f)?
                 .into_iter()
                 .filter(|a| !a.body.trim().is_empty())
@@ -459,7 +459,7 @@ pub(crate) fn read_corpus(
         let take = per_pool.min(n);
         let picks: Vec<usize> = (0..take).map(|k| k * n / take).collect();
         eprintln!("tagging {take} of {n} articles…");
-        let tags = tag(&enricher, &pool.articles, &picks);
+        let tags = tag(enricher, &pool.articles, &picks);
         tagged_total += take;
         pool.tagged = picks.into_iter().zip(tags).collect();
     }
@@ -529,9 +529,9 @@ pub(crate) fn plan_searches(
             };
             let (mut topic, mut place, mut source) = (None, None, None);
             match k % 3 {
-                0 => topic = pick(&topics),
-                1 => place = pick(&places),
-                _ => source = pick(&sources),
+                0 => topic = pick(topics),
+                1 => place = pick(places),
+                _ => source = pick(sources),
             }
             Planned {
                 terms: q.terms.clone(),

@@ -53,6 +53,10 @@ const MAX_BODY: u64 = 1024 * 1024;
 const TICK_S: f64 = 15.0;
 /// Entries each feed lists.
 const FEED_ENTRIES: u64 = 15;
+/// The start-up round: every source is due at once at the start, and the first polls'
+/// items (some 2,500) are tagged, stored and indexed together, so the next polls of that
+/// round may come later than the schedule's steady state allows.
+const STARTUP_S: f64 = 180.0;
 /// Seconds between samples.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
@@ -93,7 +97,7 @@ enum Behaviour {
 }
 
 /// The four kinds of source, as the summary counts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Class {
     Healthy,
     Slow,
@@ -209,7 +213,7 @@ impl Served {
                     ),
                 );
             }
-            _ => (self.k, self.k % 2 == 0),
+            _ => (self.k, self.k.is_multiple_of(2)),
         };
         let n = (k as u64 + j) as usize;
         if arabic {
@@ -635,7 +639,6 @@ fn proc_sample(pid: u32) -> Option<(u64, u64, u64)> {
     let field = |name: &str| {
         status.lines().find_map(|l| {
             l.strip_prefix(name)?
-                .trim()
                 .split_whitespace()
                 .next()?
                 .parse::<u64>()
@@ -691,7 +694,7 @@ async fn web_load(base: String, key: String, stop: Arc<AtomicBool>) -> WebLoad {
         n += 1;
         let t = Instant::now();
         // Three searches a second, one submission every 2 s.
-        let (what, answer) = if n % 8 == 0 {
+        let (what, answer) = if n.is_multiple_of(8) {
             load.submissions += 1;
             let k = load.submissions;
             let body = serde_json::json!({
@@ -710,7 +713,7 @@ async fn web_load(base: String, key: String, stop: Arc<AtomicBool>) -> WebLoad {
                 .send()
                 .await;
             ("submission", r.map(|r| (r.status().as_u16(), 201)))
-        } else if n % 4 != 0 {
+        } else if !n.is_multiple_of(4) {
             load.searches += 1;
             let q = searches[n % searches.len()];
             let r = client
@@ -829,7 +832,7 @@ pub fn run(opts: &SoakOptions) -> anyhow::Result<()> {
             opts.sources
         );
     }
-    if !(opts.minutes >= 1.0) {
+    if opts.minutes.is_nan() || opts.minutes < 1.0 {
         bail!("--minutes {}: give at least 1", opts.minutes);
     }
     let (dir, _remove) = match &opts.dir {
@@ -1150,7 +1153,7 @@ fn check(c: &Checked) -> anyhow::Result<Report> {
     let rss_growth_pct = 100.0 * (rss.1 - rss.0) / rss.0.max(1.0);
     let _ = writeln!(
         text,
-        "flat (median of the last third against the second third; the rule: RSS at most 10 % higher, fds and threads at most 10 % or 5 more): RSS {:.1} → {:.1} MB ({rss_growth_pct:+.1} %), fds {:.0} → {:.0}, threads {:.0} → {:.0}",
+        "flat (median of the last third against the second third; the rule: RSS at most 10 % higher, open fds at most 10 % or 10 more, threads at most 10 % or 5 more): RSS {:.1} → {:.1} MB ({rss_growth_pct:+.1} %), fds {:.0} → {:.0}, threads {:.0} → {:.0}",
         rss.0 / 1024.0,
         rss.1 / 1024.0,
         fds.0,
@@ -1174,6 +1177,7 @@ fn check(c: &Checked) -> anyhow::Result<Report> {
     let (mut on_schedule, mut schedule_total) = (0, 0);
     let (mut backed_off, mut backoff_total) = (0, 0);
     let mut polls_total = 0usize;
+    let mut worst_gap = 0.0f64;
     for (served, _) in c.sources {
         let id = format!("soak-{:03}", served.k);
         let b = served.behaviour;
@@ -1194,22 +1198,26 @@ fn check(c: &Checked) -> anyhow::Result<Report> {
         let mut problems = Vec::new();
         if b.succeeds() {
             schedule_total += 1;
-            // Every gap one interval, give or take the tick, the fetch and whole seconds.
+            // Every gap one interval, give or take the tick (15 s), the fetch (up to the 5 s
+            // timeout), whole seconds and the stages storing the poll; more in the start-up
+            // round.
             let first = times.first().copied().unwrap_or(f64::INFINITY);
-            if first > 30.0 {
-                problems.push(format!("first poll at {first:.0} s (want within 30 s)"));
+            if first > 60.0 {
+                problems.push(format!("first poll at {first:.0} s (want within 60 s)"));
             }
             for w in times.windows(2) {
                 let gap = w[1] - w[0];
-                if !(INTERVAL_S - 5.0..=INTERVAL_S + TICK_S + 15.0).contains(&gap) {
+                let most = if w[0] < STARTUP_S { 120.0 } else { 95.0 };
+                worst_gap = worst_gap.max(if w[0] < STARTUP_S { 0.0 } else { gap });
+                if !(INTERVAL_S - 5.0..=most).contains(&gap) {
                     problems.push(format!(
-                        "a gap of {gap:.0} s between polls at {:.0} and {:.0} s (want 55–90 s)",
+                        "a gap of {gap:.0} s between polls at {:.0} and {:.0} s (want 55–{most:.0} s)",
                         w[0], w[1]
                     ));
                 }
             }
             if let Some(last) = times.last()
-                && end - last > INTERVAL_S + TICK_S + 15.0
+                && end - last > 95.0
             {
                 problems.push(format!("last poll {:.0} s before the end", end - last));
             }
@@ -1316,7 +1324,7 @@ fn check(c: &Checked) -> anyhow::Result<Report> {
     );
     let _ = writeln!(
         text,
-        "polled on schedule (first poll within 30 s, every gap 55–90 s for an interval of 60 s, the last within 90 s of the end, no failure recorded; charset traps read right): {on_schedule} of {schedule_total}"
+        "polled on schedule (first poll within 60 s; every gap 55–95 s for an interval of 60 s, up to 120 s in the first {STARTUP_S:.0} s; the last within 95 s of the end; no failure recorded; charset traps read right, the malformed feed's one entry stored once): {on_schedule} of {schedule_total}; the longest gap after the start-up round {worst_gap:.0} s"
     );
     let _ = writeln!(
         text,
