@@ -16,10 +16,12 @@ mod pipeline;
 mod pipeline_bench;
 mod reindex_cmd;
 mod replay_cmd;
+mod search_api_bench;
 mod search_bench;
 mod search_cmd;
 mod search_recall;
 mod sentiment_cmd;
+mod soak_cmd;
 mod stories_cmd;
 mod tools;
 mod web_cmd;
@@ -618,6 +620,27 @@ enum BenchWhat {
         #[arg(long, hide = true)]
         search_plan: Option<PathBuf>,
     },
+    /// The analysts' search API (`GET /api/v1/search`) under concurrent load on loopback:
+    /// fills --data-dir (else a temporary folder; a folder already holding --items items is
+    /// reused) with the items of `bench search`, serves it with `rasd serve` and times the
+    /// shared queries, with filters and facets, from keep-alive clients.
+    SearchApi {
+        /// The corpus folder (as `bench search` reads it).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Items in the data folder.
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        /// Clients sending at once, each on its own connection.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Timed requests (after an untimed warm-up).
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Stop the timed requests after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+    },
     /// The public form's API under concurrent load on loopback: accepted submissions per
     /// second with p50/p99 latency, a flooding address answered 429 while another gets
     /// through, and every accepted submission found in the store afterwards. The data goes
@@ -658,6 +681,18 @@ enum BenchWhat {
         /// Internal: run Rasd's side on this sources file and print its report.
         #[arg(long, hide = true)]
         child: Option<PathBuf>,
+    },
+    /// The daemon (`rasd run`) on loopback sources for a set time, the web under light
+    /// load: samples its memory, open files and threads, then checks the polls kept their
+    /// schedule, the failing sources backed off and the samples stayed flat. --data-dir
+    /// keeps the soak's folder (config, data, log, samples).
+    Soak {
+        /// How long the daemon runs.
+        #[arg(long, default_value_t = 30.0)]
+        minutes: f64,
+        /// Loopback sources (healthy, slow, failing and hostile).
+        #[arg(long, default_value_t = 200)]
+        sources: usize,
     },
     /// Feed parsing over a folder of feeds (default: the shared 545 feeds).
     Feeds {
@@ -1262,6 +1297,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     },
                 ),
             },
+            BenchWhat::Soak { minutes, sources } => soak_cmd::run(&soak_cmd::SoakOptions {
+                minutes: *minutes,
+                sources: *sources,
+                config_dir: cli.config.clone(),
+                dir: cli.data_dir.clone(),
+            }),
             BenchWhat::Search {
                 corpus,
                 items,
@@ -1279,6 +1320,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 search_plan.as_deref(),
                 &mut std::io::stdout().lock(),
             ),
+            BenchWhat::SearchApi {
+                corpus,
+                items,
+                concurrency,
+                requests,
+                seconds,
+            } => search_api_bench::run(&search_api_bench::SearchApiOptions {
+                corpus: corpus.clone(),
+                items: *items,
+                concurrency: *concurrency,
+                requests: *requests,
+                seconds: *seconds,
+                config_dir: cli.config.clone(),
+                data_dir: cli.data_dir.clone(),
+            }),
             BenchWhat::Form {
                 requests,
                 concurrency,

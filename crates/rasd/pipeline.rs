@@ -200,8 +200,11 @@ impl Pipeline {
         store
             .record_sources(&config.sources)
             .context("cannot record the configured sources")?;
-        let fetcher =
-            Fetcher::new(&config.settings.fetch).context("cannot build the HTTP client")?;
+        // A failing source without an `interval` backs off from `[schedule]
+        // default_interval`, as it is polled at that interval.
+        let fetcher = Fetcher::new(&config.settings.fetch)
+            .context("cannot build the HTTP client")?
+            .with_default_interval(config.settings.schedule.default_interval);
         let enricher = Enricher::from_config_with_models(&config)
             .context("cannot compile the topic, place and police rules")?;
         check_rule_queries(&config)?;
@@ -825,5 +828,57 @@ mod tests {
         });
         assert_eq!(p.store.stories_seq().unwrap(), head);
         assert_eq!(p.store.alerts_seq().unwrap(), head);
+    }
+
+    /// Found by the soak (`rasd bench soak`): the daemon's fetcher backed a failing source
+    /// off from the built-in 15 minutes whatever `[schedule] default_interval` said, so a
+    /// source polled every minute waited up to 18 minutes after its first failure.
+    #[tokio::test]
+    async fn a_failing_source_backs_off_from_the_configured_default_interval() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = tmp.path().join("config");
+        std::fs::create_dir_all(&cfg).unwrap();
+        for name in ["topics.toml", "places.toml", "alerts.toml"] {
+            std::fs::copy(shipped.join(name), cfg.join(name)).unwrap();
+        }
+        std::fs::write(
+            cfg.join("rasd.toml"),
+            "[schedule]\ndefault_interval = \"2m\"\nmin_interval = \"1m\"\n\n[fetch]\nrespect_robots = false\n",
+        )
+        .unwrap();
+        // A loopback port nothing listens on: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::write(
+            cfg.join("sources.toml"),
+            format!(
+                "[[source]]\nid = \"refused\"\nname = \"رفض\"\nkind = \"feed\"\n\
+                 url = \"http://127.0.0.1:{port}/feed.xml\"\nallow_private = true\n"
+            ),
+        )
+        .unwrap();
+        let config = Arc::new(Config::load(&cfg).unwrap());
+        let p = Pipeline::open(config.clone(), &tmp.path().join("data")).unwrap();
+        let source = config.sources[0].clone();
+        let before = chrono::Utc::now();
+        let outcome = p
+            .fetcher
+            .fetch_source(&source, &FetchState::default())
+            .await;
+        assert_eq!(
+            outcome.state.consecutive_failures, 1,
+            "{:?}",
+            outcome.problems
+        );
+        let wait = (outcome.retry_at.expect("a failure sets retry_at") - before).num_seconds();
+        // Two minutes, ±20 % jitter (not 15 minutes).
+        assert!(
+            (95..=145).contains(&wait),
+            "waits {wait} s after the first failure"
+        );
     }
 }

@@ -70,7 +70,7 @@ struct Article {
 
 /// One line of the queries files.
 #[derive(Debug, Clone, Deserialize)]
-struct QueryLine {
+pub(crate) struct QueryLine {
     terms: Vec<String>,
     date_from: i64,
     date_to: i64,
@@ -93,9 +93,9 @@ pub struct Plan {
 
 /// One timed search: its words, and the filters of the filtered case.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Planned {
-    terms: Vec<String>,
-    filter: Filter,
+pub(crate) struct Planned {
+    pub terms: Vec<String>,
+    pub filter: Filter,
 }
 
 /// Memory figures of a process, in kB (from /proc/self/status; 0 where unavailable).
@@ -353,13 +353,13 @@ fn tag(enricher: &rasd_enrich::Enricher, articles: &[Article], picks: &[usize]) 
 }
 
 /// The generated corpus.
-struct Corpus {
+pub(crate) struct Corpus {
     pools: Vec<Pool>,
 }
 
 impl Corpus {
     /// Item `i` (see the module docs).
-    fn item(&self, i: usize) -> Item {
+    pub(crate) fn item(&self, i: usize) -> Item {
         let pool = &self.pools[i % self.pools.len()];
         let j = i / self.pools.len();
         let (body_at, tags) = &pool.tagged[j % pool.tagged.len()];
@@ -390,9 +390,161 @@ impl Corpus {
         item
     }
 
-    fn batch(&self, from: usize, to: usize) -> Vec<Item> {
+    pub(crate) fn batch(&self, from: usize, to: usize) -> Vec<Item> {
         (from..to).map(|i| self.item(i)).collect()
     }
+}
+
+/// The corpus made from a corpus folder, its queries, and what reading it took.
+pub(crate) struct Read {
+    pub corpus: Corpus,
+    pub queries: Vec<QueryLine>,
+    /// "N ar", "N en": the articles with bodies read from each file.
+    pub read_counts: Vec<String>,
+    /// Articles tagged, and the seconds it took.
+    pub tagged_total: usize,
+    pub tag_secs: f64,
+}
+
+/// Reads the articles and queries of `corpus_dir` and tags the articles whose bodies the
+/// first `items` items take (see the module docs).
+pub(crate) fn read_corpus(
+    enricher: &rasd_enrich::Enricher,
+    corpus_dir: &Path,
+    items: usize,
+) -> anyhow::Result<Read> {
+    // The real articles and queries.
+    let mut pools = Vec::new();
+    let mut queries: Vec<QueryLine> = Vec::new();
+    let mut read_counts = Vec::new();
+    for lang in ["ar", "en"] {
+        if let Some(f) = corpus_file(corpus_dir, &format!("{lang}_news.jsonl")) {
+            let articles: Vec<Article> = read_jsonl::<Article>(&f)?
+                .into_iter()
+                .filter(|a| !a.body.trim().is_empty())
+                .collect();
+            read_counts.push(format!("{} {lang}", articles.len()));
+            if !articles.is_empty() {
+                pools.push(Pool {
+                    articles,
+                    tagged: Vec::new(),
+                });
+            }
+        }
+        let q = corpus_dir.join(format!("queries_{lang}.jsonl"));
+        if q.exists() {
+            queries.extend(read_jsonl::<QueryLine>(&q)?);
+        }
+    }
+    queries.retain(|q| !q.terms.is_empty());
+    if pools.is_empty() {
+        bail!(
+            "no ar_news.jsonl[.gz] or en_news.jsonl[.gz] with bodies in {}",
+            corpus_dir.display()
+        );
+    }
+    if queries.is_empty() {
+        bail!(
+            "no queries_ar.jsonl or queries_en.jsonl in {}",
+            corpus_dir.display()
+        );
+    }
+
+    // Tag the articles whose bodies the items take (evenly spread over each file).
+    let started = Instant::now();
+    let per_pool = items.div_ceil(pools.len());
+    let mut tagged_total = 0;
+    for pool in &mut pools {
+        let n = pool.articles.len();
+        let take = per_pool.min(n);
+        let picks: Vec<usize> = (0..take).map(|k| k * n / take).collect();
+        eprintln!("tagging {take} of {n} articles…");
+        let tags = tag(enricher, &pool.articles, &picks);
+        tagged_total += take;
+        pool.tagged = picks.into_iter().zip(tags).collect();
+    }
+    let tag_secs = started.elapsed().as_secs_f64();
+    Ok(Read {
+        corpus: Corpus { pools },
+        queries,
+        read_counts,
+        tagged_total,
+        tag_secs,
+    })
+}
+
+/// The [`FILTER_VALUES`] most frequent values of a count, the most frequent first.
+fn top(counts: BTreeMap<String, usize>) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(FILTER_VALUES);
+    v
+}
+
+/// The most frequent topics, places and sources over the first 100,000 of `items` items,
+/// for the filtered searches.
+pub(crate) type Frequent = [Vec<(String, usize)>; 3];
+
+/// [`Frequent`] of the corpus.
+pub(crate) fn frequent_filters(corpus: &Corpus, items: usize) -> Frequent {
+    let mut counts: [BTreeMap<String, usize>; 3] = Default::default();
+    for i in 0..items.min(100_000) {
+        let item = corpus.item(i);
+        for t in &item.tags.topics {
+            *counts[0].entry(t.clone()).or_default() += 1;
+        }
+        for p in &item.tags.places {
+            *counts[1].entry(p.clone()).or_default() += 1;
+        }
+        *counts[2].entry(item.source.clone()).or_default() += 1;
+    }
+    counts.map(top)
+}
+
+/// `count` searches: the shared queries in turn; each pass through them moves the date
+/// window back by 37 days (within the two years) and the topic, place or source (taking
+/// turns, from the most frequent given) on by one.
+pub(crate) fn plan_searches(
+    queries: &[QueryLine],
+    count: usize,
+    topics: &[(String, usize)],
+    places: &[(String, usize)],
+    sources: &[(String, usize)],
+) -> Vec<Planned> {
+    (0..count.max(1))
+        .map(|k| {
+            let q = &queries[k % queries.len()];
+            let pass = (k / queries.len()) as i64;
+            let start = DATES_END - DATES_SPAN;
+            let shift = (pass * 37 * 86_400) % (DATES_SPAN - 31 * 86_400);
+            let mut from = q.date_from - shift;
+            if from < start {
+                from += DATES_SPAN - 31 * 86_400;
+            }
+            let to = from + (q.date_to - q.date_from);
+            // Take turns: a topic, a place, a source (each from the most frequent).
+            let turn = k / 3 + pass as usize;
+            let pick = |values: &[(String, usize)]| {
+                (!values.is_empty()).then(|| values[turn % values.len()].0.clone())
+            };
+            let (mut topic, mut place, mut source) = (None, None, None);
+            match k % 3 {
+                0 => topic = pick(topics),
+                1 => place = pick(places),
+                _ => source = pick(sources),
+            }
+            Planned {
+                terms: q.terms.clone(),
+                filter: Filter {
+                    from,
+                    to,
+                    topic,
+                    place,
+                    source,
+                },
+            }
+        })
+        .collect()
 }
 
 /// Runs the benchmark (or, with `plan`, only its search phase: the child process).
@@ -417,58 +569,13 @@ pub fn bench_search(
     let enricher = rasd_enrich::Enricher::from_config_with_models(&config)
         .context("cannot compile the topic, place and police rules")?;
 
-    // The real articles and queries.
-    let mut pools = Vec::new();
-    let mut queries: Vec<QueryLine> = Vec::new();
-    let mut read_counts = Vec::new();
-    for lang in ["ar", "en"] {
-        if let Some(f) = corpus_file(&opts.corpus, &format!("{lang}_news.jsonl")) {
-            let articles: Vec<Article> = read_jsonl::<Article>(&f)?
-                .into_iter()
-                .filter(|a| !a.body.trim().is_empty())
-                .collect();
-            read_counts.push(format!("{} {lang}", articles.len()));
-            if !articles.is_empty() {
-                pools.push(Pool {
-                    articles,
-                    tagged: Vec::new(),
-                });
-            }
-        }
-        let q = opts.corpus.join(format!("queries_{lang}.jsonl"));
-        if q.exists() {
-            queries.extend(read_jsonl::<QueryLine>(&q)?);
-        }
-    }
-    queries.retain(|q| !q.terms.is_empty());
-    if pools.is_empty() {
-        bail!(
-            "no ar_news.jsonl[.gz] or en_news.jsonl[.gz] with bodies in {}",
-            opts.corpus.display()
-        );
-    }
-    if queries.is_empty() {
-        bail!(
-            "no queries_ar.jsonl or queries_en.jsonl in {}",
-            opts.corpus.display()
-        );
-    }
-
-    // Tag the articles whose bodies the items take (evenly spread over each file).
-    let started = Instant::now();
-    let per_pool = opts.items.div_ceil(pools.len());
-    let mut tagged_total = 0;
-    for pool in &mut pools {
-        let n = pool.articles.len();
-        let take = per_pool.min(n);
-        let picks: Vec<usize> = (0..take).map(|k| k * n / take).collect();
-        eprintln!("tagging {take} of {n} articles…");
-        let tags = tag(&enricher, &pool.articles, &picks);
-        tagged_total += take;
-        pool.tagged = picks.into_iter().zip(tags).collect();
-    }
-    let tag_secs = started.elapsed().as_secs_f64();
-    let corpus = Corpus { pools };
+    let Read {
+        corpus,
+        queries,
+        read_counts,
+        tagged_total,
+        tag_secs,
+    } = read_corpus(&enricher, &opts.corpus, opts.items)?;
 
     // Where the two indexes go.
     let (dir, _remove) = match &opts.data_dir {
@@ -610,49 +717,8 @@ pub fn bench_search(
 
     // The timed searches: the shared queries in turn; each pass through them moves the date
     // window back by 37 days (within the two years) and the topic, place or source on by one.
-    let mut topics: Vec<(String, usize)> = topic_counts.into_iter().collect();
-    topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    topics.truncate(FILTER_VALUES);
-    let mut places: Vec<(String, usize)> = place_counts.into_iter().collect();
-    places.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    places.truncate(FILTER_VALUES);
-    let mut sources: Vec<(String, usize)> = source_counts.into_iter().collect();
-    sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    sources.truncate(FILTER_VALUES);
-    let planned: Vec<Planned> = (0..opts.queries.max(1))
-        .map(|k| {
-            let q = &queries[k % queries.len()];
-            let pass = (k / queries.len()) as i64;
-            let start = DATES_END - DATES_SPAN;
-            let shift = (pass * 37 * 86_400) % (DATES_SPAN - 31 * 86_400);
-            let mut from = q.date_from - shift;
-            if from < start {
-                from += DATES_SPAN - 31 * 86_400;
-            }
-            let to = from + (q.date_to - q.date_from);
-            // Take turns: a topic, a place, a source (each from the most frequent).
-            let turn = k / 3 + pass as usize;
-            let pick = |values: &[(String, usize)]| {
-                (!values.is_empty()).then(|| values[turn % values.len()].0.clone())
-            };
-            let (mut topic, mut place, mut source) = (None, None, None);
-            match k % 3 {
-                0 => topic = pick(&topics),
-                1 => place = pick(&places),
-                _ => source = pick(&sources),
-            }
-            Planned {
-                terms: q.terms.clone(),
-                filter: Filter {
-                    from,
-                    to,
-                    topic,
-                    place,
-                    source,
-                },
-            }
-        })
-        .collect();
+    let (topics, places, sources) = (top(topic_counts), top(place_counts), top(source_counts));
+    let planned = plan_searches(&queries, opts.queries, &topics, &places, &sources);
     let plan = Plan {
         index_dir: index_dir.clone(),
         fts_path: fts_path.clone(),

@@ -49,7 +49,7 @@ pub use alerts::{
 };
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
-pub use people::{ApiKeyRecord, AuditEntry, SessionRecord, UserRecord};
+pub use people::{ApiKeyRecord, AuditEntry, LAST_USED_STEP, SessionRecord, UserRecord};
 pub use saved::SavedSearch;
 pub use store::{
     Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,

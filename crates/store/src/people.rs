@@ -44,9 +44,13 @@ pub struct ApiKeyRecord {
     /// What it is for, as its maker wrote.
     pub label: String,
     pub created: DateTime<Utc>,
+    /// Its last use, to within [`LAST_USED_STEP`] seconds.
     pub last_used: Option<DateTime<Utc>>,
     pub revoked: Option<DateTime<Utc>>,
 }
+
+/// An API key's use is recorded again only this many seconds after the recorded one.
+pub const LAST_USED_STEP: i64 = 60;
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -315,31 +319,37 @@ impl Store {
         Ok(())
     }
 
-    /// The user of a live API key (not revoked, its user enabled), marking the key used.
+    /// The user of a live API key (not revoked, its user enabled), marking the key used. The
+    /// use is written at most once every [`LAST_USED_STEP`] seconds per key: a client that
+    /// searches many times a second reads the store without writing to it each time.
     pub fn api_key_user(&self, key_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
         let conn = self.lock();
+        let sql = format!(
+            "SELECT k.id, k.last_used, {} FROM api_keys k JOIN users u ON u.name = k.user
+             WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.disabled = 0",
+            USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let found = conn
-            .query_row(
-                &format!(
-                    "SELECT k.id, {} FROM api_keys k JOIN users u ON u.name = k.user
-                     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.disabled = 0",
-                    USER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("u.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                [key_hash],
-                |r| Ok((r.get::<_, String>(0)?, user_row(r, 1)?)),
-            )
+            .prepare_cached(&sql)?
+            .query_row([key_hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    user_row(r, 2)?,
+                ))
+            })
             .optional()?;
-        let Some((id, user)) = found else {
+        let Some((id, last_used, user)) = found else {
             return Ok(None);
         };
-        conn.execute(
-            "UPDATE api_keys SET last_used = ?2 WHERE id = ?1",
-            params![id, now.timestamp()],
-        )?;
+        if last_used.is_none_or(|t| now.timestamp() - t >= LAST_USED_STEP) {
+            conn.prepare_cached("UPDATE api_keys SET last_used = ?2 WHERE id = ?1")?
+                .execute(params![id, now.timestamp()])?;
+        }
         Ok(Some(user))
     }
 
@@ -459,13 +469,24 @@ mod tests {
         store.set_user_disabled("سلمى", false).unwrap();
         assert!(store.session("h2", at(7)).unwrap().is_none());
         assert!(store.api_key_user("kh1", at(8)).unwrap().is_some());
+        // The use at 5 s is the one recorded: the next is written a minute later.
         assert_eq!(
             store.api_keys(Some("سلمى")).unwrap()[0].last_used,
-            Some(at(8))
+            Some(at(5))
         );
-        assert!(store.revoke_api_key("k1", at(9)).unwrap());
-        assert!(!store.revoke_api_key("k1", at(9)).unwrap());
-        assert!(store.api_key_user("kh1", at(10)).unwrap().is_none());
+        assert!(store.api_key_user("kh1", at(64)).unwrap().is_some());
+        assert_eq!(
+            store.api_keys(Some("سلمى")).unwrap()[0].last_used,
+            Some(at(5))
+        );
+        assert!(store.api_key_user("kh1", at(65)).unwrap().is_some());
+        assert_eq!(
+            store.api_keys(Some("سلمى")).unwrap()[0].last_used,
+            Some(at(65))
+        );
+        assert!(store.revoke_api_key("k1", at(66)).unwrap());
+        assert!(!store.revoke_api_key("k1", at(66)).unwrap());
+        assert!(store.api_key_user("kh1", at(67)).unwrap().is_none());
         assert!(matches!(
             store.set_user_disabled("nobody", true),
             Err(Error::Refused(_))
