@@ -7,6 +7,8 @@
 # libFuzzer's output to fuzz/last-TARGET.log.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (no target: all of them)
 #        scripts/fuzz.sh gather                  (only gather the shared-data seeds)
+# FUZZ_JOBS=N runs N targets at a time (default 2); FUZZ_NO_GATHER=1 keeps the seeds
+# gathered before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(feed_parse charset extract sitemap robots opml config import_line forms_csv form_body query)
@@ -23,7 +25,7 @@ gather() {
   mkdir -p "$out"/{feed_parse,charset,sitemap,extract,query,import_line,forms_csv,form_body,config}
   # Real feeds, in many encodings: for the feed reader, the charset detector, and the
   # sitemap reader (the same forgiving XML reader).
-  find "$shared/feeds" -mindepth 2 -type f ! -name LICENSE ! -name 'README*' | while read -r f; do
+  find "$shared/feeds" -mindepth 2 -type f ! -name 'LICENSE*' ! -name 'README*' | while read -r f; do
     name=$(echo "$f" | sha1sum | cut -c1-16)
     for t in feed_parse charset sitemap; do cp "$f" "$out/$t/$name"; done
   done
@@ -82,7 +84,7 @@ targets=("$@")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # cargo-fuzz needs unstable compiler flags; the stable toolchain accepts them this way.
 export RUSTC_BOOTSTRAP=1
-gather
+[ -n "${FUZZ_NO_GATHER:-}" ] || gather
 nice -n 15 cargo fuzz build --fuzz-dir fuzz
 
 run() {
@@ -99,11 +101,9 @@ run() {
   echo "   corpus: $(ls "fuzz/corpus/$t" | wc -l) inputs"
 }
 
-# Two at a time: the machine has two cores and is shared.
-i=0
+# FUZZ_JOBS at a time (default 2: the machine has two cores and is shared).
 for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-2}" ]; do wait -n || true; done
   run "$t" &
-  i=$((i + 1))
-  if [ $((i % 2)) -eq 0 ]; then wait; fi
 done
 wait
