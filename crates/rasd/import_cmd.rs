@@ -1,7 +1,7 @@
 //! `rasd import items FILE.jsonl[.gz]|-`: archived items loaded through enrichment into the
 //! store, the index and the story assigner, in batches, with a progress bar on a terminal
 //! and plain log lines otherwise. The line format is the one `rasd replay` reads
-//! ([`crate::replay_cmd::ImportLine`], read by [`parse_line`]). A bad line is reported with its number and reason and
+//! ([`rasd_core::import::ImportLine`], read by [`parse_line`]). A bad line is reported with its number and reason and
 //! skipped; the summary counts imported, unchanged and refused lines. Items are stored by id,
 //! so importing a file twice stores nothing twice.
 

@@ -8,6 +8,8 @@
 //!   file, the line and what to write instead ([`ConfigError`]).
 //! - [`text`]: Arabic and English normalization used alike by enrichment rules and search.
 //! - [`duration`]: the human interval format of the config files (`"15m"`, `"2h"`).
+//! - [`import`]: the JSON-lines import format of `rasd import items` and `rasd replay`
+//!   ([`import::parse_line`]).
 //! - [`metrics`]: the process's counters and request latency histogram
 //!   ([`metrics::registry`]), written in the Prometheus text format for `/metrics`.
 //!
@@ -16,6 +18,7 @@
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod shared_data;

@@ -212,9 +212,12 @@ pub(crate) fn clean_values(values: &[String]) -> Vec<&str> {
     out
 }
 
-/// A chrono time as a tantivy date.
+/// A chrono time as a tantivy date. Tantivy counts nanoseconds in an `i64` (the years 1677
+/// to 2262); a time outside is held at the nearest end, so `after:10012-01-01` finds nothing
+/// rather than overflowing into some other date (found by the `query` fuzz target).
 pub(crate) fn to_tantivy(t: DateTime<Utc>) -> tantivy::DateTime {
-    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros())
+    const LIMIT: i64 = i64::MAX / 1_000;
+    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros().clamp(-LIMIT, LIMIT))
 }
 
 /// A tantivy date as a chrono time (`None` only if out of chrono's range).
@@ -225,6 +228,17 @@ pub(crate) fn from_tantivy(t: tantivy::DateTime) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone as _;
+
+    #[test]
+    fn a_time_beyond_tantivys_years_is_held_at_the_end_not_overflowed() {
+        let now = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        let far = Utc.with_ymd_and_hms(10012, 1, 1, 0, 0, 0).unwrap();
+        let before = Utc.with_ymd_and_hms(-5000, 1, 1, 0, 0, 0).unwrap();
+        assert!(to_tantivy(far) > to_tantivy(now));
+        assert!(to_tantivy(before) < to_tantivy(now));
+        assert_eq!(from_tantivy(to_tantivy(now)), Some(now));
+    }
 
     #[test]
     fn every_field_is_found() {

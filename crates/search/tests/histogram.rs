@@ -122,3 +122,26 @@ fn no_match_no_buckets() {
     assert_eq!(r.total, 0);
     assert!(r.facets.by_date.is_empty());
 }
+
+#[test]
+fn a_date_filter_beyond_tantivys_years_finds_nothing_and_does_not_overflow() {
+    // Found by the `query` fuzz target: `after=10012-01-01` overflowed tantivy's nanoseconds.
+    let index = index_with(&[utc(1, 9, 0), utc(2, 9, 0)]);
+    let far = Utc.with_ymd_and_hms(10012, 1, 1, 0, 0, 0).unwrap();
+    let r = index
+        .search(&SearchQuery {
+            text: "حادث".into(),
+            from: Some(far),
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 0);
+    let r = index
+        .search(&SearchQuery {
+            text: "حادث".into(),
+            to: Some(far),
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 2);
+}

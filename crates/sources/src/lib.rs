@@ -35,6 +35,7 @@
 //!   source's site rule (`article_selector`, a CSS selector for the text), and
 //!   [`article_found`] tells a page whose text was not found: the poll reports it as
 //!   `extraction_failed` and counts it in [`rasd_core::PollStats`].
+//! - [`fuzzing`] opens the readers kept inside (sitemaps, robots.txt) to the fuzz targets.
 //! - [`parse_form_export`] imports a public comment form's JSON export as comment items.
 //!
 //! Nothing here panics or fails a batch on bad input: a bad entry, record or page is a
@@ -53,6 +54,7 @@ pub mod eval;
 mod extract;
 mod feed;
 mod form;
+pub mod fuzzing;
 mod html;
 mod opml;
 pub mod schedule;

@@ -30,6 +30,7 @@
 pub mod account;
 pub mod auth;
 mod desk;
+pub mod forms_csv;
 mod guard;
 mod metrics;
 pub mod openapi;
