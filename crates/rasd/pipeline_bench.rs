@@ -37,6 +37,7 @@ use anyhow::Context as _;
 use rasd_core::{FullText, SourceConfig, SourceKind};
 
 use crate::pipeline::Pipeline;
+use crate::soak_cmd::median;
 use crate::{RemoveOnDrop, tempfile_dir};
 
 /// What to run.
@@ -267,14 +268,6 @@ async fn serve(material: Vec<(&'static str, String, Routes)>) -> anyhow::Result<
     Ok(sources)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return 0.0;
-    }
-    v[v.len() / 2]
-}
-
 /// One timed run of a child command: its wall time and its report (its last stdout line).
 fn timed_child(mut cmd: std::process::Command, log: &Path) -> anyhow::Result<(f64, ChildReport)> {
     let log_file = std::fs::File::create(log)?;
@@ -398,14 +391,19 @@ pub fn bench_pipeline(config_dir: &Path, opts: &BenchPipeline) -> anyhow::Result
         }
     }
     let rate = |runs: &[(f64, ChildReport)]| {
-        median(runs.iter().map(|(s, r)| r.items as f64 / s).collect())
+        median(
+            &mut runs
+                .iter()
+                .map(|(s, r)| r.items as f64 / s)
+                .collect::<Vec<_>>(),
+        )
     };
     let rss = |runs: &[(f64, ChildReport)]| {
-        median(
-            runs.iter()
-                .map(|(_, r)| r.peak_rss_kb as f64 / 1024.0)
-                .collect(),
-        )
+        let mut mb: Vec<f64> = runs
+            .iter()
+            .map(|(_, r)| r.peak_rss_kb as f64 / 1024.0)
+            .collect();
+        median(&mut mb)
     };
     let (rasd_rate, rasd_rss) = (rate(&rasd_runs), rss(&rasd_runs));
     let problems = rasd_runs

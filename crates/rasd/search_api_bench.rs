@@ -26,7 +26,7 @@ use anyhow::{Context as _, bail};
 use chrono::DateTime;
 use rasd_core::Config;
 
-use crate::search_bench::{self, Planned};
+use crate::search_bench::{self, Planned, percentile};
 
 /// What `rasd bench search-api` was asked.
 #[derive(Debug, Clone)]
@@ -151,15 +151,6 @@ fn proc_figures(pid: u32) -> (u64, u64, f64) {
         })
         .unwrap_or(0.0);
     (kb("VmRSS:"), kb("VmHWM:"), cpu)
-}
-
-/// The nearest-rank percentile `q` (0–1) of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Sends requests `from..to` of `plan` (those of `next`) from `concurrency` clients until
@@ -398,12 +389,12 @@ pub fn run(opts: &SearchApiOptions) -> anyhow::Result<()> {
         );
         println!(
             "latency (the client's, to the whole answer): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; the server's took_ms (in the index, snippets included): p50 {:.2} ms, p99 {:.2} ms",
-            percentile(&ms, 0.50),
-            percentile(&ms, 0.95),
-            percentile(&ms, 0.99),
+            percentile(&ms, 50.0),
+            percentile(&ms, 95.0),
+            percentile(&ms, 99.0),
             ms.last().copied().unwrap_or(0.0),
-            percentile(&took, 0.50),
-            percentile(&took, 0.99)
+            percentile(&took, 50.0),
+            percentile(&took, 99.0)
         );
         println!(
             "server: RSS {:.0} MB after the load, peak {:.0} MB (VmHWM); CPU {:.2} ms per request ({:.1} s over the load)",
@@ -420,9 +411,9 @@ pub fn run(opts: &SearchApiOptions) -> anyhow::Result<()> {
             "items={} concurrency={} requests={n} rps={rps:.0} p50_ms={:.2} p95_ms={:.2} p99_ms={:.2} errors={} server_rss_mb={:.0}",
             opts.items,
             opts.concurrency,
-            percentile(&ms, 0.50),
-            percentile(&ms, 0.95),
-            percentile(&ms, 0.99),
+            percentile(&ms, 50.0),
+            percentile(&ms, 95.0),
+            percentile(&ms, 99.0),
             errors.len() + warm_errors,
             rss as f64 / 1024.0
         );

@@ -226,7 +226,7 @@ fn mix(mut x: u64) -> u64 {
 }
 
 /// The nearest-rank percentile `p` (0–100) of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -799,7 +799,8 @@ fn attempts_range(secs: f64, first: f64, attempt: f64) -> (u32, u32) {
     (least.saturating_sub(1), most)
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The middle value (the upper one of an even count); 0 for none.
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::util::{Route, copy_config, rasd, rasd_ok, search_json, serve, shipped_config, stdout};
+use super::util::{
+    Route, copy_config, rasd, rasd_ok, rasd_refused, search_json, serve, shipped_config, stdout,
+};
 
-// replay.rs loads the same file as its own private module.
+// The SMTP sink the replay test loads.
 use super::replay::smtp_sink::{Smtp, free_port, python_with_aiosmtpd, received};
 
 const ITEMS_PER_FEED: usize = 200;
@@ -395,12 +397,7 @@ fn an_outside_reader_or_writer_on_the_store_delays_rasd_and_loses_nothing() {
     // having written nothing.
     let fourth = config(tmp.path(), "fourth", &urls[..35]);
     let writer = Holder::take(&data, "BEGIN EXCLUSIVE");
-    let out = rasd()
-        .args(["--config", &fourth, "--data-dir", data_s, "fetch"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    let err = rasd_refused(&["--config", &fourth, "--data-dir", data_s, "fetch"]);
     assert!(err.contains("database is locked"), "{err}");
     assert!(!err.contains("panicked at"), "{err}");
     assert_eq!(writer.release(), 6000);
@@ -490,12 +487,7 @@ fn a_damaged_index_is_noticed_at_start_and_rebuilt_from_the_store() {
             .expect("the index has a segment");
         harm(&victim);
         // A reader says what is wrong and what will mend it.
-        let out = rasd()
-            .args(["--config", &cfg, "--data-dir", data_s, "status"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{what}: {err}");
+        let err = rasd_refused(&["--config", &cfg, "--data-dir", data_s, "status"]);
         assert!(err.contains("is damaged"), "{what}: {err}");
         assert!(err.contains("rasd reindex"), "{what}: {err}");
         // The next writer notices at start and rebuilds the index from the store.
@@ -520,12 +512,7 @@ fn a_damaged_index_is_noticed_at_start_and_rebuilt_from_the_store() {
         *b ^= 0xff;
     }
     std::fs::write(&victim, bytes).unwrap();
-    let out = rasd()
-        .args(["--config", &cfg, "--data-dir", data_s, "verify"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    let err = rasd_refused(&["--config", &cfg, "--data-dir", data_s, "verify"]);
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(
         err.contains(victim.file_name().unwrap().to_str().unwrap()),

@@ -31,6 +31,17 @@ pub fn rasd_ok(args: &[&str]) -> Output {
     out
 }
 
+/// Runs `rasd ARGS`, which must fail; returns its standard error.
+pub fn rasd_refused(args: &[&str]) -> String {
+    let out = rasd().args(args).output().expect("rasd runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "rasd {args:?} should have failed:\n{err}"
+    );
+    err
+}
+
 /// Standard output as text.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")

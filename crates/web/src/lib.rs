@@ -260,14 +260,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let allowed = AllowedHosts::new(&state.config.settings.server, listener.local_addr()?);
-    tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "Web UI answers these Host names.");
-    axum::serve(
-        listener,
-        router(state, allowed).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_face(listener, state, shutdown, router, "Web UI").await
 }
 
 /// Serves the public face ([`public_router`]) on `listener` until `shutdown` resolves.
@@ -276,11 +269,23 @@ pub async fn serve_public(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_face(listener, state, shutdown, public_router, "Public form").await
+}
+
+/// One face (`make`'s router) on `listener`, its `Host` allow-list from the listener's
+/// address, until `shutdown` resolves.
+async fn serve_face(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    make: fn(AppState, AllowedHosts) -> Router,
+    face: &str,
+) -> std::io::Result<()> {
     let allowed = AllowedHosts::new(&state.config.settings.server, listener.local_addr()?);
-    tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "Public form answers these Host names.");
+    tracing::info!(hosts = ?allowed.iter().collect::<Vec<_>>(), "{face} answers these Host names.");
     axum::serve(
         listener,
-        public_router(state, allowed).into_make_service_with_connect_info::<SocketAddr>(),
+        make(state, allowed).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
