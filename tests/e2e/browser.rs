@@ -161,6 +161,26 @@ impl Browser {
         }
     }
 
+    /// Waits until the address of the page shown contains `part` (at most 20 s): after a
+    /// click that leads to a page of the same kind, where no selector tells them apart.
+    #[track_caller]
+    pub fn wait_for_url(&self, part: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // Errors count as "not yet", as in `wait_for`.
+            if let Ok(url) = self.rt.block_on(self.client().current_url())
+                && url.as_str().contains(part)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "browser: the address never contained {part:?} after {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The rendered text of the first element matching the CSS selector.
     #[track_caller]
     pub fn text(&self, css: &str) -> String {
