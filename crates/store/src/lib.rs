@@ -42,6 +42,8 @@ mod saved;
 pub mod schema;
 mod store;
 mod submissions;
+#[doc(hidden)]
+pub mod testing;
 
 pub use alerts::{
     AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,
