@@ -785,7 +785,24 @@ pub(crate) fn not_yet_acted_on(config: &Config) -> Vec<String> {
 }
 
 fn load_config(dir: &Path) -> anyhow::Result<Config> {
-    Config::load(dir).map_err(|e| anyhow::anyhow!("{e}"))
+    let config = Config::load(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Every command that opens the store after this opens the configured one.
+    let _ = STORE_URL.set(config.settings.store.effective_url());
+    Ok(config)
+}
+
+/// `[store] url` (or `RASD_STORE_URL`) of the loaded configuration: the PostgreSQL store, or
+/// `None` for the SQLite file in the data folder.
+static STORE_URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// The configured PostgreSQL store's URL, if any.
+pub(crate) fn store_url() -> Option<&'static str> {
+    STORE_URL.get().and_then(|u| u.as_deref())
+}
+
+/// Opens the store: the configured PostgreSQL server, or the SQLite file in `dir`.
+pub(crate) fn open_store(dir: &Path) -> anyhow::Result<Store> {
+    Ok(Store::open_configured(dir, store_url())?)
 }
 
 /// The data folder: `--data-dir`, else `data_dir` from rasd.toml.
@@ -1099,7 +1116,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         Err(rasd_store::Error::Locked { .. }) => None,
                         Err(e) => return Err(e.into()),
                     };
-                    let store = Store::open(&dir)?;
+                    let store = open_store(&dir)?;
                     if lock.is_some() {
                         store
                             .record_sources(&config.sources)
@@ -1414,6 +1431,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { dir: from, force } => {
             let config = load_config(&cli.config)?;
+            if store_url().is_some() {
+                bail!(
+                    "the store is on PostgreSQL ([store] url): restore it with pg_restore or the \
+                     server's own backups, then run `rasd reindex` on each machine"
+                );
+            }
             backup_cmd::restore(&data_dir(&cli.data_dir, &config), from, *force)
         }
         Command::Verify => {
@@ -1425,6 +1448,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Opens the store of a data folder that must already exist.
 pub(crate) fn open_store_existing(dir: &Path) -> anyhow::Result<Store> {
+    if let Some(url) = store_url() {
+        return Ok(Store::open_url(url)?);
+    }
     if !dir.join(rasd_store::DB_FILE).exists() {
         bail!(
             "no Rasd data in {}: run `rasd demo`, `rasd fetch` or `rasd run` first, or pass --data-dir",

@@ -193,7 +193,7 @@ impl Pipeline {
         data_dir: &std::path::Path,
         lock: DataLock,
     ) -> anyhow::Result<Pipeline> {
-        let store = Store::open(data_dir)
+        let store = crate::open_store(data_dir)
             .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
         let index =
             open_index(&store, &data_dir.join("search"))?.with_place_names(place_names(&config));

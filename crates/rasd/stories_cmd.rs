@@ -427,7 +427,7 @@ pub fn bench_digest(
     runs: usize,
 ) -> anyhow::Result<()> {
     use rasd_core::{Item, Polarity, PoliceStance, SentimentTag};
-    let store = rasd_store::Store::open(dir)?;
+    let store = crate::open_store(dir)?;
     let tz = config.settings.tz();
     let end = Utc::now();
     let start = end - Duration::days(i64::from(days));

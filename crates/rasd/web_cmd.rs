@@ -257,8 +257,8 @@ fn check_role(role: &str) -> anyhow::Result<()> {
 /// Runs `rasd users …` on the store in `dir`; every change is in the audit log (actor
 /// `cli`).
 pub fn users(dir: &Path, action: &UsersAction) -> anyhow::Result<()> {
-    let store =
-        Store::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let store = crate::open_store(dir)
+        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
     let now = Utc::now();
     let audit = |what: &str, target: &str, detail: &str| {
         store

@@ -98,6 +98,42 @@ pub struct Settings {
     /// What the daily digest holds beside its fixed sections.
     #[serde(default)]
     pub digest: DigestSettings,
+    /// Where the store is: the SQLite file in the data folder, or a PostgreSQL server.
+    #[serde(default)]
+    pub store: StoreSettings,
+}
+
+/// `[store]` in `rasd.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// A PostgreSQL server (`postgres://user[:password]@host[:port]/database`) to keep the
+    /// store in instead of `rasd.sqlite` in the data folder; the search index stays in the
+    /// data folder of each machine. `RASD_STORE_URL` overrides it.
+    #[serde(default, deserialize_with = "de_store_url")]
+    pub url: Option<String>,
+}
+
+impl StoreSettings {
+    /// The PostgreSQL URL in effect: `RASD_STORE_URL`, else `url`.
+    pub fn effective_url(&self) -> Option<String> {
+        match std::env::var("RASD_STORE_URL") {
+            Ok(u) if !u.trim().is_empty() => Some(u),
+            _ => self.url.clone(),
+        }
+    }
+}
+
+fn de_store_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = String::deserialize(d)?;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(serde::de::Error::custom(format!(
+            "[store] url must be a PostgreSQL address like \
+             \"postgres://rasd@db.example:5432/rasd\", not {url:?}; leave it out to keep the \
+             store in the data folder (SQLite)"
+        )));
+    }
+    Ok(Some(url))
 }
 
 /// `[digest]` in `rasd.toml`.
@@ -409,6 +445,7 @@ impl Default for Settings {
             alerts: AlertSettings::default(),
             trends: TrendSettings::default(),
             digest: DigestSettings::default(),
+            store: StoreSettings::default(),
         }
     }
 }

@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn stories_follow_the_store_survive_a_restart_and_count_owners_once() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_test();
         let config = config();
         store
             .upsert_items(&[
@@ -302,7 +302,7 @@ mod tests {
         }
         let config =
             Config::from_texts(std::path::Path::new("cfg"), ["", &sources, "", "", ""]).unwrap();
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_test();
         let wire_title = "انفجار أسطوانة غاز في مطعم بالزرقاء يصيب خمسة أشخاص";
         let wire_body = "أصيب خمسة أشخاص إثر انفجار أسطوانة غاز داخل مطعم في الزرقاء مساء أمس وفق الدفاع المدني.";
         // Four sites of one wire carry a story within the hour: not breaking.

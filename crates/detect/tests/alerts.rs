@@ -111,7 +111,7 @@ struct World {
 
 impl World {
     fn new(config: &Config) -> World {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_test();
         let keeper = StoryKeeper::open(&store, config).unwrap();
         World {
             index: SearchIndex::create_in_ram().unwrap(),

@@ -107,7 +107,7 @@ fn fill(store: &Store, config: &Config, burst: bool) {
 #[test]
 fn separate_incidents_trend_and_copies_of_one_report_do_not() {
     let config = config("", "");
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     fill(&store, &config, true);
     let flags = trends_in(&store, &config, now(), Granularity::Day).unwrap();
     let karak = flags
@@ -135,7 +135,7 @@ fn separate_incidents_trend_and_copies_of_one_report_do_not() {
     let all = trends_in(&store, &config, now(), Granularity::Day).unwrap();
     assert!(all.iter().all(|f| f.items >= f.count));
     // Without the burst, nothing at all.
-    let quiet = Store::open_in_memory().unwrap();
+    let quiet = Store::open_test();
     fill(&quiet, &config, false);
     let flags = trends_in(&quiet, &config, now(), Granularity::Day).unwrap();
     assert!(flags.is_empty(), "{flags:#?}");
@@ -144,7 +144,7 @@ fn separate_incidents_trend_and_copies_of_one_report_do_not() {
 #[test]
 fn a_calendar_period_is_judged_against_its_own_days_or_ordinary_ones() {
     // Five days of a period (the last four and today) with five Karak accidents a day.
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     let base = config("", "");
     fill(&store, &base, true);
     let mut seed = 77u64;
@@ -205,7 +205,7 @@ min_items = 3
 window = "1d"
 "#;
     let config = config("", rules);
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     fill(&store, &config, true);
     let index = SearchIndex::create_in_ram().unwrap();
     let engine = AlertEngine::new(&config);
@@ -219,7 +219,7 @@ window = "1d"
 #[test]
 fn a_new_name_in_many_stories_is_salient_and_chance_is_not() {
     let config = config("", "");
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     fill(&store, &config, false);
     let mut seed = 99u64;
     let mut items = Vec::new();

@@ -5,8 +5,8 @@
 //! lost). The sender (`rasd_deliver::outbox`) takes queued messages with
 //! [`Store::due_deliveries`] and records each attempt.
 
+use crate::db::{OptionalExtension, Row, Transaction, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
 use crate::store::{STORY_SELECT, story_record};
@@ -45,7 +45,7 @@ pub struct CountedItem {
     pub at: DateTime<Utc>,
 }
 
-fn counted(r: &Row<'_>) -> rusqlite::Result<CountedItem> {
+fn counted(r: &Row<'_>) -> crate::db::Result<CountedItem> {
     Ok(CountedItem {
         item: r.get(0)?,
         outlet: r.get(1)?,
@@ -192,7 +192,7 @@ const ALERT_COLS: &str = "id, rule_id, key, severity, story_id, place, title, op
      first_item_at, last_item_at, items, outlets, owners, first_item, topics, places, state, \
      acked_at, acked_by, escalated_at";
 
-fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRecord> {
+fn alert_row(r: &Row<'_>) -> crate::db::Result<AlertRecord> {
     Ok(AlertRecord {
         id: unsigned(r.get(0)?),
         rule: r.get(1)?,
@@ -220,7 +220,7 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRecord> {
 const DELIVERY_COLS: &str = "id, key, alert_id, kind, channel, recipient, subject, body_text, \
      body_html, payload, state, attempts, created_at, next_at, sent_at, last_error, note, images";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+fn delivery_row(r: &Row<'_>) -> crate::db::Result<Delivery> {
     Ok(Delivery {
         id: unsigned(r.get(0)?),
         key: r.get(1)?,
@@ -297,7 +297,7 @@ impl AlertTx<'_> {
         )
     }
 
-    fn counts(&self, filter: &str, p: impl rusqlite::Params) -> Result<WindowCounts> {
+    fn counts(&self, filter: &str, p: impl crate::db::Params) -> Result<WindowCounts> {
         Ok(self
             .tx
             .prepare_cached(&format!(
@@ -334,7 +334,7 @@ impl AlertTx<'_> {
                 params![rule, story.map(id_of), place, secs(from), secs(to)],
                 counted,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -517,7 +517,7 @@ impl AlertTx<'_> {
         ))?;
         let rows = stmt
             .query_map([secs(before)], delivery_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -545,10 +545,10 @@ impl AlertTx<'_> {
              WHERE a.state = 'open' AND a.escalated_at IS NULL"
         ))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((alert_row(r)?, r.get::<_, Option<i64>>(20)?.map(time)))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -600,7 +600,7 @@ impl Store {
     pub fn alert_tx<T>(&self, f: impl FnOnce(&AlertTx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = AlertTx {
-            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            tx: conn.write_transaction()?,
         };
         let out = f(&tx)?;
         tx.tx.commit()?;
@@ -627,7 +627,7 @@ impl Store {
                 ],
                 alert_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -649,7 +649,7 @@ impl Store {
         )?;
         let rows = stmt
             .query_map([id_of(id)], counted)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -689,8 +689,8 @@ impl Store {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {DELIVERY_COLS} FROM outbox ORDER BY id"))?;
             return Ok(stmt
-                .query_map([], delivery_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?);
+                .query_map(params![], delivery_row)?
+                .collect::<crate::db::Result<Vec<_>>>()?);
         }
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DELIVERY_COLS} FROM outbox WHERE alert_id = ?1 ORDER BY id"
@@ -699,7 +699,7 @@ impl Store {
         for a in alerts {
             out.extend(
                 stmt.query_map([id_of(*a)], delivery_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                    .collect::<crate::db::Result<Vec<_>>>()?,
             );
         }
         Ok(out)
@@ -717,7 +717,7 @@ impl Store {
                 params![secs(now), i64::try_from(limit.max(1)).unwrap_or(i64::MAX)],
                 delivery_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<crate::db::Result<Vec<_>>>()?)
     }
 
     /// When the next queued message is due.
@@ -725,7 +725,7 @@ impl Store {
         let conn = self.lock();
         let at: Option<i64> = conn
             .prepare_cached("SELECT MIN(next_at) FROM outbox WHERE state = 'queued'")?
-            .query_row([], |r| r.get(0))?;
+            .query_row(params![], |r| r.get(0))?;
         Ok(at.map(time))
     }
 
@@ -801,12 +801,17 @@ impl Store {
         let filter = "s.at > ?1 - (?2 + 1) * 86400 AND s.at <= ?1 AND (?1 - s.at) % 86400 < ?3";
         let counts = "COUNT(DISTINCT s.story_id), COUNT(DISTINCT s.item_id), \
                       COUNT(DISTINCT s.outlet), COUNT(DISTINCT s.owner)";
+        // The governorates of an item's JSON list, one row each.
+        let places = conn.dialect_sql(
+            "json_each(i.places) j",
+            "json_array_elements_text(i.places::json) j(value)",
+        );
         let sql = format!(
             "SELECT 'topic:' || t.topic, {window}, {counts} FROM story_items s \
                JOIN item_topics t ON t.item_id = s.item_id WHERE {filter} GROUP BY 1, 2 \
              UNION ALL \
              SELECT 'place:' || j.value, {window}, {counts} FROM story_items s \
-               JOIN items i ON i.id = s.item_id, json_each(i.places) j WHERE {filter} GROUP BY 1, 2 \
+               JOIN items i ON i.id = s.item_id, {places} WHERE {filter} GROUP BY 1, 2 \
              UNION ALL \
              SELECT 'police:negative', {window}, {counts} FROM story_items s \
                JOIN items i ON i.id = s.item_id WHERE {filter} AND i.about_police = 1 \
@@ -826,7 +831,7 @@ impl Store {
                     owners: count(r.get(5)?),
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -856,7 +861,7 @@ impl Store {
                     owner: r.get(5)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }
@@ -890,7 +895,7 @@ impl Store {
             .query_map(params![secs(from), secs(to)], |r| {
                 Ok((time(r.get::<_, i64>(0)? * 3600), count(r.get(1)?)))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

@@ -18,19 +18,19 @@ pub enum Error {
     Open {
         /// The database file.
         path: PathBuf,
-        /// The underlying SQLite error.
-        source: rusqlite::Error,
+        /// The underlying engine's error.
+        source: crate::db::DbError,
     },
-    /// A SQLite call failed.
+    /// A call to the database (SQLite or PostgreSQL) failed.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] crate::db::DbError),
     /// A schema migration failed; the database is left at the previous version.
     #[error("database migration to schema version {version} failed: {source}")]
     Migration {
         /// The schema version being applied.
         version: u32,
-        /// The underlying SQLite error.
-        source: rusqlite::Error,
+        /// The underlying engine's error.
+        source: crate::db::DbError,
     },
     /// The database was written by a newer Rasd than this one.
     #[error(
@@ -83,6 +83,12 @@ pub enum Error {
     /// The callback given to [`crate::Store::for_each_item`] failed; iteration stopped there.
     #[error("item callback failed: {0}")]
     Callback(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Db(e.into())
+    }
 }
 
 /// The store's result alias.

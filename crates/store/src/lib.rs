@@ -1,6 +1,11 @@
-//! Rasd's store: the SQLite database (WAL mode) that is the source of truth for everything
-//! Rasd has collected. The search index is derived from it and can be rebuilt from it.
+//! Rasd's store: the database that is the source of truth for everything Rasd has
+//! collected: a SQLite file in WAL mode (the default), or a PostgreSQL server (`[store] url`,
+//! [`Store::open_url`]) that several machines share. The search index is derived from it and
+//! can be rebuilt from it.
 //!
+//! - [`db`]: the engine layer. The store's SQL is written once, in SQLite's dialect, and
+//!   rewritten for PostgreSQL ([`db::to_pg`]); both run the same migrations and the same
+//!   tests (every test of this crate runs on both: `tests` and `tests_pg`).
 //! - [`Store`]: one connection behind a mutex, shareable in an `Arc` across tasks. Writes go
 //!   one batch per transaction ([`Store::upsert_items`], [`Store::commit_batch`]); every write
 //!   is idempotent by item id, so fetching twice never stores twice.
@@ -34,7 +39,20 @@
 //! Items come from `rasd-core` ([`rasd_core::Item`], [`rasd_core::FetchState`]); times are
 //! stored as whole unix seconds UTC, so sub-second precision is dropped.
 
+/// In a test: the store of the engine under test, or the end of the test when that engine
+/// is missing (see `test_support`).
+#[cfg(test)]
+macro_rules! test_store {
+    () => {
+        match open_test() {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
 mod alerts;
+pub mod db;
 mod error;
 mod lock;
 mod people;
@@ -42,6 +60,8 @@ mod saved;
 pub mod schema;
 mod store;
 mod submissions;
+#[cfg(test)]
+mod test_support;
 #[doc(hidden)]
 pub mod testing;
 

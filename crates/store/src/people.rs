@@ -3,8 +3,8 @@
 //! argon2id PHC string the web crate computes, session cookies and API keys as the hex
 //! SHA-256 of their value.
 
+use crate::db::{OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::{Error, Result, Store};
@@ -77,7 +77,7 @@ fn opt_ts(v: Option<i64>) -> Option<DateTime<Utc>> {
 
 const USER_COLUMNS: &str = "name, role, disabled, created_at, password_at, last_login";
 
-fn user_row(r: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
+fn user_row(r: &Row<'_>, at: usize) -> crate::db::Result<UserRecord> {
     Ok(UserRecord {
         name: r.get(at)?,
         role: r.get(at + 1)?,
@@ -109,8 +109,8 @@ impl Store {
     pub fn users(&self) -> Result<Vec<UserRecord>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
-        let rows = stmt.query_map([], |r| user_row(r, 0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map(params![], |r| user_row(r, 0))?;
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     /// The user of this name.
@@ -135,7 +135,7 @@ impl Store {
             .optional()?)
     }
 
-    fn require_user(conn: &rusqlite::Connection, name: &str) -> Result<()> {
+    fn require_user(conn: &crate::db::Connection, name: &str) -> Result<()> {
         let known = conn
             .query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
             .optional()?
@@ -370,7 +370,7 @@ impl Store {
                 revoked: opt_ts(r.get(5)?),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     /// Revokes an API key by its id; false when there is no live key of that id.
@@ -425,120 +425,135 @@ impl Store {
                 address: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
+}
+
+/// These tests, run on both engines (see the store's tests).
+#[cfg(test)]
+macro_rules! people_tests {
+    () => {
+        use super::*;
+
+        fn at(s: i64) -> DateTime<Utc> {
+            DateTime::from_timestamp(1_780_000_000 + s, 0).unwrap()
+        }
+
+        #[test]
+        fn users_sessions_and_keys_follow_the_user() {
+            let store = test_store!();
+            store
+                .add_user("سلمى", "analyst", "$argon2id$x", at(0))
+                .unwrap();
+            assert!(matches!(
+                store.add_user("سلمى", "admin", "$argon2id$y", at(1)),
+                Err(Error::Refused(_))
+            ));
+            store
+                .create_session("h1", "سلمى", "c1", at(2), at(100), "127.0.0.1")
+                .unwrap();
+            let s = store.session("h1", at(3)).unwrap().unwrap();
+            assert_eq!((s.user.name.as_str(), s.csrf.as_str()), ("سلمى", "c1"));
+            assert_eq!(s.user.last_login, Some(at(2)));
+            // Expired.
+            assert!(store.session("h1", at(100)).unwrap().is_none());
+            store
+                .add_api_key("k1", "kh1", "سلمى", "scraper", at(4))
+                .unwrap();
+            assert!(store.api_key_user("kh1", at(5)).unwrap().is_some());
+            // Disabling ends sessions and stops keys.
+            store
+                .create_session("h2", "سلمى", "c2", at(6), at(100), "127.0.0.1")
+                .unwrap();
+            store.set_user_disabled("سلمى", true).unwrap();
+            assert!(store.session("h2", at(7)).unwrap().is_none());
+            assert!(store.api_key_user("kh1", at(7)).unwrap().is_none());
+            store.set_user_disabled("سلمى", false).unwrap();
+            assert!(store.session("h2", at(7)).unwrap().is_none());
+            assert!(store.api_key_user("kh1", at(8)).unwrap().is_some());
+            // The use at 5 s is the one recorded: the next is written a minute later.
+            assert_eq!(
+                store.api_keys(Some("سلمى")).unwrap()[0].last_used,
+                Some(at(5))
+            );
+            assert!(store.api_key_user("kh1", at(64)).unwrap().is_some());
+            assert_eq!(
+                store.api_keys(Some("سلمى")).unwrap()[0].last_used,
+                Some(at(5))
+            );
+            assert!(store.api_key_user("kh1", at(65)).unwrap().is_some());
+            assert_eq!(
+                store.api_keys(Some("سلمى")).unwrap()[0].last_used,
+                Some(at(65))
+            );
+            assert!(store.revoke_api_key("k1", at(66)).unwrap());
+            assert!(!store.revoke_api_key("k1", at(66)).unwrap());
+            assert!(store.api_key_user("kh1", at(67)).unwrap().is_none());
+            assert!(matches!(
+                store.set_user_disabled("nobody", true),
+                Err(Error::Refused(_))
+            ));
+        }
+
+        #[test]
+        fn a_new_password_ends_sessions_and_clears_failures() {
+            let store = test_store!();
+            store.add_user("omar", "admin", "old", at(0)).unwrap();
+            store
+                .create_session("h", "omar", "c", at(1), at(1000), "::1")
+                .unwrap();
+            store
+                .record_login_failure(&["user:omar".into(), "addr:::1".into()], at(2))
+                .unwrap();
+            store
+                .record_login_failure(&["user:omar".into()], at(3))
+                .unwrap();
+            assert_eq!(
+                store.login_failures("user:omar", at(0)).unwrap(),
+                (2, Some(at(3)))
+            );
+            assert_eq!(store.login_failures("user:omar", at(3)).unwrap().0, 1);
+            store.set_password("omar", "new", at(4)).unwrap();
+            assert_eq!(store.password_hash("omar").unwrap().as_deref(), Some("new"));
+            assert!(store.session("h", at(5)).unwrap().is_none());
+            assert_eq!(store.login_failures("user:omar", at(0)).unwrap().0, 0);
+            assert_eq!(store.login_failures("addr:::1", at(0)).unwrap().0, 1);
+        }
+
+        #[test]
+        fn the_audit_log_reads_newest_first_and_by_action() {
+            let store = test_store!();
+            store
+                .audit("cli", "user_added", "omar", "role admin", "", at(0))
+                .unwrap();
+            store
+                .audit(
+                    "omar",
+                    "contact_viewed",
+                    "1234-5678-9012",
+                    "",
+                    "127.0.0.1",
+                    at(1),
+                )
+                .unwrap();
+            let all = store.audit_log(None, 10, 0).unwrap();
+            assert_eq!(all.len(), 2);
+            assert_eq!(all[0].action, "contact_viewed");
+            let views = store.audit_log(Some("contact_viewed"), 10, 0).unwrap();
+            assert_eq!(views.len(), 1);
+            assert_eq!(views[0].target, "1234-5678-9012");
+        }
+    };
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::test_support::test_store_sqlite as open_test;
+    people_tests!();
+}
 
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_780_000_000 + s, 0).unwrap()
-    }
-
-    #[test]
-    fn users_sessions_and_keys_follow_the_user() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .add_user("سلمى", "analyst", "$argon2id$x", at(0))
-            .unwrap();
-        assert!(matches!(
-            store.add_user("سلمى", "admin", "$argon2id$y", at(1)),
-            Err(Error::Refused(_))
-        ));
-        store
-            .create_session("h1", "سلمى", "c1", at(2), at(100), "127.0.0.1")
-            .unwrap();
-        let s = store.session("h1", at(3)).unwrap().unwrap();
-        assert_eq!((s.user.name.as_str(), s.csrf.as_str()), ("سلمى", "c1"));
-        assert_eq!(s.user.last_login, Some(at(2)));
-        // Expired.
-        assert!(store.session("h1", at(100)).unwrap().is_none());
-        store
-            .add_api_key("k1", "kh1", "سلمى", "scraper", at(4))
-            .unwrap();
-        assert!(store.api_key_user("kh1", at(5)).unwrap().is_some());
-        // Disabling ends sessions and stops keys.
-        store
-            .create_session("h2", "سلمى", "c2", at(6), at(100), "127.0.0.1")
-            .unwrap();
-        store.set_user_disabled("سلمى", true).unwrap();
-        assert!(store.session("h2", at(7)).unwrap().is_none());
-        assert!(store.api_key_user("kh1", at(7)).unwrap().is_none());
-        store.set_user_disabled("سلمى", false).unwrap();
-        assert!(store.session("h2", at(7)).unwrap().is_none());
-        assert!(store.api_key_user("kh1", at(8)).unwrap().is_some());
-        // The use at 5 s is the one recorded: the next is written a minute later.
-        assert_eq!(
-            store.api_keys(Some("سلمى")).unwrap()[0].last_used,
-            Some(at(5))
-        );
-        assert!(store.api_key_user("kh1", at(64)).unwrap().is_some());
-        assert_eq!(
-            store.api_keys(Some("سلمى")).unwrap()[0].last_used,
-            Some(at(5))
-        );
-        assert!(store.api_key_user("kh1", at(65)).unwrap().is_some());
-        assert_eq!(
-            store.api_keys(Some("سلمى")).unwrap()[0].last_used,
-            Some(at(65))
-        );
-        assert!(store.revoke_api_key("k1", at(66)).unwrap());
-        assert!(!store.revoke_api_key("k1", at(66)).unwrap());
-        assert!(store.api_key_user("kh1", at(67)).unwrap().is_none());
-        assert!(matches!(
-            store.set_user_disabled("nobody", true),
-            Err(Error::Refused(_))
-        ));
-    }
-
-    #[test]
-    fn a_new_password_ends_sessions_and_clears_failures() {
-        let store = Store::open_in_memory().unwrap();
-        store.add_user("omar", "admin", "old", at(0)).unwrap();
-        store
-            .create_session("h", "omar", "c", at(1), at(1000), "::1")
-            .unwrap();
-        store
-            .record_login_failure(&["user:omar".into(), "addr:::1".into()], at(2))
-            .unwrap();
-        store
-            .record_login_failure(&["user:omar".into()], at(3))
-            .unwrap();
-        assert_eq!(
-            store.login_failures("user:omar", at(0)).unwrap(),
-            (2, Some(at(3)))
-        );
-        assert_eq!(store.login_failures("user:omar", at(3)).unwrap().0, 1);
-        store.set_password("omar", "new", at(4)).unwrap();
-        assert_eq!(store.password_hash("omar").unwrap().as_deref(), Some("new"));
-        assert!(store.session("h", at(5)).unwrap().is_none());
-        assert_eq!(store.login_failures("user:omar", at(0)).unwrap().0, 0);
-        assert_eq!(store.login_failures("addr:::1", at(0)).unwrap().0, 1);
-    }
-
-    #[test]
-    fn the_audit_log_reads_newest_first_and_by_action() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .audit("cli", "user_added", "omar", "role admin", "", at(0))
-            .unwrap();
-        store
-            .audit(
-                "omar",
-                "contact_viewed",
-                "1234-5678-9012",
-                "",
-                "127.0.0.1",
-                at(1),
-            )
-            .unwrap();
-        let all = store.audit_log(None, 10, 0).unwrap();
-        assert_eq!(all.len(), 2);
-        assert_eq!(all[0].action, "contact_viewed");
-        let views = store.audit_log(Some("contact_viewed"), 10, 0).unwrap();
-        assert_eq!(views.len(), 1);
-        assert_eq!(views[0].target, "1234-5678-9012");
-    }
+#[cfg(test)]
+mod tests_pg {
+    use crate::test_support::test_store_pg as open_test;
+    people_tests!();
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, Store};
@@ -26,7 +26,7 @@ pub struct SavedSearch {
     pub updated: DateTime<Utc>,
 }
 
-fn saved(r: &Row<'_>) -> rusqlite::Result<(SavedSearch, String)> {
+fn saved(r: &Row<'_>) -> crate::db::Result<(SavedSearch, String)> {
     let at = |v: i64| DateTime::from_timestamp(v, 0).unwrap_or_default();
     let filters: String = r.get(2)?;
     Ok((
@@ -90,7 +90,7 @@ impl Store {
     pub fn saved_searches(&self) -> Result<Vec<SavedSearch>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY name"))?;
-        let rows = stmt.query_map([], saved)?;
+        let rows = stmt.query_map(params![], saved)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(with_filters(row?)?);
@@ -116,45 +116,60 @@ impl Store {
     }
 }
 
+/// These tests, run on both engines (see the store's tests).
+#[cfg(test)]
+macro_rules! saved_tests {
+    () => {
+        use super::*;
+
+        #[test]
+        fn saved_searches_are_kept_replaced_and_removed() {
+            let store = test_store!();
+            let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+            let t1 = DateTime::from_timestamp(1_800_000_600, 0).unwrap();
+            let mut filters = BTreeMap::new();
+            filters.insert("place".to_string(), vec!["zarqa".to_string()]);
+            assert!(
+                !store
+                    .save_search("سرقات الزرقاء", "سرقة OR سطو", &filters, None, t0)
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .save_search("drugs", "مخدرات", &BTreeMap::new(), Some("analyst"), t0)
+                    .unwrap()
+            );
+            let all = store.saved_searches().unwrap();
+            assert_eq!(
+                all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+                ["drugs", "سرقات الزرقاء"]
+            );
+            assert_eq!(all[1].filters["place"], ["zarqa"]);
+            assert_eq!(all[0].owner.as_deref(), Some("analyst"));
+            // Saving again replaces the query and keeps the creation time.
+            assert!(
+                store
+                    .save_search("drugs", "مخدرات -حشيش", &BTreeMap::new(), None, t1)
+                    .unwrap()
+            );
+            let drugs = store.saved_search("drugs").unwrap().unwrap();
+            assert_eq!(drugs.query, "مخدرات -حشيش");
+            assert_eq!((drugs.created, drugs.updated), (t0, t1));
+            assert!(store.remove_saved_search("drugs").unwrap());
+            assert!(!store.remove_saved_search("drugs").unwrap());
+            assert!(store.saved_search("drugs").unwrap().is_none());
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::test_support::test_store_sqlite as open_test;
+    saved_tests!();
+}
 
-    #[test]
-    fn saved_searches_are_kept_replaced_and_removed() {
-        let store = Store::open_in_memory().unwrap();
-        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let t1 = DateTime::from_timestamp(1_800_000_600, 0).unwrap();
-        let mut filters = BTreeMap::new();
-        filters.insert("place".to_string(), vec!["zarqa".to_string()]);
-        assert!(
-            !store
-                .save_search("سرقات الزرقاء", "سرقة OR سطو", &filters, None, t0)
-                .unwrap()
-        );
-        assert!(
-            !store
-                .save_search("drugs", "مخدرات", &BTreeMap::new(), Some("analyst"), t0)
-                .unwrap()
-        );
-        let all = store.saved_searches().unwrap();
-        assert_eq!(
-            all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-            ["drugs", "سرقات الزرقاء"]
-        );
-        assert_eq!(all[1].filters["place"], ["zarqa"]);
-        assert_eq!(all[0].owner.as_deref(), Some("analyst"));
-        // Saving again replaces the query and keeps the creation time.
-        assert!(
-            store
-                .save_search("drugs", "مخدرات -حشيش", &BTreeMap::new(), None, t1)
-                .unwrap()
-        );
-        let drugs = store.saved_search("drugs").unwrap().unwrap();
-        assert_eq!(drugs.query, "مخدرات -حشيش");
-        assert_eq!((drugs.created, drugs.updated), (t0, t1));
-        assert!(store.remove_saved_search("drugs").unwrap());
-        assert!(!store.remove_saved_search("drugs").unwrap());
-        assert!(store.saved_search("drugs").unwrap().is_none());
-    }
+#[cfg(test)]
+mod tests_pg {
+    use crate::test_support::test_store_pg as open_test;
+    saved_tests!();
 }

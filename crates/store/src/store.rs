@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::db::{Connection, OptionalExtension, Row, Transaction, params};
 use chrono::{DateTime, Utc};
 use rasd_core::{
     FetchState, Item, ItemKind, Lang, Polarity, PoliceStance, PollStats, SentimentTag,
     SourceConfig, Tags,
 };
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 use tracing::{info, warn};
 
@@ -49,6 +49,26 @@ pub const RATE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(14);
 pub struct Store {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    url: Option<String>,
+}
+
+/// `url` without its password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// What one batch of upserts did.
@@ -261,33 +281,88 @@ impl Store {
                     source,
                 })?;
         }
-        let open_err = |source| Error::Open {
+        let open_err = |source: rusqlite::Error| Error::Open {
             path: path.clone(),
-            source,
+            source: source.into(),
         };
-        let mut conn = Connection::open(&path).map_err(open_err)?;
-        configure(&conn).map_err(open_err)?;
-        let mode = wal_mode(&conn).map_err(open_err)?;
+        let raw = rusqlite::Connection::open(&path).map_err(open_err)?;
+        configure(&raw).map_err(open_err)?;
+        let mode = wal_mode(&raw).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             warn!(path = %path.display(), journal_mode = %mode, "WAL mode unavailable; readers may block the writer.");
         }
+        let mut conn = Connection::sqlite(raw);
         schema::migrate(&mut conn)?;
         info!(path = %path.display(), version = schema::latest_version(), "Store opened.");
         Ok(Store {
             conn: Mutex::new(conn),
             path: Some(path),
+            url: None,
         })
+    }
+
+    /// Opens the PostgreSQL store at `url` (`postgres://user[:password]@host[:port]/db`),
+    /// creating its tables on first use; runs migrations (one writer at a time: they take
+    /// the store's write lock).
+    pub fn open_url(url: &str) -> Result<Store> {
+        let shown = redact_url(url);
+        let conn = Connection::postgres(url).map_err(|source| Error::Open {
+            path: PathBuf::from(&shown),
+            source,
+        })?;
+        let mut conn = conn;
+        schema::migrate(&mut conn)?;
+        info!(url = %shown, version = schema::latest_version(), "PostgreSQL store opened.");
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: None,
+            url: Some(shown),
+        })
+    }
+
+    /// Opens the store a configuration names: PostgreSQL when `url` is given, else the
+    /// SQLite file in `data_dir`.
+    pub fn open_configured(data_dir: &Path, url: Option<&str>) -> Result<Store> {
+        match url {
+            Some(u) => Store::open_url(u),
+            None => Store::open(data_dir),
+        }
     }
 
     /// An empty store in memory, for tests and demos.
     pub fn open_in_memory() -> Result<Store> {
-        let mut conn = Connection::open_in_memory()?;
-        configure(&conn)?;
+        let raw = rusqlite::Connection::open_in_memory()?;
+        configure(&raw)?;
+        let mut conn = Connection::sqlite(raw);
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path: None,
+            url: None,
         })
+    }
+
+    /// For other crates' tests: a SQLite store in memory, or, where `RASD_TEST_STORE` is
+    /// `postgres`, a fresh schema on the test PostgreSQL server ([`crate::testing`]), so a
+    /// suite can be run again on PostgreSQL (`.ci/run` does, for the alert and web tests).
+    #[doc(hidden)]
+    pub fn open_test() -> Store {
+        if std::env::var("RASD_TEST_STORE").as_deref() == Ok("postgres") {
+            let url = crate::testing::pg_url()
+                .expect("RASD_TEST_STORE=postgres, but there is no PostgreSQL to test on");
+            return Store::open_url(&crate::db::fresh_schema_url(&url).unwrap()).unwrap();
+        }
+        Store::open_in_memory().unwrap()
+    }
+
+    /// Which engine the store is on.
+    pub fn dialect(&self) -> crate::db::Dialect {
+        self.lock().dialect()
+    }
+
+    /// The PostgreSQL server's address (password hidden), or `None` for SQLite.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// The database file, or `None` for an in-memory store.
@@ -382,7 +457,7 @@ impl Store {
         ))?;
         let raws = stmt
             .query_map([lo, hi], |r| RawItem::from_row(r, 0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(raws.into_iter().filter_map(readable).collect())
     }
 
@@ -407,7 +482,7 @@ impl Store {
                 stmt.query_map([after, PAGE], |r| {
                     Ok((r.get::<_, i64>(0)?, RawItem::from_row(r, 1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+                .collect::<crate::db::Result<Vec<_>>>()?
             };
             let Some(&(last, _)) = page.last() else {
                 return Ok(count);
@@ -428,10 +503,12 @@ impl Store {
         let mut conn = self.lock();
         // One read transaction, so the counts agree with each other under concurrent writers.
         let conn = conn.transaction()?;
-        let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, params![], |r| r.get(0))?) };
         let grouped = |sql: &str| -> Result<BTreeMap<String, u64>> {
             let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = stmt.query_map(params![], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             let mut map = BTreeMap::new();
             for row in rows {
                 let (key, n) = row?;
@@ -441,7 +518,7 @@ impl Store {
         };
         let (oldest, newest): (Option<i64>, Option<i64>) = conn.query_row(
             "SELECT (SELECT MIN(when_ts) FROM items), (SELECT MAX(when_ts) FROM items)",
-            [],
+            params![],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(Status {
@@ -463,7 +540,7 @@ impl Store {
     pub fn record_sources(&self, sources: &[SourceConfig]) -> Result<()> {
         let mut conn = self.lock();
         let tx = write_tx(&mut conn)?;
-        tx.execute("UPDATE sources SET removed = 1", [])?;
+        tx.execute("UPDATE sources SET removed = 1", params![])?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO sources (id, name, kind, url, enabled, removed) \
@@ -485,7 +562,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, kind, url, enabled, removed FROM sources ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok(SourceRecord {
                 id: r.get(0)?,
                 name: r.get(1)?,
@@ -495,7 +572,7 @@ impl Store {
                 removed: r.get(5)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     /// The fetch state of one source, if any was saved.
@@ -517,8 +594,8 @@ impl Store {
             "SELECT {STATE_COLS} FROM fetch_state ORDER BY source"
         ))?;
         let raws = stmt
-            .query_map([], RawState::from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(params![], RawState::from_row)?
+            .collect::<crate::db::Result<Vec<_>>>()?;
         raws.into_iter().map(RawState::into_state).collect()
     }
 
@@ -552,7 +629,7 @@ impl Store {
              WHERE s.removed = 0 ORDER BY s.id",
         )?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(RawHealth {
                     source: r.get(0)?,
                     name: r.get(1)?,
@@ -569,7 +646,7 @@ impl Store {
                     poll: RawPoll::from_row(r, 12)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         rows.into_iter().map(|raw| raw.into_health(now)).collect()
     }
 
@@ -607,7 +684,7 @@ impl Store {
         )?;
         let ids = stmt
             .query_map([now.timestamp()], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+            .collect::<crate::db::Result<Vec<String>>>()?;
         Ok(ids)
     }
 
@@ -618,7 +695,7 @@ impl Store {
         let conn = self.lock();
         Ok(conn
             .prepare_cached("SELECT value FROM meta WHERE key = 'store_id'")?
-            .query_row([], |r| r.get(0))?)
+            .query_row(params![], |r| r.get(0))?)
     }
 
     /// The number of the latest change (0 for a store never written).
@@ -626,7 +703,7 @@ impl Store {
         let conn = self.lock();
         let seq: i64 = conn
             .prepare_cached("SELECT value FROM meta WHERE key = 'seq'")?
-            .query_row([], |r| r.get(0))?;
+            .query_row(params![], |r| r.get(0))?;
         Ok(u64::try_from(seq).unwrap_or(0))
     }
 
@@ -650,7 +727,7 @@ impl Store {
             .query_map([after, limit, upto], |r| {
                 Ok((r.get::<_, i64>(0)?, RawItem::from_row(r, 1)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         let last = rows.last().map(|(seq, _)| u64::try_from(*seq).unwrap_or(0));
         let items = rows
             .into_iter()
@@ -664,8 +741,8 @@ impl Store {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached("SELECT id FROM items ORDER BY id")?;
         let ids = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+            .query_map(params![], |r| r.get(0))?
+            .collect::<crate::db::Result<Vec<String>>>()?;
         Ok(ids)
     }
 
@@ -678,17 +755,24 @@ impl Store {
                 "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'store_id' \
                  RETURNING value",
             )?
-            .query_row([], |r| r.get(0))?)
+            .query_row(params![], |r| r.get(0))?)
     }
 
     /// Runs SQLite's `PRAGMA quick_check`: `Ok(())` when the file is sound, else
     /// [`Error::Backup`] with what SQLite found.
     pub fn quick_check(&self) -> Result<()> {
         let conn = self.lock();
+        if conn.as_sqlite().is_none() {
+            // PostgreSQL checks its own pages; a query that reads the tables will do.
+            conn.query_row("SELECT COUNT(*) FROM meta", params![], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            return Ok(());
+        }
         let mut stmt = conn.prepare("PRAGMA quick_check")?;
         let found = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(params![], |r| r.get::<_, String>(0))?
+            .collect::<crate::db::Result<Vec<_>>>()?;
         if found.len() == 1 && found[0] == "ok" {
             Ok(())
         } else {
@@ -703,7 +787,9 @@ impl Store {
     /// so the file alone holds the store (before it is moved or copied).
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.lock();
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        if conn.as_sqlite().is_some() {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", params![], |_| Ok(()))?;
+        }
         Ok(())
     }
 
@@ -724,6 +810,13 @@ impl Store {
             ))
         })?;
         let conn = self.lock();
+        if conn.as_sqlite().is_none() {
+            return Err(Error::Backup(
+                "the store is on PostgreSQL: back it up with pg_dump or the server's own \
+                 backups (rasd backup copies SQLite stores only)"
+                    .into(),
+            ));
+        }
         conn.execute("VACUUM INTO ?1", [name])?;
         Ok(())
     }
@@ -747,7 +840,7 @@ impl Store {
         let conn = self.lock();
         let id: i64 = conn
             .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM stories")?
-            .query_row([], |r| r.get(0))?;
+            .query_row(params![], |r| r.get(0))?;
         Ok(u64::try_from(id).unwrap_or(0))
     }
 
@@ -756,7 +849,7 @@ impl Store {
         let conn = self.lock();
         let at: Option<i64> = conn
             .prepare_cached("SELECT MAX(at) FROM story_items")?
-            .query_row([], |r| r.get(0))?;
+            .query_row(params![], |r| r.get(0))?;
         Ok(at.and_then(|t| DateTime::from_timestamp(t, 0)))
     }
 
@@ -833,7 +926,7 @@ impl Store {
                     u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
                 ))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         Ok(rows)
     }
 
@@ -862,7 +955,7 @@ impl Store {
                     RawItem::from_row(r, 4)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows
             .into_iter()
             .filter_map(|(m, raw)| readable(raw).map(|i| (i, m)))
@@ -879,8 +972,8 @@ impl Store {
             let mut story = tx.prepare_cached(
                 "INSERT INTO stories (id, title, first_seen, last_seen, items, outlets, owners) \
                  VALUES (?1, ?2, ?3, ?3, 0, 0, 0) ON CONFLICT (id) DO UPDATE SET \
-                 first_seen = min(first_seen, excluded.first_seen), \
-                 last_seen = max(last_seen, excluded.last_seen)",
+                 first_seen = min(stories.first_seen, excluded.first_seen), \
+                 last_seen = max(stories.last_seen, excluded.last_seen)",
             )?;
             let mut member = tx.prepare_cached(
                 "INSERT OR IGNORE INTO story_items (item_id, story_id, outlet, owner, at, \
@@ -953,7 +1046,7 @@ impl Store {
                 ],
                 story_record,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -970,7 +1063,7 @@ impl Store {
                     DateTime::from_timestamp(r.get(1)?, 0).unwrap_or_default(),
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -998,7 +1091,7 @@ impl Store {
 pub(crate) const STORY_SELECT: &str =
     "SELECT id, title, first_seen, last_seen, items, outlets, owners, breaking_at FROM stories";
 
-pub(crate) fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
+pub(crate) fn story_record(r: &Row<'_>) -> crate::db::Result<StoryRecord> {
     let time = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     Ok(StoryRecord {
         id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
@@ -1016,7 +1109,7 @@ pub(crate) fn story_record(r: &Row<'_>) -> rusqlite::Result<StoryRecord> {
 /// of journal mode with "database is locked" at once, without waiting on the busy timeout,
 /// while another process is opening the same new file (a status command beside a starting
 /// daemon); such a refusal is retried until the busy timeout has passed.
-fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+fn wal_mode(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
     let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
     loop {
         match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
@@ -1038,12 +1131,12 @@ fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
 /// A deferred one that reads first and then writes is refused at once with "database is
 /// locked" when another connection wrote in between: SQLite cannot let it wait, since its
 /// snapshot would be stale. Every transaction that writes starts with this one.
-pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+pub(crate) fn write_tx(conn: &mut Connection) -> crate::db::Result<Transaction<'_>> {
+    conn.write_transaction()
 }
 
 /// Per-connection settings (journal mode is set only for files, in [`Store::open`]).
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
@@ -1132,7 +1225,7 @@ pub(crate) fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committe
     )?;
     let mut next_seq =
         tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?;
-    let mut take_seq = || -> Result<i64> { Ok(next_seq.query_row([], |r| r.get(0))?) };
+    let mut take_seq = || -> Result<i64> { Ok(next_seq.query_row(params![], |r| r.get(0))?) };
     let mut set_guid =
         tx.prepare_cached("UPDATE items SET guid = ?2 WHERE id = ?1 AND guid IS NULL")?;
     let mut clear_topics = tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?;
@@ -1313,7 +1406,7 @@ struct RawItem {
 
 impl RawItem {
     /// Reads [`ITEM_COLS`] starting at column `at`.
-    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RawItem> {
+    fn from_row(r: &Row<'_>, at: usize) -> crate::db::Result<RawItem> {
         Ok(RawItem {
             id: r.get(at)?,
             kind: r.get(at + 1)?,
@@ -1436,7 +1529,7 @@ struct RawPoll {
 
 impl RawPoll {
     /// Reads the eight `poll_*` columns starting at `at`.
-    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RawPoll> {
+    fn from_row(r: &Row<'_>, at: usize) -> crate::db::Result<RawPoll> {
         Ok(RawPoll {
             entries: r.get(at)?,
             new: r.get(at + 1)?,
@@ -1491,7 +1584,7 @@ fn seen_from_blob(id: &str, blob: Option<Vec<u8>>) -> Result<Vec<u64>> {
 }
 
 impl RawState {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawState> {
+    fn from_row(r: &Row<'_>) -> crate::db::Result<RawState> {
         Ok(RawState {
             source: r.get(0)?,
             etag: r.get(1)?,
@@ -1672,8 +1765,12 @@ impl RawHealth {
     }
 }
 
+/// The store's tests, run on both engines: `tests` on SQLite in memory, `tests_pg` on a
+/// fresh schema of the test PostgreSQL server ([`crate::testing`]), skipped with a message
+/// when PostgreSQL is missing (failing instead where `RASD_REQUIRE_PG` is set).
 #[cfg(test)]
-mod tests {
+macro_rules! store_tests {
+    () => {
     use std::sync::Arc;
 
     use chrono::TimeZone;
@@ -1733,7 +1830,7 @@ mod tests {
 
     #[test]
     fn reupserting_same_items_changes_nothing() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let items: Vec<Item> = (0..5).map(|n| item(n, Some(1_790_000_000))).collect();
         let first = store.upsert_items(&items).unwrap();
         assert_eq!(
@@ -1759,7 +1856,7 @@ mod tests {
 
     #[test]
     fn changed_body_is_updated_and_keeps_first_fetched() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let original = item(1, None);
         store.upsert_items(std::slice::from_ref(&original)).unwrap();
 
@@ -1785,7 +1882,7 @@ mod tests {
 
     #[test]
     fn changed_tags_are_updated_and_topic_counts_follow() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let original = item(1, None);
         store.upsert_items(std::slice::from_ref(&original)).unwrap();
         let mut retagged = original.clone();
@@ -1811,7 +1908,7 @@ mod tests {
 
     #[test]
     fn places_named_round_trip_and_a_change_is_an_update() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut original = item(1, None);
         original.tags.places = vec!["karak".into()];
         original.tags.places_named = vec!["aqaba".into(), "amman".into(), "aqaba".into()];
@@ -1834,7 +1931,7 @@ mod tests {
 
     #[test]
     fn published_is_kept_when_new_one_is_none() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut original = item(1, Some(1_790_000_000));
         original.author = Some("محمد الخطيب".into());
         store.upsert_items(std::slice::from_ref(&original)).unwrap();
@@ -1877,7 +1974,7 @@ mod tests {
 
     #[test]
     fn arabic_text_round_trips_exactly() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut it = item(7, Some(1_790_000_000));
         // Harakat, tatweel, a bidi mark, Arabic-Indic digits, a zero-width joiner and an emoji.
         it.title = "الأمْنُ العـــام: ضبط ٣ مطلوبين\u{200F} في الزرقاء 🚓".into();
@@ -1891,13 +1988,13 @@ mod tests {
 
     #[test]
     fn missing_item_is_none() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         assert_eq!(store.get_item("no-such-id").unwrap(), None);
     }
 
     #[test]
     fn get_items_keeps_requested_order_and_skips_unknown() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let items: Vec<Item> = (0..3).map(|n| item(n, None)).collect();
         store.upsert_items(&items).unwrap();
         let ids = vec![items[2].id.clone(), "unknown".into(), items[0].id.clone()];
@@ -1907,7 +2004,7 @@ mod tests {
 
     #[test]
     fn items_between_includes_from_and_excludes_to() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let before = item(1, Some(999));
         let on_from = item(2, Some(1_000));
         let inside = item(3, Some(1_500));
@@ -1949,7 +2046,7 @@ mod tests {
 
     #[test]
     fn status_counts_by_lang_topic_kind_and_source() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let a = item(1, None);
         let mut b = item(2, None);
         b.tags.topics = vec!["arrest".into(), "traffic".into()];
@@ -1989,13 +2086,13 @@ mod tests {
 
     #[test]
     fn empty_status_is_zero() {
-        let s = Store::open_in_memory().unwrap().status().unwrap();
+        let s = test_store!().status().unwrap();
         assert_eq!(s, Status::default());
     }
 
     #[test]
     fn record_sources_marks_missing_ones_removed() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store
             .record_sources(&[source("roya-news", true), source("petra", true)])
             .unwrap();
@@ -2019,7 +2116,7 @@ mod tests {
 
     #[test]
     fn fetch_state_round_trips() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         assert_eq!(store.fetch_state("roya-news").unwrap(), None);
         let ok = FetchState {
             source: "roya-news".into(),
@@ -2061,7 +2158,7 @@ mod tests {
 
     #[test]
     fn commit_batch_lands_items_and_states_together() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let items = vec![item(1, None), item(2, None)];
         let state = FetchState {
             source: "roya-news".into(),
@@ -2078,7 +2175,7 @@ mod tests {
 
     #[test]
     fn seen_entries_and_poll_stats_land_with_the_items() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store.record_sources(&[source("roya-news", true)]).unwrap();
         let state = FetchState {
             source: "roya-news".into(),
@@ -2122,7 +2219,7 @@ mod tests {
 
     #[test]
     fn corrupt_seen_entries_are_reported() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store
             .save_fetch_state(&FetchState {
                 source: "alrai".into(),
@@ -2130,27 +2227,39 @@ mod tests {
                 ..FetchState::default()
             })
             .unwrap();
-        store
-            .lock()
-            .execute(
+        let conn = store.lock();
+        conn.execute(
+            conn.dialect_sql(
                 "UPDATE fetch_state SET seen_entries = x'0102' WHERE source = 'alrai'",
-                [],
-            )
-            .unwrap();
+                "UPDATE fetch_state SET seen_entries = decode('0102', 'hex') WHERE source = 'alrai'",
+            ),
+            params![],
+        )
+        .unwrap();
+        drop(conn);
         let err = store.fetch_state("alrai").unwrap_err();
         assert!(err.to_string().contains("multiple of 8"), "{err}");
     }
 
+    /// A trigger that refuses the fetch state of source `boom` (a write failing mid-batch).
+    fn refuse_boom(store: &Store) {
+        let conn = store.lock();
+        conn.execute_batch(conn.dialect_sql(
+            "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON fetch_state \
+             WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'state write refused'); END;",
+            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS \
+             'BEGIN IF NEW.source = ''boom'' THEN RAISE EXCEPTION ''state write refused''; \
+             END IF; RETURN NEW; END'; \
+             CREATE TRIGGER refuse_boom BEFORE INSERT ON fetch_state FOR EACH ROW \
+             EXECUTE FUNCTION refuse_boom();",
+        ))
+        .unwrap();
+    }
+
     #[test]
     fn commit_batch_failing_state_rolls_items_back() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .lock()
-            .execute_batch(
-                "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON fetch_state \
-                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'state write refused'); END;",
-            )
-            .unwrap();
+        let store = test_store!();
+        refuse_boom(&store);
         let items = vec![item(1, None), item(2, None)];
         let good = FetchState {
             source: "roya-news".into(),
@@ -2173,7 +2282,7 @@ mod tests {
 
     #[test]
     fn for_each_item_streams_all_in_insertion_order() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let n = (PAGE as u32) * 2 + 17;
         // Inserted in an order unrelated to id and date.
         let items: Vec<Item> = (0..n).rev().map(|i| item(i, None)).collect();
@@ -2194,7 +2303,7 @@ mod tests {
 
     #[test]
     fn for_each_item_stops_at_first_error_and_may_use_the_store() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let items: Vec<Item> = (0..10).map(|i| item(i, None)).collect();
         store.upsert_items(&items).unwrap();
         let mut calls = 0;
@@ -2217,7 +2326,7 @@ mod tests {
 
     #[test]
     fn corrupt_row_is_reported_or_skipped() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let good = item(1, Some(1_000));
         let bad = item(2, Some(1_001));
         store.upsert_items(&[good.clone(), bad.clone()]).unwrap();
@@ -2244,6 +2353,7 @@ mod tests {
 
     #[test]
     fn a_batch_waits_for_an_outside_writer_instead_of_failing_at_once() {
+        sqlite_only!();
         // Another connection (an outside sqlite3) holds the write lock for a moment. A
         // deferred transaction that read before writing was refused at once ("database is
         // locked", no busy wait); one that takes the lock at BEGIN waits and goes through.
@@ -2269,6 +2379,7 @@ mod tests {
 
     #[test]
     fn file_store_reopens_with_data_and_wal() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("nested").join("data");
         let it = item(1, Some(1_790_000_000));
@@ -2297,21 +2408,22 @@ mod tests {
         );
         let conn = store.lock();
         let mode: String = conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .pragma_query_value(None, "journal_mode")
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = conn
-            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .pragma_query_value(None, "foreign_keys")
             .unwrap();
         assert_eq!(fk, 1);
         let sync: i64 = conn
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .pragma_query_value(None, "synchronous")
             .unwrap();
         assert_eq!(sync, 1, "NORMAL");
     }
 
     #[test]
     fn two_stores_on_one_file_see_each_other() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         let writer = Store::open(dir.path()).unwrap();
         let reader = Store::open(dir.path()).unwrap();
@@ -2322,6 +2434,7 @@ mod tests {
 
     #[test]
     fn future_schema_version_is_refused() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
         {
@@ -2339,6 +2452,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_a_database_is_named_in_the_error() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join(DB_FILE),
@@ -2352,6 +2466,7 @@ mod tests {
 
     #[test]
     fn data_dir_that_is_a_file_is_reported() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-dir");
         std::fs::write(&file, "x").unwrap();
@@ -2377,7 +2492,7 @@ mod tests {
 
     #[test]
     fn same_article_from_two_feeds_is_stored_once() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let a = article("roya-news", "https://royanews.tv/news/1");
         let b = article("petra", "https://petra.gov.jo/Include/InnerPage.jsp?ID=77");
         assert_ne!(a.id, b.id);
@@ -2413,14 +2528,14 @@ mod tests {
         assert_eq!(store.status().unwrap().items, 1);
 
         // In one batch too.
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let stats = store.upsert_items(&[a.clone(), b.clone()]).unwrap();
         assert_eq!((stats.inserted, stats.unchanged), (1, 1));
     }
 
     #[test]
     fn short_texts_and_comments_are_not_merged_by_content() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         // Short: the same one-line news flash from two outlets may be two reports.
         let mut a = item(1, None);
         let mut b = item(2, None);
@@ -2439,7 +2554,7 @@ mod tests {
 
     #[test]
     fn same_guid_under_a_new_url_updates_the_stored_item() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut old = article("alghad", "https://alghad.com/articles/123-خطة-الشتاء");
         old.guid = Some("alghad-123".into());
         store.upsert_items(std::slice::from_ref(&old)).unwrap();
@@ -2480,7 +2595,7 @@ mod tests {
 
     #[test]
     fn items_stored_without_a_guid_learn_it() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut it = item(3, Some(1_790_000_000));
         store.upsert_items(std::slice::from_ref(&it)).unwrap();
         it.guid = Some("https://example.jo/?p=3".into());
@@ -2519,7 +2634,7 @@ mod tests {
 
     #[test]
     fn health_lists_every_configured_source() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store
             .record_sources(&[
                 source("roya-news", true),
@@ -2619,7 +2734,7 @@ mod tests {
 
     #[test]
     fn one_failure_after_three_silent_days_is_flagged() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store.record_sources(&[source("alrai", true)]).unwrap();
         let t = at(1_790_000_000);
         let ok = ok_state("alrai", t - chrono::TimeDelta::days(3));
@@ -2635,7 +2750,7 @@ mod tests {
 
     #[test]
     fn due_sources_follow_next_due() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store
             .record_sources(&[
                 source("a-never", true),
@@ -2670,6 +2785,7 @@ mod tests {
 
     #[test]
     fn version_1_file_upgrades_with_its_rows() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         {
             let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
@@ -2715,6 +2831,7 @@ mod tests {
 
     #[test]
     fn version_5_file_upgrades_and_keeps_its_poll_stats() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         {
             let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
@@ -2760,6 +2877,7 @@ mod tests {
 
     #[test]
     fn upsert_stats_add_sums() {
+        sqlite_only!();
         let mut a = UpsertStats {
             inserted: 1,
             updated: 2,
@@ -2783,7 +2901,7 @@ mod tests {
 
     #[test]
     fn sentiment_police_flag_and_fingerprint_round_trip_and_update() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut a = item(1, Some(1_000));
         store.upsert_items(std::slice::from_ref(&a)).unwrap();
         let got = store.get_item(&a.id).unwrap().unwrap();
@@ -2812,7 +2930,7 @@ mod tests {
 
     #[test]
     fn police_stance_round_trips_and_a_new_stance_is_an_update() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         let mut a = item(1, Some(1_000));
         a.tags.police_stance = Some(PoliceStance::Critical);
         store.upsert_items(std::slice::from_ref(&a)).unwrap();
@@ -2840,7 +2958,7 @@ mod tests {
 
     #[test]
     fn changes_are_numbered_in_order_and_unchanged_items_take_no_number() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         assert_eq!(store.head_seq().unwrap(), 0);
         let items: Vec<Item> = (1..=3).map(|n| item(n, Some(1_000))).collect();
         store.upsert_items(&items).unwrap();
@@ -2879,16 +2997,9 @@ mod tests {
 
     #[test]
     fn failed_batch_takes_no_number() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store.upsert_items(&[item(1, None)]).unwrap();
-        {
-            let conn = store.lock();
-            conn.execute_batch(
-                "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON fetch_state \
-                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-            )
-            .unwrap();
-        }
+        refuse_boom(&store);
         let state = FetchState {
             source: "boom".into(),
             ..FetchState::default()
@@ -2900,7 +3011,7 @@ mod tests {
 
     #[test]
     fn new_lineage_changes_the_store_id_only() {
-        let store = Store::open_in_memory().unwrap();
+        let store = test_store!();
         store.upsert_items(&[item(1, None)]).unwrap();
         let before = store.store_id().unwrap();
         assert_eq!(before.len(), 32);
@@ -2912,6 +3023,7 @@ mod tests {
 
     #[test]
     fn backup_is_a_consistent_copy_taken_while_the_store_is_open() {
+        sqlite_only!();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("live")).unwrap();
         let items: Vec<Item> = (1..=20).map(|n| item(n, Some(1_000))).collect();
@@ -2932,6 +3044,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn new_store_file_is_private() {
+        sqlite_only!();
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -2940,4 +3053,21 @@ mod tests {
         assert_eq!(mode(&data), 0o700);
         assert_eq!(mode(&data.join(DB_FILE)), 0o600);
     }
+};
+}
+
+#[cfg(test)]
+mod tests {
+    #[allow(unused_imports)]
+    use crate::test_support::sqlite_only_run as sqlite_only;
+    use crate::test_support::test_store_sqlite as open_test;
+    store_tests!();
+}
+
+#[cfg(test)]
+mod tests_pg {
+    #[allow(unused_imports)]
+    use crate::test_support::sqlite_only_skip as sqlite_only;
+    use crate::test_support::test_store_pg as open_test;
+    store_tests!();
 }

@@ -4,9 +4,9 @@
 //! submitter's name and contact sit in their own table, read only through
 //! [`Store::submission_contact`].
 
+use crate::db::{OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
 use rasd_core::Item;
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::{Error, Result, Store};
@@ -90,7 +90,7 @@ const SELECT: &str = "SELECT s.reference, s.item_id, s.category, s.governorate, 
             AND (c.name <> '' OR c.contact <> ''))
     FROM submissions s LEFT JOIN items i ON i.id = s.item_id";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<SubmissionRecord> {
+fn record(r: &Row<'_>) -> crate::db::Result<SubmissionRecord> {
     Ok(SubmissionRecord {
         reference: r.get(0)?,
         item_id: r.get(1)?,
@@ -189,7 +189,7 @@ impl Store {
             ],
             record,
         )?;
-        Ok((rows.collect::<rusqlite::Result<_>>()?, total as usize))
+        Ok((rows.collect::<crate::db::Result<_>>()?, total as usize))
     }
 
     /// Submissions by state (every state of [`SUBMISSION_STATES`] listed, zeros included).
@@ -197,8 +197,8 @@ impl Store {
         let conn = self.lock();
         let mut stmt = conn.prepare("SELECT status, count(*) FROM submissions GROUP BY status")?;
         let found: std::collections::HashMap<String, i64> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<crate::db::Result<_>>()?;
         Ok(SUBMISSION_STATES
             .iter()
             .map(|s| (s.to_string(), found.get(*s).copied().unwrap_or(0) as usize))
@@ -351,7 +351,7 @@ impl Store {
         let conn = self.lock();
         let mut stmt =
             conn.prepare("SELECT item_id, user, at, before, after FROM tag_fixes ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok(TagFix {
                 item_id: r.get(0)?,
                 user: r.get(1)?,
@@ -360,119 +360,134 @@ impl Store {
                 after: r.get(4)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
+}
+
+/// These tests, run on both engines (see the store's tests).
+#[cfg(test)]
+macro_rules! submissions_tests {
+    () => {
+        use super::*;
+        use rasd_core::ItemKind;
+
+        fn at(s: i64) -> DateTime<Utc> {
+            DateTime::from_timestamp(1_780_000_000 + s, 0).unwrap()
+        }
+
+        fn submission(reference: &str, text: &str, contact: &str) -> NewSubmission {
+            let mut item = Item::new("form", &format!("rasd-form:{reference}"), "", text, at(0));
+            item.kind = ItemKind::Comment;
+            NewSubmission {
+                reference: reference.into(),
+                item,
+                category: "theft".into(),
+                governorate: "zarqa".into(),
+                lang: "ar".into(),
+                via: "form".into(),
+                name: String::new(),
+                contact: contact.into(),
+                created: at(0),
+            }
+        }
+
+        #[test]
+        fn a_submission_is_an_item_and_its_contact_is_apart() {
+            let store = test_store!();
+            let seq = store.head_seq().unwrap();
+            let s = submission(
+                "1111-2222-3333",
+                "سرقت سيارتي من أمام البيت في الزرقاء",
+                "0790000000",
+            );
+            store.add_submission(&s).unwrap();
+            assert!(
+                store.head_seq().unwrap() > seq,
+                "the item is a store change"
+            );
+            let item = store.get_item(&s.item.id).unwrap().unwrap();
+            assert_eq!(item.kind, ItemKind::Comment);
+            assert_eq!(item.source, "form");
+            let got = store.submission("1111-2222-3333").unwrap().unwrap();
+            assert_eq!(got.status, "new");
+            assert!(got.has_contact);
+            assert!(got.text.contains("الزرقاء"));
+            assert!(!serde_json::to_string(&got).unwrap().contains("0790000000"));
+            assert_eq!(
+                store.submission_contact("1111-2222-3333").unwrap(),
+                Some((String::new(), "0790000000".into()))
+            );
+            // A reference is never used twice, and a refused batch writes nothing.
+            let again = submission("1111-2222-3333", "نص آخر", "");
+            assert!(matches!(
+                store.add_submission(&again),
+                Err(Error::Refused(_))
+            ));
+            assert_eq!(
+                store
+                    .submissions(&SubmissionFilter {
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .unwrap()
+                    .1,
+                1
+            );
+        }
+
+        #[test]
+        fn the_inbox_filters_moves_assigns_and_merges() {
+            let store = test_store!();
+            store.add_user("rana", "analyst", "h", at(0)).unwrap();
+            store
+                .add_submission(&submission("1", "أول بلاغ عن سرقة", ""))
+                .unwrap();
+            let mut second = submission("2", "بلاغ ثان عن سرقة", "");
+            second.governorate = "amman".into();
+            store.add_submission(&second).unwrap();
+            let by = |g: &str| {
+                store
+                    .submissions(&SubmissionFilter {
+                        governorate: Some(g.into()),
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .unwrap()
+                    .1
+            };
+            assert_eq!((by("zarqa"), by("amman"), by("irbid")), (1, 1, 0));
+            store.set_submission_status("1", "reviewed", at(5)).unwrap();
+            assert!(store.set_submission_status("1", "lost", at(5)).is_err());
+            assert!(store.set_submission_status("9", "closed", at(5)).is_err());
+            store.assign_submission("1", Some("rana"), at(6)).unwrap();
+            assert!(store.assign_submission("1", Some("nobody"), at(6)).is_err());
+            store.merge_submission("2", "1", at(7)).unwrap();
+            assert!(
+                store.merge_submission("1", "2", at(8)).is_err(),
+                "2 was merged away"
+            );
+            assert!(store.merge_submission("1", "1", at(8)).is_err());
+            let two = store.submission("2").unwrap().unwrap();
+            assert_eq!(
+                (two.status.as_str(), two.merged_into.as_deref()),
+                ("closed", Some("1"))
+            );
+            let counts = store.submission_counts().unwrap();
+            assert_eq!(counts[1], ("reviewed".to_string(), 1));
+            assert_eq!(counts[3], ("closed".to_string(), 1));
+            assert_eq!(counts[0], ("new".to_string(), 0));
+        }
+    };
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use rasd_core::ItemKind;
+    use crate::test_support::test_store_sqlite as open_test;
+    submissions_tests!();
+}
 
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_780_000_000 + s, 0).unwrap()
-    }
-
-    fn submission(reference: &str, text: &str, contact: &str) -> NewSubmission {
-        let mut item = Item::new("form", &format!("rasd-form:{reference}"), "", text, at(0));
-        item.kind = ItemKind::Comment;
-        NewSubmission {
-            reference: reference.into(),
-            item,
-            category: "theft".into(),
-            governorate: "zarqa".into(),
-            lang: "ar".into(),
-            via: "form".into(),
-            name: String::new(),
-            contact: contact.into(),
-            created: at(0),
-        }
-    }
-
-    #[test]
-    fn a_submission_is_an_item_and_its_contact_is_apart() {
-        let store = Store::open_in_memory().unwrap();
-        let seq = store.head_seq().unwrap();
-        let s = submission(
-            "1111-2222-3333",
-            "سرقت سيارتي من أمام البيت في الزرقاء",
-            "0790000000",
-        );
-        store.add_submission(&s).unwrap();
-        assert!(
-            store.head_seq().unwrap() > seq,
-            "the item is a store change"
-        );
-        let item = store.get_item(&s.item.id).unwrap().unwrap();
-        assert_eq!(item.kind, ItemKind::Comment);
-        assert_eq!(item.source, "form");
-        let got = store.submission("1111-2222-3333").unwrap().unwrap();
-        assert_eq!(got.status, "new");
-        assert!(got.has_contact);
-        assert!(got.text.contains("الزرقاء"));
-        assert!(!serde_json::to_string(&got).unwrap().contains("0790000000"));
-        assert_eq!(
-            store.submission_contact("1111-2222-3333").unwrap(),
-            Some((String::new(), "0790000000".into()))
-        );
-        // A reference is never used twice, and a refused batch writes nothing.
-        let again = submission("1111-2222-3333", "نص آخر", "");
-        assert!(matches!(
-            store.add_submission(&again),
-            Err(Error::Refused(_))
-        ));
-        assert_eq!(
-            store
-                .submissions(&SubmissionFilter {
-                    limit: 10,
-                    ..Default::default()
-                })
-                .unwrap()
-                .1,
-            1
-        );
-    }
-
-    #[test]
-    fn the_inbox_filters_moves_assigns_and_merges() {
-        let store = Store::open_in_memory().unwrap();
-        store.add_user("rana", "analyst", "h", at(0)).unwrap();
-        store
-            .add_submission(&submission("1", "أول بلاغ عن سرقة", ""))
-            .unwrap();
-        let mut second = submission("2", "بلاغ ثان عن سرقة", "");
-        second.governorate = "amman".into();
-        store.add_submission(&second).unwrap();
-        let by = |g: &str| {
-            store
-                .submissions(&SubmissionFilter {
-                    governorate: Some(g.into()),
-                    limit: 10,
-                    ..Default::default()
-                })
-                .unwrap()
-                .1
-        };
-        assert_eq!((by("zarqa"), by("amman"), by("irbid")), (1, 1, 0));
-        store.set_submission_status("1", "reviewed", at(5)).unwrap();
-        assert!(store.set_submission_status("1", "lost", at(5)).is_err());
-        assert!(store.set_submission_status("9", "closed", at(5)).is_err());
-        store.assign_submission("1", Some("rana"), at(6)).unwrap();
-        assert!(store.assign_submission("1", Some("nobody"), at(6)).is_err());
-        store.merge_submission("2", "1", at(7)).unwrap();
-        assert!(
-            store.merge_submission("1", "2", at(8)).is_err(),
-            "2 was merged away"
-        );
-        assert!(store.merge_submission("1", "1", at(8)).is_err());
-        let two = store.submission("2").unwrap().unwrap();
-        assert_eq!(
-            (two.status.as_str(), two.merged_into.as_deref()),
-            ("closed", Some("1"))
-        );
-        let counts = store.submission_counts().unwrap();
-        assert_eq!(counts[1], ("reviewed".to_string(), 1));
-        assert_eq!(counts[3], ("closed".to_string(), 1));
-        assert_eq!(counts[0], ("new".to_string(), 0));
-    }
+#[cfg(test)]
+mod tests_pg {
+    use crate::test_support::test_store_pg as open_test;
+    submissions_tests!();
 }

@@ -25,7 +25,7 @@ fn state() -> AppState {
 /// four of every test.
 fn state_with(rasd: &str, sources: &str, extra: Vec<Item>) -> AppState {
     let config = Config::from_texts(Path::new("cfg"), [rasd, sources, TOPICS, PLACES, ""]).unwrap();
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     let index = SearchIndex::create_in_ram().unwrap();
     let mut items = Vec::new();
     let mut a = Item::new(
@@ -655,7 +655,7 @@ async fn served_on_loopback_the_item_page_explains_the_tags_of_an_arabic_item() 
 #[tokio::test]
 async fn health_is_503_while_the_index_is_far_behind_the_store() {
     let config = Config::from_texts(Path::new("cfg"), ["", "", TOPICS, PLACES, ""]).unwrap();
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     let items: Vec<Item> = (0..=HEALTHY_LAG)
         .map(|n| {
             Item::new(
@@ -1482,7 +1482,7 @@ async fn every_topic_with_matches_is_in_the_facets_and_saved_searches_are_listed
             item
         })
         .collect();
-    let store = Store::open_in_memory().unwrap();
+    let store = Store::open_test();
     store.upsert_items(&items).unwrap();
     store
         .save_search(

@@ -1,0 +1,29 @@
+//! What the store's tests open: a SQLite store in memory, or a fresh schema of the test
+//! PostgreSQL server ([`crate::testing::pg_url`]), so one test body runs on both engines.
+
+use crate::Store;
+
+/// A SQLite store in memory.
+pub(crate) fn test_store_sqlite() -> Option<Store> {
+    Some(Store::open_in_memory().unwrap())
+}
+
+/// A store on a schema of its own on the test PostgreSQL server; `None` (with a `SKIPPED`
+/// line) when there is no server.
+pub(crate) fn test_store_pg() -> Option<Store> {
+    let url = crate::testing::require_pg("this PostgreSQL store test")?;
+    Some(Store::open_url(&crate::db::fresh_schema_url(&url).unwrap()).unwrap())
+}
+
+/// In the SQLite run of a test: nothing.
+macro_rules! sqlite_only_run {
+    () => {};
+}
+/// In the PostgreSQL run of a test that is about SQLite's files: ends the test.
+macro_rules! sqlite_only_skip {
+    () => {
+        return;
+    };
+}
+pub(crate) use sqlite_only_run;
+pub(crate) use sqlite_only_skip;
