@@ -210,6 +210,13 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Copy the data folder's SQLite store into an empty PostgreSQL database, with a
+    /// progress bar; then set `[store] url` to it.
+    MigrateStore {
+        /// The PostgreSQL server and database: `postgres://user[:password]@host[:port]/db`.
+        #[arg(long)]
+        to: String,
+    },
     /// Copy the store into a folder (safe while `rasd run` is running). The search index is
     /// not copied: `rasd restore` rebuilds it from the store.
     Backup {
@@ -1413,6 +1420,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::MigrateStore { to } => {
+            let config = load_config(&cli.config)?;
+            let dir = data_dir(&cli.data_dir, &config);
+            migrate_store(&dir, to)
+        }
         Command::Reindex => {
             let config = load_config(&cli.config)?;
             let dir = data_dir(&cli.data_dir, &config);
@@ -1444,6 +1456,72 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             backup_cmd::verify(&data_dir(&cli.data_dir, &config))
         }
     }
+}
+
+/// `rasd migrate-store --to URL`: the data folder's SQLite store (locked against writers
+/// while it is read) copied into the PostgreSQL store at `url`, table by table with a
+/// progress bar, then checked: every table must hold as many rows as the source.
+fn migrate_store(dir: &Path, url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("--to must be a PostgreSQL address like postgres://rasd@db.example:5432/rasd");
+    }
+    let _lock = pipeline::lock_data_dir(dir)?;
+    if !dir.join(rasd_store::DB_FILE).exists() {
+        bail!("no SQLite store in {}: pass its --data-dir", dir.display());
+    }
+    let from = Store::open(dir)?;
+    let target = Store::open_url(url).with_context(|| {
+        format!(
+            "cannot open the PostgreSQL store {}",
+            rasd_store::redact_url(url)
+        )
+    })?;
+    let counts = from.table_counts()?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>20} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let mut before = 0u64;
+    let mut table_seen = String::new();
+    let report = from.copy_into(&target, |table, done| {
+        if table != table_seen {
+            before = bar.position();
+            table_seen = table.to_owned();
+            bar.set_message(table.to_owned());
+        }
+        bar.set_position(before + done);
+        if bar.is_hidden() && done % 50_000 == 0 {
+            eprintln!("{table}: {done} rows");
+        }
+    })?;
+    bar.finish_and_clear();
+    let copied = target.table_counts()?;
+    for ((table, want), (_, got)) in counts.iter().zip(&copied) {
+        if want != got {
+            bail!("{table}: {got} rows in PostgreSQL, {want} in SQLite: the copy is incomplete");
+        }
+    }
+    for (table, n) in &report.tables {
+        if *n > 0 {
+            println!("{table:>20}: {n} rows");
+        }
+    }
+    println!(
+        "copied {total} rows into {}; the store id and change numbers are kept, so this \
+         folder's search index follows it as it is. Set [store] url in rasd.toml (or \
+         RASD_STORE_URL) to use it.",
+        rasd_store::redact_url(url)
+    );
+    Ok(())
 }
 
 /// Opens the store of a data folder that must already exist.

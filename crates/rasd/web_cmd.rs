@@ -143,6 +143,11 @@ pub async fn serve(
 /// them costs one index commit per pause, not one each.
 pub const FOLLOW_PAUSE: Duration = Duration::from_millis(250);
 
+/// How often a machine on a shared PostgreSQL store brings its own search index (its
+/// replica), stories and rules up to the store's change sequence: a search on any machine
+/// sees what any machine stored within about this, plus the time the follow takes.
+pub const REPLICA_EVERY: Duration = Duration::from_secs(1);
+
 /// Until `shutdown`: each time the web stores something, sends the stages a [`nudge`]
 /// through `tx`, then pauses [`FOLLOW_PAUSE`] (what is stored meanwhile waits for the next
 /// nudge). Returns when shutdown is asked or the stages are gone, dropping `tx`.
@@ -153,9 +158,19 @@ pub async fn follow_web(
 ) {
     let stop = shutdown.wait();
     tokio::pin!(stop);
+    // On a shared (PostgreSQL) store, other machines write too: this machine's index,
+    // stories and rules follow it every REPLICA_EVERY even when nothing is stored here.
+    let shared = p.store.url().is_some();
+    let mut tick = tokio::time::interval(REPLICA_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = &mut stop => return,
+            _ = tick.tick(), if shared => {
+                if tx.send(nudge()).await.is_err() {
+                    return;
+                }
+            }
             () = p.stored_elsewhere.notified() => {
                 if tx.send(nudge()).await.is_err() {
                     tracing::error!("The pipeline's stages stopped; what the web stores is indexed at the next start.");

@@ -124,7 +124,7 @@ impl StoreSettings {
     }
 }
 
-fn de_store_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+fn de_store_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let url = String::deserialize(d)?;
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(serde::de::Error::custom(format!(

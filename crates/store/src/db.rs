@@ -16,7 +16,6 @@
 //! column is sent as its digits), and a column is decoded from whatever type it has
 //! (`NUMERIC` from `SUM` included) into a [`Value`].
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -87,6 +86,8 @@ pub enum DbError {
     },
     /// A query that must answer one row answered none.
     NoRows,
+    /// The connection to PostgreSQL is gone (its thread ended).
+    Gone(String),
     /// A call only SQLite has (a pragma) was made on PostgreSQL.
     Unsupported(&'static str),
     /// A column could not be read as the type asked for.
@@ -122,6 +123,7 @@ impl fmt::Display for DbError {
                 Ok(())
             }
             DbError::NoRows => write!(f, "the query answered no row"),
+            DbError::Gone(why) => write!(f, "the PostgreSQL connection is gone: {why}"),
             DbError::Unsupported(what) => write!(f, "{what} is SQLite's only"),
             DbError::Type {
                 column,
@@ -806,9 +808,113 @@ impl PgConn {
     }
 }
 
+/// A PostgreSQL connection on a thread of its own. The synchronous client drives its own
+/// small async runtime, which cannot run on a thread that already drives one (the web's
+/// handlers, `rasd run`'s tasks); on its own thread it can, and every caller just waits for
+/// its answer, as it would for SQLite.
+struct PgWorker {
+    jobs: std::sync::mpsc::Sender<PgJob>,
+}
+
+/// A call run on the PostgreSQL connection's thread.
+type PgJob = Box<dyn FnOnce(&mut PgConn) + Send>;
+
+impl PgWorker {
+    fn start(url: &str) -> Result<PgWorker> {
+        let (jobs, queue) = std::sync::mpsc::channel::<PgJob>();
+        let (ready_tx, ready) = std::sync::mpsc::sync_channel::<Result<()>>(1);
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("rasd-postgres".into())
+            .spawn(move || {
+                let client = match postgres::Client::connect(&url, postgres::NoTls) {
+                    Ok(c) => c,
+                    Err(source) => {
+                        let _ = ready_tx.send(Err(DbError::Postgres {
+                            source,
+                            sql: String::new(),
+                        }));
+                        return;
+                    }
+                };
+                let mut conn = PgConn {
+                    client,
+                    statements: HashMap::new(),
+                    typed: Default::default(),
+                    in_tx: false,
+                    learned: HashMap::new(),
+                };
+                let _ = ready_tx.send(conn.batch("SET client_min_messages = warning"));
+                // Until the Connection (the sender) is dropped.
+                for job in queue {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| DbError::Gone(format!("cannot start its thread: {e}")))?;
+        ready
+            .recv()
+            .map_err(|_| DbError::Gone("its thread ended while connecting".into()))??;
+        Ok(PgWorker { jobs })
+    }
+
+    fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PgConn) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |c: &mut PgConn| {
+                let _ = tx.send(f(c));
+            }))
+            .map_err(|_| DbError::Gone("its thread has ended".into()))?;
+        rx.recv()
+            .map_err(|_| DbError::Gone("its thread ended during a call".into()))?
+    }
+
+    fn owned(params: &[ValueRef<'_>]) -> Vec<Value> {
+        params
+            .iter()
+            .map(|v| Value::from_value(*v, 0).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    fn query(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<Vec<Vec<Value>>> {
+        let (sql, vals) = (sql.to_owned(), Self::owned(params));
+        self.call(move |c| {
+            let refs: Vec<ValueRef<'_>> = vals.iter().map(Value::as_ref).collect();
+            c.query(&sql, &refs)
+        })
+    }
+
+    fn execute(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<usize> {
+        let (sql, vals) = (sql.to_owned(), Self::owned(params));
+        self.call(move |c| {
+            let refs: Vec<ValueRef<'_>> = vals.iter().map(Value::as_ref).collect();
+            c.execute(&sql, &refs)
+        })
+    }
+
+    fn batch(&self, sql: &str) -> Result<()> {
+        let sql = sql.to_owned();
+        self.call(move |c| c.batch(&sql))
+    }
+
+    /// `BEGIN` and the store's write lock; rolled back if the lock cannot be taken.
+    fn begin_write(&self) -> Result<()> {
+        self.call(|c| {
+            c.batch("BEGIN")?;
+            if let Err(e) = c.batch(&format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")) {
+                let _ = c.batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(())
+        })
+    }
+}
+
 enum Engine {
     Sqlite(rusqlite::Connection),
-    Pg(RefCell<PgConn>),
+    Pg(PgWorker),
 }
 
 /// One connection to the store's database, SQLite's or PostgreSQL's.
@@ -838,22 +944,8 @@ impl Connection {
     /// Connects to the PostgreSQL server at `url` (`postgres://user@host:port/db`), without
     /// TLS (a server beyond loopback is reached through a tunnel or a private network).
     pub fn postgres(url: &str) -> Result<Connection> {
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|source| {
-            DbError::Postgres {
-                source,
-                sql: String::new(),
-            }
-        })?;
-        let mut conn = PgConn {
-            client,
-            statements: HashMap::new(),
-            typed: Default::default(),
-            in_tx: false,
-            learned: HashMap::new(),
-        };
-        conn.batch("SET client_min_messages = warning")?;
         Ok(Connection {
-            engine: Engine::Pg(RefCell::new(conn)),
+            engine: Engine::Pg(PgWorker::start(url)?),
         })
     }
 
@@ -928,7 +1020,7 @@ impl Connection {
                 Ok(c.prepare_cached(sql)?
                     .execute(rusqlite::params_from_iter(ps.iter()))?)
             }
-            Engine::Pg(p) => p.borrow_mut().execute(sql, &vals),
+            Engine::Pg(p) => p.execute(sql, &vals),
         }
     }
 
@@ -936,7 +1028,7 @@ impl Connection {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Engine::Pg(p) => p.borrow_mut().batch(&to_pg(sql)),
+            Engine::Pg(p) => p.batch(&to_pg(sql)),
         }
     }
 
@@ -975,14 +1067,7 @@ impl Connection {
     pub fn write_transaction(&mut self) -> Result<Transaction<'_>> {
         match &self.engine {
             Engine::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Engine::Pg(p) => {
-                let mut p = p.borrow_mut();
-                p.batch("BEGIN")?;
-                if let Err(e) = p.batch(&format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")) {
-                    let _ = p.batch("ROLLBACK");
-                    return Err(e);
-                }
-            }
+            Engine::Pg(p) => p.begin_write()?,
         }
         Ok(Transaction {
             conn: self,
@@ -995,7 +1080,7 @@ impl Connection {
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
         match &self.engine {
             Engine::Sqlite(c) => c.execute_batch("BEGIN")?,
-            Engine::Pg(p) => p.borrow_mut().batch("BEGIN")?,
+            Engine::Pg(p) => p.batch("BEGIN")?,
         }
         Ok(Transaction {
             conn: self,
@@ -1042,10 +1127,7 @@ pub struct Statement<'c> {
 
 enum StmtInner<'c> {
     Sqlite(rusqlite::CachedStatement<'c>),
-    Pg {
-        conn: &'c RefCell<PgConn>,
-        sql: String,
-    },
+    Pg { conn: &'c PgWorker, sql: String },
 }
 
 impl Statement<'_> {
@@ -1057,7 +1139,7 @@ impl Statement<'_> {
                 let ps: Vec<SqliteParam<'_>> = vals.iter().map(|v| SqliteParam(*v)).collect();
                 Ok(s.execute(rusqlite::params_from_iter(ps.iter()))?)
             }
-            StmtInner::Pg { conn, sql } => conn.borrow_mut().execute(sql, &vals),
+            StmtInner::Pg { conn, sql } => conn.execute(sql, &vals),
         }
     }
 
@@ -1080,7 +1162,7 @@ impl Statement<'_> {
                 }
             }
             StmtInner::Pg { conn, sql } => {
-                let rows = conn.borrow_mut().query(sql, &vals)?;
+                let rows = conn.query(sql, &vals)?;
                 for r in &rows {
                     out.push(f(&Row {
                         inner: RowInner::Pg(r),
@@ -1110,7 +1192,7 @@ impl Statement<'_> {
                 }
             }
             StmtInner::Pg { conn, sql } => {
-                let rows = conn.borrow_mut().query(sql, &vals)?;
+                let rows = conn.query(sql, &vals)?;
                 match rows.first() {
                     Some(r) => f(&Row {
                         inner: RowInner::Pg(r),

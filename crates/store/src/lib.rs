@@ -52,6 +52,7 @@ macro_rules! test_store {
 }
 
 mod alerts;
+mod copy;
 pub mod db;
 mod error;
 mod lock;
@@ -69,6 +70,7 @@ pub use alerts::{
     AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,
     RuleHit, TrendCount, TrendTitle, WindowCounts,
 };
+pub use copy::{CopyReport, TABLES};
 pub use error::{Error, Result};
 pub use lock::{DataLock, LOCK_FILE, create_private_dir};
 pub use people::{ApiKeyRecord, AuditEntry, LAST_USED_STEP, SessionRecord, UserRecord};
@@ -76,7 +78,7 @@ pub use saved::SavedSearch;
 pub use store::{
     Changes, Committed, DB_FILE, DEDUP_MIN_CHARS, DedupKey, Duplicate, FLAG_AFTER_FAILURES,
     FLAG_AFTER_SILENCE, RATE_WINDOW, SourceHealth, SourceRecord, Status, Store, StoryAssigned,
-    StoryMember, StoryRecord, UpsertStats,
+    StoryMember, StoryRecord, UpsertStats, redact_url,
 };
 pub use submissions::{
     NewSubmission, SUBMISSION_STATES, SubmissionFilter, SubmissionRecord, TagFix,
