@@ -22,6 +22,7 @@ mod search_cmd;
 mod search_recall;
 mod sentiment_cmd;
 mod soak_cmd;
+mod store_bench;
 mod stories_cmd;
 mod tools;
 mod web_cmd;
@@ -647,6 +648,30 @@ enum BenchWhat {
         /// Stop the timed requests after this many seconds.
         #[arg(long, default_value_t = 600)]
         seconds: u64,
+    },
+    /// The store alone, SQLite beside PostgreSQL: items stored per second in batches the
+    /// size of a source's poll, bytes per item and their extrapolation to 10 million items,
+    /// and p50/p99 of an item by id, a day of items and a page of the change sequence.
+    Store {
+        /// The corpus folder (as `bench search` reads it).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Items to store.
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Items per batch.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Timed lookups of each kind.
+        #[arg(long, default_value_t = 2_000)]
+        lookups: usize,
+        /// A PostgreSQL server (a schema is made in it and dropped after); else a
+        /// throwaway one when Debian's postgresql is installed.
+        #[arg(long)]
+        url: Option<String>,
+        /// Measure SQLite only.
+        #[arg(long)]
+        sqlite_only: bool,
     },
     /// The public form's API under concurrent load on loopback: accepted submissions per
     /// second with p50/p99 latency, a flooding address answered 429 while another gets
@@ -1359,6 +1384,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 config_dir: cli.config.clone(),
                 data_dir: cli.data_dir.clone(),
             }),
+            BenchWhat::Store {
+                corpus,
+                items,
+                batch,
+                lookups,
+                url,
+                sqlite_only,
+            } => store_bench::run(&store_bench::StoreBenchOptions {
+                corpus: corpus.clone(),
+                items: *items,
+                batch: *batch,
+                lookups: *lookups,
+                url: url.clone(),
+                sqlite_only: *sqlite_only,
+                config_dir: cli.config.clone(),
+            })
+            .map(|_| ()),
             BenchWhat::Form {
                 requests,
                 concurrency,

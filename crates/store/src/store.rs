@@ -355,6 +355,27 @@ impl Store {
         Store::open_in_memory().unwrap()
     }
 
+    /// Bytes the store takes on disk: SQLite's pages (the file, after a checkpoint), or
+    /// PostgreSQL's tables with their indexes and TOAST in the store's schema.
+    pub fn storage_bytes(&self) -> Result<u64> {
+        let conn = self.lock();
+        let n: i64 = match conn.as_sqlite() {
+            Some(c) => c.query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |r| r.get(0),
+            )?,
+            None => conn.query_row(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                params![],
+                |r| r.get(0),
+            )?,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Which engine the store is on.
     pub fn dialect(&self) -> crate::db::Dialect {
         self.lock().dialect()
@@ -1223,9 +1244,18 @@ pub(crate) fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committe
          sentiment = ?12, sentiment_score = ?13, about_police = ?14, fingerprint = ?15, \
          seq = ?16, places_named = ?17, police_stance = ?18 WHERE id = ?1",
     )?;
-    let mut next_seq =
-        tx.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?;
-    let mut take_seq = || -> Result<i64> { Ok(next_seq.query_row(params![], |r| r.get(0))?) };
+    // The batch holds the write lock, so no one else takes change numbers meanwhile: they
+    // are counted here and `meta.seq` is written once, at the end (one statement per batch
+    // instead of one per item, which matters on PostgreSQL where each is a round trip).
+    let first_seq: i64 =
+        tx.query_row("SELECT value FROM meta WHERE key = 'seq'", params![], |r| {
+            r.get(0)
+        })?;
+    let last_seq = std::cell::Cell::new(first_seq);
+    let take_seq = || -> Result<i64> {
+        last_seq.set(last_seq.get() + 1);
+        Ok(last_seq.get())
+    };
     let mut set_guid =
         tx.prepare_cached("UPDATE items SET guid = ?2 WHERE id = ?1 AND guid IS NULL")?;
     let mut clear_topics = tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?;
@@ -1377,6 +1407,12 @@ pub(crate) fn upsert_in(tx: &Transaction<'_>, items: &[Item]) -> Result<Committe
             add_topic.execute(params![id, topic])?;
         }
         out.changed.push(id);
+    }
+    if last_seq.get() != first_seq {
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'seq'",
+            [last_seq.get()],
+        )?;
     }
     Ok(out)
 }
