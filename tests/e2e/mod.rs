@@ -14,6 +14,7 @@ mod import_forms;
 mod pipeline_bench;
 mod reindex;
 mod replay;
+mod replicas;
 mod search;
 mod search_bench;
 mod util;
