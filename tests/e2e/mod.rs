@@ -18,3 +18,4 @@ mod search;
 mod search_bench;
 mod util;
 mod web;
+mod workers;
