@@ -13,8 +13,8 @@
 //!   stories and the alert rules follow the store, and its outbox sends. Items a killed
 //!   worker had claimed come back once their lease runs out; storing them again changes
 //!   nothing (writes are idempotent by item id).
-//! - `web` serves the web UI as `rasd serve` does, and its index follows what the others
-//!   store.
+//! - `web` is `rasd serve`: the web UI, its index (with the stories and rules) following
+//!   the shared store.
 //! - `all` (the default) is the daemon of [`crate::daemon`], unchanged.
 
 use std::collections::HashMap;
@@ -51,8 +51,11 @@ const CLAIM: usize = 100;
 
 /// Runs `role` until Ctrl-C/SIGTERM.
 pub async fn run(config: Arc<Config>, data_dir: &Path, role: Role) -> anyhow::Result<()> {
-    if role == Role::All {
-        return crate::daemon::run(config, data_dir).await;
+    match role {
+        Role::All => return crate::daemon::run(config, data_dir).await,
+        // `rasd serve`: on a shared store its index, stories and rules follow the store.
+        Role::Web => return crate::web_cmd::serve(config, data_dir, None, None).await,
+        Role::Fetch | Role::Process => {}
     }
     let pipeline = Pipeline::open(config.clone(), data_dir)?;
     if pipeline.store.url().is_none() {
@@ -84,8 +87,7 @@ pub async fn run(config: Arc<Config>, data_dir: &Path, role: Role) -> anyhow::Re
                 tracing::error!(error = %e, "Outbox task failed.");
             }
         }
-        Role::Web => web_loop(&pipeline, shutdown).await?,
-        Role::All => unreachable!("handled above"),
+        Role::All | Role::Web => unreachable!("handled above"),
     }
     tracing::info!("Stopped.");
     Ok(())
@@ -278,43 +280,4 @@ fn process_batch(
         "Queued items stored."
     );
     Ok(items.len())
-}
-
-/// Serves the web as `rasd serve` does; the stages also follow what the other workers
-/// store (looked for every [`IDLE`]).
-async fn web_loop(p: &Pipeline, shutdown: Shutdown) -> anyhow::Result<()> {
-    let web = crate::web_cmd::start(p, None, None, &shutdown).await?;
-    let (tx, stages) = p.start_stages()?;
-    let outbox = tokio::spawn(crate::alerts_cmd::outbox_loop(p.clone(), shutdown.clone()));
-    let watcher = {
-        let (p, shutdown) = (p.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let stop = shutdown.wait();
-            tokio::pin!(stop);
-            let mut last = None;
-            loop {
-                tokio::select! {
-                    () = &mut stop => return,
-                    () = tokio::time::sleep(IDLE) => {}
-                }
-                let store = p.store.clone();
-                let head = tokio::task::spawn_blocking(move || store.head_seq().ok())
-                    .await
-                    .ok()
-                    .flatten();
-                if head.is_some() && head != last {
-                    last = head;
-                    p.stored_elsewhere.notify_one();
-                }
-            }
-        })
-    };
-    crate::web_cmd::follow_web(p, tx, shutdown.clone()).await;
-    let _ = watcher.await;
-    let _ = stages.await;
-    if let Err(e) = outbox.await {
-        tracing::error!(error = %e, "Outbox task failed.");
-    }
-    web.finish().await?;
-    Ok(())
 }
