@@ -68,6 +68,15 @@ pub async fn run(config: Arc<Config>, data_dir: &Path, role: Role) -> anyhow::Re
     }
     let owner = config.settings.workers.effective_id();
     let lease = config.settings.workers.lease.as_duration();
+    let fetch = &config.settings.fetch;
+    let longest = fetch.source_time_budget.as_duration() + fetch.timeout.as_duration();
+    if role == Role::Fetch && lease < longest {
+        tracing::warn!(
+            "[workers] lease ({lease:?}) is shorter than a source's fetch may take ([fetch] \
+             source_time_budget plus timeout: {longest:?}): a slow source may be fetched by \
+             two workers (its items are still stored once)."
+        );
+    }
     tracing::info!(role = ?role, worker = %owner, lease = ?lease, "Worker started.");
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
