@@ -26,6 +26,7 @@ mod store_bench;
 mod stories_cmd;
 mod tools;
 mod web_cmd;
+mod workers;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,8 +63,15 @@ enum Command {
     },
     /// Run the daemon: poll each source on its interval, write the digest on schedule, serve
     /// the web UI (and the public form when `[server] public_listen` is set). Stops cleanly
-    /// on Ctrl-C or SIGTERM.
-    Run,
+    /// on Ctrl-C or SIGTERM. With `--role`, one part of that work, shared with other
+    /// workers through the store (PostgreSQL, `[store] url`), each in its own data folder.
+    Run {
+        /// `all`: everything in one process. `fetch`: fetch due sources and queue their
+        /// items. `process`: tag and store queued items; the index, stories, alerts and
+        /// outbox follow the store. `web`: serve the web UI; its index follows the store.
+        #[arg(long, value_enum, default_value_t = workers::Role::All)]
+        role: workers::Role,
+    },
     /// Serve the web UI and the public form without fetching: submissions are tagged,
     /// indexed and read by the alert rules, and the outbox sends. Stops on Ctrl-C or SIGTERM.
     Serve {
@@ -765,7 +773,9 @@ fn main() -> ExitCode {
     quiet_on_closed_stdout();
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run | Command::Demo { .. } | Command::Fetch | Command::Serve { .. } => "info",
+        Command::Run { .. } | Command::Demo { .. } | Command::Fetch | Command::Serve { .. } => {
+            "info"
+        }
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -889,10 +899,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Run => {
+        Command::Run { role } => {
             let config = Arc::new(load_config(&cli.config)?);
             let dir = data_dir(&cli.data_dir, &config);
-            runtime()?.block_on(daemon::run(config, &dir))
+            runtime()?.block_on(workers::run(config, &dir, *role))
         }
         Command::Serve { addr, public_addr } => {
             let config = Arc::new(load_config(&cli.config)?);

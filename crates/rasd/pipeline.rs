@@ -678,22 +678,31 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<DataLock> {
 /// Records when the source of `outcome` is due again: at its `retry_at` after a failure or
 /// a `Retry-After`, else after an interval that follows how often it publishes.
 fn schedule_next_poll(store: &Store, config: &Config, outcome: &SourceOutcome) {
+    let due = next_poll_at(store, config, outcome);
+    if let Err(e) = store.set_next_due(&outcome.source, due) {
+        tracing::warn!(source = %outcome.source, error = %e, "Cannot record the next poll time.");
+    }
+}
+
+/// When the source of `outcome` is due again (see [`schedule_next_poll`]).
+pub(crate) fn next_poll_at(
+    store: &Store,
+    config: &Config,
+    outcome: &SourceOutcome,
+) -> chrono::DateTime<chrono::Utc> {
     let configured = config
         .sources
         .iter()
         .find(|s| s.id == outcome.source)
         .and_then(|s| s.interval);
     let per_day = store.items_per_day(&outcome.source).unwrap_or(0.0);
-    let due = rasd_sources::next_due(
+    rasd_sources::next_due(
         outcome.retry_at,
         chrono::Utc::now(),
         per_day,
         configured,
         &config.settings.schedule,
-    );
-    if let Err(e) = store.set_next_due(&outcome.source, due) {
-        tracing::warn!(source = %outcome.source, error = %e, "Cannot record the next poll time.");
-    }
+    )
 }
 
 /// Every name of every place of `places.toml` (Arabic, English, aliases) with the

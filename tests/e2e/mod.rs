@@ -19,3 +19,4 @@ mod search;
 mod search_bench;
 mod util;
 mod web;
+mod workers;

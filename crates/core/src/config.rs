@@ -101,6 +101,9 @@ pub struct Settings {
     /// Where the store is: the SQLite file in the data folder, or a PostgreSQL server.
     #[serde(default)]
     pub store: StoreSettings,
+    /// Several `rasd run` workers sharing one store (`--role fetch|process|web`).
+    #[serde(default)]
+    pub workers: WorkerSettings,
 }
 
 /// `[store]` in `rasd.toml`.
@@ -134,6 +137,64 @@ fn de_store_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
         )));
     }
     Ok(Some(url))
+}
+
+/// `[workers]` in `rasd.toml`: how `rasd run --role fetch|process` workers share a store's
+/// work. A worker leases what it takes (a due source, a batch of fetched items) for `lease`;
+/// a worker that dies holding it leaves it to the others once the lease has run out.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// How long a leased source or batch stays with its worker (longer than a source's
+    /// fetch takes: 1s to 1d).
+    #[serde(default = "default_lease", deserialize_with = "de_lease")]
+    pub lease: Interval,
+    /// The worker's name in the store's leases; the host name and process id when left
+    /// out.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            lease: default_lease(),
+            id: None,
+        }
+    }
+}
+
+impl WorkerSettings {
+    /// The worker id in effect: `id`, else `<host name>-<process id>`.
+    pub fn effective_id(&self) -> String {
+        match self.id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => {
+                let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .ok()
+                    .or_else(|| std::env::var("HOSTNAME").ok())
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "rasd".to_string());
+                format!("{host}-{}", std::process::id())
+            }
+        }
+    }
+}
+
+fn default_lease() -> Interval {
+    Interval::from_secs(300)
+}
+
+fn de_lease<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+    let lease = Interval::deserialize(d)?;
+    let secs = lease.as_duration().as_secs();
+    if !(1..=86_400).contains(&secs) {
+        return Err(serde::de::Error::custom(format!(
+            "[workers] lease must be between 1s and 1d, not {secs} s"
+        )));
+    }
+    Ok(lease)
 }
 
 /// `[digest]` in `rasd.toml`.
@@ -446,6 +507,7 @@ impl Default for Settings {
             trends: TrendSettings::default(),
             digest: DigestSettings::default(),
             store: StoreSettings::default(),
+            workers: WorkerSettings::default(),
         }
     }
 }
@@ -2757,6 +2819,22 @@ url = "https://example.jo/rss"
         .unwrap();
         assert_eq!(c.settings.fetch.per_host_delay, Interval::from_secs(3));
         assert!(!c.settings.fetch.respect_robots);
+    }
+
+    #[test]
+    fn workers_lease_and_id() {
+        let c = load("", SOURCES, "").unwrap();
+        assert_eq!(c.settings.workers.lease, Interval::from_secs(300));
+        assert_eq!(c.settings.workers.id, None);
+        let id = c.settings.workers.effective_id();
+        assert!(id.ends_with(&format!("-{}", std::process::id())), "{id}");
+        let c = load("[workers]\nlease = \"30s\"\nid = \"عامل-1\"\n", SOURCES, "").unwrap();
+        assert_eq!(c.settings.workers.lease, Interval::from_secs(30));
+        assert_eq!(c.settings.workers.effective_id(), "عامل-1");
+        let e = errors(load("[workers]\nlease = \"2d\"\n", SOURCES, ""));
+        assert!(e[0].message.contains("lease"), "{e:?}");
+        let e = errors(load("[workers]\nleases = \"2m\"\n", SOURCES, ""));
+        assert!(e[0].message.contains("leases"), "{e:?}");
     }
 
     #[test]

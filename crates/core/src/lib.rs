@@ -29,7 +29,7 @@ pub use config::{
     EnrichSettings, FetchSettings, FullText, MailSecurity, MailSettings, PeriodBaseline,
     PlaceConfig, PlaceKind, PoliceConfig, PoliceStanceConfig, QuietHours, ScheduleSettings,
     ServerSettings, Settings, Severity, SourceConfig, SourceKind, StorySettings, TopicConfig,
-    TrendSettings, css_selector_error,
+    TrendSettings, WorkerSettings, css_selector_error,
 };
 pub use duration::{Interval, day_start};
 pub use error::{Error, Result};

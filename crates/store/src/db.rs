@@ -8,7 +8,9 @@
 //! parameters become `$1`, `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`, the column
 //! named `user` is quoted, scalar `min`/`max` of two values become `LEAST`/`GREATEST`, and
 //! the marker `/*SKIP_LOCKED*/` becomes `FOR UPDATE SKIP LOCKED` (SQLite reads it as a
-//! comment: there, the write lock of `BEGIN IMMEDIATE` already keeps two workers apart).
+//! comment: there, the write lock of `BEGIN IMMEDIATE` already keeps two workers apart),
+//! and a comment `/*PG: text*/` becomes `text` (a clause for PostgreSQL only, such as
+//! `FOR UPDATE OF l SKIP LOCKED` where a join needs the locked table named).
 //! A few statements differ beyond that and say so with [`Connection::dialect`].
 //!
 //! PostgreSQL's types are strict where SQLite's are not; values are converted at the edge:
@@ -1233,6 +1235,10 @@ pub fn fresh_schema_url(base_url: &str) -> Result<String> {
     Ok(format!("{base_url}{sep}options=-c%20search_path%3D{name}"))
 }
 
+/// Opens a clause for PostgreSQL only: `/*PG: FOR UPDATE OF l SKIP LOCKED*/` is that text
+/// on PostgreSQL and a comment on SQLite.
+pub const PG_ONLY: &str = "/*PG:";
+
 /// Rewrites a statement in the store's SQLite dialect for PostgreSQL (see the module's
 /// documentation for what changes).
 pub fn to_pg(sql: &str) -> String {
@@ -1251,6 +1257,19 @@ pub fn to_pg(sql: &str) -> String {
                     if d == '\'' {
                         break;
                     }
+                }
+            }
+            '/' if sql[i..].starts_with(PG_ONLY) => {
+                // `/*PG: text*/`: PostgreSQL's own clause (SQLite reads a comment).
+                let inner = i + PG_ONLY.len();
+                let Some(len) = sql[inner..].find("*/") else {
+                    out.push_str(&sql[i..]);
+                    break;
+                };
+                let end = inner + len + 2;
+                out.push_str(sql[inner..inner + len].trim());
+                while chars.peek().is_some_and(|(j, _)| *j < end) {
+                    chars.next();
                 }
             }
             '?' => {
@@ -1406,6 +1425,19 @@ mod tests {
         assert_eq!(
             to_pg("SELECT id FROM s LIMIT 3 /*SKIP_LOCKED*/"),
             "SELECT id FROM s LIMIT 3 FOR UPDATE SKIP LOCKED"
+        );
+        assert_eq!(
+            to_pg(
+                "SELECT l.a FROM l JOIN s ON s.id = l.a WHERE l.b <= ?1 LIMIT ?2 \
+                 /*PG: FOR UPDATE OF l SKIP LOCKED */"
+            ),
+            "SELECT l.a FROM l JOIN s ON s.id = l.a WHERE l.b <= $1 LIMIT $2 \
+             FOR UPDATE OF l SKIP LOCKED"
+        );
+        // Other comments, and the marker inside a literal, stay as they are.
+        assert_eq!(
+            to_pg("SELECT 1 /* note */, '/*PG: x*/' /*PG:FOR SHARE*/ /*PG: unclosed"),
+            "SELECT 1 /* note */, '/*PG: x*/' FOR SHARE /*PG: unclosed"
         );
         // Arabic text in a literal is left alone.
         assert_eq!(

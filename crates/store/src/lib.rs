@@ -32,6 +32,9 @@
 //!   failed log-ins for lock-out, and the audit log.
 //! - Submissions of the public form ([`NewSubmission`], [`SubmissionRecord`]): an item of
 //!   kind comment plus the inbox's row, the contact apart ([`Store::submission_contact`]).
+//! - Several workers on one store (`rasd run --role`): source leases
+//!   ([`Store::lease_due_sources`]) and the queue of fetched items waiting to be tagged
+//!   ([`Store::enqueue_fetched`], [`Store::claim_work`], [`Store::complete_work`]).
 //! - [`Store::backup_to`]: an online, consistent copy of the store.
 //! - [`schema`]: the ordered list of migrations, tracked with `PRAGMA user_version`. A
 //!   database written by a newer Rasd is refused ([`Error::SchemaTooNew`]).
@@ -65,6 +68,7 @@ mod submissions;
 mod test_support;
 #[doc(hidden)]
 pub mod testing;
+mod work;
 
 pub use alerts::{
     AlertFilter, AlertRecord, AlertTx, CountedItem, Delivery, ItemBrief, NewAlert, NewDelivery,

@@ -321,6 +321,26 @@ CREATE TABLE tag_fixes (
 ) STRICT;
 CREATE INDEX tag_fixes_item ON tag_fixes (item_id);
 "#,
+    // 13: several workers on one store (`rasd run --role`): a lease per source being
+    // fetched (owner '' and lease_until 0: free), and the queue of fetched items waiting
+    // to be tagged and stored (an item as JSON; owner and lease_until while a worker has
+    // it).
+    r#"
+CREATE TABLE source_leases (
+    source      TEXT PRIMARY KEY NOT NULL,
+    owner       TEXT NOT NULL DEFAULT '',
+    lease_until INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE work_queue (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    item        TEXT NOT NULL,
+    queued_at   INTEGER NOT NULL,
+    owner       TEXT NOT NULL DEFAULT '',
+    lease_until INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX work_queue_lease ON work_queue (lease_until, id);
+"#,
 ];
 
 /// The newest schema version this build knows.

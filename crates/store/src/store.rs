@@ -1658,7 +1658,7 @@ impl RawState {
 
 /// Saves a fetch state and the health that follows from it: the start of the current run
 /// of failures, and after a success the publishing rate.
-fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
+pub(crate) fn save_state_in(tx: &Transaction<'_>, s: &FetchState) -> Result<()> {
     let failing_since = (s.consecutive_failures > 0)
         .then_some(s.last_error_at)
         .flatten()

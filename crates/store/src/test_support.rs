@@ -15,6 +15,26 @@ pub(crate) fn test_store_pg() -> Option<Store> {
     Some(Store::open_url(&crate::db::fresh_schema_url(&url).unwrap()).unwrap())
 }
 
+/// Two stores on one SQLite file (two connections, as two processes have).
+pub(crate) fn test_pair_sqlite() -> Option<(Store, Store)> {
+    let dir = tempfile::tempdir().unwrap();
+    let one = Store::open(dir.path()).unwrap();
+    let two = Store::open(dir.path()).unwrap();
+    // The files stay until the process ends (the stores outlive this function).
+    std::mem::forget(dir);
+    Some((one, two))
+}
+
+/// Two stores on one schema of the test PostgreSQL server; `None` without a server.
+pub(crate) fn test_pair_pg() -> Option<(Store, Store)> {
+    let url = crate::testing::require_pg("this PostgreSQL store test")?;
+    let url = crate::db::fresh_schema_url(&url).unwrap();
+    Some((
+        Store::open_url(&url).unwrap(),
+        Store::open_url(&url).unwrap(),
+    ))
+}
+
 /// In the SQLite run of a test: nothing.
 macro_rules! sqlite_only_run {
     () => {};
