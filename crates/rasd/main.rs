@@ -868,10 +868,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let c = load_config(dir)?;
             pipeline::check_rule_queries(&c)?;
             let data = data_dir(&cli.data_dir, &c);
+            // A PostgreSQL store must be reachable; opening it creates or upgrades its
+            // tables, as the first command that writes would.
+            if let Some(url) = store_url() {
+                let shown = rasd_store::redact_url(url);
+                let store = Store::open_url(url).context(
+                    "[store] url (check the address, that the server runs and that the user \
+                     may create tables)",
+                )?;
+                println!(
+                    "store: PostgreSQL {shown}, reachable, {} items",
+                    store.status()?.items
+                );
+            }
             let names_saved = c.alerts.iter().any(|r| !r.saved_search.trim().is_empty())
                 || !c.settings.digest.saved_searches.is_empty();
             if names_saved {
-                if data.join(rasd_store::DB_FILE).exists() {
+                if store_url().is_some() || data.join(rasd_store::DB_FILE).exists() {
                     let missing =
                         pipeline::missing_saved_searches(&c, &open_store_existing(&data)?)?;
                     if !missing.is_empty() {

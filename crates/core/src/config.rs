@@ -2838,6 +2838,30 @@ url = "https://example.jo/rss"
     }
 
     #[test]
+    fn store_url_is_a_postgres_address_or_nothing() {
+        let c = load("", SOURCES, "").unwrap();
+        assert_eq!(c.settings.store.url, None);
+        let c = load(
+            "[store]\nurl = \"postgres://rasd@db.example:5432/rasd\"\n",
+            SOURCES,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            c.settings.store.url.as_deref(),
+            Some("postgres://rasd@db.example:5432/rasd")
+        );
+        let e = errors(load(
+            "[store]\nurl = \"/var/lib/rasd.sqlite\"\n",
+            SOURCES,
+            "",
+        ));
+        assert!(e[0].message.contains("PostgreSQL address"), "{e:?}");
+        let e = errors(load("[store]\npath = \"x\"\n", SOURCES, ""));
+        assert!(e[0].message.contains("path"), "{e:?}");
+    }
+
+    #[test]
     fn fetch_bounds_and_proxy() {
         let c = load("", SOURCES, "").unwrap();
         assert_eq!(c.settings.fetch.max_entries_per_poll, 500);

@@ -116,7 +116,16 @@ impl fmt::Display for DbError {
                             write!(f, " ({d})")?;
                         }
                     }
-                    None => write!(f, "PostgreSQL: {source}")?,
+                    None => {
+                        write!(f, "PostgreSQL: {source}")?;
+                        // The client's error says "error connecting to server"; why is in
+                        // its sources.
+                        let mut cause = std::error::Error::source(source);
+                        while let Some(c) = cause {
+                            write!(f, ": {c}")?;
+                            cause = c.source();
+                        }
+                    }
                 }
                 if !sql.is_empty() {
                     let short: String = sql.chars().take(160).collect();
@@ -140,7 +149,8 @@ impl std::error::Error for DbError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DbError::Sqlite(e) => Some(e),
-            DbError::Postgres { source, .. } => Some(source),
+            // Its message is already in this one's.
+            DbError::Postgres { .. } => None,
             _ => None,
         }
     }

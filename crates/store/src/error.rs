@@ -14,12 +14,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The database file could not be opened or set up (missing permissions, not a database…).
-    #[error("cannot open the database {path}: {source}")]
+    #[error("cannot open the database {path}: {reason}")]
     Open {
-        /// The database file.
+        /// The database file (or the PostgreSQL address, password hidden).
         path: PathBuf,
-        /// The underlying engine's error.
-        source: crate::db::DbError,
+        /// The underlying engine's error (in the message, not repeated as its source).
+        reason: crate::db::DbError,
     },
     /// A call to the database (SQLite or PostgreSQL) failed.
     #[error("database error: {0}")]

@@ -283,7 +283,7 @@ impl Store {
         }
         let open_err = |source: rusqlite::Error| Error::Open {
             path: path.clone(),
-            source: source.into(),
+            reason: source.into(),
         };
         let raw = rusqlite::Connection::open(&path).map_err(open_err)?;
         configure(&raw).map_err(open_err)?;
@@ -306,9 +306,9 @@ impl Store {
     /// the store's write lock).
     pub fn open_url(url: &str) -> Result<Store> {
         let shown = redact_url(url);
-        let conn = Connection::postgres(url).map_err(|source| Error::Open {
+        let conn = Connection::postgres(url).map_err(|reason| Error::Open {
             path: PathBuf::from(&shown),
-            source,
+            reason,
         })?;
         let mut conn = conn;
         schema::migrate(&mut conn)?;
