@@ -89,6 +89,10 @@ pub struct Pipeline {
     /// the holder of the stages sends them a [`nudge`] so the index, the stories and the
     /// alert rules follow the store.
     pub stored_elsewhere: Arc<tokio::sync::Notify>,
+    /// Only this machine's index follows the store, not the stories and the alert rules:
+    /// a web node on a shared store, where one process worker (or one `rasd run`) gives
+    /// stories, evaluates the rules and sends.
+    pub index_only: bool,
     /// The data folder's write lock, held as long as any clone of the pipeline lives.
     _lock: Arc<DataLock>,
 }
@@ -222,6 +226,7 @@ impl Pipeline {
             clock: Clock::default(),
             stored_elsewhere: Arc::new(tokio::sync::Notify::new()),
             _lock: Arc::new(lock),
+            index_only: false,
         })
     }
 
@@ -377,6 +382,9 @@ fn follow_store(
         }
     }
     let timer = add_time(report, "index", timer);
+    if p.index_only {
+        return;
+    }
     if let Err(e) = assign_stories(store, config, stories) {
         report.sink_errors += 1;
         *stories = None;

@@ -115,7 +115,16 @@ pub async fn serve(
     addr: Option<&str>,
     public: Option<&str>,
 ) -> anyhow::Result<()> {
-    let pipeline = Pipeline::open(config, dir)?;
+    let mut pipeline = Pipeline::open(config, dir)?;
+    // On a shared (PostgreSQL) store this machine is a web node: its index follows the
+    // store; stories, alert rules and the outbox are one process worker's (docs/scaling.md).
+    pipeline.index_only = pipeline.store.url().is_some();
+    if pipeline.index_only {
+        tracing::info!(
+            "Shared store: this web node keeps its own index; stories, alert rules and mail \
+             are left to the process worker (rasd run --role process, or one rasd run)."
+        );
+    }
     let (stop_tx, shutdown) = Shutdown::new();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -124,13 +133,18 @@ pub async fn serve(
     });
     let web = start(&pipeline, addr, public, &shutdown).await?;
     let (tx, stages) = pipeline.start_stages()?;
-    let outbox = tokio::spawn(crate::alerts_cmd::outbox_loop(
-        pipeline.clone(),
-        shutdown.clone(),
-    ));
+    let outbox = (!pipeline.index_only).then(|| {
+        tokio::spawn(crate::alerts_cmd::outbox_loop(
+            pipeline.clone(),
+            shutdown.clone(),
+        ))
+    });
     follow_web(&pipeline, tx, shutdown.clone()).await;
     let _ = stages.await;
-    if let Err(e) = outbox.await {
+    if let Some(Err(e)) = match outbox {
+        Some(o) => Some(o.await),
+        None => None,
+    } {
         tracing::error!(error = %e, "Outbox task failed.");
     }
     web.finish().await?;
