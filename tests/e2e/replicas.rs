@@ -108,12 +108,11 @@ fn a_second_machine_indexes_what_the_first_stores_and_catches_up_after_downtime(
     let mut node_b = serve_b("b1.log");
     node_b.wait_healthy(addr);
 
-    // Machine A stores 40 reports (its own index follows at the end of the import).
-    let file = tmp.path().join("first.jsonl");
-    std::fs::write(&file, lines("الزرقاء", 0, 40)).unwrap();
-    let out = rasd_on(
-        &url,
-        &[
+    // Machine A stores through `rasd import items` (its own index follows at the end).
+    let import_on_a = |name: &str, text: String| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let args = [
             "--config",
             cfg,
             "--data-dir",
@@ -121,13 +120,11 @@ fn a_second_machine_indexes_what_the_first_stores_and_catches_up_after_downtime(
             "import",
             "items",
             file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        stdout(&out).contains("imported 40 items"),
-        "{}",
-        stdout(&out)
-    );
+        ];
+        stdout(&rasd_on(&url, &args))
+    };
+    let out = import_on_a("first.jsonl", lines("الزرقاء", 0, 40));
+    assert!(out.contains("imported 40 items"), "{out}");
     assert_eq!(hits(&url, cfg, &a, "الزرقاء"), 40);
     // Machine B's server indexes them without being told.
     let lag = wait_for(&url, cfg, &b, "الزرقاء", 40, &node_b);
@@ -135,20 +132,8 @@ fn a_second_machine_indexes_what_the_first_stores_and_catches_up_after_downtime(
 
     // B goes down; A stores more; B, started again, catches up from its last change.
     node_b.kill();
-    let file = tmp.path().join("second.jsonl");
-    std::fs::write(&file, lines("إربد", 100, 25)).unwrap();
-    rasd_on(
-        &url,
-        &[
-            "--config",
-            cfg,
-            "--data-dir",
-            a.to_str().unwrap(),
-            "import",
-            "items",
-            file.to_str().unwrap(),
-        ],
-    );
+    let out = import_on_a("second.jsonl", lines("إربد", 100, 25));
+    assert!(out.contains("imported 25 items"), "{out}");
     assert_eq!(hits(&url, cfg, &b, "إربد"), 0, "B was down");
     let mut node_b = serve_b("b2.log");
     node_b.wait_healthy(addr);
