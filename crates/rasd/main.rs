@@ -27,6 +27,7 @@ mod stories_cmd;
 mod tools;
 mod web_cmd;
 mod workers;
+mod workers_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -680,6 +681,37 @@ enum BenchWhat {
         /// Measure SQLite only.
         #[arg(long)]
         sqlite_only: bool,
+    },
+    /// Fetch and process throughput with 1, 2 and 3 workers (`rasd run --role fetch` and
+    /// `--role process`, each its own process) on one PostgreSQL store: loopback feed
+    /// sources answering after a fixed delay, then a pre-filled work queue. Medians of each
+    /// phase, the ratio of the most workers to one, and PostgreSQL's CPU beside the workers'.
+    Workers {
+        /// Loopback feed sources.
+        #[arg(long, default_value_t = 60)]
+        sources: usize,
+        /// Items per feed (Arabic and English).
+        #[arg(long, default_value_t = 20)]
+        items: usize,
+        /// Each feed answers after this many milliseconds (a remote site's latency).
+        #[arg(long, default_value_t = 300)]
+        latency_ms: u64,
+        /// `[fetch] concurrency` of each fetch worker.
+        #[arg(long, default_value_t = 4)]
+        concurrency: u32,
+        /// Items queued for the process phase.
+        #[arg(long, default_value_t = 5_000)]
+        queue: usize,
+        /// Worker counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        workers: Vec<usize>,
+        /// Timed runs of each phase and worker count; medians are printed.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// A PostgreSQL server (a fresh schema per run, dropped after); else a throwaway
+        /// one when Debian's postgresql is installed.
+        #[arg(long)]
+        url: Option<String>,
     },
     /// The public form's API under concurrent load on loopback: accepted submissions per
     /// second with p50/p99 latency, a flooding address answered 429 while another gets
@@ -1424,6 +1456,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 config_dir: cli.config.clone(),
             })
             .map(|_| ()),
+            BenchWhat::Workers {
+                sources,
+                items,
+                latency_ms,
+                concurrency,
+                queue,
+                workers,
+                runs,
+                url,
+            } => workers_bench::run(&workers_bench::WorkersBenchOptions {
+                sources: *sources,
+                items: *items,
+                latency_ms: *latency_ms,
+                concurrency: *concurrency,
+                queue: *queue,
+                workers: workers.clone(),
+                runs: *runs,
+                url: url.clone(),
+                config_dir: cli.config.clone(),
+            }),
             BenchWhat::Form {
                 requests,
                 concurrency,

@@ -207,7 +207,7 @@ pub fn run(opts: &StoreBenchOptions) -> anyhow::Result<Vec<EngineFigures>> {
 }
 
 /// Drops the schema a run made (its name is in the URL's search_path option).
-fn drop_schema(base: &str, url: &str) {
+pub(crate) fn drop_schema(base: &str, url: &str) {
     let Some(name) = url.rsplit("search_path%3D").next() else {
         return;
     };

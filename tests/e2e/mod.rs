@@ -20,3 +20,4 @@ mod search_bench;
 mod util;
 mod web;
 mod workers;
+mod workers_bench;
