@@ -316,8 +316,10 @@ fn real_legacy_feeds_served_with_a_wrong_charset_lose_nothing() {
 
 /// How many items `rasd feed FILE --json` reads in a local file.
 fn local_feed_items(file: &std::path::Path) -> u64 {
+    let cfg = shipped_config();
     let out = rasd()
-        .args(["feed", "--json", file.to_str().unwrap()])
+        .args(["--config", cfg.to_str().unwrap(), "feed", "--json"])
+        .arg(file)
         .output()
         .unwrap();
     assert!(

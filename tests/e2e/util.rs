@@ -328,9 +328,13 @@ impl Daemon {
 
     /// SIGTERM; waits for a clean exit (at most 60 s, then SIGKILL and a failed assertion).
     pub fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        // Only a child still running: the pid of one already reaped may be another
+        // process's by now.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+        }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

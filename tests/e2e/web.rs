@@ -20,6 +20,11 @@ struct Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
+        // Only a child still running: the pid of one already reaped may be another
+        // process's by now.
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
